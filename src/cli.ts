@@ -1,0 +1,35 @@
+// `timetable-sync` command: dispatches to one module per command so that each command loads only
+// what it needs (the emulator or Azurite are never imported by `expand`).
+import { UsageError, formatCliError } from './cli/errors.js';
+
+type CommandModule = { run(args: string[]): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  expand: { summary: 'expand FILE --from DATE --to DATE [--format json|table] [--tz ZONE]', load: () => import('./cli/expand.js') },
+  emulator: { summary: 'emulator [--port N] [--propagation-seconds N]: run the Graph emulator', load: () => import('./cli/emulator.js') },
+};
+
+function usage(): string {
+  return ['usage: timetable-sync <command> [options]', '', 'commands:', ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command '${name}'\n${usage()}`);
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(formatCliError(error));
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

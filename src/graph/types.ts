@@ -1,0 +1,61 @@
+// The small interfaces the sync uses to talk to Microsoft Graph; implemented over the Graph SDK in
+// src/graph and faked nowhere (tests use the emulator).
+
+export interface DirectoryUser {
+  /** Entra object id: the only form onlineMeetings accepts in its path. */
+  objectId: string;
+  displayName: string;
+  userPrincipalName: string;
+  mail: string | null;
+}
+
+export interface UsersGateway {
+  /** Resolves an e-mail/UPN to a directory user; null when no such user exists (not an error). */
+  resolveByEmail(email: string): Promise<DirectoryUser | null>;
+}
+
+export interface MeetingInput {
+  /** Caller-chosen idempotency key; createOrGet returns the same meeting for the same organizer + key. */
+  externalId: string;
+  subject: string;
+  /** UTC ISO 8601 instants. */
+  startDateTime: string;
+  endDateTime: string;
+}
+
+export interface OnlineMeeting {
+  id: string;
+  joinWebUrl: string;
+  subject: string;
+  startDateTime: string;
+  endDateTime: string;
+  externalId: string | null;
+}
+
+export interface MeetingUpdate {
+  subject: string;
+  startDateTime: string;
+  endDateTime: string;
+  /** When set, locks the meeting (lobby for everyone but the organizer): the `lock` cancel mode. */
+  lockLobby?: boolean;
+}
+
+export interface MeetingsGateway {
+  /** POST /users/{id}/onlineMeetings/createOrGet; `created` is true on 201, false on 200. */
+  createOrGet(organizerId: string, input: MeetingInput): Promise<OnlineMeeting & { created: boolean }>;
+  get(organizerId: string, meetingId: string): Promise<OnlineMeeting | null>;
+  /** PATCH with start, end and subject together (Graph requires start and end together). */
+  update(organizerId: string, meetingId: string, update: MeetingUpdate): Promise<OnlineMeeting>;
+  /** DELETE; resolves `false` when the meeting was already gone (404), `true` when deleted. */
+  delete(organizerId: string, meetingId: string): Promise<boolean>;
+}
+
+/** How a failed Graph call should be handled; classified in one place (src/graph/errors.ts). */
+export type GraphErrorKind =
+  | 'policyMissing' // 403: no (propagated) application access policy for this organizer
+  | 'throttled' // 429 after the SDK's own retries
+  | 'transient' // 5xx, reset, timeout
+  | 'notFound' // 404
+  | 'invalidRequest' // 400 and other 4xx the request itself caused
+  | 'unauthorized' // 401 / credential problems: stop the run, tell ops
+  | 'forbidden'; // 403 for other reasons (missing role/consent)
