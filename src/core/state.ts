@@ -1,0 +1,77 @@
+// What the daemon remembers between runs (persisted by src/storage, planned over by src/core).
+// Graph has no list API for onlineMeetings: these records are the only memory of what was created.
+
+export type MeetingState =
+  | 'creating' // row written with its externalId before createOrGet; meeting may or may not exist yet
+  | 'active' // meeting exists, matches contentHash
+  | 'blocked' // cannot be created/updated until someone acts (policy missing, organizer unknown)
+  | 'failed' // last attempt failed; retried at nextAttemptAt
+  | 'cancelling' // decided to cancel; DELETE/lock not confirmed yet
+  | 'cancelled'; // meeting deleted or locked; kept so a session that comes back gets a new generation
+
+export interface MeetingError {
+  /** GraphErrorKind or an internal code such as 'organizerUnresolved'. */
+  code: string;
+  message: string;
+  /** Graph's request-id for support tickets, when the failure came from Graph. */
+  requestId?: string;
+  at: string;
+}
+
+export interface MeetingRecord {
+  feedId: string;
+  /** occurrenceKey(): stable identity of the session (feed, UID, original start). */
+  key: string;
+  uid: string;
+  recurrenceId: string | null;
+  organizerEmail: string;
+  /** Entra object id of the organizer the meeting was (or is being) created under. */
+  organizerId: string | null;
+  /** createOrGet idempotency key; changes only when a cancelled session is created again. */
+  externalId: string;
+  /** Incremented each time the session's meeting is cancelled, so a revived session gets a new meeting. */
+  generation: number;
+  meetingId: string | null;
+  joinWebUrl: string | null;
+  subject: string;
+  /** UTC ISO instants. */
+  start: string;
+  end: string;
+  /** contentHash() of what the meeting should look like (subject, start, end, organizer). */
+  contentHash: string;
+  state: MeetingState;
+  attempts: number;
+  /** UTC ISO; when a failed/blocked operation may be tried again. */
+  nextAttemptAt: string | null;
+  lastError: MeetingError | null;
+  /** Storage ETag for conditional updates; absent on records not yet stored. */
+  etag?: string;
+}
+
+export type PolicyStateName = 'unknown' | 'granted' | 'propagating' | 'active' | 'missing';
+
+export interface PolicyRecord {
+  /** Organizer object id, or 'global' for the tenant-wide grant. */
+  objectId: string;
+  state: PolicyStateName;
+  /** UTC ISO of the Grant-CsApplicationAccessPolicy an admin recorded (or the global grant time). */
+  grantedAt: string | null;
+  verifiedAt: string | null;
+  firstDeniedAt: string | null;
+  lastDeniedAt: string | null;
+  lastProbeAt: string | null;
+  etag?: string;
+}
+
+export interface OrganizerRecord {
+  /** Normalised (lower-case, trimmed) e-mail. */
+  email: string;
+  objectId: string | null;
+  displayName: string | null;
+  /** True when the directory said there is no such user. */
+  notFound: boolean;
+  resolvedAt: string;
+  /** UTC ISO after which the cache entry must be refreshed. */
+  expiresAt: string;
+  etag?: string;
+}
