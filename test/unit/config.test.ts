@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.graph).toBeNull();
+    expect(config.sync.horizonDays).toBe(120);
+    expect(config.sync.maxCancelShare).toBe(0.2);
+    expect(config.sync.cancelMode).toBe('delete');
+    expect(config.policy.propagationMinutes).toBe(60);
+    expect(config.policy.probeHours).toBe(6);
+    expect(config.sync.schedule).toBe('0 */15 * * * *');
+  });
+
+  it('reports every problem at once, by setting name, without echoing secrets', () => {
+    const problems = problemsOf({
+      GRAPH_CLIENT_SECRET: 'hunter2-very-secret',
+      HORIZON_DAYS: 'abc',
+      POLICY_GLOBAL_GRANTED_AT: 'yesterday',
+      GRAPH_BASE_URL: 'http://graph.example',
+      CANCEL_MODE: 'shred',
+    });
+    const names = problems.map((p) => p.split(':')[0]);
+    expect(names).toEqual(expect.arrayContaining(['HORIZON_DAYS', 'POLICY_GLOBAL_GRANTED_AT', 'GRAPH_BASE_URL', 'CANCEL_MODE']));
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('requires tenant and client id once any Graph credential is given', () => {
+    const problems = problemsOf({ GRAPH_CLIENT_SECRET: 'hunter2-very-secret' });
+    expect(problems.some((p) => p.startsWith('GRAPH_TENANT_ID:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('GRAPH_CLIENT_ID:'))).toBe(true);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('rejects two credentials at once and a certificate without thumbprint', () => {
+    const problems = problemsOf({
+      GRAPH_TENANT_ID: 'contoso.onmicrosoft.com',
+      GRAPH_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+      GRAPH_CLIENT_SECRET: 'x',
+      GRAPH_CERTIFICATE_PEM: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----',
+    });
+    expect(problems.some((p) => p.includes('exactly one credential'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('GRAPH_CERTIFICATE_THUMBPRINT_SHA256:'))).toBe(true);
+  });
+
+  it('builds a certificate credential and a managed-identity storage config', () => {
+    const config = loadConfig({
+      GRAPH_TENANT_ID: 'contoso.onmicrosoft.com',
+      GRAPH_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+      GRAPH_CERTIFICATE_PEM: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----',
+      GRAPH_CERTIFICATE_THUMBPRINT_SHA256: 'a'.repeat(64),
+      AzureWebJobsStorage__accountName: 'sttimetable',
+      POLICY_GLOBAL_GRANTED_AT: '2026-09-01T08:00:00+02:00',
+    });
+    expect(config.graph?.credential.kind).toBe('certificate');
+    expect(config.storage).toEqual({ kind: 'managedIdentity', accountName: 'sttimetable', clientId: null });
+    expect(config.policy.globalGrantedAt).toBe('2026-09-01T06:00:00.000Z');
+  });
+});
