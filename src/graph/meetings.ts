@@ -1,0 +1,79 @@
+// onlineMeetings on an organizer's behalf (application permission OnlineMeetings.ReadWrite.All plus
+// a Teams application access policy granted to the organizer).
+// https://learn.microsoft.com/graph/api/application-post-onlinemeetings
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { MeetingOptions } from './client.js';
+import { GraphError, isGraphError } from './errors.js';
+import { sendGraph, seg } from './request.js';
+import type { MeetingInput, MeetingUpdate, MeetingsGateway, OnlineMeeting } from './types.js';
+
+interface GraphOnlineMeeting {
+  id: string;
+  joinWebUrl: string;
+  subject: string | null;
+  startDateTime: string;
+  endDateTime: string;
+  externalId?: string | null;
+}
+
+function toMeeting(m: GraphOnlineMeeting): OnlineMeeting {
+  return { id: m.id, joinWebUrl: m.joinWebUrl, subject: m.subject ?? '', startDateTime: m.startDateTime, endDateTime: m.endDateTime, externalId: m.externalId ?? null };
+}
+
+function meetingsPath(organizerId: string): string {
+  return `/users/${seg(organizerId)}/onlineMeetings`;
+}
+
+/** The PATCH body: start and end always together (Graph rejects one without the other). */
+export function toMeetingPatch(update: MeetingUpdate, options: MeetingOptions): Record<string, unknown> {
+  const body: Record<string, unknown> = { subject: update.subject, startDateTime: update.startDateTime, endDateTime: update.endDateTime };
+  if (update.lockLobby) {
+    // `lock` cancel mode: only the organizer skips the lobby and presents, so a cancelled session's
+    // link no longer opens a usable meeting. https://learn.microsoft.com/graph/api/resources/lobbybypasssettings
+    body.lobbyBypassSettings = { scope: 'organizer', isDialInBypassEnabled: false };
+    body.allowedPresenters = 'organizer';
+  } else {
+    if (options.lobbyBypass) body.lobbyBypassSettings = { scope: options.lobbyBypass };
+    if (options.allowedPresenters) body.allowedPresenters = options.allowedPresenters;
+  }
+  return body;
+}
+
+export function createMeetingsGateway(client: Client, options: MeetingOptions): MeetingsGateway {
+  return {
+    // createOrGet is the only create path: the SDK's RetryHandler retries POST on 503/504, and a lost
+    // response must not leave a second meeting. https://learn.microsoft.com/graph/api/onlinemeeting-createorget
+    async createOrGet(organizerId: string, input: MeetingInput) {
+      const body = { externalId: input.externalId, subject: input.subject, startDateTime: input.startDateTime, endDateTime: input.endDateTime };
+      const response = await sendGraph<GraphOnlineMeeting>(client, 'POST', `${meetingsPath(organizerId)}/createOrGet`, body);
+      if (!response.body) throw new GraphError({ kind: 'transient', message: 'createOrGet returned no body', status: response.status, requestId: response.requestId });
+      return { ...toMeeting(response.body), created: response.status === 201 };
+    },
+
+    async get(organizerId, meetingId) {
+      try {
+        const { body } = await sendGraph<GraphOnlineMeeting>(client, 'GET', `${meetingsPath(organizerId)}/${seg(meetingId)}`);
+        return body ? toMeeting(body) : null;
+      } catch (e) {
+        if (isGraphError(e) && e.kind === 'notFound') return null;
+        throw e;
+      }
+    },
+
+    async update(organizerId, meetingId, update) {
+      const { body } = await sendGraph<GraphOnlineMeeting>(client, 'PATCH', `${meetingsPath(organizerId)}/${seg(meetingId)}`, toMeetingPatch(update, options));
+      if (!body) throw new GraphError({ kind: 'transient', message: 'PATCH onlineMeeting returned no body' });
+      return toMeeting(body);
+    },
+
+    async delete(organizerId, meetingId) {
+      try {
+        await sendGraph<never>(client, 'DELETE', `${meetingsPath(organizerId)}/${seg(meetingId)}`);
+        return true;
+      } catch (e) {
+        if (isGraphError(e) && e.kind === 'notFound') return false;
+        throw e;
+      }
+    },
+  };
+}
