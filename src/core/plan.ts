@@ -1,0 +1,301 @@
+// The pure diff between what a feed wants (desired sessions) and what we remember creating (meeting
+// records): the plan is plain data, logged as `sync.planned` and applied by src/sync.
+//
+// Every record ends up in exactly one of: an operation, `held`, `waiting`, `unchanged`.
+
+import type { DesiredSession } from './desired.js';
+import { externalIdFor, normalizeEmail } from './identity.js';
+import type { MeetingRecord } from './state.js';
+
+export interface PlanSettings {
+  /** Share of the feed's future meetings one run may cancel without confirmation, e.g. 0.2. */
+  maxCancelShare: number;
+  /** Fewer cancels than this never trip the share rule (a small feed losing one session is normal). */
+  guardMinCancels: number;
+  /** An admin confirmed the mass cancellation: the guard reports but does not hold. */
+  cancellationsConfirmed: boolean;
+}
+
+export interface PlanInput {
+  desired: readonly DesiredSession[];
+  records: readonly MeetingRecord[];
+  /** UTC ISO. */
+  now: string;
+  /** End of the expansion horizon, UTC ISO: beyond it the feed tells us nothing. */
+  windowEnd: string;
+  settings: PlanSettings;
+  /**
+   * Keys of sessions the feed still has but that could not be turned into a meeting (desired.ts
+   * `skipped`). Their records are left alone instead of cancelled: an event that lost its ORGANIZER by
+   * mistake should not lose its meeting. Duplicates are harmless here (the winner is desired).
+   */
+  skippedKeys?: readonly string[];
+}
+
+export type PlannedOperation =
+  | {
+      kind: 'create';
+      desired: DesiredSession;
+      /** Existing row: 'creating' (crash), 'failed'/'blocked' (retry), 'cancelled' (revived); else null. */
+      record: MeetingRecord | null;
+      /** Generation and createOrGet key to use: the record's own for a retry, a new one for a revival. */
+      generation: number;
+      externalId: string;
+    }
+  | { kind: 'update'; desired: DesiredSession; record: MeetingRecord }
+  | { kind: 'cancel'; record: MeetingRecord; reason: CancelReason }
+  | {
+      kind: 'replace';
+      desired: DesiredSession;
+      record: MeetingRecord;
+      /** Delete the record's meeting (under record.organizerId), then create this one. */
+      reason: ReplaceReason;
+      generation: number;
+      externalId: string;
+    };
+
+/**
+ * 'removed': the feed no longer has the session; 'cancelled': STATUS:CANCELLED;
+ * 'resumed': the record was 'cancelling' when a run stopped, finish it.
+ */
+export type CancelReason = 'removed' | 'cancelled' | 'resumed';
+/** 'organizerChanged'; 'revivedWhileCancelling': the session came back before its DELETE was confirmed. */
+export type ReplaceReason = 'organizerChanged' | 'revivedWhileCancelling';
+
+export type GuardReason = 'feedEmptied' | 'shareExceeded';
+
+export interface DeletionGuard {
+  /** Cancels were held back (in `held`, not in `operations`). */
+  held: boolean;
+  /** Why the guard tripped; set even when `cancellationsConfirmed` let the cancels through. */
+  reason: GuardReason | null;
+  /** The guard tripped but cancellationsConfirmed was given: the shell should clear the confirmation. */
+  overridden: boolean;
+  /** Cancels subject to the guard (held or not). */
+  wouldCancel: number;
+  /** Non-cancelled records with now < start < windowEnd. */
+  futureMeetings: number;
+}
+
+export interface PlanCounts {
+  create: number;
+  update: number;
+  cancel: number;
+  replace: number;
+  unchanged: number;
+  waiting: number;
+  held: number;
+}
+
+export interface SyncPlan {
+  /** Sorted by start (the desired start where there is one), then key. */
+  operations: PlannedOperation[];
+  unchanged: MeetingRecord[];
+  /** failed/blocked records whose nextAttemptAt is still ahead. */
+  waiting: MeetingRecord[];
+  /** Cancels held by the deletion guard. */
+  held: PlannedOperation[];
+  guard: DeletionGuard;
+  counts: PlanCounts;
+}
+
+function instant(value: string, what: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new RangeError(`${what} is not an ISO instant: ${value}`);
+  return ms;
+}
+
+function operationStart(op: PlannedOperation): string {
+  return op.kind === 'cancel' ? op.record.start : op.desired.start;
+}
+
+function operationKey(op: PlannedOperation): string {
+  return op.kind === 'cancel' ? op.record.key : op.desired.key;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byStartThenKey(a: PlannedOperation, b: PlannedOperation): number {
+  return (
+    instant(operationStart(a), 'start') - instant(operationStart(b), 'start') ||
+    compareText(operationKey(a), operationKey(b))
+  );
+}
+
+function recordsByStartThenKey(a: MeetingRecord, b: MeetingRecord): number {
+  return instant(a.start, 'record.start') - instant(b.start, 'record.start') || compareText(a.key, b.key);
+}
+
+export function planSync(input: PlanInput): SyncPlan {
+  const nowMs = instant(input.now, 'now');
+  const windowEndMs = instant(input.windowEnd, 'windowEnd');
+  const { settings } = input;
+
+  const recordsByKey = new Map<string, MeetingRecord>();
+  for (const record of input.records) recordsByKey.set(record.key, record);
+  const desiredByKey = new Map<string, DesiredSession>();
+  for (const session of input.desired) desiredByKey.set(session.key, session);
+  const skippedKeys = new Set(input.skippedKeys ?? []);
+
+  const operations: PlannedOperation[] = [];
+  /** Cancels the deletion guard may hold back. */
+  const guardedCancels: PlannedOperation[] = [];
+  const unchanged: MeetingRecord[] = [];
+  const waiting: MeetingRecord[] = [];
+
+  const hasBegun = (record: MeetingRecord): boolean => instant(record.start, 'record.start') <= nowMs;
+  const isOver = (session: DesiredSession): boolean => instant(session.end, 'desired.end') <= nowMs;
+  const isWaiting = (record: MeetingRecord): boolean =>
+    (record.state === 'failed' || record.state === 'blocked') &&
+    record.nextAttemptAt !== null &&
+    instant(record.nextAttemptAt, 'nextAttemptAt') > nowMs;
+
+  const create = (desired: DesiredSession, record: MeetingRecord | null, generation: number): void => {
+    operations.push({ kind: 'create', desired, record, generation, externalId: externalIdFor(desired.key, generation) });
+  };
+  const replace = (desired: DesiredSession, record: MeetingRecord, reason: ReplaceReason): void => {
+    const generation = record.generation + 1;
+    operations.push({
+      kind: 'replace',
+      desired,
+      record,
+      reason,
+      generation,
+      externalId: externalIdFor(desired.key, generation),
+    });
+  };
+
+  // A desired session against its record (if any).
+  for (const desired of input.desired) {
+    const record = recordsByKey.get(desired.key) ?? null;
+
+    if (desired.cancelled) {
+      if (record === null) continue; // Nothing was ever created: nothing to do, nothing to report.
+      if (record.state === 'cancelled' || hasBegun(record)) unchanged.push(record);
+      else if (isWaiting(record)) waiting.push(record);
+      else if (record.state === 'cancelling') operations.push({ kind: 'cancel', record, reason: 'resumed' });
+      else guardedCancels.push({ kind: 'cancel', record, reason: 'cancelled' });
+      continue;
+    }
+
+    if (record === null) {
+      if (!isOver(desired)) create(desired, null, 0);
+      continue;
+    }
+
+    const sameOrganizer = normalizeEmail(record.organizerEmail) === desired.organizerEmail;
+    switch (record.state) {
+      case 'cancelled':
+        // Revived: a fresh meeting (new generation), since the old one was deleted or locked.
+        if (isOver(desired)) unchanged.push(record);
+        else create(desired, record, record.generation + 1);
+        break;
+      case 'creating':
+        // A run stopped between writing the row and storing the meeting: createOrGet with the same
+        // externalId returns the meeting if it was made. Under another organizer it is a replace (the
+        // shell finds the old one, if any, by createOrGet under the old organizer and deletes it).
+        if (isOver(desired)) unchanged.push(record);
+        else if (sameOrganizer) create(desired, record, record.generation);
+        else if (hasBegun(record)) unchanged.push(record);
+        else replace(desired, record, 'organizerChanged');
+        break;
+      case 'failed':
+      case 'blocked':
+        if (isWaiting(record)) waiting.push(record);
+        else if (record.meetingId === null) {
+          // Never confirmed: retry the create with the same externalId (a timed-out create may have
+          // made the meeting after all). Under a new organizer such an unconfirmed meeting could be left
+          // behind, so that is a replace too.
+          if (isOver(desired)) unchanged.push(record);
+          else if (sameOrganizer) create(desired, record, record.generation);
+          else if (hasBegun(record)) unchanged.push(record);
+          else replace(desired, record, 'organizerChanged');
+        } else if (hasBegun(record)) unchanged.push(record);
+        // The meeting exists and the last change to it failed: the stored hash may already be the
+        // desired one (written before the PATCH), so PATCH again whatever the hash says.
+        else if (sameOrganizer) operations.push({ kind: 'update', desired, record });
+        else replace(desired, record, 'organizerChanged');
+        break;
+      case 'cancelling':
+        if (hasBegun(record)) unchanged.push(record);
+        // The DELETE may or may not have happened: the old meeting cannot be trusted, make a new one.
+        else replace(desired, record, 'revivedWhileCancelling');
+        break;
+      case 'active':
+        if (hasBegun(record)) unchanged.push(record);
+        else if (!sameOrganizer) replace(desired, record, 'organizerChanged');
+        else if (record.contentHash !== desired.contentHash) operations.push({ kind: 'update', desired, record });
+        else unchanged.push(record);
+        break;
+    }
+  }
+
+  // Records the feed no longer has.
+  for (const record of input.records) {
+    const isShadowed = recordsByKey.get(record.key) !== record; // two rows with one key: the last one counts
+    if (isShadowed) unchanged.push(record);
+    if (isShadowed || desiredByKey.has(record.key)) continue;
+    if (record.state === 'cancelled' || hasBegun(record)) unchanged.push(record);
+    // Outside the horizon the feed says nothing about the session, so its absence means nothing.
+    else if (instant(record.start, 'record.start') >= windowEndMs) unchanged.push(record);
+    else if (skippedKeys.has(record.key)) unchanged.push(record);
+    else if (isWaiting(record)) waiting.push(record);
+    // Already decided (and guarded) in an earlier run: finish it.
+    else if (record.state === 'cancelling') operations.push({ kind: 'cancel', record, reason: 'resumed' });
+    else guardedCancels.push({ kind: 'cancel', record, reason: 'removed' });
+  }
+
+  const guard = evaluateGuard(input, nowMs, windowEndMs, guardedCancels.length);
+  const held: PlannedOperation[] = guard.held ? guardedCancels : [];
+  if (!guard.held) operations.push(...guardedCancels);
+
+  operations.sort(byStartThenKey);
+  held.sort(byStartThenKey);
+  unchanged.sort(recordsByStartThenKey);
+  waiting.sort(recordsByStartThenKey);
+
+  const count = (kind: PlannedOperation['kind']): number => operations.filter((op) => op.kind === kind).length;
+  return {
+    operations,
+    unchanged,
+    waiting,
+    held,
+    guard,
+    counts: {
+      create: count('create'),
+      update: count('update'),
+      cancel: count('cancel'),
+      replace: count('replace'),
+      unchanged: unchanged.length,
+      waiting: waiting.length,
+      held: held.length,
+    },
+  };
+}
+
+/**
+ * vdirsyncer's "storage emptied" rule, plus a share limit: a feed that suddenly has no future sessions,
+ * or would lose more than maxCancelShare of its future meetings at once, is more likely a broken export
+ * than a real change. Creates and updates still proceed; cancels wait for an admin.
+ */
+function evaluateGuard(input: PlanInput, nowMs: number, windowEndMs: number, wouldCancel: number): DeletionGuard {
+  const { maxCancelShare, guardMinCancels, cancellationsConfirmed } = input.settings;
+  const futureMeetings = input.records.filter((record) => {
+    const start = instant(record.start, 'record.start');
+    return record.state !== 'cancelled' && start > nowMs && start < windowEndMs;
+  }).length;
+  const hasFutureSession = input.desired.some((session) => {
+    const start = instant(session.start, 'desired.start');
+    return !session.cancelled && start > nowMs && start < windowEndMs;
+  });
+
+  let reason: GuardReason | null = null;
+  if (wouldCancel > 0) {
+    if (futureMeetings > 0 && !hasFutureSession) reason = 'feedEmptied';
+    else if (wouldCancel >= guardMinCancels && wouldCancel > maxCancelShare * futureMeetings) reason = 'shareExceeded';
+  }
+  const held = reason !== null && !cancellationsConfirmed;
+  return { held, reason, overridden: reason !== null && cancellationsConfirmed, wouldCancel, futureMeetings };
+}
