@@ -131,7 +131,6 @@ function recordsByStartThenKey(a: MeetingRecord, b: MeetingRecord): number {
 export function planSync(input: PlanInput): SyncPlan {
   const nowMs = instant(input.now, 'now');
   const windowEndMs = instant(input.windowEnd, 'windowEnd');
-  const { settings } = input;
 
   const recordsByKey = new Map<string, MeetingRecord>();
   for (const record of input.records) recordsByKey.set(record.key, record);
