@@ -1,0 +1,223 @@
+// Shared Table Storage plumbing: key checks, null-free entities, typed reads of stored rows, and
+// conditional writes that map the service's status codes onto our error classes.
+
+import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import {
+  ConcurrencyError,
+  InvalidInputError,
+  NotFoundError,
+  StorageError,
+  restErrorInfo,
+  toStorageError,
+} from './errors.js';
+
+export type Entity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
+export type StoredRow = TableEntityResult<Record<string, unknown>>;
+
+// https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model#characters-disallowed-in-key-fields
+// eslint-disable-next-line no-control-regex
+const DISALLOWED_KEY_CHARS = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+/** Keys may be up to 1 KiB; our keys are far shorter, so a long one is a bug worth refusing early. */
+const MAX_KEY_LENGTH = 512;
+
+const FEED_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+/** Returns why `id` cannot be a feed id, or null when it can. Safe to show to the admin who chose it. */
+export function validateFeedId(id: string): string | null {
+  if (FEED_ID.test(id)) return null;
+  return `feed id ${JSON.stringify(id.slice(0, 80))} is invalid: use 1-63 letters, digits, '-' or '_', starting with a letter or digit`;
+}
+
+export function requireFeedId(id: string): string {
+  const problem = validateFeedId(id);
+  if (problem) throw new InvalidInputError(problem);
+  return id;
+}
+
+export function requireKey(value: string, what: string): string {
+  if (value.length === 0 || value.length > MAX_KEY_LENGTH || DISALLOWED_KEY_CHARS.test(value)) {
+    throw new InvalidInputError(
+      `${what} cannot be a storage key (empty, longer than ${MAX_KEY_LENGTH}, or contains / \\ # ? or a control character)`,
+    );
+  }
+  return value;
+}
+
+/** Tables cannot store null: a null or undefined property is left out, and read back as null. */
+export function entity(partitionKey: string, rowKey: string, properties: Record<string, unknown>): Entity {
+  const result: Entity = { partitionKey, rowKey };
+  for (const [name, value] of Object.entries(properties)) {
+    if (value !== null && value !== undefined) result[name] = value;
+  }
+  return result;
+}
+
+/** Nested objects are stored as JSON strings (Tables has no nested types). */
+export function jsonOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+/** Typed, checked reads of one stored row: a row of the wrong shape is a `corruptRow` error, not a crash later. */
+export function readRow(row: StoredRow, table: string) {
+  const where = `${table}/${row.partitionKey}/${row.rowKey}`;
+  const corrupt = (name: string, expected: string): StorageError =>
+    new StorageError('corruptRow', `${where}: property ${name} is not ${expected}`);
+  const raw = (name: string): unknown => row[name];
+  const reader = {
+    where,
+    etag: row.etag,
+    partitionKey: row.partitionKey ?? '',
+    rowKey: row.rowKey ?? '',
+    stringOrNull(name: string): string | null {
+      const value = raw(name);
+      if (value === undefined || value === null) return null;
+      if (typeof value !== 'string') throw corrupt(name, 'a string');
+      return value;
+    },
+    string(name: string): string {
+      const value = reader.stringOrNull(name);
+      if (value === null) throw corrupt(name, 'a string');
+      return value;
+    },
+    numberOrNull(name: string): number | null {
+      const value = raw(name);
+      if (value === undefined || value === null) return null;
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw corrupt(name, 'a number');
+      return value;
+    },
+    number(name: string): number {
+      const value = reader.numberOrNull(name);
+      if (value === null) throw corrupt(name, 'a number');
+      return value;
+    },
+    boolean(name: string): boolean {
+      const value = raw(name);
+      if (typeof value !== 'boolean') throw corrupt(name, 'a boolean');
+      return value;
+    },
+    oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+      const value = reader.string(name);
+      if (!(allowed as readonly string[]).includes(value)) throw corrupt(name, `one of ${allowed.join(', ')}`);
+      return value as T;
+    },
+    jsonOrNull<T>(name: string): T | null {
+      const text = reader.stringOrNull(name);
+      if (text === null) return null;
+      try {
+        const value: unknown = JSON.parse(text);
+        if (typeof value !== 'object' || value === null) throw new Error('not an object');
+        return value as T;
+      } catch {
+        throw corrupt(name, 'a JSON object');
+      }
+    },
+  };
+  return reader;
+}
+
+export function rowName(table: string, partitionKey: string, rowKey: string): string {
+  return `${table}/${partitionKey}/${rowKey}`;
+}
+
+function mapWriteError(error: unknown, row: string, conditional: boolean): StorageError {
+  const { statusCode } = restErrorInfo(error);
+  if (statusCode === 409) return new ConcurrencyError(`${row} already exists (written by another run)`, row, { cause: error });
+  if (statusCode === 412) return new ConcurrencyError(`${row} was changed by another writer (ETag mismatch)`, row, { cause: error });
+  if (statusCode === 404 && conditional) return new NotFoundError(`${row} no longer exists`, row, { cause: error });
+  return toStorageError(error, `write ${row}`);
+}
+
+/**
+ * Insert-only without an etag (a concurrent insert → ConcurrencyError), otherwise replace `If-Match`
+ * the etag (412 → ConcurrencyError, 404 → NotFoundError). Never a blind overwrite. Returns the new etag.
+ */
+export async function writeRow(client: TableClient, table: string, row: Entity, etag: string | undefined): Promise<string> {
+  const name = rowName(table, row.partitionKey, row.rowKey);
+  try {
+    const response =
+      etag === undefined ? await client.createEntity(row) : await client.updateEntity(row, 'Replace', { etag });
+    if (!response.etag) throw new StorageError('unavailable', `write ${name}: the service returned no ETag`);
+    return response.etag;
+  } catch (error) {
+    throw mapWriteError(error, name, etag !== undefined);
+  }
+}
+
+export async function readOne(client: TableClient, table: string, partitionKey: string, rowKey: string): Promise<StoredRow | null> {
+  try {
+    return await client.getEntity<Record<string, unknown>>(partitionKey, rowKey);
+  } catch (error) {
+    if (restErrorInfo(error).statusCode === 404) return null;
+    throw toStorageError(error, `read ${rowName(table, partitionKey, rowKey)}`);
+  }
+}
+
+/** Every row of one partition, all pages (the SDK's iterator follows continuation tokens). */
+export async function readPartition(
+  client: TableClient,
+  table: string,
+  partitionKey: string,
+  options: { select?: string[]; limit?: number } = {},
+): Promise<StoredRow[]> {
+  const rows: StoredRow[] = [];
+  try {
+    const pages = client
+      .listEntities<Record<string, unknown>>({
+        queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, ...(options.select ? { select: options.select } : {}) },
+      })
+      .byPage(options.limit === undefined ? {} : { maxPageSize: Math.min(options.limit, 1000) });
+    for await (const page of pages) {
+      for (const row of page) {
+        rows.push(row);
+        if (options.limit !== undefined && rows.length >= options.limit) return rows;
+      }
+    }
+    return rows;
+  } catch (error) {
+    throw toStorageError(error, `query ${table}/${partitionKey}`);
+  }
+}
+
+export async function deleteOne(client: TableClient, table: string, partitionKey: string, rowKey: string): Promise<boolean> {
+  try {
+    await client.deleteEntity(partitionKey, rowKey);
+    return true;
+  } catch (error) {
+    if (restErrorInfo(error).statusCode === 404) return false;
+    throw toStorageError(error, `delete ${rowName(table, partitionKey, rowKey)}`);
+  }
+}
+
+/** Entity group transactions hold at most 100 operations, all in one partition. */
+export const MAX_TRANSACTION_ROWS = 100;
+
+/**
+ * Submits `actions` (all in `partitionKey`) in transactions of ≤100 and returns the new etag of each
+ * action, in order. A failed transaction changes none of its rows; earlier transactions stay applied.
+ */
+export async function submitInChunks(
+  client: TableClient,
+  table: string,
+  partitionKey: string,
+  actions: TransactionAction[],
+): Promise<(string | undefined)[]> {
+  const etags: (string | undefined)[] = [];
+  for (let start = 0; start < actions.length; start += MAX_TRANSACTION_ROWS) {
+    const chunk = actions.slice(start, start + MAX_TRANSACTION_ROWS);
+    try {
+      const response = await client.submitTransaction(chunk);
+      // Sub-responses come back in request order; an update's sub-response carries no RowKey.
+      chunk.forEach((_action, index) => etags.push(response.subResponses[index]?.etag));
+    } catch (error) {
+      // The service prefixes the message with the index of the failing operation ("12:The update …").
+      const message = error instanceof Error ? error.message : '';
+      const index = /^(\d+):/.exec(message)?.[1];
+      const failed = index === undefined ? undefined : chunk[Number(index)];
+      const rowKey = failed ? (failed[1] as { rowKey?: string }).rowKey : undefined;
+      const name = rowName(table, partitionKey, rowKey ?? '?');
+      const conditional = failed ? failed[0] !== 'create' : true;
+      throw mapWriteError(error, name, conditional);
+    }
+  }
+  return etags;
+}

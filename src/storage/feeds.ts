@@ -1,0 +1,117 @@
+import type { TableClient } from '@azure/data-tables';
+import { ConcurrencyError, ConflictError, InvalidInputError, NotFoundError } from './errors.js';
+import {
+  deleteOne,
+  entity,
+  jsonOrNull,
+  readOne,
+  readPartition,
+  readRow,
+  requireFeedId,
+  writeRow,
+  type Entity,
+  type StoredRow,
+} from './entity.js';
+import type { FeedGuard, FeedRecord, RunSummary } from './types.js';
+
+/** All feeds share one partition: there are few of them and list() must be one query. */
+const FEED_PARTITION = 'feed';
+
+export interface FeedRepository {
+  get(id: string): Promise<FeedRecord | null>;
+  list(): Promise<FeedRecord[]>;
+  /** Throws ConflictError when a feed with this id exists. */
+  create(record: FeedRecord): Promise<FeedRecord>;
+  /** Replaces the row If-Match `record.etag`: ConcurrencyError on a lost race, NotFoundError if deleted. */
+  update(record: FeedRecord): Promise<FeedRecord>;
+  /** Throws NotFoundError when there is no such feed. */
+  delete(id: string): Promise<void>;
+}
+
+export function createFeedRepository(client: TableClient, table: string): FeedRepository {
+  return {
+    async get(id) {
+      const row = await readOne(client, table, FEED_PARTITION, requireFeedId(id));
+      return row && fromEntity(row, table);
+    },
+    async list() {
+      const rows = await readPartition(client, table, FEED_PARTITION);
+      return rows.map((row) => fromEntity(row, table));
+    },
+    async create(record) {
+      try {
+        const etag = await writeRow(client, table, toEntity(record), undefined);
+        return { ...record, etag };
+      } catch (error) {
+        // An insert can only lose to an existing row: for a feed that is the admin's duplicate id.
+        if (error instanceof ConcurrencyError) {
+          throw new ConflictError(`feed ${record.id} already exists`, { cause: error });
+        }
+        throw error;
+      }
+    },
+    async update(record) {
+      if (!record.etag) throw new InvalidInputError(`feeds.update(${record.id}) needs the etag the record was read with`);
+      const etag = await writeRow(client, table, toEntity(record), record.etag);
+      return { ...record, etag };
+    },
+    async delete(id) {
+      const deleted = await deleteOne(client, table, FEED_PARTITION, requireFeedId(id));
+      if (!deleted) throw new NotFoundError(`feed ${id} does not exist`, `${table}/${FEED_PARTITION}/${id}`);
+    },
+  };
+}
+
+function toEntity(record: FeedRecord): Entity {
+  if (record.source !== 'url' && record.source !== 'upload') {
+    throw new InvalidInputError(`feed ${record.id}: source must be 'url' or 'upload'`);
+  }
+  return entity(FEED_PARTITION, requireFeedId(record.id), {
+    source: record.source,
+    url: record.url,
+    defaultOrganizer: record.defaultOrganizer,
+    timeZone: record.timeZone,
+    horizonDays: record.horizonDays,
+    enabled: record.enabled,
+    httpEtag: record.httpEtag,
+    httpLastModified: record.httpLastModified,
+    contentHash: record.contentHash,
+    bodyVersion: record.bodyVersion,
+    lastSyncedHash: record.lastSyncedHash,
+    lastSyncedHorizonDay: record.lastSyncedHorizonDay,
+    nextDueRetryAt: record.nextDueRetryAt,
+    cancellationsConfirmedAt: record.cancellationsConfirmedAt,
+    guard: jsonOrNull(record.guard),
+    calendarToken: record.calendarToken,
+    lastRun: jsonOrNull(record.lastRun),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  });
+}
+
+function fromEntity(row: StoredRow, table: string): FeedRecord {
+  const r = readRow(row, table);
+  return {
+      id: r.rowKey,
+      source: r.oneOf('source', ['url', 'upload'] as const),
+      url: r.stringOrNull('url'),
+      defaultOrganizer: r.stringOrNull('defaultOrganizer'),
+      timeZone: r.stringOrNull('timeZone'),
+      horizonDays: r.numberOrNull('horizonDays'),
+      enabled: r.boolean('enabled'),
+      httpEtag: r.stringOrNull('httpEtag'),
+      httpLastModified: r.stringOrNull('httpLastModified'),
+      contentHash: r.stringOrNull('contentHash'),
+      bodyVersion: r.stringOrNull('bodyVersion'),
+      lastSyncedHash: r.stringOrNull('lastSyncedHash'),
+      lastSyncedHorizonDay: r.stringOrNull('lastSyncedHorizonDay'),
+      nextDueRetryAt: r.stringOrNull('nextDueRetryAt'),
+      cancellationsConfirmedAt: r.stringOrNull('cancellationsConfirmedAt'),
+      guard: r.jsonOrNull<FeedGuard>('guard'),
+      calendarToken: r.string('calendarToken'),
+      lastRun: r.jsonOrNull<RunSummary>('lastRun'),
+      createdAt: r.string('createdAt'),
+      updatedAt: r.string('updatedAt'),
+      etag: r.etag,
+  };
+}

@@ -1,0 +1,132 @@
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { MeetingError, MeetingRecord, MeetingState } from '../core/state.js';
+import { InvalidInputError, StorageError } from './errors.js';
+import {
+  entity,
+  jsonOrNull,
+  readPartition,
+  readRow,
+  requireFeedId,
+  requireKey,
+  submitInChunks,
+  writeRow,
+  type Entity,
+  type StoredRow,
+} from './entity.js';
+
+const MEETING_STATES: readonly MeetingState[] = ['creating', 'active', 'blocked', 'failed', 'cancelling', 'cancelled'];
+
+export interface MeetingRepository {
+  /** Every meeting row of one feed: one partition query, all pages. */
+  listByFeed(feedId: string): Promise<MeetingRecord[]>;
+  /**
+   * Without `etag`: insert only (a row already there → ConcurrencyError). With `etag`: replace If-Match
+   * (412 → ConcurrencyError; row deleted meanwhile → NotFoundError). Returns the record with its new etag.
+   */
+  put(record: MeetingRecord): Promise<MeetingRecord>;
+  /**
+   * put() for many rows, as entity-group transactions of ≤100 rows per feed. Returns the records (input
+   * order) with new etags. A failed transaction writes none of its rows and throws ConcurrencyError (or
+   * NotFoundError) naming the row; transactions before it stay applied (each row is a valid state alone).
+   */
+  putMany(records: readonly MeetingRecord[]): Promise<MeetingRecord[]>;
+  /** Deletes every meeting row of the feed; returns how many. */
+  deleteByFeed(feedId: string): Promise<number>;
+}
+
+export function createMeetingRepository(client: TableClient, table: string): MeetingRepository {
+  return {
+    async listByFeed(feedId) {
+      const rows = await readPartition(client, table, requireFeedId(feedId));
+      return rows.map((row) => fromEntity(row, table));
+    },
+    async put(record) {
+      const etag = await writeRow(client, table, toEntity(record), record.etag);
+      return { ...record, etag };
+    },
+    async putMany(records) {
+      const byFeed = new Map<string, number[]>();
+      records.forEach((record, index) => {
+        const indexes = byFeed.get(record.feedId) ?? [];
+        indexes.push(index);
+        byFeed.set(record.feedId, indexes);
+      });
+      // Build (and so validate) every row before writing any, so a bad record writes nothing.
+      const plans = [...byFeed].map(([feedId, indexes]) => {
+        const seen = new Set<string>();
+        const actions: TransactionAction[] = indexes.map((index) => {
+          const record = records[index] as MeetingRecord;
+          // A transaction may touch a row only once; two versions of one meeting is a caller bug.
+          if (seen.has(record.key)) throw new InvalidInputError(`putMany: meeting ${feedId}/${record.key} appears twice`);
+          seen.add(record.key);
+          const row = toEntity(record);
+          return record.etag === undefined ? ['create', row] : ['update', row, 'Replace', { etag: record.etag }];
+        });
+        return { feedId, indexes, actions };
+      });
+      const result: MeetingRecord[] = [...records];
+      for (const { feedId, indexes, actions } of plans) {
+        const etags = await submitInChunks(client, table, feedId, actions);
+        indexes.forEach((index, position) => {
+          const etag = etags[position];
+          if (!etag) throw new StorageError('unavailable', `putMany ${table}/${feedId}: the service returned no ETag`);
+          result[index] = { ...(records[index] as MeetingRecord), etag };
+        });
+      }
+      return result;
+    },
+    async deleteByFeed(feedId) {
+      const rows = await readPartition(client, table, requireFeedId(feedId), { select: ['RowKey'] });
+      // Unconditional deletes: removing a whole feed wins over any concurrent update of its rows.
+      const actions: TransactionAction[] = rows.map((row) => ['delete', { partitionKey: feedId, rowKey: row.rowKey ?? '' }]);
+      await submitInChunks(client, table, feedId, actions);
+      return rows.length;
+    },
+  };
+}
+
+function toEntity(record: MeetingRecord): Entity {
+  return entity(requireFeedId(record.feedId), requireKey(record.key, `meeting key ${JSON.stringify(record.key)}`), {
+    uid: record.uid,
+    recurrenceId: record.recurrenceId,
+    organizerEmail: record.organizerEmail,
+    organizerId: record.organizerId,
+    externalId: record.externalId,
+    generation: record.generation,
+    meetingId: record.meetingId,
+    joinWebUrl: record.joinWebUrl,
+    subject: record.subject,
+    start: record.start,
+    end: record.end,
+    contentHash: record.contentHash,
+    state: record.state,
+    attempts: record.attempts,
+    nextAttemptAt: record.nextAttemptAt,
+    lastError: jsonOrNull(record.lastError),
+  });
+}
+
+function fromEntity(row: StoredRow, table: string): MeetingRecord {
+  const r = readRow(row, table);
+  return {
+    feedId: r.partitionKey,
+    key: r.rowKey,
+    uid: r.string('uid'),
+    recurrenceId: r.stringOrNull('recurrenceId'),
+    organizerEmail: r.string('organizerEmail'),
+    organizerId: r.stringOrNull('organizerId'),
+    externalId: r.string('externalId'),
+    generation: r.number('generation'),
+    meetingId: r.stringOrNull('meetingId'),
+    joinWebUrl: r.stringOrNull('joinWebUrl'),
+    subject: r.string('subject'),
+    start: r.string('start'),
+    end: r.string('end'),
+    contentHash: r.string('contentHash'),
+    state: r.oneOf('state', MEETING_STATES),
+    attempts: r.number('attempts'),
+    nextAttemptAt: r.stringOrNull('nextAttemptAt'),
+    lastError: r.jsonOrNull<MeetingError>('lastError'),
+    etag: r.etag,
+  };
+}

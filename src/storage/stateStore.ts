@@ -1,0 +1,153 @@
+// The only place the Table, Blob and Queue SDK clients are built. compose.ts calls createStateStore
+// once per process; tests pass a namePrefix so each gets its own tables, container and queues.
+
+import type { TokenCredential } from '@azure/core-auth';
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { InvalidInputError, StorageError, toStorageError } from './errors.js';
+import { createFeedBodyStore, type FeedBodyStore } from './feedBodies.js';
+import { createFeedRepository, type FeedRepository } from './feeds.js';
+import { createMeetingRepository, type MeetingRepository } from './meetings.js';
+import { createOrganizerRepository, type OrganizerRepository } from './organizers.js';
+import { createPolicyRepository, type PolicyRepository } from './policies.js';
+import { createRunRepository, type RunRepository } from './runs.js';
+import { POISON_SUFFIX, SYNC_QUEUE_NAME, createSyncQueue, type SyncQueue } from './syncQueue.js';
+
+export type StateStoreOptions =
+  | { connectionString: string; namePrefix?: string }
+  /** Managed identity / Entra ID (the account has shared-key access disabled in infra). */
+  | { accountName: string; credential: TokenCredential; namePrefix?: string };
+
+export interface StateStore {
+  /** Creates the tables, container and queues when missing. Idempotent; the first call's work is reused. */
+  ensure(): Promise<void>;
+  readonly names: StorageNames;
+  readonly feeds: FeedRepository;
+  readonly meetings: MeetingRepository;
+  readonly organizers: OrganizerRepository;
+  readonly policies: PolicyRepository;
+  readonly runs: RunRepository;
+  readonly feedBodies: FeedBodyStore;
+  readonly syncQueue: SyncQueue;
+}
+
+export interface StorageNames {
+  tables: { feeds: string; meetings: string; organizers: string; policies: string; runs: string };
+  container: string;
+  queue: string;
+  poisonQueue: string;
+}
+
+// Table names are alphanumeric and start with a letter; containers and queues are lower-case with
+// hyphens. A lower-case alphanumeric prefix starting with a letter is valid for all three.
+const NAME_PREFIX = /^[a-z][a-z0-9]{0,19}$/;
+
+/** The resource names for a prefix ('' in production: `feeds`, …, `feed-bodies`, `sync-feeds`). */
+export function storageNames(namePrefix = ''): StorageNames {
+  if (namePrefix !== '' && !NAME_PREFIX.test(namePrefix)) {
+    throw new InvalidInputError('namePrefix must be 1-20 lower-case letters or digits, starting with a letter');
+  }
+  const dashed = namePrefix ? `${namePrefix}-` : '';
+  const queue = `${dashed}${SYNC_QUEUE_NAME}`;
+  return {
+    tables: {
+      feeds: `${namePrefix}feeds`,
+      meetings: `${namePrefix}meetings`,
+      organizers: `${namePrefix}organizers`,
+      policies: `${namePrefix}policies`,
+      runs: `${namePrefix}runs`,
+    },
+    container: `${dashed}feed-bodies`,
+    queue,
+    poisonQueue: `${queue}${POISON_SUFFIX}`,
+  };
+}
+
+interface Clients {
+  table(name: string): TableClient;
+  container: ContainerClient;
+  queue: QueueClient;
+  poisonQueue: QueueClient;
+}
+
+function buildClients(options: StateStoreOptions, names: StorageNames): Clients {
+  if ('connectionString' in options) {
+    const connectionString = options.connectionString;
+    // Azurite speaks http; the Tables SDK refuses http unless told. Only an explicit http endpoint enables it.
+    const allowInsecureConnection = /(^|;)\s*(DefaultEndpointsProtocol=http|TableEndpoint=http:|UseDevelopmentStorage=true)/i.test(
+      connectionString,
+    );
+    try {
+      const blobService = BlobServiceClient.fromConnectionString(connectionString);
+      const queueService = QueueServiceClient.fromConnectionString(connectionString);
+      // Parse once now so a malformed string fails here, not on the first table call.
+      TableClient.fromConnectionString(connectionString, names.tables.feeds, { allowInsecureConnection });
+      return {
+        table: (name) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection }),
+        container: blobService.getContainerClient(names.container),
+        queue: queueService.getQueueClient(names.queue),
+        poisonQueue: queueService.getQueueClient(names.poisonQueue),
+      };
+    } catch {
+      // The SDK's parse errors can quote the string, key included: say what is wrong without it.
+      throw new StorageError('invalidInput', 'the storage connection string is malformed (expected AccountName, AccountKey and endpoints)', {
+        isUserError: true,
+      });
+    }
+  }
+  const { accountName, credential } = options;
+  if (!/^[a-z0-9]{3,24}$/.test(accountName)) throw new InvalidInputError('storage account name must be 3-24 lower-case letters or digits');
+  const blobService = new BlobServiceClient(`https://${accountName}.blob.core.windows.net`, credential);
+  const queueService = new QueueServiceClient(`https://${accountName}.queue.core.windows.net`, credential);
+  return {
+    table: (name) => new TableClient(`https://${accountName}.table.core.windows.net`, name, credential),
+    container: blobService.getContainerClient(names.container),
+    queue: queueService.getQueueClient(names.queue),
+    poisonQueue: queueService.getQueueClient(names.poisonQueue),
+  };
+}
+
+export function createStateStore(options: StateStoreOptions): StateStore {
+  const names = storageNames(options.namePrefix);
+  const clients = buildClients(options, names);
+  const tables = {
+    feeds: clients.table(names.tables.feeds),
+    meetings: clients.table(names.tables.meetings),
+    organizers: clients.table(names.tables.organizers),
+    policies: clients.table(names.tables.policies),
+    runs: clients.table(names.tables.runs),
+  };
+
+  let ensured: Promise<void> | null = null;
+  const ensure = (): Promise<void> => {
+    ensured ??= (async () => {
+      try {
+        await Promise.all([
+          // createTable() treats "already exists" as success.
+          ...Object.values(tables).map((table) => table.createTable()),
+          clients.container.createIfNotExists(),
+          clients.queue.createIfNotExists(),
+          // Created up front so peekPoison and operators see it before the first failure.
+          clients.poisonQueue.createIfNotExists(),
+        ]);
+      } catch (error) {
+        ensured = null; // let the next call try again instead of caching the failure
+        throw toStorageError(error, 'create tables, container and queues');
+      }
+    })();
+    return ensured;
+  };
+
+  return {
+    ensure,
+    names,
+    feeds: createFeedRepository(tables.feeds, names.tables.feeds),
+    meetings: createMeetingRepository(tables.meetings, names.tables.meetings),
+    organizers: createOrganizerRepository(tables.organizers, names.tables.organizers),
+    policies: createPolicyRepository(tables.policies, names.tables.policies),
+    runs: createRunRepository(tables.runs, names.tables.runs),
+    feedBodies: createFeedBodyStore(clients.container),
+    syncQueue: createSyncQueue(clients.queue, clients.poisonQueue),
+  };
+}

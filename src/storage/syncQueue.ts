@@ -1,0 +1,73 @@
+import type { QueueClient } from '@azure/storage-queue';
+import { InvalidInputError, restErrorInfo, toStorageError } from './errors.js';
+import { requireFeedId } from './entity.js';
+import type { SyncMessage } from './types.js';
+
+/** The queue the timer fans out to and syncFeedQueue is triggered by (before any test namePrefix). */
+export const SYNC_QUEUE_NAME = 'sync-feeds';
+/** Where the Functions host moves a message after maxDequeueCount failed attempts. */
+export const POISON_SUFFIX = '-poison';
+
+export interface SyncQueue {
+  readonly name: string;
+  readonly poisonName: string;
+  enqueue(message: SyncMessage): Promise<void>;
+  /** Approximate number of poison messages, and the feed ids of up to `limit` (≤32) of them. */
+  peekPoison(limit: number): Promise<{ count: number; feedIds: string[] }>;
+}
+
+/**
+ * Base64 of the JSON: the Functions queue trigger decodes base64 by default (host.json
+ * `extensions.queues.messageEncoding`), and hands the handler the parsed JSON object.
+ */
+export function encodeSyncMessage(message: SyncMessage): string {
+  return Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
+}
+
+/** Reads a message written by encodeSyncMessage (or plain JSON); null when it is neither. */
+export function decodeSyncMessage(text: string): SyncMessage | null {
+  for (const candidate of [Buffer.from(text, 'base64').toString('utf8'), text]) {
+    try {
+      const value: unknown = JSON.parse(candidate);
+      if (typeof value === 'object' && value !== null && typeof (value as { feedId?: unknown }).feedId === 'string') {
+        const { feedId, reason, requestedAt } = value as Record<string, unknown>;
+        const text = (field: unknown): string => (typeof field === 'string' ? field : '');
+        return { feedId: feedId as string, reason: text(reason), requestedAt: text(requestedAt) };
+      }
+    } catch {
+      // not this encoding; try the next
+    }
+  }
+  return null;
+}
+
+export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQueue {
+  return {
+    name: queue.name,
+    poisonName: poison.name,
+    async enqueue(message) {
+      requireFeedId(message.feedId);
+      try {
+        await queue.sendMessage(encodeSyncMessage(message));
+      } catch (error) {
+        throw toStorageError(error, `enqueue to ${queue.name}`);
+      }
+    },
+    async peekPoison(limit) {
+      if (!Number.isInteger(limit) || limit < 0) throw new InvalidInputError('peekPoison limit must be a non-negative integer');
+      try {
+        const properties = await poison.getProperties();
+        const count = properties.approximateMessagesCount ?? 0;
+        if (count === 0 || limit === 0) return { count, feedIds: [] };
+        // Peek does not dequeue (the messages stay for an operator); the service returns at most 32.
+        const peeked = await poison.peekMessages({ numberOfMessages: Math.min(limit, 32) });
+        const feedIds = peeked.peekedMessageItems.map((item) => decodeSyncMessage(item.messageText)?.feedId ?? '(unreadable)');
+        return { count, feedIds };
+      } catch (error) {
+        // The host creates the poison queue on first use; no queue means no poison messages.
+        if (restErrorInfo(error).statusCode === 404) return { count: 0, feedIds: [] };
+        throw toStorageError(error, `peek ${poison.name}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// Records that only the storage layer and the sync shell share (the planner's records live in core/state.ts).
+
+export type FeedSource = 'url' | 'upload';
+
+/** Deletion-guard state: set when a run would cancel too much, cleared when an admin confirms. */
+export interface FeedGuard {
+  held: boolean;
+  reason: string | null;
+  wouldCancel: number;
+  futureMeetings: number;
+  at: string;
+}
+
+export type RunOutcome = 'completed' | 'partial' | 'failed' | 'skipped';
+
+export interface RunSummary {
+  feedId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  created: number;
+  updated: number;
+  cancelled: number;
+  unchanged: number;
+  blocked: number;
+  failed: number;
+  skipped: number;
+  held: number;
+  graphCalls: number;
+  throttled: number;
+  outcome: RunOutcome;
+  message?: string;
+}
+
+export interface FeedRecord {
+  /** Validated by validateFeedId: [A-Za-z0-9][A-Za-z0-9_-]{0,62}. */
+  id: string;
+  source: FeedSource;
+  url: string | null;
+  defaultOrganizer: string | null;
+  timeZone: string | null;
+  horizonDays: number | null;
+  enabled: boolean;
+  /** Conditional-GET validators of the last fetch of a URL feed. */
+  httpEtag: string | null;
+  httpLastModified: string | null;
+  contentHash: string | null;
+  /** feedBodies version of the current accepted body. */
+  bodyVersion: string | null;
+  /** Content hash of the last fully successful run. */
+  lastSyncedHash: string | null;
+  lastSyncedHorizonDay: string | null;
+  nextDueRetryAt: string | null;
+  cancellationsConfirmedAt: string | null;
+  guard: FeedGuard | null;
+  calendarToken: string;
+  lastRun: RunSummary | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Storage ETag; set on every record read or written, required by update(). */
+  etag?: string;
+}
+
+/** The queue message that asks for one feed to be synced. */
+export interface SyncMessage {
+  feedId: string;
+  reason: string;
+  requestedAt: string;
+}
