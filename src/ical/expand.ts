@@ -1,0 +1,488 @@
+// expandCalendar: iCalendar text -> the occurrences (sessions) overlapping a window. Pure: no I/O,
+// no clock, no environment.
+import type { ExpandResult, ExpandWarning, ExpandWindow, Occurrence, OccurrenceStatus, Person } from '../core/occurrence.js';
+import { parseComponents, unescapeText, type ContentLine, type RawComponent } from './content.js';
+import { CalendarError } from './errors.js';
+import { expandRule, parseRule, RuleError, type ParsedRule } from './recur.js';
+import { formatDate, formatLocal, formatUtc, parseDuration, parseTimeText, type DurationValue, type TimeValue } from './values.js';
+import { DAY, resolveZoneName, UTC_ZONE, utcToWall, vtimezoneZone, wallToUtc, type Zone } from './zones.js';
+
+export interface ExpandOptions {
+  /** IANA or Windows zone for floating times (and all-day dates when comparing with the window). */
+  defaultTimeZone?: string;
+  /** Most occurrences in the window before the file is refused (default 200,000). */
+  maxOccurrences?: number;
+  /** Most VEVENTs in the file (default 100,000). */
+  maxEvents?: number;
+  /** Most characters in the file (default 50,000,000). */
+  maxBytes?: number;
+  /** Iterator steps allowed per complex recurrence rule before it is cut with a warning (default 100,000). */
+  maxStepsPerRule?: number;
+}
+
+type Frame = { kind: 'date' } | { kind: 'floating' } | { kind: 'zone'; zone: Zone };
+
+interface Duration {
+  /** Nominal days, added in wall time. */
+  days: number;
+  /** Exact milliseconds, added to the instant. */
+  ms: number;
+}
+
+interface EventData {
+  uid: string;
+  line: number;
+  order: number;
+  sequence: number;
+  start: TimeValue;
+  frame: Frame;
+  startWall: number;
+  duration: Duration;
+  recurrenceId: TimeValue | null;
+  thisAndFuture: boolean;
+  rrules: ParsedRule[];
+  rdates: { value: TimeValue; end?: TimeValue; duration?: DurationValue }[];
+  exdates: TimeValue[];
+  summary: string;
+  description: string;
+  location: string;
+  organizer: Person | null;
+  attendees: Person[];
+  status: OccurrenceStatus;
+}
+
+class EventProblem extends Error {}
+
+interface Context {
+  window: ExpandWindow;
+  warnings: ExpandWarning[];
+  vtimezones: Map<string, RawComponent>;
+  zones: Map<string, Zone | null>;
+  horizon: number;
+  xwr: Zone | null;
+  defaultZone: Zone | null;
+  /** Zone used to place floating times and all-day dates on the UTC axis for the window test. */
+  axisZone: Zone;
+  maxOccurrences: number;
+  maxSteps: number;
+  count: number;
+  out: { occ: Occurrence; at: number }[];
+}
+
+const DEFAULTS = { maxOccurrences: 200_000, maxEvents: 100_000, maxBytes: 50_000_000, maxStepsPerRule: 100_000 };
+
+/**
+ * The zone for floating times: the `defaultTimeZone` option, validated. Throws CalendarError
+ * 'unknownTimeZone' when the name is neither IANA nor Windows.
+ */
+export function resolveDefaultTimeZone(name: string | undefined): Zone | null {
+  if (name === undefined || name === '') return null;
+  const zone = resolveZoneName(name);
+  if (!zone) throw new CalendarError('unknownTimeZone', `unknown time zone '${name}' (expected an IANA name such as Europe/Berlin or a Windows name such as W. Europe Standard Time)`);
+  return zone;
+}
+
+export function expandCalendar(text: string, window: ExpandWindow, options: ExpandOptions = {}): ExpandResult {
+  const maxBytes = options.maxBytes ?? DEFAULTS.maxBytes;
+  if (!(Number.isFinite(window.from) && Number.isFinite(window.to) && window.from < window.to)) {
+    throw new CalendarError('badWindow', 'the window is empty: its start must be before its end');
+  }
+  if (text.length > maxBytes) throw new CalendarError('tooLarge', `the calendar is too large (${text.length} characters; the limit is ${maxBytes})`);
+  const body = text.replace(/^\uFEFF/, '');
+  const firstLine = /^\s*([^\r\n]*)/.exec(body)?.[1]?.trim() ?? '';
+  if (!/^BEGIN:VCALENDAR$/i.test(firstLine)) {
+    throw new CalendarError('notICalendar', `not an iCalendar file: it should start with BEGIN:VCALENDAR but starts with "${firstLine.slice(0, 40)}"`);
+  }
+  const calendars = parseComponents(body).filter((c) => c.name === 'VCALENDAR');
+  if (calendars.length === 0) throw new CalendarError('notICalendar', 'not an iCalendar file: no VCALENDAR component');
+
+  const defaultZone = resolveDefaultTimeZone(options.defaultTimeZone);
+  const maxEvents = options.maxEvents ?? DEFAULTS.maxEvents;
+  const eventCount = calendars.reduce((n, c) => n + c.children.filter((e) => e.name === 'VEVENT').length, 0);
+  if (eventCount > maxEvents) throw new CalendarError('tooLarge', `the calendar has too many events (${eventCount}; the limit is ${maxEvents})`);
+
+  const ctx: Context = {
+    window,
+    warnings: [],
+    vtimezones: new Map(),
+    zones: new Map(),
+    horizon: window.to + 800 * DAY,
+    xwr: null,
+    defaultZone,
+    axisZone: defaultZone ?? UTC_ZONE,
+    maxOccurrences: options.maxOccurrences ?? DEFAULTS.maxOccurrences,
+    maxSteps: options.maxStepsPerRule ?? DEFAULTS.maxStepsPerRule,
+    count: 0,
+    out: [],
+  };
+  let order = 0;
+  for (const cal of calendars) {
+    ctx.vtimezones = new Map();
+    ctx.zones = new Map();
+    for (const c of cal.children) {
+      if (c.name !== 'VTIMEZONE') continue;
+      const tzid = c.props.find((p) => p.name === 'TZID')?.value.trim();
+      if (tzid) ctx.vtimezones.set(tzid, c);
+    }
+    ctx.xwr = feedTimeZone(cal, ctx);
+    const groups = new Map<string, EventData[]>();
+    for (const c of cal.children) {
+      if (c.name !== 'VEVENT') continue;
+      const uid = c.props.find((p) => p.name === 'UID')?.value.trim() ?? '';
+      try {
+        const ev = readEvent(c, uid, order++, ctx);
+        // Events without UID cannot be related to each other: each stands alone.
+        const key = uid === '' ? `\u0000${order}` : uid;
+        const list = groups.get(key);
+        if (list) list.push(ev);
+        else groups.set(key, [ev]);
+      } catch (e) {
+        if (!(e instanceof EventProblem)) throw e;
+        ctx.warnings.push({ uid, line: c.line, reason: `event skipped: ${e.message}` });
+      }
+    }
+    for (const list of groups.values()) expandGroup(list, ctx);
+  }
+  ctx.out.sort((a, b) => a.at - b.at || (a.occ.uid < b.occ.uid ? -1 : a.occ.uid > b.occ.uid ? 1 : 0));
+  return { occurrences: ctx.out.map((o) => o.occ), warnings: ctx.warnings };
+}
+
+/**
+ * X-WR-TIMEZONE (a Google Calendar extension): the calendar's zone. Google means that date-times in
+ * UTC and floating date-times of the feed are shown in that zone, so recurring events keep their
+ * local time across DST. Null when absent; unknown names are warned about and ignored.
+ */
+export function feedTimeZone(cal: RawComponent, ctx?: Context): Zone | null {
+  const name = cal.props.find((p) => p.name === 'X-WR-TIMEZONE')?.value.trim();
+  if (!name) return null;
+  const zone = ctx ? zoneFor(name, ctx, cal.line) : resolveZoneName(name);
+  return zone;
+}
+
+function zoneFor(tzid: string, ctx: Context, line: number): Zone | null {
+  const cached = ctx.zones.get(tzid);
+  if (cached !== undefined) return cached;
+  const vtz = ctx.vtimezones.get(tzid);
+  // RFC 5545 §3.2.19: a TZID refers to the VTIMEZONE of the same name in the file; only without one
+  // do we fall back to IANA / Windows names.
+  let zone = vtz ? vtimezoneZone(vtz, ctx.horizon) : null;
+  zone ??= resolveZoneName(tzid);
+  if (!zone) {
+    ctx.warnings.push({ uid: '', line, reason: `unknown time zone '${tzid}' (no VTIMEZONE, not an IANA or Windows name): its times are read as floating` });
+  }
+  ctx.zones.set(tzid, zone);
+  return zone;
+}
+
+function timeValue(prop: ContentLine, ctx: Context, text = prop.value): TimeValue {
+  const tzid = prop.params.TZID;
+  const zone = tzid ? zoneFor(tzid, ctx, prop.line) : null;
+  const v = parseTimeText(text, zone, (prop.params.VALUE ?? '').toUpperCase() === 'DATE');
+  if (!v) throw new EventProblem(`${prop.name} value "${text}" on line ${prop.line} is not a date or date-time`);
+  return localize(v, ctx);
+}
+
+function localize(v: TimeValue, ctx: Context): TimeValue {
+  if (ctx.xwr) {
+    if (v.kind === 'utc') return { kind: 'zoned', wall: utcToWall(ctx.xwr, v.wall), zone: ctx.xwr };
+    if (v.kind === 'floating') return { kind: 'zoned', wall: v.wall, zone: ctx.xwr };
+  }
+  if (ctx.defaultZone && v.kind === 'floating') return { kind: 'zoned', wall: v.wall, zone: ctx.defaultZone };
+  return v;
+}
+
+function frameOf(v: TimeValue): Frame {
+  if (v.kind === 'date') return { kind: 'date' };
+  if (v.kind === 'floating') return { kind: 'floating' };
+  if (v.kind === 'utc') return { kind: 'zone', zone: UTC_ZONE };
+  return { kind: 'zone', zone: v.zone };
+}
+
+/** The value as wall time of `frame` (dates at midnight). */
+function wallIn(v: TimeValue, frame: Frame): number {
+  if (frame.kind === 'date') return Math.floor(v.wall / DAY) * DAY;
+  if (frame.kind === 'floating') return v.wall;
+  const zone = frame.zone;
+  if (v.kind === 'zoned') return v.zone === zone ? v.wall : utcToWall(zone, wallToUtc(v.zone, v.wall));
+  if (v.kind === 'utc') return zone === UTC_ZONE ? v.wall : utcToWall(zone, v.wall);
+  return v.wall;
+}
+
+function instant(frame: Frame, wall: number, ctx: Context): number {
+  return frame.kind === 'zone' ? wallToUtc(frame.zone, wall) : wallToUtc(ctx.axisZone, wall);
+}
+
+function format(frame: Frame, wall: number): string {
+  if (frame.kind === 'date') return formatDate(wall);
+  if (frame.kind === 'floating') return formatLocal(wall);
+  return formatUtc(wallToUtc(frame.zone, wall));
+}
+
+function person(prop: ContentLine): Person {
+  const v = prop.value.trim();
+  const addr = v.replace(/^mailto:/i, '');
+  const email = addr.includes('@') ? addr.toLowerCase() : '';
+  const cn = prop.params.CN?.trim();
+  return cn ? { email, name: cn } : { email };
+}
+
+function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): EventData {
+  const first = (name: string): ContentLine | undefined => c.props.find((p) => p.name === name);
+  const startProp = first('DTSTART');
+  if (!startProp) throw new EventProblem('it has no DTSTART');
+  for (const line of c.badLines) ctx.warnings.push({ uid, line, reason: `line ${line} is not a valid content line and was ignored` });
+  const start = timeValue(startProp, ctx);
+  const frame = frameOf(start);
+  const startWall = wallIn(start, frame);
+  const duration = readDuration(c, frame, startWall, ctx);
+
+  const ridProp = first('RECURRENCE-ID');
+  const recurrenceId = ridProp ? timeValue(ridProp, ctx) : null;
+  const rrules: ParsedRule[] = [];
+  const rdates: EventData['rdates'] = [];
+  const exdates: TimeValue[] = [];
+  for (const p of c.props) {
+    if (p.name === 'RRULE') {
+      try {
+        rrules.push(parseRule(p.value));
+      } catch (e) {
+        if (e instanceof RuleError) throw new EventProblem(`${e.message} (line ${p.line})`);
+        throw e;
+      }
+    } else if (p.name === 'RDATE' || p.name === 'EXDATE') {
+      for (const part of p.value.split(',')) {
+        if (!part.trim()) continue;
+        const [a, b] = part.split('/');
+        try {
+          const value = timeValue(p, ctx, a);
+          if (p.name === 'EXDATE') exdates.push(value);
+          else if (b === undefined) rdates.push({ value });
+          else if (/^[+-]?P/i.test(b)) {
+            const d = parseDuration(b);
+            if (!d) throw new EventProblem(`RDATE period "${part}" has an invalid duration`);
+            rdates.push({ value, duration: d });
+          } else rdates.push({ value, end: timeValue(p, ctx, b) });
+        } catch (e) {
+          if (!(e instanceof EventProblem)) throw e;
+          ctx.warnings.push({ uid, line: c.line, reason: `${e.message}; value ignored` });
+        }
+      }
+    }
+  }
+  const status = (first('STATUS')?.value.trim().toUpperCase() ?? '') as string;
+  const seq = Number(first('SEQUENCE')?.value.trim() ?? 0);
+  const text = (name: string): string => unescapeText(first(name)?.value ?? '');
+  const org = first('ORGANIZER');
+  return {
+    uid,
+    line: c.line,
+    order,
+    sequence: Number.isFinite(seq) ? seq : 0,
+    start,
+    frame,
+    startWall,
+    duration,
+    recurrenceId,
+    thisAndFuture: (ridProp?.params.RANGE ?? '').toUpperCase() === 'THISANDFUTURE',
+    rrules,
+    rdates,
+    exdates,
+    summary: text('SUMMARY'),
+    description: text('DESCRIPTION'),
+    location: text('LOCATION'),
+    organizer: org ? person(org) : null,
+    attendees: c.props.filter((p) => p.name === 'ATTENDEE').map(person),
+    status: status === 'CANCELLED' ? 'cancelled' : status === 'TENTATIVE' ? 'tentative' : 'confirmed',
+  };
+}
+
+/**
+ * RFC 5545 §3.6.1: DTEND gives an exact duration applied to every instance; DURATION's days and
+ * weeks are nominal (same wall time on a later day), its hours/minutes/seconds exact. Without
+ * either, a DATE lasts one day and a DATE-TIME no time.
+ */
+function readDuration(c: RawComponent, frame: Frame, startWall: number, ctx: Context): Duration {
+  const durProp = c.props.find((p) => p.name === 'DURATION');
+  const endProp = c.props.find((p) => p.name === 'DTEND');
+  if (endProp) {
+    const end = timeValue(endProp, ctx);
+    if (frame.kind === 'date') {
+      const days = Math.round((wallIn(end, frame) - startWall) / DAY);
+      if (days < 0) throw new EventProblem('DTEND is before DTSTART');
+      // A date-time DTEND on the start date (mixed value types) still means the start day.
+      return { days: days === 0 && end.kind !== 'date' ? 1 : days, ms: 0 };
+    }
+    const ms = instant(frame, wallIn(end, frame), ctx) - instant(frame, startWall, ctx);
+    if (ms < 0) throw new EventProblem('DTEND is before DTSTART');
+    return { days: 0, ms };
+  }
+  if (durProp) {
+    const d = parseDuration(durProp.value);
+    if (!d) throw new EventProblem(`DURATION "${durProp.value}" is not a duration`);
+    if (d.days < 0 || d.ms < 0) throw new EventProblem(`DURATION "${durProp.value}" is negative`);
+    if (frame.kind === 'date') return { days: d.days + Math.ceil(d.ms / DAY), ms: 0 };
+    return d;
+  }
+  return frame.kind === 'date' ? { days: 1, ms: 0 } : { days: 0, ms: 0 };
+}
+
+/** Keeps, among versions of the same item, the one with the highest SEQUENCE (later in file on ties). */
+function newest(a: EventData | undefined, b: EventData): EventData {
+  if (!a) return b;
+  return b.sequence >= a.sequence ? b : a;
+}
+
+function expandGroup(list: EventData[], ctx: Context): void {
+  let master: EventData | undefined;
+  for (const ev of list) if (!ev.recurrenceId) master = newest(master, ev);
+  const frame = master ? master.frame : undefined;
+  const overrides = new Map<number, EventData>();
+  for (const ev of list) {
+    if (!ev.recurrenceId) continue;
+    const key = wallIn(ev.recurrenceId, frame ?? frameOf(ev.recurrenceId));
+    overrides.set(key, newest(overrides.get(key), ev));
+  }
+  if (master) expandMaster(master, overrides, ctx);
+  for (const [ridWall, ov] of overrides) {
+    const ridFrame = frame ?? frameOf(ov.recurrenceId as TimeValue);
+    emit(ov, ov.frame, ov.startWall, ov.duration, format(ridFrame, ridWall), ctx);
+  }
+}
+
+function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Context): void {
+  const frame = m.frame;
+  const recurring = m.rrules.length > 0 || m.rdates.length > 0;
+  if (!recurring) {
+    if (!overrides.has(m.startWall)) emit(m, frame, m.startWall, m.duration, null, ctx);
+    return;
+  }
+  // Overrides with RANGE=THISANDFUTURE (RFC 5545 §3.8.4.4): their time shift, duration and
+  // properties apply to every later instance too.
+  const ranges = [...overrides]
+    .filter(([, o]) => o.thisAndFuture)
+    .map(([rid, o]) => ({ rid, o, shift: wallIn(o.start, frame) - rid }))
+    .sort((a, b) => a.rid - b.rid);
+  const maxShift = ranges.reduce((s, r) => Math.max(s, Math.abs(r.shift) + r.o.duration.days * DAY + r.o.duration.ms), 0);
+  const span = m.duration.days * DAY + m.duration.ms;
+  const wallFrom = ctx.window.from - span - maxShift - 2 * DAY;
+  const wallTo = ctx.window.to + maxShift + 2 * DAY;
+
+  const instances = new Map<number, Duration | null>();
+  const exact = new Set<number>();
+  const exDays = new Set<number>();
+  for (const x of m.exdates) {
+    // A DATE EXDATE on a timed event removes that day's instance.
+    if (x.kind === 'date' && frame.kind !== 'date') exDays.add(x.wall);
+    else exact.add(wallIn(x, frame));
+  }
+  const add = (wall: number, d: Duration | null): void => {
+    if (!instances.has(wall) || d) instances.set(wall, d);
+  };
+  // DTSTART is the first instance of the set (RFC 5545 §3.8.5.3) when it matches the rule; ical.js
+  // and dateutil leave out a DTSTART the rule would not produce, and so do we (§3.8.5.3 calls that
+  // set undefined), except for RDATE-only events where DTSTART is explicitly an instance.
+  if (m.rrules.length === 0) add(m.startWall, null);
+  let untilWall = Infinity;
+  for (const rule of m.rrules) {
+    untilWall = Infinity;
+    if (rule.until) {
+      const u = rule.until;
+      if (frame.kind === 'date') untilWall = Math.floor(u.wall / DAY) * DAY;
+      else if (u.isDate) untilWall = u.wall + DAY - 1; // UNTIL is inclusive (RFC 5545 §3.3.10)
+      else if (u.utc && frame.kind === 'zone') untilWall = utcToWall(frame.zone, u.wall);
+      else if (u.utc && ctx.xwr && frame.kind === 'floating') untilWall = utcToWall(ctx.xwr, u.wall);
+      else untilWall = u.wall;
+    }
+    let tooMany = false;
+    const complete = expandRule({
+      rule,
+      dtstart: m.startWall,
+      isDate: frame.kind === 'date',
+      untilWall,
+      wallFrom,
+      wallTo,
+      maxSteps: ctx.maxSteps,
+      emit: (wall) => {
+        add(wall, null);
+        if (instances.size > ctx.maxOccurrences * 2 + 1000) {
+          tooMany = true;
+          return false;
+        }
+        return true;
+      },
+    });
+    if (tooMany) tooManyOccurrences(ctx);
+    if (!complete) {
+      ctx.warnings.push({ uid: m.uid, line: m.line, reason: `recurrence rule "${rule.text.trim()}" stopped after ${ctx.maxSteps} steps; later occurrences are missing` });
+    }
+  }
+  for (const r of m.rdates) {
+    const wall = wallIn(r.value, frame);
+    let d: Duration | null = null;
+    if (r.duration) d = frame.kind === 'date' ? { days: r.duration.days + Math.ceil(r.duration.ms / DAY), ms: 0 } : r.duration;
+    else if (r.end) {
+      const endWall = wallIn(r.end, frame);
+      d = frame.kind === 'date' ? { days: Math.max(0, Math.round((endWall - wall) / DAY)), ms: 0 } : { days: 0, ms: Math.max(0, instant(frame, endWall, ctx) - instant(frame, wall, ctx)) };
+    }
+    add(wall, d);
+  }
+  for (const [wall, d] of instances) {
+    if (exact.has(wall) || (exDays.size && exDays.has(Math.floor(wall / DAY) * DAY))) continue;
+    if (overrides.has(wall)) continue;
+    let source = m;
+    let startWall = wall;
+    let duration = d ?? m.duration;
+    for (let i = ranges.length - 1; i >= 0; i--) {
+      const r = ranges[i] as (typeof ranges)[number];
+      if (r.rid <= wall) {
+        source = r.o;
+        startWall = wall + r.shift;
+        duration = r.o.duration;
+        break;
+      }
+    }
+    emit(source, frame, startWall, duration, format(frame, wall), ctx);
+  }
+}
+
+function tooManyOccurrences(ctx: Context): never {
+  throw new CalendarError('tooManyOccurrences', `the calendar has more than ${ctx.maxOccurrences} occurrences in the window; narrow the window or check for a recurrence rule without an end`);
+}
+
+function emit(ev: EventData, frame: Frame, startWall: number, d: Duration, recurrenceId: string | null, ctx: Context): void {
+  let startAt: number;
+  let endAt: number;
+  let end: string;
+  if (frame.kind === 'zone') {
+    startAt = wallToUtc(frame.zone, startWall);
+    endAt = (d.days ? wallToUtc(frame.zone, startWall + d.days * DAY) : startAt) + d.ms;
+    end = formatUtc(endAt);
+  } else {
+    const endWall = startWall + d.days * DAY + d.ms;
+    startAt = wallToUtc(ctx.axisZone, startWall);
+    endAt = wallToUtc(ctx.axisZone, endWall);
+    end = frame.kind === 'date' ? formatDate(endWall) : formatLocal(endWall);
+  }
+  const { from, to } = ctx.window;
+  // Keep occurrences overlapping [from, to); an instant event counts when it lies in the window.
+  if (!(startAt < to && (endAt > from || (endAt === startAt && startAt >= from)))) return;
+  if (++ctx.count > ctx.maxOccurrences) tooManyOccurrences(ctx);
+  ctx.out.push({
+    at: startAt,
+    occ: {
+      uid: ev.uid,
+      recurrenceId,
+      start: frame.kind === 'zone' ? formatUtc(startAt) : frame.kind === 'date' ? formatDate(startWall) : formatLocal(startWall),
+      end,
+      allDay: frame.kind === 'date',
+      floating: frame.kind === 'floating',
+      summary: ev.summary,
+      description: ev.description,
+      location: ev.location,
+      organizer: ev.organizer,
+      attendees: ev.attendees,
+      status: ev.status,
+      sequence: ev.sequence,
+    },
+  });
+}

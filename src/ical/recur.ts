@@ -1,0 +1,184 @@
+// Recurrence-rule expansion in wall time (RFC 5545 §3.3.10, §3.8.5.3). Simple rules (DAILY/WEEKLY
+// with plain BYDAY, and SECONDLY..HOURLY without BY parts) are computed arithmetically, skipping
+// straight to the window; everything else is iterated with ical.js's RecurIterator under a hard cap.
+import ICAL from 'ical.js';
+import { DAY } from './zones.js';
+
+const KNOWN_PARTS = new Set(['FREQ', 'UNTIL', 'COUNT', 'INTERVAL', 'BYSECOND', 'BYMINUTE', 'BYHOUR', 'BYDAY', 'BYMONTHDAY', 'BYYEARDAY', 'BYWEEKNO', 'BYMONTH', 'BYSETPOS', 'WKST']);
+const FREQS: Record<string, number> = { SECONDLY: 1000, MINUTELY: 60_000, HOURLY: 3_600_000, DAILY: DAY, WEEKLY: 7 * DAY, MONTHLY: 0, YEARLY: 0 };
+const WEEKDAYS: Record<string, number> = { SU: 0, MO: 1, TU: 2, WE: 3, TH: 4, FR: 5, SA: 6 };
+
+export class RuleError extends Error {}
+
+export interface ParsedRule {
+  text: string;
+  parts: Map<string, string>;
+  freq: string;
+  interval: number;
+  count: number | null;
+  /** UNTIL as written: wall ms, whether it is a DATE, whether it ends in Z. */
+  until: { wall: number; isDate: boolean; utc: boolean } | null;
+}
+
+/** Strict RRULE parsing: a typo such as `UNTL=` must not silently turn into an endless series. */
+export function parseRule(text: string): ParsedRule {
+  const parts = new Map<string, string>();
+  for (const piece of text.trim().split(';')) {
+    if (!piece) continue;
+    const eq = piece.indexOf('=');
+    if (eq <= 0) throw new RuleError(`RRULE part "${piece}" is not NAME=VALUE`);
+    const name = piece.slice(0, eq).trim().toUpperCase();
+    if (!KNOWN_PARTS.has(name)) throw new RuleError(`RRULE has unknown part "${name}"`);
+    if (parts.has(name)) throw new RuleError(`RRULE repeats ${name}`);
+    parts.set(name, piece.slice(eq + 1).trim().toUpperCase());
+  }
+  const freq = parts.get('FREQ');
+  if (!freq || !(freq in FREQS)) throw new RuleError(freq ? `RRULE FREQ=${freq} is not a frequency` : 'RRULE has no FREQ');
+  const interval = parts.has('INTERVAL') ? Number(parts.get('INTERVAL')) : 1;
+  if (!Number.isInteger(interval) || interval < 1) throw new RuleError(`RRULE INTERVAL=${parts.get('INTERVAL')} is not a positive integer`);
+  let count: number | null = null;
+  if (parts.has('COUNT')) {
+    count = Number(parts.get('COUNT'));
+    if (!Number.isInteger(count) || count < 1) throw new RuleError(`RRULE COUNT=${parts.get('COUNT')} is not a positive integer`);
+  }
+  let until: ParsedRule['until'] = null;
+  const u = parts.get('UNTIL');
+  if (u !== undefined) {
+    const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/.exec(u);
+    if (!m) throw new RuleError(`RRULE UNTIL=${u} is not a date or date-time`);
+    until = { wall: Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)), isDate: m[4] === undefined, utc: m[7] === 'Z' };
+  }
+  // Let ical.js validate the BY parts' values (it throws on e.g. "BYMONTH=1,2,").
+  try {
+    ICAL.Recur.fromString(ruleWithoutUntil(parts));
+  } catch (e) {
+    throw new RuleError(`RRULE "${text.trim()}" is invalid: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { text, parts, freq, interval, count, until };
+}
+
+function ruleWithoutUntil(parts: Map<string, string>): string {
+  return [...parts].filter(([k]) => k !== 'UNTIL').map(([k, v]) => `${k}=${v}`).join(';');
+}
+
+export interface ExpandRuleInput {
+  rule: ParsedRule;
+  /** DTSTART in wall ms (dates at 00:00). */
+  dtstart: number;
+  isDate: boolean;
+  /** Last wall time allowed by UNTIL (inclusive), already converted to the event's wall clock. */
+  untilWall: number;
+  /** Wall range of interest; instances outside it need not be emitted (but still count for COUNT). */
+  wallFrom: number;
+  wallTo: number;
+  /** ical.js iterator steps allowed for this rule before giving up (unbounded rules). */
+  maxSteps: number;
+  /** Receives each instance in order; return false to stop. */
+  emit: (wall: number) => boolean;
+}
+
+/** Returns false if the rule was cut short by `maxSteps` (caller warns). */
+export function expandRule(input: ExpandRuleInput): boolean {
+  return fastExpand(input) ?? icalExpand(input);
+}
+
+const dayIndex = (wall: number): number => Math.floor(wall / DAY);
+const weekday = (wall: number): number => (((dayIndex(wall) + 4) % 7) + 7) % 7;
+
+/** Arithmetic expansion for simple rules; undefined when the rule needs the general iterator. */
+function fastExpand(inp: ExpandRuleInput): boolean | undefined {
+  const { rule, dtstart, untilWall, wallFrom, wallTo, emit } = inp;
+  const p = rule.parts;
+  for (const k of p.keys()) {
+    if (k !== 'FREQ' && k !== 'INTERVAL' && k !== 'COUNT' && k !== 'UNTIL' && k !== 'BYDAY' && k !== 'WKST') return undefined;
+  }
+  const unit = FREQS[rule.freq] as number;
+  const byday = p.get('BYDAY');
+  let days: number[] | null = null;
+  if (byday !== undefined) {
+    days = [];
+    for (const d of byday.split(',')) {
+      const wd = WEEKDAYS[d.trim()];
+      if (wd === undefined) return undefined; // ordinal weekdays (e.g. 2MO): general iterator
+      if (!days.includes(wd)) days.push(wd);
+    }
+  }
+  const limit = Math.min(untilWall, wallTo);
+  const count = rule.count ?? Infinity;
+  if (rule.freq === 'WEEKLY') {
+    const wkst = WEEKDAYS[p.get('WKST') ?? 'MO'];
+    if (wkst === undefined) return undefined;
+    const offsets = (days ?? [weekday(dtstart)]).map((d) => (d - wkst + 7) % 7).sort((a, b) => a - b);
+    const dayStart = dayIndex(dtstart) * DAY;
+    const tod = dtstart - dayStart;
+    const week0 = dayStart - ((weekday(dtstart) - wkst + 7) % 7) * DAY;
+    const period = rule.interval * 7 * DAY;
+    const firstCount = offsets.filter((o) => week0 + o * DAY + tod >= dtstart).length;
+    let k = Math.max(0, Math.floor((wallFrom - week0) / period) - 1);
+    let n = k === 0 ? 0 : firstCount + (k - 1) * offsets.length;
+    for (; ; k++) {
+      const base = week0 + k * period + tod;
+      for (const o of offsets) {
+        const t = base + o * DAY;
+        if (t < dtstart) continue;
+        if (++n > count || t > limit) return true;
+        if (t >= wallFrom && !emit(t)) return true;
+      }
+    }
+  }
+  if (rule.freq === 'MONTHLY' || rule.freq === 'YEARLY') return undefined;
+  // DAILY (BYDAY is a filter there), HOURLY, MINUTELY, SECONDLY.
+  if (days && (rule.freq !== 'DAILY' || rule.count !== null)) return undefined;
+  const step = unit * rule.interval;
+  let k = Math.max(0, Math.floor((wallFrom - dtstart) / step) - 1);
+  let n = k;
+  for (; ; k++) {
+    const t = dtstart + k * step;
+    if (days && !days.includes(weekday(t))) {
+      if (t > limit) return true;
+      continue;
+    }
+    if (++n > count || t > limit) return true;
+    if (t >= wallFrom && !emit(t)) return true;
+  }
+}
+
+class StepLimit extends Error {}
+
+function icalExpand(inp: ExpandRuleInput): boolean {
+  const { rule, dtstart, isDate, untilWall, wallFrom, wallTo, emit } = inp;
+  const recur = ICAL.Recur.fromString(ruleWithoutUntil(rule.parts));
+  const d = new Date(dtstart);
+  const start = ICAL.Time.fromData({
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: isDate ? 0 : d.getUTCHours(),
+    minute: isDate ? 0 : d.getUTCMinutes(),
+    second: isDate ? 0 : d.getUTCSeconds(),
+    isDate,
+  });
+  const it = recur.iterator(start);
+  // ical.js loops inside next() until a candidate passes the BY filters; an impossible combination
+  // (e.g. FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30) would spin forever, so count those checks too.
+  let checks = 0;
+  const maxChecks = inp.maxSteps * 4;
+  const proto = Object.getPrototypeOf(it) as { check_contracting_rules: () => boolean };
+  (it as unknown as { check_contracting_rules: () => boolean }).check_contracting_rules = function (this: unknown) {
+    if (++checks > maxChecks) throw new StepLimit();
+    return proto.check_contracting_rules.call(this);
+  };
+  try {
+    for (let steps = 0; steps < inp.maxSteps; steps++) {
+      const t = it.next();
+      if (!t) return true;
+      const wall = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+      if (wall > untilWall || wall > wallTo) return true;
+      if (wall >= wallFrom && !emit(wall)) return true;
+    }
+    return false;
+  } catch (e) {
+    if (e instanceof StepLimit) return false;
+    throw e;
+  }
+}
