@@ -1,0 +1,90 @@
+// The only place SDK clients are built: Graph (MSAL + Graph client), Storage (Tables, Blobs, Queues)
+// and the shared limiter. Built once per process and reused by every invocation, so MSAL's token cache
+// and HTTP connections live as long as the worker.
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+import { loadConfig, type AppConfig, type GraphConfig, type StorageConfig } from './config.js';
+import { createGraphAccess, type GraphAccess, type GraphSettings } from './graph/client.js';
+import { createStateStore, type StateStore } from './storage/index.js';
+import { createLimiter, type Limiter } from './sync/limiter.js';
+import { UserFacingError } from './cli/errors.js';
+
+export interface AppServices {
+  config: AppConfig;
+  store: StateStore;
+  /** null when no Graph settings are configured (admin routes that need no Graph still work). */
+  graph: GraphAccess | null;
+  limiter: Limiter;
+  now: () => Date;
+}
+
+export function toGraphSettings(graph: GraphConfig, config: Pick<AppConfig, 'meeting'>): GraphSettings {
+  const credential: GraphSettings['credential'] =
+    graph.credential.kind === 'secret'
+      ? { kind: 'secret', secret: graph.credential.secret }
+      : graph.credential.kind === 'certificate'
+        ? { kind: 'certificate', privateKeyPem: graph.credential.privateKeyPem, thumbprintSha256: graph.credential.thumbprintSha256 }
+        : (() => {
+            const path = graph.credential.path;
+            // Workload-identity assertions are short-lived files rotated by the platform: read each time.
+            return { kind: 'assertion' as const, getAssertion: async () => (await readFile(path, 'utf8')).trim() };
+          })();
+  return {
+    tenantId: graph.tenantId,
+    clientId: graph.clientId,
+    credential,
+    authorityHost: graph.authorityHost,
+    graphBaseUrl: graph.graphBaseUrl,
+    ...(graph.caCertFile ? { caCertPem: readCaFile(graph.caCertFile) } : {}),
+    meetingOptions: { lobbyBypass: config.meeting.lobbyBypass, allowedPresenters: config.meeting.allowedPresenters },
+  };
+}
+
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new UserFacingError(`GRAPH_CA_CERT_FILE: cannot read ${path}`);
+  }
+}
+
+async function storeFor(storage: StorageConfig): Promise<StateStore> {
+  if (storage.kind === 'connectionString') return createStateStore({ connectionString: storage.connectionString });
+  // Managed identity: @azure/identity is loaded only where it is used (Azure), keeping local start-up lean.
+  const { DefaultAzureCredential, ManagedIdentityCredential } = await import('@azure/identity');
+  const credential = storage.clientId ? new ManagedIdentityCredential({ clientId: storage.clientId }) : new DefaultAzureCredential();
+  return createStateStore({ accountName: storage.accountName, credential });
+}
+
+export async function buildServices(config: AppConfig, options: { namePrefix?: string } = {}): Promise<AppServices> {
+  if (!config.storage) throw new UserFacingError('AzureWebJobsStorage: required (a connection string, or AzureWebJobsStorage__accountName)');
+  const store =
+    options.namePrefix !== undefined && config.storage.kind === 'connectionString'
+      ? createStateStore({ connectionString: config.storage.connectionString, namePrefix: options.namePrefix })
+      : await storeFor(config.storage);
+  await store.ensure();
+  return {
+    config,
+    store,
+    graph: config.graph ? createGraphAccess(toGraphSettings(config.graph, config)) : null,
+    limiter: createLimiter({
+      initial: Math.min(8, config.sync.maxConcurrency),
+      min: 1,
+      max: config.sync.maxConcurrency,
+      perKeyMax: config.sync.perOrganizerConcurrency,
+    }),
+    now: () => new Date(),
+  };
+}
+
+let services: Promise<AppServices> | undefined;
+
+/** The process-wide services for the Functions host (config from app settings). */
+export function getServices(): Promise<AppServices> {
+  services ??= buildServices(loadConfig(process.env)).catch((error: unknown) => {
+    services = undefined; // a transient start-up failure (storage down) must not stick for the worker's life
+    throw error;
+  });
+  return services;
+}
