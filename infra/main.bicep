@@ -1,0 +1,271 @@
+// timetable-sync: Flex Consumption function app + Storage + Key Vault + monitoring, deployed by `azd up`.
+// Layout follows Azure-Samples/functions-quickstart-typescript-azd: subscription scope, one resource group,
+// a user-assigned managed identity with data-plane roles, shared keys off.
+//
+// App settings: every entry of SETTINGS in src/config.ts that makes sense in Azure is a parameter here,
+// with the code's default. test/unit/settings-consistency.test.ts keeps the lists in step.
+// settings-consistency:local-only AzureWebJobsStorage, GRAPH_CA_CERT_FILE, GRAPH_CLIENT_ASSERTION_FILE
+//   AzureWebJobsStorage          connection string for Azurite; in Azure the host uses AzureWebJobsStorage__accountName + identity
+//   GRAPH_CA_CERT_FILE           extra CA for the local Graph emulator only
+//   GRAPH_CLIENT_ASSERTION_FILE  a projected federated token file (Kubernetes workload identity); no such file on Functions
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; used for the resource group and a unique resource token.')
+param environmentName string
+
+@minLength(1)
+@description('Region for all resources (must offer Flex Consumption).')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Object id of the deploying user: gets Storage data roles and Key Vault officer roles for local runs and uploads. Empty to skip.')
+param principalId string = ''
+
+param resourceGroupName string = ''
+param maximumInstanceCount int = 40
+
+// ---- Graph (app registration from infra/scripts/register-app.ps1) ----
+@description('GRAPH_TENANT_ID: Entra tenant of the app registration (default: the deployment tenant).')
+param graphTenantId string = tenant().tenantId
+@description('GRAPH_CLIENT_ID: application (client) id of the `timetable-sync` app registration.')
+param graphClientId string
+@description('Which credential the Key Vault secret holds: a PEM certificate (recommended) or a client secret.')
+@allowed(['certificate', 'secret'])
+param graphCredentialKind string = 'certificate'
+@description('Name of the Key Vault secret/certificate with the Graph credential.')
+param graphCredentialSecretName string = 'graph-credential'
+@secure()
+@description('Client secret to store in Key Vault (graphCredentialKind = secret only; empty = upload it yourself).')
+param graphClientSecret string = ''
+@description('GRAPH_CERTIFICATE_THUMBPRINT_SHA256: SHA-256 thumbprint (hex) of the certificate (printed by register-app.ps1).')
+param graphCertificateThumbprintSha256 string = ''
+@description('GRAPH_AUTHORITY_HOST')
+param graphAuthorityHost string = 'https://login.microsoftonline.com'
+@description('GRAPH_BASE_URL')
+param graphBaseUrl string = 'https://graph.microsoft.com'
+
+// ---- Sync ----
+@description('SYNC_SCHEDULE: NCRONTAB schedule of the fan-out timer.')
+param syncSchedule string = '0 */15 * * * *'
+@minValue(1)
+@maxValue(400)
+@description('HORIZON_DAYS: how many days ahead sessions get meetings.')
+param horizonDays int = 120
+@description('DEFAULT_TIME_ZONE: IANA or Windows zone for floating times; empty = skip such sessions with a reason.')
+param defaultTimeZone string = ''
+@description('MAX_CANCEL_SHARE: share (0..1, as text: Bicep has no decimals) of future meetings one run may cancel before the deletion guard holds.')
+param maxCancelShare string = '0.2'
+@minValue(1)
+@description('GUARD_MIN_CANCELS: fewer cancellations than this never trip the share rule.')
+param guardMinCancels int = 3
+@allowed(['delete', 'lock'])
+@description('CANCEL_MODE')
+param cancelMode string = 'delete'
+@minValue(1)
+@maxValue(16)
+@description('PER_ORGANIZER_CONCURRENCY')
+param perOrganizerConcurrency int = 4
+@minValue(1)
+@maxValue(256)
+@description('MAX_CONCURRENCY: Graph requests in flight per instance (AIMD on 429).')
+param maxConcurrency int = 16
+@minValue(10)
+@maxValue(3600)
+@description('RUN_BUDGET_SECONDS: time budget of one feed sync (keep below host.json functionTimeout, 10 min).')
+param runBudgetSeconds int = 480
+@minValue(0)
+@description('ORGANIZER_CACHE_HOURS')
+param organizerCacheHours int = 24
+@description('MAX_FEED_BYTES')
+param maxFeedBytes int = 10485760
+@description('ALLOW_HTTP_FEEDS: development only; keep false in Azure.')
+param allowHttpFeeds bool = false
+
+// ---- Teams application access policy ----
+@description('POLICY_NAME: the Teams application access policy holding this app id.')
+param policyName string = 'TimetableSync-OnlineMeetings'
+@minValue(1)
+@description('POLICY_PROPAGATION_MINUTES: after a recorded grant, a policy 403 counts as propagation for this long (Microsoft: up to 30 min).')
+param policyPropagationMinutes int = 60
+@minValue(1)
+@description('POLICY_PROBE_HOURS: how often an organizer without a policy is tried again.')
+param policyProbeHours int = 6
+@description('POLICY_GLOBAL_GRANTED_AT: ISO time of a tenant-wide Grant-CsApplicationAccessPolicy -Global, if one was run.')
+param policyGlobalGrantedAt string = ''
+
+// ---- Meetings, API ----
+@allowed(['organizer', 'organization', 'organizationAndFederated', 'everyone'])
+@description('MEETING_LOBBY_BYPASS')
+param meetingLobbyBypass string = 'organization'
+@allowed(['organizer', 'organization', 'everyone'])
+@description('MEETING_ALLOWED_PRESENTERS')
+param meetingAllowedPresenters string = 'organizer'
+@description('ADMIN_ROLE: Entra app role required on admin routes when App Service Authentication is on.')
+param adminRole string = 'TimetableSync.Admin'
+@description('PUBLIC_BASE_URL: public https base URL of the app (custom domain); empty = the app\'s default host name.')
+param publicBaseUrl string = ''
+
+// ---- App Service Authentication (Easy Auth), optional ----
+@description('Require Entra ID tokens (App Service Authentication) on HTTP routes, in addition to function keys.')
+param enableAppServiceAuth bool = false
+@description('Client id of the Entra app registration that represents the API (defines the ADMIN_ROLE app role). Required when enableAppServiceAuth.')
+param authClientId string = ''
+@description('Routes left open to function-key callers without an Entra token: calendar clients cannot sign in.')
+param authExcludedPaths array = ['/api/calendar', '/api/status/health']
+
+// ---- Alerts, optional ----
+@description('Deploy the scheduled query alerts of infra/monitoring/alerts.bicep.')
+param enableAlerts bool = false
+@description('E-mail address of the action group that receives the alerts.')
+param alertEmail string = ''
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-api-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    graphCredentialSecretName: graphCredentialSecretName
+    graphClientSecret: graphCredentialKind == 'secret' ? graphClientSecret : ''
+  }
+}
+
+module rbac 'modules/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
+    managedIdentityPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+  }
+}
+
+// Key Vault reference: the secret never appears in the deployment or in app settings.
+var graphCredentialReference = '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.graphCredentialSecretUri})'
+
+// settings-consistency:begin app settings (one key per line; test/unit/settings-consistency.test.ts reads the keys)
+var appSettings = {
+  GRAPH_TENANT_ID: graphTenantId
+  GRAPH_CLIENT_ID: graphClientId
+  GRAPH_CLIENT_SECRET: graphCredentialKind == 'secret' ? graphCredentialReference : ''
+  GRAPH_CERTIFICATE_PEM: graphCredentialKind == 'certificate' ? graphCredentialReference : ''
+  GRAPH_CERTIFICATE_THUMBPRINT_SHA256: graphCertificateThumbprintSha256
+  GRAPH_AUTHORITY_HOST: graphAuthorityHost
+  GRAPH_BASE_URL: graphBaseUrl
+  SYNC_SCHEDULE: syncSchedule
+  HORIZON_DAYS: string(horizonDays)
+  DEFAULT_TIME_ZONE: defaultTimeZone
+  POLICY_NAME: policyName
+  POLICY_PROPAGATION_MINUTES: string(policyPropagationMinutes)
+  POLICY_PROBE_HOURS: string(policyProbeHours)
+  POLICY_GLOBAL_GRANTED_AT: policyGlobalGrantedAt
+  MAX_CANCEL_SHARE: maxCancelShare
+  GUARD_MIN_CANCELS: string(guardMinCancels)
+  CANCEL_MODE: cancelMode
+  PER_ORGANIZER_CONCURRENCY: string(perOrganizerConcurrency)
+  MAX_CONCURRENCY: string(maxConcurrency)
+  RUN_BUDGET_SECONDS: string(runBudgetSeconds)
+  ORGANIZER_CACHE_HOURS: string(organizerCacheHours)
+  MAX_FEED_BYTES: string(maxFeedBytes)
+  ALLOW_HTTP_FEEDS: allowHttpFeeds ? 'true' : 'false'
+  MEETING_LOBBY_BYPASS: meetingLobbyBypass
+  MEETING_ALLOWED_PRESENTERS: meetingAllowedPresenters
+  ADMIN_ROLE: adminRole
+}
+// settings-consistency:end
+// AzureWebJobsStorage__*, APPLICATIONINSIGHTS_* and PUBLIC_BASE_URL are set in modules/function-app.bicep
+// (they need the app's own resources).
+
+module api 'modules/function-app.bicep' = {
+  name: 'api'
+  scope: rg
+  dependsOn: [rbac] // the host needs its Storage roles before it starts
+  params: {
+    name: functionAppName
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    identityId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    appSettings: appSettings
+    publicBaseUrl: publicBaseUrl
+    maximumInstanceCount: maximumInstanceCount
+    enableAuth: enableAppServiceAuth
+    authClientId: authClientId
+    authExcludedPaths: authExcludedPaths
+  }
+}
+
+module alerts 'monitoring/alerts.bicep' = if (enableAlerts) {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    alertEmail: alertEmail
+    policyPropagationMinutes: policyPropagationMinutes
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_NAME string = api.outputs.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output GRAPH_CREDENTIAL_SECRET_NAME string = graphCredentialSecretName
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
