@@ -1,0 +1,71 @@
+// Handlers behind the sync triggers: the timer fans out one queue message per enabled feed; the queue
+// trigger syncs one feed (the unit Azure Functions scales out and retries).
+import type { InvocationContext } from '@azure/functions';
+
+import { getServices, type AppServices } from '../compose.js';
+import { contextSink, createEventLogger, type EventLogger } from '../events.js';
+import { createFeedFetcher } from '../feeds/fetch.js';
+import { decodeSyncMessage, type RunSummary, type SyncMessage } from '../storage/index.js';
+import { FeedNotFoundError, syncFeed, type SyncDeps } from '../sync/syncFeed.js';
+
+/** After this many deliveries the host moves the message to the poison queue (host.json maxDequeueCount). */
+export const MAX_DEQUEUE_COUNT = 5;
+
+export function syncDepsFor(services: AppServices, logger: EventLogger): SyncDeps {
+  if (!services.graph) throw new Error('GRAPH_TENANT_ID: Graph settings are required to sync (see README, Configuration)');
+  return {
+    store: services.store,
+    graph: services.graph,
+    limiter: services.limiter,
+    logger,
+    config: services.config,
+    now: services.now,
+    fetchFeed: createFeedFetcher(services.config.sync),
+  };
+}
+
+/** Timer: one message per enabled feed; unchanged feeds cost the queue handler one read. */
+export async function fanOutSync(context: InvocationContext, services?: AppServices): Promise<SyncMessage[]> {
+  const { store, now } = services ?? (await getServices());
+  const logger = createEventLogger(contextSink(context));
+  const requestedAt = now().toISOString();
+  const feeds = await store.feeds.list();
+  const messages = feeds.filter((feed) => feed.enabled).map((feed) => ({ feedId: feed.id, reason: 'schedule', requestedAt }));
+  const poison = await store.syncQueue.peekPoison(10);
+  if (poison.count > 0) {
+    logger.error('sync.poison', {
+      count: poison.count,
+      feedIds: poison.feedIds,
+      action: `a feed failed ${MAX_DEQUEUE_COUNT} times in a row: see its sync.run.completed events, fix the cause, then clear the ${store.syncQueue.poisonName} queue`,
+    });
+  }
+  logger.info('sync.fanout', { feeds: feeds.length, enqueued: messages.length });
+  return messages;
+}
+
+/** Queue: sync one feed. Throws only for failures worth a redelivery (storage down, credential missing). */
+export async function syncFeedFromMessage(message: unknown, context: InvocationContext, services?: AppServices): Promise<RunSummary | null> {
+  const logger = createEventLogger(contextSink(context));
+  const parsed = typeof message === 'object' && message !== null ? decodeSyncMessage(JSON.stringify(message)) : decodeSyncMessage(String(message));
+  if (!parsed) {
+    // A malformed message can never succeed: drop it with an error instead of poisoning the queue.
+    logger.error('sync.message.invalid', { reason: 'queue message is not {"feedId": ...}' });
+    return null;
+  }
+  const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  try {
+    return await syncFeed(syncDepsFor(services ?? (await getServices()), logger), parsed.feedId);
+  } catch (error) {
+    if (error instanceof FeedNotFoundError) {
+      logger.warning('sync.feed.gone', { feedId: parsed.feedId, reason: error.message });
+      return null;
+    }
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    logger[dequeueCount >= MAX_DEQUEUE_COUNT ? 'error' : 'warning'](dequeueCount >= MAX_DEQUEUE_COUNT ? 'sync.poison' : 'sync.run.crashed', {
+      feedId: parsed.feedId,
+      dequeueCount,
+      reason,
+    });
+    throw error;
+  }
+}
