@@ -1,0 +1,3 @@
+// Graph emulator library entry point. See server.ts for what it reproduces.
+export { startGraphEmulator } from './server.js';
+export type * from './types.js';
