@@ -1,0 +1,286 @@
+// SETTINGS in src/config.ts is the one list of app settings. This test keeps the two other places that
+// name them in step: local.settings.sample.json (every setting, with the code's default or empty) and the
+// Bicep app settings (every setting except the local-only ones named in main.bicep), and it catches stale
+// names in either. The checks are pure functions, exercised on broken inputs too, so they can fail.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, SETTINGS } from '../../src/config.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const INFRA = join(ROOT, 'infra');
+
+/** Names the Functions host and platform own; they may appear without being in SETTINGS. */
+const HOST_SETTING = /^(FUNCTIONS_|AzureWebJobs|APPLICATIONINSIGHTS_|WEBSITE_)/;
+
+const BEGIN = /\/\/\s*settings-consistency:begin\b/;
+const END = /\/\/\s*settings-consistency:end\b/;
+const LOCAL_ONLY = /\/\/\s*settings-consistency:local-only\s+(.+)$/m;
+
+interface BicepSettings {
+  /** setting name → the Bicep expression assigned to it */
+  entries: Map<string, string>;
+  blocks: number;
+}
+
+/**
+ * Reads the keys between `// settings-consistency:begin` and `// settings-consistency:end`: object
+ * entries (`NAME: expr`) or array entries (`name: 'NAME'` with `value: expr`, siteConfig.appSettings style).
+ */
+function readBicepSettings(text: string): BicepSettings {
+  const entries = new Map<string, string>();
+  let blocks = 0;
+  let inside = false;
+  let pendingArrayName: string | null = null;
+  for (const raw of text.split(/\r?\n/)) {
+    if (BEGIN.test(raw)) {
+      if (inside) throw new Error('settings-consistency:begin inside an open block');
+      inside = true;
+      blocks += 1;
+      continue;
+    }
+    if (END.test(raw)) {
+      if (!inside) throw new Error('settings-consistency:end without begin');
+      inside = false;
+      continue;
+    }
+    if (!inside) continue;
+    const line = raw.replace(/\s+\/\/.*$/, '').replace(/^[\s{}]+|[\s{},]+$/g, '');
+    if (line === '' || line.startsWith('//')) continue;
+    const arrayName = /^name:\s*'([^']+)'/.exec(line);
+    if (arrayName?.[1]) {
+      pendingArrayName = arrayName[1];
+      entries.set(pendingArrayName, '');
+      continue;
+    }
+    const arrayValue = /^value:\s*(.+)$/.exec(line);
+    if (arrayValue?.[1] && pendingArrayName) {
+      entries.set(pendingArrayName, arrayValue[1]);
+      pendingArrayName = null;
+      continue;
+    }
+    const entry = /^'?([A-Za-z_][A-Za-z0-9_]*)'?\s*:\s*(.*)$/.exec(line);
+    if (entry?.[1]) entries.set(entry[1], entry[2] ?? '');
+  }
+  if (inside) throw new Error('settings-consistency:begin without end');
+  return { entries, blocks };
+}
+
+interface ConsistencyInput {
+  settings: readonly string[];
+  sampleValues: Record<string, unknown>;
+  bicepNames: readonly string[];
+  localOnly: readonly string[];
+}
+
+/** Every problem, one line each; empty when the three lists agree. */
+function findSettingProblems({ settings, sampleValues, bicepNames, localOnly }: ConsistencyInput): string[] {
+  const problems: string[] = [];
+  const known = new Set(settings);
+  const bicep = new Set(bicepNames);
+  const local = new Set(localOnly);
+  for (const name of settings) {
+    if (!(name in sampleValues)) problems.push(`${name}: missing from local.settings.sample.json Values`);
+    if (!local.has(name) && !bicep.has(name))
+      problems.push(`${name}: missing from the Bicep app settings (or list it as local-only)`);
+    if (local.has(name) && bicep.has(name)) problems.push(`${name}: listed as local-only but set in Bicep`);
+  }
+  for (const name of local) {
+    if (!known.has(name)) problems.push(`${name}: listed as local-only but unknown to SETTINGS`);
+  }
+  for (const name of bicep) {
+    if (!known.has(name) && !HOST_SETTING.test(name))
+      problems.push(`${name}: Bicep app setting unknown to SETTINGS (stale?)`);
+  }
+  for (const [name, value] of Object.entries(sampleValues)) {
+    if (!known.has(name) && !HOST_SETTING.test(name))
+      problems.push(`${name}: local.settings.sample.json setting unknown to SETTINGS (stale?)`);
+    if (typeof value !== 'string')
+      problems.push(`${name}: local.settings.sample.json values must be strings`);
+  }
+  return problems;
+}
+
+/** Literal default of `param <name> <type> = <literal>` in Bicep text, as an app-setting string. */
+function bicepParamDefault(text: string, param: string): string | undefined {
+  const match = new RegExp(`^param\\s+${param}\\s+\\w+\\s*=\\s*(.+?)\\s*$`, 'm').exec(text);
+  const literal = match?.[1];
+  if (literal === undefined) return undefined;
+  if (/^'(?:[^'\\]|\\.)*'$/.test(literal)) return literal.slice(1, -1).replace(/\\'/g, "'");
+  if (/^-?\d+$/.test(literal) || literal === 'true' || literal === 'false') return literal;
+  return undefined; // an expression such as tenant().tenantId: no literal default to compare
+}
+
+/** The app-setting value a Bicep expression gives when every parameter keeps its default, if simple. */
+function bicepSettingDefault(text: string, expression: string): string | undefined {
+  const bare = /^([A-Za-z_]\w*)$/.exec(expression)?.[1];
+  if (bare) return bicepParamDefault(text, bare);
+  const stringified = /^string\(([A-Za-z_]\w*)\)$/.exec(expression)?.[1];
+  if (stringified) return bicepParamDefault(text, stringified);
+  const boolean = /^([A-Za-z_]\w*)\s*\?\s*'true'\s*:\s*'false'$/.exec(expression)?.[1];
+  if (boolean) return bicepParamDefault(text, boolean);
+  return undefined;
+}
+
+function bicepFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.bicep'))
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+function readRepo() {
+  const files = bicepFiles(INFRA);
+  const texts = new Map(files.map((file) => [file, readFileSync(file, 'utf8')]));
+  const entries = new Map<string, string>();
+  let blocks = 0;
+  for (const text of texts.values()) {
+    const parsed = readBicepSettings(text);
+    blocks += parsed.blocks;
+    for (const [name, expression] of parsed.entries) entries.set(name, expression);
+  }
+  const mainText = texts.get(join(INFRA, 'main.bicep')) ?? '';
+  const localOnly = (LOCAL_ONLY.exec(mainText)?.[1] ?? '').split(/[\s,]+/).filter((name) => name !== '');
+  const sample = JSON.parse(readFileSync(join(ROOT, 'local.settings.sample.json'), 'utf8')) as {
+    IsEncrypted?: unknown;
+    Values?: Record<string, unknown>;
+  };
+  return { entries, blocks, localOnly, sample, mainText };
+}
+
+describe('settings consistency (SETTINGS ↔ local.settings.sample.json ↔ infra/*.bicep)', () => {
+  const repo = readRepo();
+  const settingNames = Object.keys(SETTINGS);
+
+  it('finds the marked Bicep app settings and the local-only list', () => {
+    expect(repo.blocks).toBeGreaterThan(0);
+    expect(repo.entries.size).toBeGreaterThan(10);
+    expect(repo.localOnly).toContain('GRAPH_CA_CERT_FILE');
+    expect(repo.localOnly).toContain('AzureWebJobsStorage');
+  });
+
+  it('has every setting in the sample and in Bicep, and nothing stale', () => {
+    const problems = findSettingProblems({
+      settings: settingNames,
+      sampleValues: repo.sample.Values ?? {},
+      bicepNames: [...repo.entries.keys()],
+      localOnly: repo.localOnly,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('deploys the identity-based host settings', () => {
+    expect(repo.entries.get('AzureWebJobsStorage__credential')).toBe("'managedidentity'");
+    for (const name of [
+      'AzureWebJobsStorage__accountName',
+      'AzureWebJobsStorage__clientId',
+      'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+    ]) {
+      expect(repo.entries.has(name), name).toBe(true);
+    }
+    expect(repo.entries.has('AzureWebJobsStorage')).toBe(false); // no connection string (shared keys are off)
+  });
+
+  it('sample is a Functions local settings file whose values are the code defaults', () => {
+    const values = repo.sample.Values ?? {};
+    expect(repo.sample.IsEncrypted).toBe(false);
+    expect(values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
+    expect(values.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
+    expect(values.AzureWebJobsFeatureFlags).toBe('EnableWorkerIndexing');
+    const fromSample = loadConfig(values as Record<string, string>);
+    const defaults = loadConfig({});
+    expect({ ...fromSample, storage: null }).toEqual({ ...defaults, storage: null });
+  });
+
+  it('Bicep parameter defaults equal the code defaults', () => {
+    const env: Record<string, string> = {};
+    const compared: string[] = [];
+    for (const [name, expression] of repo.entries) {
+      if (!(name in SETTINGS)) continue;
+      const value = bicepSettingDefault(repo.mainText, expression);
+      if (value === undefined) continue;
+      env[name] = value;
+      compared.push(name);
+    }
+    expect(compared).toEqual(
+      expect.arrayContaining([
+        'HORIZON_DAYS',
+        'MAX_CANCEL_SHARE',
+        'POLICY_NAME',
+        'SYNC_SCHEDULE',
+        'ALLOW_HTTP_FEEDS',
+      ]),
+    );
+    expect(compared.length).toBeGreaterThanOrEqual(20);
+    const fromBicep = loadConfig(env);
+    expect(fromBicep).toEqual(loadConfig({}));
+  });
+});
+
+describe('settings consistency checks (on broken inputs)', () => {
+  const base: ConsistencyInput = {
+    settings: ['A_SETTING', 'B_SETTING', 'LOCAL_THING'],
+    sampleValues: { FUNCTIONS_WORKER_RUNTIME: 'node', A_SETTING: '', B_SETTING: '1', LOCAL_THING: '' },
+    bicepNames: [
+      'A_SETTING',
+      'B_SETTING',
+      'AzureWebJobsStorage__credential',
+      'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+    ],
+    localOnly: ['LOCAL_THING'],
+  };
+
+  it('accepts consistent lists', () => {
+    expect(findSettingProblems(base)).toEqual([]);
+  });
+
+  it('reports a setting missing from the sample or from Bicep', () => {
+    expect(findSettingProblems({ ...base, sampleValues: { A_SETTING: '', LOCAL_THING: '' } })).toEqual([
+      'B_SETTING: missing from local.settings.sample.json Values',
+    ]);
+    expect(findSettingProblems({ ...base, bicepNames: ['A_SETTING'] })).toEqual([
+      'B_SETTING: missing from the Bicep app settings (or list it as local-only)',
+    ]);
+  });
+
+  it('reports stale names in Bicep, the sample and the local-only list', () => {
+    expect(
+      findSettingProblems({
+        ...base,
+        bicepNames: [...base.bicepNames, 'OLD_SETTING', 'LOCAL_THING'],
+        sampleValues: { ...base.sampleValues, GONE: 'x', NUMBER: 3 },
+        localOnly: ['LOCAL_THING', 'NEVER_WAS'],
+      }),
+    ).toEqual([
+      'LOCAL_THING: listed as local-only but set in Bicep',
+      'NEVER_WAS: listed as local-only but unknown to SETTINGS',
+      'OLD_SETTING: Bicep app setting unknown to SETTINGS (stale?)',
+      'GONE: local.settings.sample.json setting unknown to SETTINGS (stale?)',
+      'NUMBER: local.settings.sample.json setting unknown to SETTINGS (stale?)',
+      'NUMBER: local.settings.sample.json values must be strings',
+    ]);
+  });
+
+  it('reads object and array style app settings between the markers only', () => {
+    const text = [
+      'param horizonDays int = 120',
+      "param policyName string = 'It\\'s'",
+      'var ignored = { NOT_ME: 1 }',
+      '// settings-consistency:begin',
+      'var s = {',
+      '  HORIZON_DAYS: string(horizonDays) // trailing comment',
+      "  'POLICY_NAME': policyName",
+      '}',
+      '// settings-consistency:end',
+      '// settings-consistency:begin',
+      "  { name: 'ARRAY_STYLE'",
+      "    value: 'x' }",
+      '// settings-consistency:end',
+    ].join('\n');
+    const { entries, blocks } = readBicepSettings(text);
+    expect(blocks).toBe(2);
+    expect([...entries.keys()]).toEqual(['HORIZON_DAYS', 'POLICY_NAME', 'ARRAY_STYLE']);
+    expect(bicepSettingDefault(text, entries.get('HORIZON_DAYS') ?? '')).toBe('120');
+    expect(bicepSettingDefault(text, entries.get('POLICY_NAME') ?? '')).toBe("It's");
+    expect(() => readBicepSettings('// settings-consistency:begin\nA: 1\n')).toThrow(/without end/);
+  });
+});
