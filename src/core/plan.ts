@@ -30,6 +30,12 @@ export interface PlanInput {
    * mistake should not lose its meeting. Duplicates are harmless here (the winner is desired).
    */
   skippedKeys?: readonly string[];
+  /**
+   * The previous run's `guard.held` (kept in the feed row). A tripped guard stays tripped until an admin
+   * confirms or nothing is left to cancel: otherwise the meetings created meanwhile would dilute the
+   * share and release the very cancels that tripped it one run later.
+   */
+  guardHeldBefore?: boolean;
 }
 
 export type PlannedOperation =
@@ -62,7 +68,8 @@ export type CancelReason = 'removed' | 'cancelled' | 'resumed';
 /** 'organizerChanged'; 'revivedWhileCancelling': the session came back before its DELETE was confirmed. */
 export type ReplaceReason = 'organizerChanged' | 'revivedWhileCancelling';
 
-export type GuardReason = 'feedEmptied' | 'shareExceeded';
+/** 'awaitingConfirmation': tripped in an earlier run, not confirmed since, cancels still pending. */
+export type GuardReason = 'feedEmptied' | 'shareExceeded' | 'awaitingConfirmation';
 
 export interface DeletionGuard {
   /** Cancels were held back (in `held`, not in `operations`). */
@@ -294,6 +301,7 @@ function evaluateGuard(input: PlanInput, nowMs: number, windowEndMs: number, wou
   if (wouldCancel > 0) {
     if (futureMeetings > 0 && !hasFutureSession) reason = 'feedEmptied';
     else if (wouldCancel >= guardMinCancels && wouldCancel > maxCancelShare * futureMeetings) reason = 'shareExceeded';
+    else if (input.guardHeldBefore === true) reason = 'awaitingConfirmation';
   }
   const held = reason !== null && !cancellationsConfirmed;
   return { held, reason, overridden: reason !== null && cancellationsConfirmed, wouldCancel, futureMeetings };

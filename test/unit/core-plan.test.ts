@@ -1,0 +1,508 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import { toDesiredSessions, type DesiredSession } from '../../src/core/desired.js';
+import { contentHash, externalIdFor } from '../../src/core/identity.js';
+import type { Occurrence } from '../../src/core/occurrence.js';
+import { planSync, type PlanInput, type PlannedOperation, type SyncPlan } from '../../src/core/plan.js';
+import type { MeetingRecord, MeetingState } from '../../src/core/state.js';
+
+const NOW = '2025-03-10T12:00:00Z';
+const WINDOW_END = '2025-06-10T00:00:00Z';
+const HOUR = 3_600_000;
+const NOW_MS = Date.parse(NOW);
+const FEED = 'feed-1';
+const settings = { maxCancelShare: 0.2, guardMinCancels: 3, cancellationsConfirmed: false };
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+/** A start `hours` from NOW. */
+const at = (hours: number): string => iso(NOW_MS + hours * HOUR);
+
+function session(key: string, hours: number, overrides: Partial<DesiredSession> = {}): DesiredSession {
+  const draft = {
+    key,
+    uid: `uid-${key}`,
+    recurrenceId: null,
+    subject: `Session ${key}`,
+    start: at(hours),
+    end: at(hours + 1),
+    organizerEmail: 'ada@uni.example',
+    cancelled: false,
+    ...overrides,
+  };
+  return { ...draft, contentHash: overrides.contentHash ?? contentHash(draft) };
+}
+
+/** The record an earlier successful run would have left for `desired`. */
+function recordFor(desired: DesiredSession, overrides: Partial<MeetingRecord> = {}): MeetingRecord {
+  return {
+    feedId: FEED,
+    key: desired.key,
+    uid: desired.uid,
+    recurrenceId: desired.recurrenceId,
+    organizerEmail: desired.organizerEmail,
+    organizerId: `oid-${desired.organizerEmail}`,
+    externalId: externalIdFor(desired.key, 0),
+    generation: 0,
+    meetingId: `meeting-${desired.key}`,
+    joinWebUrl: `https://teams.example/${desired.key}`,
+    subject: desired.subject,
+    start: desired.start,
+    end: desired.end,
+    contentHash: desired.contentHash,
+    state: 'active',
+    attempts: 0,
+    nextAttemptAt: null,
+    lastError: null,
+    ...overrides,
+  };
+}
+
+function plan(desired: DesiredSession[], records: MeetingRecord[], extra: Partial<PlanInput> = {}): SyncPlan {
+  return planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings, ...extra });
+}
+
+const kinds = (p: SyncPlan): string[] => p.operations.map((op) => op.kind);
+
+describe('planSync: one session against its record', () => {
+  it('creates a future session that has no record, generation 0', () => {
+    const s = session('a', 24);
+    const p = plan([s], []);
+    expect(p.operations).toEqual([{ kind: 'create', desired: s, record: null, generation: 0, externalId: externalIdFor('a', 0) }]);
+    expect(p.counts).toMatchObject({ create: 1, update: 0, cancel: 0, replace: 0 });
+  });
+
+  it.each([
+    ['ended', -3],
+    ['ends exactly now', -1],
+  ])('does not create a session that has %s', (_what, hours) => {
+    expect(plan([session('a', hours)], []).operations).toEqual([]);
+  });
+
+  it('creates a session that is under way (start ≤ now < end)', () => {
+    expect(kinds(plan([session('a', -0.5)], []))).toEqual(['create']);
+  });
+
+  it('leaves an unchanged meeting alone', () => {
+    const s = session('a', 24);
+    const p = plan([s], [recordFor(s)]);
+    expect(p.operations).toEqual([]);
+    expect(p.unchanged.map((r) => r.key)).toEqual(['a']);
+  });
+
+  it.each([
+    ['renamed', { subject: 'Renamed' }],
+    ['moved', { start: at(30), end: at(31) }],
+  ])('updates a meeting whose session was %s', (_what, change) => {
+    const s = session('a', 24);
+    const moved = session('a', 24, change);
+    const p = plan([moved], [recordFor(s)]);
+    expect(p.operations).toMatchObject([{ kind: 'update', desired: moved, record: { key: 'a' } }]);
+  });
+
+  it('replaces a meeting whose organizer changed, with a new generation', () => {
+    const s = session('a', 24);
+    const record = recordFor(s, { generation: 2, externalId: externalIdFor('a', 2) });
+    const moved = session('a', 24, { organizerEmail: 'bob@uni.example' });
+    const [op] = plan([moved], [record]).operations;
+    expect(op).toMatchObject({ kind: 'replace', reason: 'organizerChanged', generation: 3, externalId: externalIdFor('a', 3) });
+    expect(op?.kind === 'replace' && op.externalId).not.toBe(record.externalId);
+  });
+
+  it('treats the organizer address case-insensitively', () => {
+    const s = session('a', 24);
+    expect(plan([s], [recordFor(s, { organizerEmail: 'ADA@Uni.Example' })]).operations).toEqual([]);
+  });
+
+  it.each([
+    ['updated', { subject: 'Renamed' }],
+    ['replaced', { organizerEmail: 'bob@uni.example' }],
+    ['cancelled', { cancelled: true }],
+  ])('never touches a meeting that has begun, even if it would be %s', (_what, change) => {
+    const s = session('a', -0.5);
+    const p = plan([session('a', -0.5, change)], [recordFor(s)]);
+    expect(p.operations).toEqual([]);
+    expect(p.unchanged).toHaveLength(1);
+  });
+
+  it('cancels a future meeting whose session is STATUS:CANCELLED', () => {
+    const s = session('a', 24);
+    const p = plan([session('a', 24, { cancelled: true }), session('b', 48)], [recordFor(s), recordFor(session('b', 48))]);
+    expect(p.operations).toMatchObject([{ kind: 'cancel', reason: 'cancelled', record: { key: 'a' } }]);
+  });
+
+  it('does nothing for a cancelled session that never had a meeting', () => {
+    const p = plan([session('a', 24, { cancelled: true })], []);
+    expect(p.operations).toEqual([]);
+    expect(p.unchanged).toEqual([]);
+  });
+
+  it('revives a cancelled record with a fresh meeting (next generation)', () => {
+    const s = session('a', 24);
+    const record = recordFor(s, { state: 'cancelled', generation: 1, externalId: externalIdFor('a', 1) });
+    const [op] = plan([s], [record]).operations;
+    expect(op).toMatchObject({ kind: 'create', record: { key: 'a' }, generation: 2, externalId: externalIdFor('a', 2) });
+  });
+
+  it("repeats a create left 'creating' by a crash with the same externalId", () => {
+    const s = session('a', 24);
+    const record = recordFor(s, { state: 'creating', meetingId: null, generation: 1, externalId: externalIdFor('a', 1) });
+    const [op] = plan([s], [record]).operations;
+    expect(op).toMatchObject({ kind: 'create', generation: 1, externalId: record.externalId });
+  });
+
+  it.each(['failed', 'blocked'] as const)('waits for a %s record until nextAttemptAt', (state) => {
+    const s = session('a', 24);
+    const record = recordFor(s, { state, meetingId: null, nextAttemptAt: at(0.5) });
+    const p = plan([s], [record]);
+    expect(p.operations).toEqual([]);
+    expect(p.waiting).toEqual([record]);
+    expect(p.counts.waiting).toBe(1);
+  });
+
+  it.each([
+    ['failed', at(0)],
+    ['blocked', at(-1)],
+    ['blocked', null],
+  ] as const)('retries a %s create when nextAttemptAt (%s) is due, with the same externalId', (state, nextAttemptAt) => {
+    const s = session('a', 24);
+    const record = recordFor(s, { state, meetingId: null, nextAttemptAt });
+    expect(plan([s], [record]).operations).toMatchObject([{ kind: 'create', externalId: record.externalId }]);
+  });
+
+  it('retries a failed update even when the stored hash already matches', () => {
+    const s = session('a', 24);
+    expect(kinds(plan([s], [recordFor(s, { state: 'failed', nextAttemptAt: at(-1) })]))).toEqual(['update']);
+  });
+
+  it("finishes a 'cancelling' record without asking the guard", () => {
+    const records = ['a', 'b', 'c', 'd'].map((k) => recordFor(session(k, 24), { state: 'cancelling' }));
+    const p = plan([session('e', 24)], [...records, recordFor(session('e', 24))]);
+    expect(p.operations.map((op) => op.kind === 'cancel' && op.reason)).toEqual(['resumed', 'resumed', 'resumed', 'resumed']);
+    expect(p.guard.held).toBe(false);
+  });
+
+  it("replaces a 'cancelling' record whose session came back", () => {
+    const s = session('a', 24);
+    const [op] = plan([s], [recordFor(s, { state: 'cancelling' })]).operations;
+    expect(op).toMatchObject({ kind: 'replace', reason: 'revivedWhileCancelling', generation: 1 });
+  });
+});
+
+describe('planSync: records the feed no longer has', () => {
+  const keep = session('keep', 24);
+  const others = Array.from({ length: 9 }, (_, i) => session(`k${i}`, 48 + i));
+  const records = [keep, ...others].map((s) => recordFor(s));
+
+  it('cancels a removed future meeting', () => {
+    const p = plan([keep, ...others.slice(1)], records);
+    expect(p.operations).toMatchObject([{ kind: 'cancel', reason: 'removed', record: { key: 'k0' } }]);
+  });
+
+  it('leaves removed meetings that have begun, or start at/after the horizon end', () => {
+    const begun = recordFor(session('begun', -0.5));
+    const beyond = recordFor(session('beyond', 0, { start: WINDOW_END, end: iso(Date.parse(WINDOW_END) + HOUR) }));
+    const p = plan([keep, ...others], [...records, begun, beyond]);
+    expect(p.operations).toEqual([]);
+    expect(p.unchanged.map((r) => r.key)).toEqual(expect.arrayContaining(['begun', 'beyond']));
+  });
+
+  it('leaves records of sessions that were skipped (e.g. lost their organizer)', () => {
+    const p = plan([keep, ...others.slice(1)], records, { skippedKeys: ['k0'] });
+    expect(p.operations).toEqual([]);
+  });
+
+  it('leaves cancelled records alone', () => {
+    const p = plan([keep, ...others], [...records, recordFor(session('gone', 24), { state: 'cancelled' })]);
+    expect(p.operations).toEqual([]);
+  });
+});
+
+describe('planSync: deletion guard', () => {
+  const future = Array.from({ length: 10 }, (_, i) => session(`f${i}`, 24 + i));
+  const records = future.map((s) => recordFor(s));
+
+  it('holds every cancel when the feed suddenly has no future session, but still creates', () => {
+    const past = session('past-new', -0.5);
+    const p = plan([past], records);
+    expect(p.guard).toEqual({ held: true, reason: 'feedEmptied', overridden: false, wouldCancel: 10, futureMeetings: 10 });
+    expect(kinds(p)).toEqual(['create']);
+    expect(p.held).toHaveLength(10);
+    expect(p.counts.held).toBe(10);
+  });
+
+  it('holds cancels above the share, while creates and updates go ahead', () => {
+    const kept = future.slice(3).map((s, i) => (i === 0 ? { ...s, subject: 'changed', contentHash: 'x' } : s));
+    const p = plan([...kept, session('new', 100)], records);
+    expect(p.guard).toMatchObject({ held: true, reason: 'shareExceeded', wouldCancel: 3, futureMeetings: 10 });
+    expect(kinds(p).sort()).toEqual(['create', 'update']);
+    expect(p.held.every((op) => op.kind === 'cancel')).toBe(true);
+  });
+
+  it('lets a share exactly at the limit through', () => {
+    const p = plan(future.slice(2), records, { settings: { ...settings, guardMinCancels: 1 } });
+    expect(p.guard.held).toBe(false);
+    expect(p.counts.cancel).toBe(2);
+  });
+
+  it('never trips the share rule below guardMinCancels', () => {
+    const small = records.slice(0, 4);
+    const p = plan(future.slice(2, 4), small); // 2 of 4 = 50 %
+    expect(p.guard).toMatchObject({ held: false, reason: null, wouldCancel: 2, futureMeetings: 4 });
+    expect(p.counts.cancel).toBe(2);
+  });
+
+  it('lets everything through once cancellations are confirmed, and says the guard was overridden', () => {
+    const p = plan([], records, { settings: { ...settings, cancellationsConfirmed: true } });
+    expect(p.guard).toMatchObject({ held: false, reason: 'feedEmptied', overridden: true });
+    expect(p.counts.cancel).toBe(10);
+    expect(p.held).toEqual([]);
+  });
+
+  it('stays held in the next run even when new meetings dilute the share, until confirmed', () => {
+    // The whole timetable was re-exported with new UIDs: 10 removed, 10 added.
+    const fresh = future.map((s, i) => session(`n${i}`, 24 + i));
+    const first = plan(fresh, records);
+    expect(first.guard).toMatchObject({ held: true, reason: 'shareExceeded' });
+    expect(first.counts.create).toBe(10);
+    const afterCreates = [...records, ...fresh.map((s) => recordFor(s))];
+    const lenient = { ...settings, maxCancelShare: 0.5 }; // 10 of 20 is not above 0.5
+    expect(plan(fresh, afterCreates, { settings: lenient }).guard.held).toBe(false);
+    const next = plan(fresh, afterCreates, { settings: lenient, guardHeldBefore: true });
+    expect(next.guard).toMatchObject({ held: true, reason: 'awaitingConfirmation', wouldCancel: 10 });
+    expect(next.operations).toEqual([]);
+    const confirmed = plan(fresh, afterCreates, { settings: { ...lenient, cancellationsConfirmed: true }, guardHeldBefore: true });
+    expect(confirmed.counts.cancel).toBe(10);
+  });
+
+  it('forgets an earlier hold once nothing is left to cancel', () => {
+    expect(plan(future, records, { guardHeldBefore: true }).guard).toMatchObject({ held: false, reason: null });
+  });
+
+  it('counts only non-cancelled meetings inside (now, windowEnd) as future meetings', () => {
+    const extra = [
+      recordFor(session('past', -5)),
+      recordFor(session('gone', 5), { state: 'cancelled' }),
+      recordFor(session('far', 0, { start: WINDOW_END, end: iso(Date.parse(WINDOW_END) + HOUR) })),
+    ];
+    expect(plan(future, [...records, ...extra]).guard.futureMeetings).toBe(10);
+  });
+});
+
+describe('planSync: order and shape', () => {
+  it('orders operations by start, then key, whatever the input order', () => {
+    const sessions = [session('b', 5), session('a', 5), session('c', 1)];
+    const p1 = plan(sessions, []);
+    const p2 = plan([...sessions].reverse(), []);
+    expect(p1.operations.map((op) => (op.kind === 'cancel' ? op.record.key : op.desired.key))).toEqual(['c', 'a', 'b']);
+    expect(p2).toEqual(p1);
+  });
+
+  it('is plain data', () => {
+    const s = session('a', 5);
+    const p = plan([s, session('b', 6)], [recordFor(session('a', 5, { subject: 'x' })), recordFor(session('z', 7))]);
+    expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+  });
+});
+
+// ---- Properties -------------------------------------------------------------------------------
+
+/** A tiny stand-in for the sync shell: every operation succeeds. */
+function applyPlan(records: readonly MeetingRecord[], p: SyncPlan): MeetingRecord[] {
+  const byKey = new Map(records.map((r) => [r.key, r]));
+  const written = (desired: DesiredSession, generation: number, externalId: string): MeetingRecord => ({
+    ...recordFor(desired),
+    generation,
+    externalId,
+    meetingId: `meeting-${externalId}`,
+  });
+  for (const op of p.operations) {
+    switch (op.kind) {
+      case 'create':
+      case 'replace':
+        byKey.set(op.desired.key, written(op.desired, op.generation, op.externalId));
+        break;
+      case 'update':
+        byKey.set(op.desired.key, written(op.desired, op.record.generation, op.record.externalId));
+        break;
+      case 'cancel':
+        byKey.set(op.record.key, { ...op.record, state: 'cancelled' });
+        break;
+    }
+  }
+  return [...byKey.values()];
+}
+
+const organizers = ['ada@uni.example', 'bob@uni.example', 'cy@uni.example'];
+
+/** A timetable as the iCalendar engine would hand it over: instances of a few recurring events. */
+const arbOccurrence = fc.record({
+  uid: fc.constantFrom('alg', 'phy', 'chem', 'bio', 'lab'),
+  week: fc.integer({ min: -1, max: 14 }),
+  hour: fc.integer({ min: 0, max: 6 }),
+  shiftHours: fc.integer({ min: -30, max: 30 }),
+  length: fc.integer({ min: 1, max: 3 }),
+  subject: fc.constantFrom('Lecture', 'Seminar', 'Lab'),
+  organizer: fc.constantFrom(...organizers),
+  cancelled: fc.boolean(),
+  sequence: fc.integer({ min: 0, max: 3 }),
+});
+type OccSpec = typeof arbOccurrence extends fc.Arbitrary<infer T> ? T : never;
+
+function toOccurrence(spec: OccSpec): Occurrence {
+  // Original start: Monday of `week`, 09:00 + hour; the instance may have been moved by shiftHours.
+  const original = NOW_MS + (spec.week * 7 * 24 + spec.hour) * HOUR;
+  const start = original + spec.shiftHours * HOUR;
+  return {
+    uid: spec.uid,
+    recurrenceId: iso(original),
+    start: iso(start),
+    end: iso(start + spec.length * HOUR),
+    allDay: false,
+    floating: false,
+    summary: spec.subject,
+    description: '',
+    location: '',
+    organizer: { email: spec.organizer },
+    attendees: [],
+    status: spec.cancelled ? 'cancelled' : 'confirmed',
+    sequence: spec.sequence,
+  };
+}
+
+const arbTimetable = fc.array(arbOccurrence, { maxLength: 40 });
+/** Edits: drop some, change some, add some. */
+const arbEdit = fc.record({
+  keep: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+  changes: fc.array(fc.option(arbOccurrence, { freq: 2 }), { minLength: 40, maxLength: 40 }),
+  added: fc.array(arbOccurrence, { maxLength: 10 }),
+});
+
+function edit(timetable: OccSpec[], e: { keep: boolean[]; changes: (OccSpec | null)[]; added: OccSpec[] }): OccSpec[] {
+  const edited = timetable.flatMap((spec, i) => {
+    if (e.keep[i] === false) return [];
+    const change = e.changes[i];
+    // A change keeps the instance's identity (uid, original start) and edits everything else.
+    return [change ? { ...change, uid: spec.uid, week: spec.week, hour: spec.hour } : spec];
+  });
+  return [...edited, ...e.added];
+}
+
+const desiredOf = (timetable: OccSpec[]): DesiredSession[] => toDesiredSessions(FEED, timetable.map(toOccurrence)).sessions;
+
+function touchedRecord(op: PlannedOperation): MeetingRecord | null {
+  return op.kind === 'cancel' ? op.record : op.kind === 'create' ? null : op.record;
+}
+
+const arbSettings = fc.record({
+  maxCancelShare: fc.constantFrom(0, 0.1, 0.2, 0.5, 1),
+  guardMinCancels: fc.integer({ min: 0, max: 5 }),
+  cancellationsConfirmed: fc.boolean(),
+});
+
+describe('planSync properties', () => {
+  it('reaches a fixed point: after applying a plan, the next plan has no operations', () => {
+    fc.assert(
+      fc.property(arbTimetable, arbEdit, arbSettings, fc.integer({ min: 0, max: 200 }), (first, e, s, laterHours) => {
+        const input = { windowEnd: WINDOW_END, settings: s };
+        const r1 = applyPlan([], planSync({ ...input, desired: desiredOf(first), records: [], now: NOW }));
+        const second = desiredOf(edit(first, e));
+        const later = at(laterHours);
+        const secondPlan = planSync({ ...input, desired: second, records: r1, now: later });
+        const r2 = applyPlan(r1, secondPlan);
+        const again = planSync({ ...input, desired: second, records: r2, now: later, guardHeldBefore: secondPlan.guard.held });
+        expect(again.operations).toEqual([]);
+      }),
+    );
+  });
+
+  it('never updates, replaces or cancels a meeting that has begun, nor creates a session that has ended', () => {
+    const states: MeetingState[] = ['creating', 'active', 'blocked', 'failed', 'cancelling', 'cancelled'];
+    const arbRecord = fc.record({
+      spec: arbOccurrence,
+      state: fc.constantFrom(...states),
+      hasMeeting: fc.boolean(),
+      nextAttemptHours: fc.option(fc.integer({ min: -5, max: 5 })),
+      generation: fc.integer({ min: 0, max: 3 }),
+      /** Most records belong to a session of the timetable (same identity, possibly other content). */
+      linkedTo: fc.option(fc.nat(), { freq: 4 }),
+    });
+    fc.assert(
+      fc.property(arbTimetable, fc.array(arbRecord, { maxLength: 40 }), arbSettings, (timetable, recordSpecs, s) => {
+        const desired = desiredOf(timetable);
+        const byKey = new Map<string, MeetingRecord>();
+        for (const r of recordSpecs) {
+          const linked = r.linkedTo === null || timetable.length === 0 ? undefined : timetable[r.linkedTo % timetable.length];
+          const identity = linked === undefined ? {} : { uid: linked.uid, week: linked.week, hour: linked.hour };
+          const [d] = toDesiredSessions(FEED, [toOccurrence({ ...r.spec, ...identity, cancelled: false })]).sessions;
+          if (d === undefined) continue;
+          byKey.set(
+            d.key,
+            recordFor(d, {
+              state: r.state,
+              meetingId: r.hasMeeting ? `m-${d.key}` : null,
+              nextAttemptAt: r.nextAttemptHours === null ? null : at(r.nextAttemptHours),
+              generation: r.generation,
+              externalId: externalIdFor(d.key, r.generation),
+            }),
+          );
+        }
+        const records = [...byKey.values()];
+        const p = planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings: s });
+        for (const op of [...p.operations, ...p.held]) {
+          const record = touchedRecord(op);
+          if (op.kind !== 'create' && record !== null) expect(Date.parse(record.start)).toBeGreaterThan(NOW_MS);
+          if (op.kind === 'create') expect(Date.parse(op.desired.end)).toBeGreaterThan(NOW_MS);
+          if (op.kind === 'create' || op.kind === 'replace') expect(op.desired.cancelled).toBe(false);
+        }
+        // Every record is accounted for exactly once.
+        const seen = [
+          ...[...p.operations, ...p.held].flatMap((op) => (op.kind === 'create' ? (op.record ? [op.record] : []) : [op.record])),
+          ...p.unchanged,
+          ...p.waiting,
+        ].map((r) => r.key);
+        expect(seen.sort()).toEqual(records.map((r) => r.key).sort());
+        // Nothing not yet due is retried.
+        for (const op of p.operations) {
+          const record = touchedRecord(op) ?? (op.kind === 'create' ? op.record : null);
+          if (record && (record.state === 'failed' || record.state === 'blocked') && record.nextAttemptAt !== null) {
+            expect(Date.parse(record.nextAttemptAt)).toBeLessThanOrEqual(NOW_MS);
+          }
+        }
+      }),
+    );
+  });
+
+  it('holds every cancel when a feed shrinks beyond the threshold, and only then', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+        fc.constantFrom(0.05, 0.1, 0.2, 0.34, 0.5),
+        fc.integer({ min: 1, max: 6 }),
+        (n, removeFlags, maxCancelShare, guardMinCancels) => {
+          const future = Array.from({ length: n }, (_, i) => session(`s${i}`, 1 + i * 5));
+          const records = future.map((s) => recordFor(s));
+          const remaining = future.filter((_, i) => removeFlags[i] !== true);
+          const removed = n - remaining.length;
+          const guarded = { maxCancelShare, guardMinCancels, cancellationsConfirmed: false };
+          const p = planSync({ desired: remaining, records, now: NOW, windowEnd: WINDOW_END, settings: guarded });
+          const shouldHold =
+            removed > 0 && (remaining.length === 0 || (removed >= guardMinCancels && removed / n > maxCancelShare));
+          expect(p.guard.held).toBe(shouldHold);
+          expect(p.guard.wouldCancel).toBe(removed);
+          expect(p.counts.cancel).toBe(shouldHold ? 0 : removed);
+          expect(p.held).toHaveLength(shouldHold ? removed : 0);
+          const confirmed = planSync({
+            desired: remaining,
+            records,
+            now: NOW,
+            windowEnd: WINDOW_END,
+            settings: { ...guarded, cancellationsConfirmed: true },
+          });
+          expect(confirmed.counts.cancel).toBe(removed);
+        },
+      ),
+    );
+  });
+});
