@@ -1,0 +1,272 @@
+// Feed administration shared by the HTTP routes and the CLI: upload/register, list, remove, confirm
+// held cancellations, request a sync, dry-run plan. A rejected input changes nothing that is stored.
+import { randomBytes } from 'node:crypto';
+
+import type { AppServices } from '../compose.js';
+import { toDesiredSessions, type SkippedSession } from '../core/desired.js';
+import { normalizeEmail, toUtcIso } from '../core/identity.js';
+import type { ExpandWarning } from '../core/occurrence.js';
+import { planSync, type SyncPlan } from '../core/plan.js';
+import { decidePolicyGate } from '../core/policy.js';
+import { validateFeedUrl, FeedFetchError } from '../feeds/fetch.js';
+import { CalendarError, expandCalendar, resolveDefaultTimeZone } from '../ical/index.js';
+import { ConflictError, validateFeedId, type FeedRecord } from '../storage/index.js';
+import { sha256 } from '../sync/syncFeed.js';
+import { problems } from './problems.js';
+
+export type AdminDeps = Pick<AppServices, 'store' | 'config' | 'now'>;
+
+export interface FeedSettingsInput {
+  defaultOrganizer?: string | null;
+  timeZone?: string | null;
+  horizonDays?: number | null;
+  enabled?: boolean;
+}
+
+export interface UploadResult {
+  feed: FeedRecord;
+  created: boolean;
+  /** Sessions found in the horizon (timed, not cancelled). */
+  sessions: number;
+  warnings: ExpandWarning[];
+  skipped: SkippedSession[];
+}
+
+function requireValidFeedId(id: string): string {
+  const problem = validateFeedId(id);
+  if (problem) throw problems.badRequest(`feed id '${id.slice(0, 80)}': ${problem}`);
+  return id;
+}
+
+function validateSettings(input: FeedSettingsInput): FeedSettingsInput {
+  if (input.timeZone && !resolveDefaultTimeZone(input.timeZone)) {
+    throw problems.badRequest(`timeZone '${input.timeZone}' is not a known IANA or Windows time zone`);
+  }
+  if (input.horizonDays !== undefined && input.horizonDays !== null && !(Number.isInteger(input.horizonDays) && input.horizonDays >= 1 && input.horizonDays <= 400)) {
+    throw problems.badRequest('horizonDays must be a whole number from 1 to 400');
+  }
+  if (input.defaultOrganizer && !/^[^@\s]+@[^@\s]+$/.test(normalizeEmail(input.defaultOrganizer))) {
+    throw problems.badRequest(`defaultOrganizer '${input.defaultOrganizer}' is not an e-mail address`);
+  }
+  return { ...input, ...(input.defaultOrganizer ? { defaultOrganizer: normalizeEmail(input.defaultOrganizer) } : {}) };
+}
+
+/** Decodes and checks an uploaded body before anything is stored. */
+export function decodeCalendarBody(body: Uint8Array | string, maxBytes: number, what = 'the upload'): string {
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  if (size > maxBytes) throw problems.tooLarge(`${what} is ${size} bytes; the limit is ${maxBytes} (MAX_FEED_BYTES)`);
+  if (size === 0) throw problems.invalidCalendar(`${what} is empty`);
+  if (typeof body === 'string') return body;
+  if (body.includes(0)) throw problems.invalidCalendar(`${what} is binary data (it contains NUL bytes), not an iCalendar text file`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw problems.invalidCalendar(`${what} is not valid UTF-8 text (RFC 5545 §3.1.4 requires UTF-8)`);
+  }
+}
+
+/** Expands a body the way a sync would, to validate it and report what it holds. */
+export function inspectCalendar(deps: AdminDeps, text: string, settings: FeedSettingsInput, feedId: string) {
+  const nowMs = deps.now().getTime();
+  const horizonDays = settings.horizonDays ?? deps.config.sync.horizonDays;
+  if (!/^BEGIN:VEVENT\b/im.test(text) && /^BEGIN:VCALENDAR\b/im.test(text)) {
+    throw problems.invalidCalendar('the calendar has no VEVENT: a timetable needs at least one event');
+  }
+  const zone = settings.timeZone ?? deps.config.sync.defaultTimeZone;
+  try {
+    const result = expandCalendar(text, { from: nowMs - 86_400_000, to: nowMs + horizonDays * 86_400_000 }, zone ? { defaultTimeZone: zone } : {});
+    const desired = toDesiredSessions(feedId, result.occurrences, { defaultOrganizer: settings.defaultOrganizer ?? null });
+    return { result, desired };
+  } catch (error) {
+    if (error instanceof CalendarError) throw problems.invalidCalendar(error.message, { code: error.code });
+    throw error;
+  }
+}
+
+function newFeedRecord(id: string, now: string, fields: Partial<FeedRecord>): FeedRecord {
+  return {
+    id,
+    source: 'upload',
+    url: null,
+    defaultOrganizer: null,
+    timeZone: null,
+    horizonDays: null,
+    enabled: true,
+    httpEtag: null,
+    httpLastModified: null,
+    contentHash: null,
+    bodyVersion: null,
+    lastSyncedHash: null,
+    lastSyncedHorizonDay: null,
+    nextDueRetryAt: null,
+    cancellationsConfirmedAt: null,
+    guard: null,
+    calendarToken: randomBytes(24).toString('base64url'),
+    lastRun: null,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  };
+}
+
+/** Validates an uploaded timetable, then stores it as a new version of the feed (creating the feed if new). */
+export async function uploadFeed(deps: AdminDeps, feedId: string, body: Uint8Array | string, settingsInput: FeedSettingsInput = {}): Promise<UploadResult> {
+  requireValidFeedId(feedId);
+  const settings = validateSettings(settingsInput);
+  const text = decodeCalendarBody(body, deps.config.sync.maxFeedBytes);
+  const existing = await deps.store.feeds.get(feedId);
+  const effective = { ...pickSettings(existing), ...settings };
+  const { result, desired } = inspectCalendar(deps, text, effective, feedId);
+  // Valid: only now is anything written. The blob version first, then the feed row points at it.
+  const { version } = await deps.store.feedBodies.put(feedId, text);
+  const now = deps.now().toISOString();
+  const fields: Partial<FeedRecord> = { source: 'upload', url: null, contentHash: sha256(text), bodyVersion: version, updatedAt: now, ...settings };
+  let feed: FeedRecord;
+  if (existing) {
+    feed = await deps.store.feeds.update({ ...existing, ...fields, httpEtag: null, httpLastModified: null });
+  } else {
+    try {
+      feed = await deps.store.feeds.create(newFeedRecord(feedId, now, fields));
+    } catch (error) {
+      if (error instanceof ConflictError) throw problems.conflict(`feed '${feedId}' was created by someone else at the same time; upload again`);
+      throw error;
+    }
+  }
+  return {
+    feed,
+    created: !existing,
+    sessions: desired.sessions.filter((s) => !s.cancelled).length,
+    warnings: result.warnings,
+    skipped: desired.skipped,
+  };
+}
+
+function pickSettings(feed: FeedRecord | null): FeedSettingsInput {
+  if (!feed) return {};
+  return { defaultOrganizer: feed.defaultOrganizer, timeZone: feed.timeZone, horizonDays: feed.horizonDays, enabled: feed.enabled };
+}
+
+/** Registers (or re-points) a URL feed. The URL is checked now (scheme, literal addresses) and at every fetch (DNS). */
+export async function registerFeedUrl(deps: AdminDeps, feedId: string, url: string, settingsInput: FeedSettingsInput = {}): Promise<{ feed: FeedRecord; created: boolean }> {
+  requireValidFeedId(feedId);
+  const settings = validateSettings(settingsInput);
+  try {
+    validateFeedUrl(url, { allowHttp: deps.config.sync.allowHttpFeeds });
+  } catch (error) {
+    if (error instanceof FeedFetchError) throw problems.badRequest(`url: ${error.message}`, { code: error.code });
+    throw error;
+  }
+  const existing = await deps.store.feeds.get(feedId);
+  const now = deps.now().toISOString();
+  if (existing) {
+    const changedUrl = existing.url !== url;
+    const feed = await deps.store.feeds.update({
+      ...existing,
+      ...settings,
+      source: 'url',
+      url,
+      updatedAt: now,
+      // A new URL must be fetched in full; the old body stays until the new one is accepted.
+      ...(changedUrl ? { httpEtag: null, httpLastModified: null, lastSyncedHash: null } : {}),
+    });
+    return { feed, created: false };
+  }
+  const feed = await deps.store.feeds.create(newFeedRecord(feedId, now, { ...settings, source: 'url', url }));
+  return { feed, created: true };
+}
+
+export async function updateFeedSettings(deps: AdminDeps, feedId: string, settingsInput: FeedSettingsInput): Promise<FeedRecord> {
+  const settings = validateSettings(settingsInput);
+  const feed = await requireFeed(deps, feedId);
+  // Settings change what the plan looks like: force the next run past the unchanged-feed fast path.
+  return deps.store.feeds.update({ ...feed, ...settings, lastSyncedHash: null, updatedAt: deps.now().toISOString() });
+}
+
+export async function requireFeed(deps: Pick<AdminDeps, 'store'>, feedId: string): Promise<FeedRecord> {
+  requireValidFeedId(feedId);
+  const feed = await deps.store.feeds.get(feedId);
+  if (!feed) throw problems.notFound(`feed '${feedId}' is not registered`);
+  return feed;
+}
+
+export async function confirmCancellations(deps: AdminDeps, feedId: string): Promise<FeedRecord> {
+  const feed = await requireFeed(deps, feedId);
+  if (!feed.guard?.held) throw problems.conflict(`feed '${feedId}' has no cancellations held by the deletion guard`);
+  return deps.store.feeds.update({ ...feed, cancellationsConfirmedAt: deps.now().toISOString(), updatedAt: deps.now().toISOString() });
+}
+
+export async function requestSync(deps: AdminDeps, feedId: string, reason: string): Promise<void> {
+  await requireFeed(deps, feedId);
+  await deps.store.syncQueue.enqueue({ feedId, reason, requestedAt: deps.now().toISOString() });
+}
+
+export interface DryRun {
+  plan: SyncPlan;
+  skipped: SkippedSession[];
+  warnings: ExpandWarning[];
+  /** Organizers whose operations the policy gate would hold now, with why. */
+  blockedOrganizers: Array<{ email: string; objectId: string | null; reason: string }>;
+}
+
+/** What a sync of this feed (or of this calendar text under the feed's id) would do now; changes nothing. */
+export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string): Promise<DryRun> {
+  const feed = text === undefined ? await requireFeed(deps, feedId) : await deps.store.feeds.get(requireValidFeedId(feedId));
+  const body = text ?? (feed?.bodyVersion ? await deps.store.feedBodies.get(feedId, feed.bodyVersion) : null);
+  if (body === null) throw problems.conflict(`feed '${feedId}' has no accepted body yet (a URL feed is fetched on its first sync)`);
+  const { result, desired } = inspectCalendar(deps, body, pickSettings(feed), feedId);
+  const nowMs = deps.now().getTime();
+  const records = await deps.store.meetings.listByFeed(feedId);
+  const plan = planSync({
+    desired: desired.sessions,
+    records,
+    now: toUtcIso(nowMs),
+    windowEnd: toUtcIso(nowMs + (feed?.horizonDays ?? deps.config.sync.horizonDays) * 86_400_000),
+    skippedKeys: desired.skipped.map((s) => s.key),
+    settings: {
+      maxCancelShare: deps.config.sync.maxCancelShare,
+      guardMinCancels: deps.config.sync.guardMinCancels,
+      cancellationsConfirmed: feed?.cancellationsConfirmedAt != null,
+    },
+  });
+  const policies = new Map((await deps.store.policies.list()).map((p) => [p.objectId, p]));
+  const emails = [...new Set(plan.operations.flatMap((op) => (op.kind === 'cancel' ? [] : [op.desired.organizerEmail])))];
+  const blockedOrganizers: DryRun['blockedOrganizers'] = [];
+  for (const email of emails) {
+    const organizer = await deps.store.organizers.get(email);
+    if (organizer?.notFound) {
+      blockedOrganizers.push({ email, objectId: null, reason: 'not found in the directory (cached answer)' });
+      continue;
+    }
+    if (!organizer?.objectId) continue;
+    const decision = decidePolicyGate(policies.get(organizer.objectId) ?? null, toUtcIso(nowMs), {
+      ...deps.config.policy,
+      globalGrantedAt: policies.get('global')?.grantedAt ?? deps.config.policy.globalGrantedAt,
+    });
+    if (!decision.allow) blockedOrganizers.push({ email, objectId: organizer.objectId, reason: decision.reason });
+  }
+  return { plan, skipped: desired.skipped, warnings: result.warnings, blockedOrganizers };
+}
+
+/** Stops syncing a feed. Its future meetings are kept unless `cancelFutureMeetings` (then deleted in Graph first). */
+export async function removeFeed(
+  deps: AdminDeps & { graph: AppServices['graph'] },
+  feedId: string,
+  options: { cancelFutureMeetings: boolean },
+): Promise<{ cancelled: number; kept: number }> {
+  await requireFeed(deps, feedId);
+  const records = await deps.store.meetings.listByFeed(feedId);
+  const nowIso = toUtcIso(deps.now().getTime());
+  const future = records.filter((r) => r.meetingId && r.state !== 'cancelled' && r.start > nowIso);
+  let cancelled = 0;
+  if (options.cancelFutureMeetings && future.length > 0) {
+    if (!deps.graph) throw problems.unavailable('Graph is not configured, so future meetings cannot be cancelled; remove with cancel=false to keep them');
+    for (const record of future) {
+      await deps.graph.meetings.delete(record.organizerId as string, record.meetingId as string);
+      cancelled++;
+    }
+  }
+  await deps.store.meetings.deleteByFeed(feedId);
+  await deps.store.feedBodies.deleteAll(feedId);
+  await deps.store.feeds.delete(feedId);
+  return { cancelled, kept: options.cancelFutureMeetings ? 0 : future.length };
+}

@@ -1,0 +1,79 @@
+// What ops need on one page: health (anonymous, no details) and status (last run per feed, counts,
+// blocked sessions grouped by reason, poison messages).
+import type { AppServices } from '../compose.js';
+import type { MeetingState } from '../core/state.js';
+import type { RunSummary } from '../storage/index.js';
+
+export interface HealthReport {
+  healthy: boolean;
+  storage: 'ok' | 'failed';
+  graph: 'ok' | 'failed' | 'not configured';
+}
+
+/** Storage reachable and a Graph token obtainable; the answer carries no detail an attacker could use. */
+export async function checkHealth(services: Pick<AppServices, 'store' | 'graph'>): Promise<HealthReport> {
+  const storage = await services.store.feeds.list().then(
+    () => 'ok' as const,
+    () => 'failed' as const,
+  );
+  const graph = !services.graph
+    ? ('not configured' as const)
+    : await services.graph.getToken().then(
+        () => 'ok' as const,
+        () => 'failed' as const,
+      );
+  return { healthy: storage === 'ok' && graph === 'ok', storage, graph };
+}
+
+export interface FeedStatus {
+  id: string;
+  source: 'url' | 'upload';
+  enabled: boolean;
+  lastRun: RunSummary | null;
+  meetings: Record<MeetingState, number>;
+  guard: { held: boolean; reason: string | null; wouldCancel: number; futureMeetings: number } | null;
+  nextRetryAt: string | null;
+}
+
+export interface StatusReport {
+  generatedAt: string;
+  feeds: FeedStatus[];
+  /** Sessions without a meeting, grouped by reason code (policyMissing, organizerUnresolved, …). */
+  blocked: Array<{ code: string; sessions: number; example: string | null }>;
+  poison: { count: number; feedIds: string[] };
+}
+
+const EMPTY_COUNTS: Record<MeetingState, number> = { creating: 0, active: 0, blocked: 0, failed: 0, cancelling: 0, cancelled: 0 };
+
+export async function buildStatus(services: Pick<AppServices, 'store' | 'now'>): Promise<StatusReport> {
+  const feeds = await services.store.feeds.list();
+  const blocked = new Map<string, { sessions: number; example: string | null }>();
+  const feedStatuses: FeedStatus[] = [];
+  for (const feed of feeds) {
+    const counts = { ...EMPTY_COUNTS };
+    for (const record of await services.store.meetings.listByFeed(feed.id)) {
+      counts[record.state]++;
+      if (record.state === 'blocked' || record.state === 'failed') {
+        const code = record.lastError?.code ?? record.state;
+        const entry = blocked.get(code) ?? { sessions: 0, example: record.lastError?.message ?? null };
+        entry.sessions++;
+        blocked.set(code, entry);
+      }
+    }
+    feedStatuses.push({
+      id: feed.id,
+      source: feed.source,
+      enabled: feed.enabled,
+      lastRun: feed.lastRun,
+      meetings: counts,
+      guard: feed.guard ? { held: feed.guard.held, reason: feed.guard.reason, wouldCancel: feed.guard.wouldCancel, futureMeetings: feed.guard.futureMeetings } : null,
+      nextRetryAt: feed.nextDueRetryAt,
+    });
+  }
+  return {
+    generatedAt: services.now().toISOString(),
+    feeds: feedStatuses,
+    blocked: [...blocked].map(([code, v]) => ({ code, ...v })).sort((a, b) => b.sessions - a.sessions),
+    poison: await services.store.syncQueue.peekPoison(20),
+  };
+}
