@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer, connect } from 'node:net';
+import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -35,7 +35,11 @@ export const AZURITE_ACCOUNT_KEY =
 
 const STOP_GRACE_MS = 5_000;
 
-export function azuriteConnectionString(ports: { blobPort: number; queuePort: number; tablePort: number }): string {
+export function azuriteConnectionString(ports: {
+  blobPort: number;
+  queuePort: number;
+  tablePort: number;
+}): string {
   // Explicit endpoints (path-style, account in the first segment) so every SDK talks to our ports.
   const base = (port: number): string => `http://${HOST}:${port}/${AZURITE_ACCOUNT_NAME}`;
   return [
@@ -50,18 +54,32 @@ export function azuriteConnectionString(ports: { blobPort: number; queuePort: nu
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   const require = createRequire(import.meta.url);
-  const script = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  const script = path.join(
+    path.dirname(require.resolve('azurite/package.json')),
+    'dist',
+    'src',
+    'azurite.js',
+  );
   // Ports are found by binding to 0 and releasing; a tiny race with other processes is possible, and
   // then Azurite fails to bind and we report it (with its stderr) rather than hang.
-  const [blobPort, queuePort, tablePort] = await freePorts(3);
+  const [blobPort, queuePort, tablePort] = await freePorts();
   // In memory, Azurite still may write small files to its working directory: give it a temp one.
   const workDir = await mkdtemp(path.join(tmpdir(), 'azurite-'));
 
   const args = [
     script,
-    '--blobHost', HOST, '--blobPort', String(blobPort),
-    '--queueHost', HOST, '--queuePort', String(queuePort),
-    '--tableHost', HOST, '--tablePort', String(tablePort),
+    '--blobHost',
+    HOST,
+    '--blobPort',
+    String(blobPort),
+    '--queueHost',
+    HOST,
+    '--queuePort',
+    String(queuePort),
+    '--tableHost',
+    HOST,
+    '--tablePort',
+    String(tablePort),
     '--skipApiVersionCheck', // newer SDKs send API versions this Azurite may not know yet
     '--loose',
     '--disableProductStyleUrl', // the account is the first path segment, whatever the host is
@@ -71,7 +89,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   args.push(...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']));
   if (options.silent ?? true) args.push('--silent');
 
-  const child = spawn(process.execPath, args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(process.execPath, args, {
+    cwd: workDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
   let output = '';
   const collect = (chunk: Buffer): void => {
     // Keep only the tail: enough to explain a failed start without growing forever.
@@ -115,11 +137,19 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
           throw new Error(`Azurite exited during start-up (code ${code}, signal ${signal})`);
         }
         if (await canConnect(port)) break;
-        if (Date.now() > deadline) throw new Error(`Azurite did not accept connections on port ${port} in time`);
+        if (Date.now() > deadline)
+          throw new Error(`Azurite did not accept connections on port ${port} in time`);
         await sleep(100);
       }
     }
-    return { connectionString: azuriteConnectionString({ blobPort, queuePort, tablePort }), blobPort, queuePort, tablePort, pid, stop };
+    return {
+      connectionString: azuriteConnectionString({ blobPort, queuePort, tablePort }),
+      blobPort,
+      queuePort,
+      tablePort,
+      pid,
+      stop,
+    };
   } catch (error) {
     await stop();
     const detail = output.trim() ? `\n--- Azurite output ---\n${output.trim()}` : '';
@@ -127,7 +157,11 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   }
 }
 
-async function terminate(child: ChildProcess, hasExited: () => boolean, exitPromise: Promise<void>): Promise<void> {
+async function terminate(
+  child: ChildProcess,
+  hasExited: () => boolean,
+  exitPromise: Promise<void>,
+): Promise<void> {
   if (hasExited() || child.pid === undefined) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => {
@@ -140,12 +174,12 @@ async function terminate(child: ChildProcess, hasExited: () => boolean, exitProm
   }
 }
 
-async function freePorts(count: number): Promise<[number, number, number]> {
-  // Hold all servers open until every port is known, so the three are distinct.
+async function freePorts(): Promise<[number, number, number]> {
+  // Hold all three servers open until every port is known, so the ports are distinct.
   const servers = await Promise.all(
-    Array.from({ length: count }, () => {
+    [0, 1, 2].map(() => {
       const server = createServer();
-      return new Promise<import('node:net').Server>((resolve, reject) => {
+      return new Promise<Server>((resolve, reject) => {
         server.once('error', reject);
         server.listen(0, HOST, () => resolve(server));
       });

@@ -97,7 +97,8 @@ export function readRow(row: StoredRow, table: string) {
     },
     oneOf<T extends string>(name: string, allowed: readonly T[]): T {
       const value = reader.string(name);
-      if (!(allowed as readonly string[]).includes(value)) throw corrupt(name, `one of ${allowed.join(', ')}`);
+      if (!(allowed as readonly string[]).includes(value))
+        throw corrupt(name, `one of ${allowed.join(', ')}`);
       return value as T;
     },
     jsonOrNull<T>(name: string): T | null {
@@ -121,9 +122,14 @@ export function rowName(table: string, partitionKey: string, rowKey: string): st
 
 function mapWriteError(error: unknown, row: string, conditional: boolean): StorageError {
   const { statusCode } = restErrorInfo(error);
-  if (statusCode === 409) return new ConcurrencyError(`${row} already exists (written by another run)`, row, { cause: error });
-  if (statusCode === 412) return new ConcurrencyError(`${row} was changed by another writer (ETag mismatch)`, row, { cause: error });
-  if (statusCode === 404 && conditional) return new NotFoundError(`${row} no longer exists`, row, { cause: error });
+  if (statusCode === 409)
+    return new ConcurrencyError(`${row} already exists (written by another run)`, row, { cause: error });
+  if (statusCode === 412)
+    return new ConcurrencyError(`${row} was changed by another writer (ETag mismatch)`, row, {
+      cause: error,
+    });
+  if (statusCode === 404 && conditional)
+    return new NotFoundError(`${row} no longer exists`, row, { cause: error });
   return toStorageError(error, `write ${row}`);
 }
 
@@ -131,11 +137,18 @@ function mapWriteError(error: unknown, row: string, conditional: boolean): Stora
  * Insert-only without an etag (a concurrent insert → ConcurrencyError), otherwise replace `If-Match`
  * the etag (412 → ConcurrencyError, 404 → NotFoundError). Never a blind overwrite. Returns the new etag.
  */
-export async function writeRow(client: TableClient, table: string, row: Entity, etag: string | undefined): Promise<string> {
+export async function writeRow(
+  client: TableClient,
+  table: string,
+  row: Entity,
+  etag: string | undefined,
+): Promise<string> {
   const name = rowName(table, row.partitionKey, row.rowKey);
   try {
     const response =
-      etag === undefined ? await client.createEntity(row) : await client.updateEntity(row, 'Replace', { etag });
+      etag === undefined
+        ? await client.createEntity(row)
+        : await client.updateEntity(row, 'Replace', { etag });
     if (!response.etag) throw new StorageError('unavailable', `write ${name}: the service returned no ETag`);
     return response.etag;
   } catch (error) {
@@ -143,7 +156,12 @@ export async function writeRow(client: TableClient, table: string, row: Entity, 
   }
 }
 
-export async function readOne(client: TableClient, table: string, partitionKey: string, rowKey: string): Promise<StoredRow | null> {
+export async function readOne(
+  client: TableClient,
+  table: string,
+  partitionKey: string,
+  rowKey: string,
+): Promise<StoredRow | null> {
   try {
     return await client.getEntity<Record<string, unknown>>(partitionKey, rowKey);
   } catch (error) {
@@ -163,7 +181,10 @@ export async function readPartition(
   try {
     const pages = client
       .listEntities<Record<string, unknown>>({
-        queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, ...(options.select ? { select: options.select } : {}) },
+        queryOptions: {
+          filter: odata`PartitionKey eq ${partitionKey}`,
+          ...(options.select ? { select: options.select } : {}),
+        },
       })
       .byPage(options.limit === undefined ? {} : { maxPageSize: Math.min(options.limit, 1000) });
     for await (const page of pages) {
@@ -178,7 +199,12 @@ export async function readPartition(
   }
 }
 
-export async function deleteOne(client: TableClient, table: string, partitionKey: string, rowKey: string): Promise<boolean> {
+export async function deleteOne(
+  client: TableClient,
+  table: string,
+  partitionKey: string,
+  rowKey: string,
+): Promise<boolean> {
   try {
     await client.deleteEntity(partitionKey, rowKey);
     return true;
@@ -200,6 +226,8 @@ export async function submitInChunks(
   table: string,
   partitionKey: string,
   actions: TransactionAction[],
+  /** Called with the row count of each transaction that succeeded. */
+  onCommitted?: (rows: number) => void,
 ): Promise<(string | undefined)[]> {
   const etags: (string | undefined)[] = [];
   for (let start = 0; start < actions.length; start += MAX_TRANSACTION_ROWS) {
@@ -208,6 +236,7 @@ export async function submitInChunks(
       const response = await client.submitTransaction(chunk);
       // Sub-responses come back in request order; an update's sub-response carries no RowKey.
       chunk.forEach((_action, index) => etags.push(response.subResponses[index]?.etag));
+      onCommitted?.(chunk.length);
     } catch (error) {
       // The service prefixes the message with the index of the failing operation ("12:The update …").
       const message = error instanceof Error ? error.message : '';

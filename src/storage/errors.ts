@@ -75,7 +75,9 @@ export function toStorageError(error: unknown, what: string): StorageError {
   if (error instanceof StorageError) return error;
   const { statusCode, code } = restErrorInfo(error);
   // The SDK's own message can quote request URLs (with SAS tokens, if one were used): keep it out of ours.
-  const detail = [statusCode === undefined ? null : `status ${statusCode}`, code ?? null].filter(Boolean).join(', ');
+  const detail = [statusCode === undefined ? null : `status ${statusCode}`, code ?? null]
+    .filter(Boolean)
+    .join(', ');
   const kind = error instanceof Error ? error.name : typeof error;
   return new StorageError('unavailable', `${what} failed (${detail || kind})`, { cause: error });
 }

@@ -26,7 +26,8 @@ function blobPrefix(feedId: string): string {
 }
 
 function blobName(feedId: string, version: string): string {
-  if (!VERSION.test(version)) throw new InvalidInputError(`feed body version ${JSON.stringify(version.slice(0, 80))} is malformed`);
+  if (!VERSION.test(version))
+    throw new InvalidInputError(`feed body version ${JSON.stringify(version.slice(0, 80))} is malformed`);
   return `${blobPrefix(feedId)}${version}.ics`;
 }
 
@@ -45,7 +46,8 @@ export function createFeedBodyStore(container: ContainerClient): FeedBodyStore {
         });
       } catch (error) {
         const { statusCode } = restErrorInfo(error);
-        if (statusCode !== 409 && statusCode !== 412) throw toStorageError(error, `upload ${container.containerName}/${name}`);
+        if (statusCode !== 409 && statusCode !== 412)
+          throw toStorageError(error, `upload ${container.containerName}/${name}`);
       }
       return { version };
     },
@@ -76,10 +78,12 @@ export function createFeedBodyStore(container: ContainerClient): FeedBodyStore {
       let deleted = 0;
       try {
         for await (const blob of container.listBlobsFlat({ prefix })) {
-          const response = await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: unknown) => {
-            if (restErrorInfo(error).statusCode === 404) return null; // deleted concurrently: fine
-            throw error;
-          });
+          const response = await container
+            .deleteBlob(blob.name, { deleteSnapshots: 'include' })
+            .catch((error: unknown) => {
+              if (restErrorInfo(error).statusCode === 404) return null; // deleted concurrently: fine
+              throw error;
+            });
           if (response) deleted++;
         }
       } catch (error) {

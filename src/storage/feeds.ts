@@ -51,7 +51,8 @@ export function createFeedRepository(client: TableClient, table: string): FeedRe
       }
     },
     async update(record) {
-      if (!record.etag) throw new InvalidInputError(`feeds.update(${record.id}) needs the etag the record was read with`);
+      if (!record.etag)
+        throw new InvalidInputError(`feeds.update(${record.id}) needs the etag the record was read with`);
       const etag = await writeRow(client, table, toEntity(record), record.etag);
       return { ...record, etag };
     },
@@ -92,26 +93,26 @@ function toEntity(record: FeedRecord): Entity {
 function fromEntity(row: StoredRow, table: string): FeedRecord {
   const r = readRow(row, table);
   return {
-      id: r.rowKey,
-      source: r.oneOf('source', ['url', 'upload'] as const),
-      url: r.stringOrNull('url'),
-      defaultOrganizer: r.stringOrNull('defaultOrganizer'),
-      timeZone: r.stringOrNull('timeZone'),
-      horizonDays: r.numberOrNull('horizonDays'),
-      enabled: r.boolean('enabled'),
-      httpEtag: r.stringOrNull('httpEtag'),
-      httpLastModified: r.stringOrNull('httpLastModified'),
-      contentHash: r.stringOrNull('contentHash'),
-      bodyVersion: r.stringOrNull('bodyVersion'),
-      lastSyncedHash: r.stringOrNull('lastSyncedHash'),
-      lastSyncedHorizonDay: r.stringOrNull('lastSyncedHorizonDay'),
-      nextDueRetryAt: r.stringOrNull('nextDueRetryAt'),
-      cancellationsConfirmedAt: r.stringOrNull('cancellationsConfirmedAt'),
-      guard: r.jsonOrNull<FeedGuard>('guard'),
-      calendarToken: r.string('calendarToken'),
-      lastRun: r.jsonOrNull<RunSummary>('lastRun'),
-      createdAt: r.string('createdAt'),
-      updatedAt: r.string('updatedAt'),
-      etag: r.etag,
+    id: r.rowKey,
+    source: r.oneOf('source', ['url', 'upload'] as const),
+    url: r.stringOrNull('url'),
+    defaultOrganizer: r.stringOrNull('defaultOrganizer'),
+    timeZone: r.stringOrNull('timeZone'),
+    horizonDays: r.numberOrNull('horizonDays'),
+    enabled: r.boolean('enabled'),
+    httpEtag: r.stringOrNull('httpEtag'),
+    httpLastModified: r.stringOrNull('httpLastModified'),
+    contentHash: r.stringOrNull('contentHash'),
+    bodyVersion: r.stringOrNull('bodyVersion'),
+    lastSyncedHash: r.stringOrNull('lastSyncedHash'),
+    lastSyncedHorizonDay: r.stringOrNull('lastSyncedHorizonDay'),
+    nextDueRetryAt: r.stringOrNull('nextDueRetryAt'),
+    cancellationsConfirmedAt: r.stringOrNull('cancellationsConfirmedAt'),
+    guard: r.jsonOrNull<FeedGuard>('guard'),
+    calendarToken: r.string('calendarToken'),
+    lastRun: r.jsonOrNull<RunSummary>('lastRun'),
+    createdAt: r.string('createdAt'),
+    updatedAt: r.string('updatedAt'),
+    etag: r.etag,
   };
 }

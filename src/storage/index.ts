@@ -1,5 +1,11 @@
 // Public surface of the storage layer; the rest of the app imports from here.
-export { createStateStore, storageNames, type StateStore, type StateStoreOptions, type StorageNames } from './stateStore.js';
+export {
+  createStateStore,
+  storageNames,
+  type StateStore,
+  type StateStoreOptions,
+  type StorageNames,
+} from './stateStore.js';
 export {
   ConcurrencyError,
   ConflictError,
@@ -15,5 +21,11 @@ export { normaliseEmail, organizerRowKey, type OrganizerRepository } from './org
 export type { PolicyRepository } from './policies.js';
 export { ALL_RUNS_PARTITION, type RunRepository } from './runs.js';
 export type { FeedBodyStore } from './feedBodies.js';
-export { SYNC_QUEUE_NAME, POISON_SUFFIX, decodeSyncMessage, encodeSyncMessage, type SyncQueue } from './syncQueue.js';
+export {
+  SYNC_QUEUE_NAME,
+  POISON_SUFFIX,
+  decodeSyncMessage,
+  encodeSyncMessage,
+  type SyncQueue,
+} from './syncQueue.js';
 export type { FeedGuard, FeedRecord, FeedSource, RunOutcome, RunSummary, SyncMessage } from './types.js';

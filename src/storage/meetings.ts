@@ -1,6 +1,6 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { MeetingError, MeetingRecord, MeetingState } from '../core/state.js';
-import { InvalidInputError, StorageError } from './errors.js';
+import { InvalidInputError, NotFoundError, StorageError } from './errors.js';
 import {
   entity,
   jsonOrNull,
@@ -14,7 +14,14 @@ import {
   type StoredRow,
 } from './entity.js';
 
-const MEETING_STATES: readonly MeetingState[] = ['creating', 'active', 'blocked', 'failed', 'cancelling', 'cancelled'];
+const MEETING_STATES: readonly MeetingState[] = [
+  'creating',
+  'active',
+  'blocked',
+  'failed',
+  'cancelling',
+  'cancelled',
+];
 
 export interface MeetingRepository {
   /** Every meeting row of one feed: one partition query, all pages. */
@@ -57,10 +64,13 @@ export function createMeetingRepository(client: TableClient, table: string): Mee
         const actions: TransactionAction[] = indexes.map((index) => {
           const record = records[index] as MeetingRecord;
           // A transaction may touch a row only once; two versions of one meeting is a caller bug.
-          if (seen.has(record.key)) throw new InvalidInputError(`putMany: meeting ${feedId}/${record.key} appears twice`);
+          if (seen.has(record.key))
+            throw new InvalidInputError(`putMany: meeting ${feedId}/${record.key} appears twice`);
           seen.add(record.key);
           const row = toEntity(record);
-          return record.etag === undefined ? ['create', row] : ['update', row, 'Replace', { etag: record.etag }];
+          return record.etag === undefined
+            ? ['create', row]
+            : ['update', row, 'Replace', { etag: record.etag }];
         });
         return { feedId, indexes, actions };
       });
@@ -69,41 +79,59 @@ export function createMeetingRepository(client: TableClient, table: string): Mee
         const etags = await submitInChunks(client, table, feedId, actions);
         indexes.forEach((index, position) => {
           const etag = etags[position];
-          if (!etag) throw new StorageError('unavailable', `putMany ${table}/${feedId}: the service returned no ETag`);
+          if (!etag)
+            throw new StorageError('unavailable', `putMany ${table}/${feedId}: the service returned no ETag`);
           result[index] = { ...(records[index] as MeetingRecord), etag };
         });
       }
       return result;
     },
     async deleteByFeed(feedId) {
-      const rows = await readPartition(client, table, requireFeedId(feedId), { select: ['RowKey'] });
-      // Unconditional deletes: removing a whole feed wins over any concurrent update of its rows.
-      const actions: TransactionAction[] = rows.map((row) => ['delete', { partitionKey: feedId, rowKey: row.rowKey ?? '' }]);
-      await submitInChunks(client, table, feedId, actions);
-      return rows.length;
+      requireFeedId(feedId);
+      let deleted = 0;
+      // A row deleted by someone else between our query and our transaction fails that transaction
+      // (404): query again and delete what is left, a bounded number of times.
+      for (let attempt = 1; ; attempt++) {
+        const rows = await readPartition(client, table, feedId, { select: ['RowKey'] });
+        // Unconditional deletes: removing a whole feed wins over any concurrent update of its rows.
+        const actions: TransactionAction[] = rows.map((row) => [
+          'delete',
+          { partitionKey: feedId, rowKey: row.rowKey ?? '' },
+        ]);
+        try {
+          await submitInChunks(client, table, feedId, actions, (done) => (deleted += done));
+          return deleted;
+        } catch (error) {
+          if (!(error instanceof NotFoundError) || attempt >= 3) throw error;
+        }
+      }
     },
   };
 }
 
 function toEntity(record: MeetingRecord): Entity {
-  return entity(requireFeedId(record.feedId), requireKey(record.key, `meeting key ${JSON.stringify(record.key)}`), {
-    uid: record.uid,
-    recurrenceId: record.recurrenceId,
-    organizerEmail: record.organizerEmail,
-    organizerId: record.organizerId,
-    externalId: record.externalId,
-    generation: record.generation,
-    meetingId: record.meetingId,
-    joinWebUrl: record.joinWebUrl,
-    subject: record.subject,
-    start: record.start,
-    end: record.end,
-    contentHash: record.contentHash,
-    state: record.state,
-    attempts: record.attempts,
-    nextAttemptAt: record.nextAttemptAt,
-    lastError: jsonOrNull(record.lastError),
-  });
+  return entity(
+    requireFeedId(record.feedId),
+    requireKey(record.key, `meeting key ${JSON.stringify(record.key)}`),
+    {
+      uid: record.uid,
+      recurrenceId: record.recurrenceId,
+      organizerEmail: record.organizerEmail,
+      organizerId: record.organizerId,
+      externalId: record.externalId,
+      generation: record.generation,
+      meetingId: record.meetingId,
+      joinWebUrl: record.joinWebUrl,
+      subject: record.subject,
+      start: record.start,
+      end: record.end,
+      contentHash: record.contentHash,
+      state: record.state,
+      attempts: record.attempts,
+      nextAttemptAt: record.nextAttemptAt,
+      lastError: jsonOrNull(record.lastError),
+    },
+  );
 }
 
 function fromEntity(row: StoredRow, table: string): MeetingRecord {

@@ -14,7 +14,18 @@ const MAX_TIME_MS = 8_640_000_000_000_000;
 /** Table string properties hold ≤64 KiB; a run message is a summary, not a log. */
 const MAX_MESSAGE_LENGTH = 2_000;
 const OUTCOMES: readonly RunOutcome[] = ['completed', 'partial', 'failed', 'skipped'];
-const COUNTS = ['created', 'updated', 'cancelled', 'unchanged', 'blocked', 'failed', 'skipped', 'held', 'graphCalls', 'throttled'] as const;
+const COUNTS = [
+  'created',
+  'updated',
+  'cancelled',
+  'unchanged',
+  'blocked',
+  'failed',
+  'skipped',
+  'held',
+  'graphCalls',
+  'throttled',
+] as const;
 
 export interface RunRepository {
   add(summary: RunSummary): Promise<void>;
@@ -26,7 +37,8 @@ export interface RunRepository {
 
 export function runRowKey(finishedAt: string): string {
   const ms = Date.parse(finishedAt);
-  if (Number.isNaN(ms)) throw new InvalidInputError(`run finishedAt ${JSON.stringify(finishedAt)} is not a date`);
+  if (Number.isNaN(ms))
+    throw new InvalidInputError(`run finishedAt ${JSON.stringify(finishedAt)} is not a date`);
   // The random suffix keeps two runs finishing in the same millisecond apart.
   return `${String(MAX_TIME_MS - ms).padStart(16, '0')}-${randomBytes(4).toString('hex')}`;
 }
@@ -48,16 +60,21 @@ export function createRunRepository(client: TableClient, table: string): RunRepo
       await writeRow(client, table, entity(ALL_RUNS_PARTITION, rowKey, properties), undefined);
     },
     async latest(feedId, limit) {
-      return (await readPartition(client, table, requireFeedId(feedId), { limit: positive(limit) })).map((row) => fromEntity(row, table));
+      return (await readPartition(client, table, requireFeedId(feedId), { limit: positive(limit) })).map(
+        (row) => fromEntity(row, table),
+      );
     },
     async latestAll(limit) {
-      return (await readPartition(client, table, ALL_RUNS_PARTITION, { limit: positive(limit) })).map((row) => fromEntity(row, table));
+      return (await readPartition(client, table, ALL_RUNS_PARTITION, { limit: positive(limit) })).map((row) =>
+        fromEntity(row, table),
+      );
     },
   };
 }
 
 function positive(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError('runs limit must be a positive integer');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidInputError('runs limit must be a positive integer');
   return limit;
 }
 

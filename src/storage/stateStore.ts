@@ -46,7 +46,9 @@ const NAME_PREFIX = /^[a-z][a-z0-9]{0,19}$/;
 /** The resource names for a prefix ('' in production: `feeds`, …, `feed-bodies`, `sync-feeds`). */
 export function storageNames(namePrefix = ''): StorageNames {
   if (namePrefix !== '' && !NAME_PREFIX.test(namePrefix)) {
-    throw new InvalidInputError('namePrefix must be 1-20 lower-case letters or digits, starting with a letter');
+    throw new InvalidInputError(
+      'namePrefix must be 1-20 lower-case letters or digits, starting with a letter',
+    );
   }
   const dashed = namePrefix ? `${namePrefix}-` : '';
   const queue = `${dashed}${SYNC_QUEUE_NAME}`;
@@ -75,29 +77,36 @@ function buildClients(options: StateStoreOptions, names: StorageNames): Clients 
   if ('connectionString' in options) {
     const connectionString = options.connectionString;
     // Azurite speaks http; the Tables SDK refuses http unless told. Only an explicit http endpoint enables it.
-    const allowInsecureConnection = /(^|;)\s*(DefaultEndpointsProtocol=http|TableEndpoint=http:|UseDevelopmentStorage=true)/i.test(
-      connectionString,
-    );
+    const allowInsecureConnection =
+      /(^|;)\s*(DefaultEndpointsProtocol=http|TableEndpoint=http:|UseDevelopmentStorage=true)/i.test(
+        connectionString,
+      );
     try {
       const blobService = BlobServiceClient.fromConnectionString(connectionString);
       const queueService = QueueServiceClient.fromConnectionString(connectionString);
       // Parse once now so a malformed string fails here, not on the first table call.
       TableClient.fromConnectionString(connectionString, names.tables.feeds, { allowInsecureConnection });
       return {
-        table: (name) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection }),
+        table: (name) =>
+          TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection }),
         container: blobService.getContainerClient(names.container),
         queue: queueService.getQueueClient(names.queue),
         poisonQueue: queueService.getQueueClient(names.poisonQueue),
       };
     } catch {
       // The SDK's parse errors can quote the string, key included: say what is wrong without it.
-      throw new StorageError('invalidInput', 'the storage connection string is malformed (expected AccountName, AccountKey and endpoints)', {
-        isUserError: true,
-      });
+      throw new StorageError(
+        'invalidInput',
+        'the storage connection string is malformed (expected AccountName, AccountKey and endpoints)',
+        {
+          isUserError: true,
+        },
+      );
     }
   }
   const { accountName, credential } = options;
-  if (!/^[a-z0-9]{3,24}$/.test(accountName)) throw new InvalidInputError('storage account name must be 3-24 lower-case letters or digits');
+  if (!/^[a-z0-9]{3,24}$/.test(accountName))
+    throw new InvalidInputError('storage account name must be 3-24 lower-case letters or digits');
   const blobService = new BlobServiceClient(`https://${accountName}.blob.core.windows.net`, credential);
   const queueService = new QueueServiceClient(`https://${accountName}.queue.core.windows.net`, credential);
   return {

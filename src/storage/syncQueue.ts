@@ -29,7 +29,11 @@ export function decodeSyncMessage(text: string): SyncMessage | null {
   for (const candidate of [Buffer.from(text, 'base64').toString('utf8'), text]) {
     try {
       const value: unknown = JSON.parse(candidate);
-      if (typeof value === 'object' && value !== null && typeof (value as { feedId?: unknown }).feedId === 'string') {
+      if (
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as { feedId?: unknown }).feedId === 'string'
+      ) {
         const { feedId, reason, requestedAt } = value as Record<string, unknown>;
         const text = (field: unknown): string => (typeof field === 'string' ? field : '');
         return { feedId: feedId as string, reason: text(reason), requestedAt: text(requestedAt) };
@@ -54,14 +58,17 @@ export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQu
       }
     },
     async peekPoison(limit) {
-      if (!Number.isInteger(limit) || limit < 0) throw new InvalidInputError('peekPoison limit must be a non-negative integer');
+      if (!Number.isInteger(limit) || limit < 0)
+        throw new InvalidInputError('peekPoison limit must be a non-negative integer');
       try {
         const properties = await poison.getProperties();
         const count = properties.approximateMessagesCount ?? 0;
         if (count === 0 || limit === 0) return { count, feedIds: [] };
         // Peek does not dequeue (the messages stay for an operator); the service returns at most 32.
         const peeked = await poison.peekMessages({ numberOfMessages: Math.min(limit, 32) });
-        const feedIds = peeked.peekedMessageItems.map((item) => decodeSyncMessage(item.messageText)?.feedId ?? '(unreadable)');
+        const feedIds = peeked.peekedMessageItems.map(
+          (item) => decodeSyncMessage(item.messageText)?.feedId ?? '(unreadable)',
+        );
         return { count, feedIds };
       } catch (error) {
         // The host creates the poison queue on first use; no queue means no poison messages.

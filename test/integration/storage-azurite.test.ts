@@ -16,9 +16,13 @@ describe('startAzurite', () => {
     const azurite = await startAzurite();
     try {
       expect(new Set([azurite.blobPort, azurite.queuePort, azurite.tablePort]).size).toBe(3);
-      expect(azurite.connectionString).toContain(`TableEndpoint=http://127.0.0.1:${azurite.tablePort}/devstoreaccount1`);
+      expect(azurite.connectionString).toContain(
+        `TableEndpoint=http://127.0.0.1:${azurite.tablePort}/devstoreaccount1`,
+      );
       expect(isAlive(azurite.pid)).toBe(true);
-      const tables = TableServiceClient.fromConnectionString(azurite.connectionString, { allowInsecureConnection: true });
+      const tables = TableServiceClient.fromConnectionString(azurite.connectionString, {
+        allowInsecureConnection: true,
+      });
       await tables.createTable('probe');
     } finally {
       await Promise.all([azurite.stop(), azurite.stop()]);

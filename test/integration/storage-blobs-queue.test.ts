@@ -11,7 +11,8 @@ import { useAzurite } from '../support/azurite.js';
 
 const azurite = useAzurite();
 
-const ICS_A = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//uni//tt//EN\r\nX-WR-CALNAME:Vorlesung Übung – Café\r\nEND:VCALENDAR\r\n';
+const ICS_A =
+  'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//uni//tt//EN\r\nX-WR-CALNAME:Vorlesung Übung – Café\r\nEND:VCALENDAR\r\n';
 const ICS_B = ICS_A.replace('Café', 'Mensa');
 
 describe('feedBodies', () => {
@@ -54,7 +55,9 @@ describe('syncQueue', () => {
     const text = receivedMessageItems[0]!.messageText;
     expect(text).toBe(encodeSyncMessage(message));
     expect(JSON.parse(Buffer.from(text, 'base64').toString('utf8'))).toEqual(message);
-    await expect(store.syncQueue.enqueue({ ...message, feedId: 'a/b' })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(store.syncQueue.enqueue({ ...message, feedId: 'a/b' })).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
   });
 
   it('peekPoison counts poison messages and names their feeds without removing them', async () => {
@@ -63,11 +66,16 @@ describe('syncQueue', () => {
     // What the Functions host does after maxDequeueCount failures: the same text, in `<queue>-poison`.
     const poison = new QueueClient(azurite.connectionString, store.syncQueue.poisonName);
     for (const feedId of ['cs-101', 'ma-200', 'ph-300']) {
-      await poison.sendMessage(encodeSyncMessage({ feedId, reason: 'timer', requestedAt: '2026-02-01T10:00:00.000Z' }));
+      await poison.sendMessage(
+        encodeSyncMessage({ feedId, reason: 'timer', requestedAt: '2026-02-01T10:00:00.000Z' }),
+      );
     }
     await poison.sendMessage('not json at all');
     expect(await store.syncQueue.peekPoison(2)).toEqual({ count: 4, feedIds: ['cs-101', 'ma-200'] });
-    expect(await store.syncQueue.peekPoison(10)).toEqual({ count: 4, feedIds: ['cs-101', 'ma-200', 'ph-300', '(unreadable)'] });
+    expect(await store.syncQueue.peekPoison(10)).toEqual({
+      count: 4,
+      feedIds: ['cs-101', 'ma-200', 'ph-300', '(unreadable)'],
+    });
   });
 
   it('peekPoison reports zero when the poison queue was never created', async () => {
@@ -82,11 +90,18 @@ describe('state store setup', () => {
     const second = createStateStore({ connectionString: azurite.connectionString, namePrefix: 'same' });
     await Promise.all([second.ensure(), second.ensure(), first.ensure()]);
     expect(second.names).toEqual(storageNames('same'));
-    expect(storageNames()).toMatchObject({ queue: 'sync-feeds', poisonQueue: 'sync-feeds-poison', container: 'feed-bodies', tables: { feeds: 'feeds' } });
+    expect(storageNames()).toMatchObject({
+      queue: 'sync-feeds',
+      poisonQueue: 'sync-feeds-poison',
+      container: 'feed-bodies',
+      tables: { feeds: 'feeds' },
+    });
   });
 
   it('refuses bad prefixes, and a malformed connection string fails without echoing it', () => {
-    expect(() => createStateStore({ connectionString: azurite.connectionString, namePrefix: 'Bad-Prefix' })).toThrow(InvalidInputError);
+    expect(() =>
+      createStateStore({ connectionString: azurite.connectionString, namePrefix: 'Bad-Prefix' }),
+    ).toThrow(InvalidInputError);
     const secret = 'AccountKey=c2VjcmV0c2VjcmV0';
     let message = '';
     try {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { MeetingRecord } from '../../src/core/state.js';
-import { ConcurrencyError, InvalidInputError, NotFoundError, type FeedRecord } from '../../src/storage/index.js';
+import {
+  ConcurrencyError,
+  InvalidInputError,
+  NotFoundError,
+  type FeedRecord,
+} from '../../src/storage/index.js';
 import { useAzurite } from '../support/azurite.js';
 
 const azurite = useAzurite();
@@ -59,9 +64,14 @@ describe('ETag concurrency', () => {
     const [writerA] = await store.meetings.listByFeed('cs-101');
     const [writerB] = await store.meetings.listByFeed('cs-101');
     const savedA = await store.meetings.put({ ...writerA!, state: 'active', meetingId: 'm-1' });
-    const error = await store.meetings.put({ ...writerB!, state: 'failed', attempts: 1 }).catch((e: unknown) => e);
+    const error = await store.meetings
+      .put({ ...writerB!, state: 'failed', attempts: 1 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrencyError);
-    expect(error).toMatchObject({ code: 'concurrency', row: expect.stringContaining('cs-101/aa') as unknown });
+    expect(error).toMatchObject({
+      code: 'concurrency',
+      row: expect.stringContaining('cs-101/aa') as unknown,
+    });
 
     const [stored] = await store.meetings.listByFeed('cs-101');
     expect(stored).toMatchObject({ state: 'active', meetingId: 'm-1', attempts: 0, etag: savedA.etag });
@@ -71,7 +81,10 @@ describe('ETag concurrency', () => {
 
   it('two writers inserting the same meeting: the second insert is a ConcurrencyError', async () => {
     const store = await azurite.store();
-    const [a, b] = await Promise.allSettled([store.meetings.put(meeting('bb')), store.meetings.put(meeting('bb', { subject: 'B' }))]);
+    const [a, b] = await Promise.allSettled([
+      store.meetings.put(meeting('bb')),
+      store.meetings.put(meeting('bb', { subject: 'B' })),
+    ]);
     const outcomes = [a, b].map((r) => r.status).sort();
     expect(outcomes).toEqual(['fulfilled', 'rejected']);
     const rejected = [a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -117,15 +130,27 @@ describe('putMany', () => {
 
   it('listByFeed follows continuation tokens past the service page size of 1000 entities', async () => {
     const store = await azurite.store();
-    await store.meetings.putMany(Array.from({ length: 1_050 }, (_, i) => meeting(i.toString(16).padStart(4, '0'))));
+    await store.meetings.putMany(
+      Array.from({ length: 1_050 }, (_, i) => meeting(i.toString(16).padStart(4, '0'))),
+    );
     expect(await store.meetings.listByFeed('cs-101')).toHaveLength(1_050);
   });
 
   it('groups rows of several feeds, keeping input order in the result', async () => {
     const store = await azurite.store();
-    const records = [meeting('01'), meeting('01', { feedId: 'ma-200' }), meeting('02'), meeting('02', { feedId: 'ma-200' })];
+    const records = [
+      meeting('01'),
+      meeting('01', { feedId: 'ma-200' }),
+      meeting('02'),
+      meeting('02', { feedId: 'ma-200' }),
+    ];
     const saved = await store.meetings.putMany(records);
-    expect(saved.map((r) => `${r.feedId}/${r.key}`)).toEqual(['cs-101/01', 'ma-200/01', 'cs-101/02', 'ma-200/02']);
+    expect(saved.map((r) => `${r.feedId}/${r.key}`)).toEqual([
+      'cs-101/01',
+      'ma-200/01',
+      'cs-101/02',
+      'ma-200/02',
+    ]);
     expect(await store.meetings.listByFeed('ma-200')).toHaveLength(2);
   });
 
@@ -154,7 +179,9 @@ describe('putMany', () => {
     const error = await store.meetings.putMany([meeting('21'), meeting('20')]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrencyError);
     expect((error as ConcurrencyError).row).toMatch(/cs-101\/20$/);
-    await expect(store.meetings.putMany([meeting('30'), meeting('30')])).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(store.meetings.putMany([meeting('30'), meeting('30')])).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
     expect(await store.meetings.putMany([])).toEqual([]);
   });
 });

@@ -109,7 +109,13 @@ describe('feeds', () => {
       lastSyncedHorizonDay: '2026-01-05',
       nextDueRetryAt: '2026-01-05T10:00:00.000Z',
       cancellationsConfirmedAt: '2026-01-04T08:00:00.000Z',
-      guard: { held: true, reason: 'would cancel 80% of future meetings', wouldCancel: 40, futureMeetings: 50, at: '2026-01-05T09:00:00.000Z' },
+      guard: {
+        held: true,
+        reason: 'would cancel 80% of future meetings',
+        wouldCancel: 40,
+        futureMeetings: 50,
+        at: '2026-01-05T09:00:00.000Z',
+      },
       lastRun: run({ message: 'two organizers lack a policy' }),
     });
     const createdSparse = await store.feeds.create(sparse);
@@ -139,7 +145,12 @@ describe('feeds', () => {
 
   it('a value set back to null is removed, not kept from the previous version', async () => {
     const store = await azurite.store();
-    const created = await store.feeds.create(feed({ timeZone: 'Europe/London', guard: { held: true, reason: null, wouldCancel: 1, futureMeetings: 1, at: 'x' } }));
+    const created = await store.feeds.create(
+      feed({
+        timeZone: 'Europe/London',
+        guard: { held: true, reason: null, wouldCancel: 1, futureMeetings: 1, at: 'x' },
+      }),
+    );
     await store.feeds.update({ ...created, timeZone: null, guard: null });
     const read = await store.feeds.get(created.id);
     expect(read).toMatchObject({ timeZone: null, guard: null });
@@ -172,7 +183,12 @@ describe('meetings', () => {
       state: 'failed',
       attempts: 3,
       nextAttemptAt: '2026-02-02T08:00:00.000Z',
-      lastError: { code: 'throttled', message: 'Too many requests', requestId: 'req-1', at: '2026-02-02T07:00:00.000Z' },
+      lastError: {
+        code: 'throttled',
+        message: 'Too many requests',
+        requestId: 'req-1',
+        at: '2026-02-02T07:00:00.000Z',
+      },
     });
     await store.meetings.put(bare);
     await store.meetings.put(full);
@@ -228,8 +244,19 @@ describe('organizers', () => {
 
   it('keeps notFound entries (objectId null) and misses unknown addresses', async () => {
     const store = await azurite.store();
-    await store.organizers.put({ email: 'ghost@uni.ac.uk', objectId: null, displayName: null, notFound: true, resolvedAt: 'a', expiresAt: 'b' });
-    expect(await store.organizers.get('GHOST@uni.ac.uk')).toMatchObject({ objectId: null, notFound: true, displayName: null });
+    await store.organizers.put({
+      email: 'ghost@uni.ac.uk',
+      objectId: null,
+      displayName: null,
+      notFound: true,
+      resolvedAt: 'a',
+      expiresAt: 'b',
+    });
+    expect(await store.organizers.get('GHOST@uni.ac.uk')).toMatchObject({
+      objectId: null,
+      notFound: true,
+      displayName: null,
+    });
     expect(await store.organizers.get('nobody@uni.ac.uk')).toBeNull();
   });
 });
@@ -259,9 +286,16 @@ describe('policies', () => {
     const saved = await store.policies.put(one);
     expect(withoutEtag((await store.policies.get('global'))!)).toEqual(global);
     expect((await store.policies.list()).map(withoutEtag)).toEqual([one, global]);
-    const updated = await store.policies.put({ ...saved, state: 'active', verifiedAt: '2026-01-04T00:00:00.000Z' });
+    const updated = await store.policies.put({
+      ...saved,
+      state: 'active',
+      verifiedAt: '2026-01-04T00:00:00.000Z',
+    });
     expect(updated.etag).not.toBe(saved.etag);
-    expect(await store.policies.get(one.objectId)).toMatchObject({ state: 'active', verifiedAt: '2026-01-04T00:00:00.000Z' });
+    expect(await store.policies.get(one.objectId)).toMatchObject({
+      state: 'active',
+      verifiedAt: '2026-01-04T00:00:00.000Z',
+    });
     expect(await store.policies.get('nobody')).toBeNull();
   });
 });
@@ -271,12 +305,20 @@ describe('runs', () => {
     const store = await azurite.store();
     const times = ['2026-02-01T10:00:00.000Z', '2026-02-03T10:00:00.000Z', '2026-02-02T10:00:00.000Z'];
     for (const finishedAt of times) await store.runs.add(run({ finishedAt }));
-    await store.runs.add(run({ feedId: 'ma-200', finishedAt: '2026-02-02T12:00:00.000Z', outcome: 'completed', message: 'ok' }));
+    await store.runs.add(
+      run({ feedId: 'ma-200', finishedAt: '2026-02-02T12:00:00.000Z', outcome: 'completed', message: 'ok' }),
+    );
     // Two runs finishing in the same millisecond are both kept.
-    await store.runs.add(run({ feedId: 'ma-200', finishedAt: '2026-02-02T12:00:00.000Z', outcome: 'skipped' }));
+    await store.runs.add(
+      run({ feedId: 'ma-200', finishedAt: '2026-02-02T12:00:00.000Z', outcome: 'skipped' }),
+    );
 
     const latest = await store.runs.latest('cs-101', 10);
-    expect(latest.map((r) => r.finishedAt)).toEqual(['2026-02-03T10:00:00.000Z', '2026-02-02T10:00:00.000Z', '2026-02-01T10:00:00.000Z']);
+    expect(latest.map((r) => r.finishedAt)).toEqual([
+      '2026-02-03T10:00:00.000Z',
+      '2026-02-02T10:00:00.000Z',
+      '2026-02-01T10:00:00.000Z',
+    ]);
     expect(latest[0]).toEqual(run({ finishedAt: '2026-02-03T10:00:00.000Z' }));
     expect(await store.runs.latest('cs-101', 2)).toHaveLength(2);
 

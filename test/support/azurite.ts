@@ -24,7 +24,10 @@ export function useAzurite(): AzuriteFixture {
     await instance?.stop();
   });
   const running = (): AzuriteInstance => {
-    if (!instance) throw new Error('Azurite is not running: call useAzurite() at the top of the file and use it inside tests');
+    if (!instance)
+      throw new Error(
+        'Azurite is not running: call useAzurite() at the top of the file and use it inside tests',
+      );
     return instance;
   };
   return {
