@@ -164,7 +164,7 @@ foreach ($target in $targets) {
     $identity = if ($target.ObjectId) { $target.ObjectId } else { $target.Email }
     $label = if ($target.Email -and $target.ObjectId) { "$($target.Email) ($($target.ObjectId))" } else { $identity }
     try {
-        $user = Get-CsOnlineUser -Identity $identity | Select-Object Identity, UserPrincipalName, ApplicationAccessPolicy
+        $user = Get-CsOnlineUser -Identity $identity | Select-Object -Property @('Identity', 'UserPrincipalName', 'ApplicationAccessPolicy')
         # The API accepts an object id or an e-mail; Get-CsOnlineUser's Identity is the object id in current module versions.
         $objectId = if ($target.ObjectId) { $target.ObjectId }
         elseif ("$($user.Identity)" -match '^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$') { "$($user.Identity)" }

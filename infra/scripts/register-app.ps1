@@ -97,7 +97,9 @@ function Get-GraphResourceAccess {
             $added++
         }
     }
-    [pscustomobject]@{ Access = @($result); Added = $added }
+    # The SDK binds plain arrays of hashtables most reliably.
+    $access = @($result | ForEach-Object { @{ ResourceAppId = $_.ResourceAppId; ResourceAccess = @($_.ResourceAccess) } })
+    [pscustomobject]@{ Access = $access; Added = $added }
 }
 
 if (-not $app) {
