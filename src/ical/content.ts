@@ -56,9 +56,11 @@ export function parseComponents(text: string): RawComponent[] {
       stack.push(comp);
     } else if (parsed.name === 'END') {
       const name = parsed.value.trim().toUpperCase();
-      // Tolerate missing END lines of inner components: pop up to the matching BEGIN.
+      // Tolerate missing END lines of inner components (pop up to the matching BEGIN) and misspelt
+      // ones (END:VTOOD closes the open VTODO, but never the VCALENDAR).
       const at = stack.map((c) => c.name).lastIndexOf(name);
       if (at >= 0) stack.length = at;
+      else if (stack.length > 1) stack.pop();
     } else if (top) {
       top.props.push(parsed);
     }

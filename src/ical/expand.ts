@@ -5,7 +5,7 @@ import { parseComponents, unescapeText, type ContentLine, type RawComponent } fr
 import { CalendarError } from './errors.js';
 import { expandRule, parseRule, RuleError, type ParsedRule } from './recur.js';
 import { formatDate, formatLocal, formatUtc, parseDuration, parseTimeText, type DurationValue, type TimeValue } from './values.js';
-import { DAY, resolveZoneName, UTC_ZONE, utcToWall, vtimezoneZone, wallToUtc, type Zone } from './zones.js';
+import { DAY, ianaZone, resolveZoneName, UTC_ZONE, utcToWall, vtimezoneZone, wallToUtc, type Zone } from './zones.js';
 
 export interface ExpandOptions {
   /** IANA or Windows zone for floating times (and all-day dates when comparing with the window). */
@@ -163,9 +163,12 @@ function zoneFor(tzid: string, ctx: Context, line: number): Zone | null {
   const cached = ctx.zones.get(tzid);
   if (cached !== undefined) return cached;
   const vtz = ctx.vtimezones.get(tzid);
-  // RFC 5545 §3.2.19: a TZID refers to the VTIMEZONE of the same name in the file; only without one
-  // do we fall back to IANA / Windows names.
-  let zone = vtz ? vtimezoneZone(vtz, ctx.horizon) : null;
+  // A TZID that is an IANA name uses the runtime's tz database even when the file has a VTIMEZONE of
+  // that name: feeds often embed truncated VTIMEZONEs (only the transitions around the export date,
+  // so earlier sessions get the wrong offset), and the tz database is also more current. Other TZIDs
+  // (Windows names, custom ids) use their VTIMEZONE as RFC 5545 §3.2.19 says, then name mapping.
+  let zone = ianaZone(tzid);
+  if (!zone && vtz) zone = vtimezoneZone(vtz, ctx.horizon);
   zone ??= resolveZoneName(tzid);
   if (!zone) {
     ctx.warnings.push({ uid: '', line, reason: `unknown time zone '${tzid}' (no VTIMEZONE, not an IANA or Windows name): its times are read as floating` });
@@ -190,6 +193,9 @@ function localize(v: TimeValue, ctx: Context): TimeValue {
   if (ctx.defaultZone && v.kind === 'floating') return { kind: 'zoned', wall: v.wall, zone: ctx.defaultZone };
   return v;
 }
+
+/** How precisely a value is placed in time: date < floating < UTC or zoned. */
+const rank = (v: TimeValue): number => (v.kind === 'date' ? 0 : v.kind === 'floating' ? 1 : 2);
 
 function frameOf(v: TimeValue): Frame {
   if (v.kind === 'date') return { kind: 'date' };
@@ -231,10 +237,18 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
   const startProp = first('DTSTART');
   if (!startProp) throw new EventProblem('it has no DTSTART');
   for (const line of c.badLines) ctx.warnings.push({ uid, line, reason: `line ${line} is not a valid content line and was ignored` });
-  const start = timeValue(startProp, ctx);
+  let start = timeValue(startProp, ctx);
+  const endProp = first('DTEND');
+  const end = endProp ? timeValue(endProp, ctx) : null;
+  // Mixed value types (RFC 5545 §3.8.2.2 wants DTEND of the same type as DTSTART): a DATE start
+  // with a DATE-TIME end, or a floating start with a zoned end. The end is the more precise, so
+  // read the start (midnight for a date) in the end's terms.
+  if (end && end.kind !== 'date' && rank(start) < rank(end)) {
+    start = end.kind === 'zoned' ? { kind: 'zoned', wall: start.wall, zone: end.zone } : { kind: end.kind, wall: start.wall };
+  }
   const frame = frameOf(start);
   const startWall = wallIn(start, frame);
-  const duration = readDuration(c, frame, startWall, ctx);
+  const duration = readDuration(c, frame, startWall, end, ctx);
 
   const ridProp = first('RECURRENCE-ID');
   const recurrenceId = ridProp ? timeValue(ridProp, ctx) : null;
@@ -243,8 +257,19 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
   const exdates: TimeValue[] = [];
   for (const p of c.props) {
     if (p.name === 'RRULE') {
+      if (p.value.trim() === '') {
+        ctx.warnings.push({ uid, line: c.line, reason: `empty RRULE on line ${p.line} ignored` });
+        continue;
+      }
       try {
-        rrules.push(parseRule(p.value));
+        const rule = parseRule(p.value);
+        if (rule.count !== null && rule.count < 1) {
+          // COUNT=0 or negative: no repetitions; DTSTART is still the event's one instance.
+          ctx.warnings.push({ uid, line: c.line, reason: `RRULE on line ${p.line} has COUNT=${rule.count}; only DTSTART is kept` });
+          rrules.push({ ...rule, count: 1, parts: new Map(rule.parts).set('COUNT', '1') });
+          continue;
+        }
+        rrules.push(rule);
       } catch (e) {
         if (e instanceof RuleError) throw new EventProblem(`${e.message} (line ${p.line})`);
         throw e;
@@ -269,7 +294,7 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
       }
     }
   }
-  const status = (first('STATUS')?.value.trim().toUpperCase() ?? '') as string;
+  const status = first('STATUS')?.value.trim().toUpperCase() ?? '';
   const seq = Number(first('SEQUENCE')?.value.trim() ?? 0);
   const text = (name: string): string => unescapeText(first(name)?.value ?? '');
   const org = first('ORGANIZER');
@@ -301,16 +326,14 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
  * weeks are nominal (same wall time on a later day), its hours/minutes/seconds exact. Without
  * either, a DATE lasts one day and a DATE-TIME no time.
  */
-function readDuration(c: RawComponent, frame: Frame, startWall: number, ctx: Context): Duration {
+function readDuration(c: RawComponent, frame: Frame, startWall: number, end: TimeValue | null, ctx: Context): Duration {
   const durProp = c.props.find((p) => p.name === 'DURATION');
-  const endProp = c.props.find((p) => p.name === 'DTEND');
-  if (endProp) {
-    const end = timeValue(endProp, ctx);
+  if (end) {
     if (frame.kind === 'date') {
       const days = Math.round((wallIn(end, frame) - startWall) / DAY);
       if (days < 0) throw new EventProblem('DTEND is before DTSTART');
-      // A date-time DTEND on the start date (mixed value types) still means the start day.
-      return { days: days === 0 && end.kind !== 'date' ? 1 : days, ms: 0 };
+      // DTEND equal to a DATE DTSTART (no length, which §3.6.1 does not allow): one day.
+      return { days: Math.max(days, 1), ms: 0 };
     }
     const ms = instant(frame, wallIn(end, frame), ctx) - instant(frame, startWall, ctx);
     if (ms < 0) throw new EventProblem('DTEND is before DTSTART');
@@ -378,10 +401,9 @@ function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Cont
   const add = (wall: number, d: Duration | null): void => {
     if (!instances.has(wall) || d) instances.set(wall, d);
   };
-  // DTSTART is the first instance of the set (RFC 5545 §3.8.5.3) when it matches the rule; ical.js
-  // and dateutil leave out a DTSTART the rule would not produce, and so do we (§3.8.5.3 calls that
-  // set undefined), except for RDATE-only events where DTSTART is explicitly an instance.
-  if (m.rrules.length === 0) add(m.startWall, null);
+  // RFC 5545 §3.3.10: DTSTART always counts as the first occurrence, even when the rule would not
+  // produce it or UNTIL lies before it (ical.js and dateutil drop it; recur.ts adjusts COUNT).
+  add(m.startWall, null);
   let untilWall = Infinity;
   for (const rule of m.rrules) {
     untilWall = Infinity;

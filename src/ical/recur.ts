@@ -39,7 +39,7 @@ export function parseRule(text: string): ParsedRule {
   let count: number | null = null;
   if (parts.has('COUNT')) {
     count = Number(parts.get('COUNT'));
-    if (!Number.isInteger(count) || count < 1) throw new RuleError(`RRULE COUNT=${parts.get('COUNT')} is not a positive integer`);
+    if (!Number.isInteger(count)) throw new RuleError(`RRULE COUNT=${parts.get('COUNT')} is not an integer`);
   }
   let until: ParsedRule['until'] = null;
   const u = parts.get('UNTIL');
@@ -79,7 +79,21 @@ export interface ExpandRuleInput {
 
 /** Returns false if the rule was cut short by `maxSteps` (caller warns). */
 export function expandRule(input: ExpandRuleInput): boolean {
+  // RFC 5545 §3.3.10: "The DTSTART property value always counts as the first occurrence." The
+  // caller always adds DTSTART; when the rule itself would not produce it, it uses up one COUNT.
+  const { rule } = input;
+  if (rule.count !== null && !producesStart(input)) {
+    if (rule.count <= 1) return true;
+    input = { ...input, rule: { ...rule, count: rule.count - 1, parts: new Map(rule.parts).set('COUNT', String(rule.count - 1)) } };
+  }
   return fastExpand(input) ?? icalExpand(input);
+}
+
+function producesStart(input: ExpandRuleInput): boolean {
+  let first: number | null = null;
+  const probe = { ...input, wallFrom: -Infinity, wallTo: input.dtstart, untilWall: Infinity, maxSteps: 1, emit: (w: number) => ((first = w), false) };
+  if (fastExpand(probe) === undefined) icalExpand(probe);
+  return first === input.dtstart;
 }
 
 const dayIndex = (wall: number): number => Math.floor(wall / DAY);
