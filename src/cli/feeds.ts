@@ -1,0 +1,80 @@
+// `timetable-sync feeds add|list|remove|confirm|sync`: the admin feed operations from a terminal.
+import { readFile } from 'node:fs/promises';
+
+import { confirmCancellations, registerFeedUrl, removeFeed, requestSync, uploadFeed, type FeedSettingsInput } from '../admin/feeds.js';
+import { UsageError, UserFacingError, parseArgs } from './errors.js';
+import { cliServices, formatTable } from './context.js';
+
+const USAGE = `usage:
+  timetable-sync feeds add ID (--file FILE | --url URL) [--organizer EMAIL] [--tz ZONE] [--horizon-days N] [--disabled]
+  timetable-sync feeds list [--json]
+  timetable-sync feeds remove ID [--cancel-meetings]
+  timetable-sync feeds confirm ID        (lets the deletion guard's held cancellations go ahead)
+  timetable-sync feeds sync ID           (enqueue a sync now)`;
+
+function settingsFrom(values: Map<string, string>, flags: Set<string>): FeedSettingsInput {
+  const horizon = values.get('horizon-days');
+  return {
+    ...(values.has('organizer') ? { defaultOrganizer: values.get('organizer') as string } : {}),
+    ...(values.has('tz') ? { timeZone: values.get('tz') as string } : {}),
+    ...(horizon !== undefined ? { horizonDays: Number(horizon) } : {}),
+    ...(flags.has('disabled') ? { enabled: false } : {}),
+  };
+}
+
+export async function run(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { positionals, values, flags } = parseArgs(rest, {
+    values: ['file', 'url', 'organizer', 'tz', 'horizon-days'],
+    flags: ['json', 'cancel-meetings', 'disabled'],
+  });
+  const id = positionals[0];
+  if (!action || (action !== 'list' && !id)) throw new UsageError(USAGE);
+  const services = await cliServices();
+  switch (action) {
+    case 'add': {
+      const settings = settingsFrom(values, flags);
+      if (values.has('file') === values.has('url')) throw new UsageError(`give exactly one of --file or --url\n${USAGE}`);
+      if (values.has('url')) {
+        const { created } = await registerFeedUrl(services, id as string, values.get('url') as string, settings);
+        console.log(`${created ? 'registered' : 'updated'} URL feed ${id}`);
+        return 0;
+      }
+      const path = values.get('file') as string;
+      const body = await readFile(path).catch(() => {
+        throw new UserFacingError(`cannot read ${path}`);
+      });
+      const result = await uploadFeed(services, id as string, body, settings);
+      console.log(`${result.created ? 'added' : 'updated'} feed ${id}: ${result.sessions} sessions in the horizon, ${result.warnings.length} warnings, ${result.skipped.length} skipped`);
+      for (const w of result.warnings.slice(0, 20)) console.log(`  warning: ${w.uid || '(no UID)'}${w.line ? ` line ${w.line}` : ''}: ${w.reason}`);
+      return 0;
+    }
+    case 'list': {
+      const feeds = await services.store.feeds.list();
+      if (flags.has('json')) console.log(JSON.stringify(feeds.map(({ calendarToken: _token, etag: _etag, ...f }) => f), null, 2));
+      else
+        console.log(
+          formatTable(
+            ['feed', 'source', 'enabled', 'last run', 'outcome', 'created', 'blocked', 'guard'],
+            feeds.map((f) => [f.id, f.source === 'url' ? (f.url ?? '') : 'upload', String(f.enabled), f.lastRun?.finishedAt ?? '-', f.lastRun?.outcome ?? '-', f.lastRun?.created ?? 0, f.lastRun?.blocked ?? 0, f.guard?.held ? `held (${f.guard.wouldCancel})` : '-']),
+          ),
+        );
+      return 0;
+    }
+    case 'remove': {
+      const result = await removeFeed(services, id as string, { cancelFutureMeetings: flags.has('cancel-meetings') });
+      console.log(`removed feed ${id}: ${result.cancelled} future meetings cancelled, ${result.kept} kept`);
+      return 0;
+    }
+    case 'confirm':
+      await confirmCancellations(services, id as string);
+      console.log(`confirmed: the next sync of ${id} applies its held cancellations`);
+      return 0;
+    case 'sync':
+      await requestSync(services, id as string, 'cli');
+      console.log(`sync of ${id} enqueued`);
+      return 0;
+    default:
+      throw new UsageError(USAGE);
+  }
+}

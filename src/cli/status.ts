@@ -1,0 +1,22 @@
+// `timetable-sync status [--json]`: last run per feed, meeting states, blocked sessions by reason, poison messages.
+import { buildStatus } from '../admin/status.js';
+import { parseArgs } from './errors.js';
+import { cliServices, formatTable } from './context.js';
+
+export async function run(args: string[]): Promise<number> {
+  const { flags } = parseArgs(args, { flags: ['json'] });
+  const status = await buildStatus(await cliServices());
+  if (flags.has('json')) {
+    console.log(JSON.stringify(status, null, 2));
+    return 0;
+  }
+  console.log(
+    formatTable(
+      ['feed', 'last run', 'outcome', 'active', 'blocked', 'failed', 'guard'],
+      status.feeds.map((f) => [f.id, f.lastRun?.finishedAt ?? '-', f.lastRun?.outcome ?? '-', f.meetings.active, f.meetings.blocked, f.meetings.failed, f.guard?.held ? `holding ${f.guard.wouldCancel} cancels` : '-']),
+    ),
+  );
+  for (const b of status.blocked) console.log(`blocked (${b.code}): ${b.sessions} sessions${b.example ? ` — ${b.example}` : ''}`);
+  if (status.poison.count > 0) console.log(`poison messages: ${status.poison.count} (${status.poison.feedIds.join(', ')})`);
+  return 0;
+}
