@@ -54,16 +54,25 @@ function describe(occ: Occurrence): string {
 }
 
 function skip(key: string, occ: Occurrence, reason: SkipReason, detail: string): SkippedSession {
-  return { key, uid: occ.uid, recurrenceId: occ.recurrenceId, summary: occ.summary, start: occ.start, reason, detail };
+  return {
+    key,
+    uid: occ.uid,
+    recurrenceId: occ.recurrenceId,
+    summary: occ.summary,
+    start: occ.start,
+    reason,
+    detail,
+  };
 }
 
 /**
  * Picks, per key, the occurrence that wins: highest SEQUENCE (RFC 5545 §3.8.7.4: the later revision),
  * then the later one in input order. Returns winners (in input order) and losers.
  */
-function pickWinners(
-  keyed: ReadonlyArray<{ key: string; occ: Occurrence; index: number }>,
-): { winners: typeof keyed; losers: Array<{ key: string; occ: Occurrence; index: number; winner: Occurrence }> } {
+function pickWinners(keyed: ReadonlyArray<{ key: string; occ: Occurrence; index: number }>): {
+  winners: typeof keyed;
+  losers: Array<{ key: string; occ: Occurrence; index: number; winner: Occurrence }>;
+} {
   const best = new Map<string, { key: string; occ: Occurrence; index: number }>();
   for (const entry of keyed) {
     const current = best.get(entry.key);
@@ -106,7 +115,12 @@ export function toDesiredSessions(
     if (occ.allDay) {
       skippedByIndex.set(
         index,
-        skip(key, occ, 'allDay', `${describe(occ)} is an all-day event; only timed sessions get a Teams meeting.`),
+        skip(
+          key,
+          occ,
+          'allDay',
+          `${describe(occ)} is an all-day event; only timed sessions get a Teams meeting.`,
+        ),
       );
       continue;
     }
@@ -128,7 +142,12 @@ export function toDesiredSessions(
     if (Number.isNaN(startMs) || Number.isNaN(endMs) || endMs < startMs) {
       skippedByIndex.set(
         index,
-        skip(key, occ, 'invalidTime', `${describe(occ)} has an unreadable or negative duration (end ${occ.end}).`),
+        skip(
+          key,
+          occ,
+          'invalidTime',
+          `${describe(occ)} has an unreadable or negative duration (end ${occ.end}).`,
+        ),
       );
       continue;
     }

@@ -159,7 +159,13 @@ export function planSync(input: PlanInput): SyncPlan {
     instant(record.nextAttemptAt, 'nextAttemptAt') > nowMs;
 
   const create = (desired: DesiredSession, record: MeetingRecord | null, generation: number): void => {
-    operations.push({ kind: 'create', desired, record, generation, externalId: externalIdFor(desired.key, generation) });
+    operations.push({
+      kind: 'create',
+      desired,
+      record,
+      generation,
+      externalId: externalIdFor(desired.key, generation),
+    });
   };
   const replace = (desired: DesiredSession, record: MeetingRecord, reason: ReplaceReason): void => {
     const generation = record.generation + 1;
@@ -173,8 +179,9 @@ export function planSync(input: PlanInput): SyncPlan {
     });
   };
 
-  // A desired session against its record (if any).
-  for (const desired of input.desired) {
+  // A desired session against its record (if any). One per key: toDesiredSessions already dedupes, and
+  // should a caller not, the last one wins rather than two operations on one meeting.
+  for (const desired of desiredByKey.values()) {
     const record = recordsByKey.get(desired.key) ?? null;
 
     if (desired.cancelled) {
@@ -232,7 +239,8 @@ export function planSync(input: PlanInput): SyncPlan {
       case 'active':
         if (hasBegun(record)) unchanged.push(record);
         else if (!sameOrganizer) replace(desired, record, 'organizerChanged');
-        else if (record.contentHash !== desired.contentHash) operations.push({ kind: 'update', desired, record });
+        else if (record.contentHash !== desired.contentHash)
+          operations.push({ kind: 'update', desired, record });
         else unchanged.push(record);
         break;
     }
@@ -262,7 +270,8 @@ export function planSync(input: PlanInput): SyncPlan {
   unchanged.sort(recordsByStartThenKey);
   waiting.sort(recordsByStartThenKey);
 
-  const count = (kind: PlannedOperation['kind']): number => operations.filter((op) => op.kind === kind).length;
+  const count = (kind: PlannedOperation['kind']): number =>
+    operations.filter((op) => op.kind === kind).length;
   return {
     operations,
     unchanged,
@@ -286,7 +295,12 @@ export function planSync(input: PlanInput): SyncPlan {
  * or would lose more than maxCancelShare of its future meetings at once, is more likely a broken export
  * than a real change. Creates and updates still proceed; cancels wait for an admin.
  */
-function evaluateGuard(input: PlanInput, nowMs: number, windowEndMs: number, wouldCancel: number): DeletionGuard {
+function evaluateGuard(
+  input: PlanInput,
+  nowMs: number,
+  windowEndMs: number,
+  wouldCancel: number,
+): DeletionGuard {
   const { maxCancelShare, guardMinCancels, cancellationsConfirmed } = input.settings;
   const futureMeetings = input.records.filter((record) => {
     const start = instant(record.start, 'record.start');
@@ -300,7 +314,8 @@ function evaluateGuard(input: PlanInput, nowMs: number, windowEndMs: number, wou
   let reason: GuardReason | null = null;
   if (wouldCancel > 0) {
     if (futureMeetings > 0 && !hasFutureSession) reason = 'feedEmptied';
-    else if (wouldCancel >= guardMinCancels && wouldCancel > maxCancelShare * futureMeetings) reason = 'shareExceeded';
+    else if (wouldCancel >= guardMinCancels && wouldCancel > maxCancelShare * futureMeetings)
+      reason = 'shareExceeded';
     else if (input.guardHeldBefore === true) reason = 'awaitingConfirmation';
   }
   const held = reason !== null && !cancellationsConfirmed;

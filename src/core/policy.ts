@@ -126,9 +126,14 @@ function propagatingReason(grantMs: number, windowEndMs: number, retryAt: string
   );
 }
 
-export function decidePolicyGate(record: PolicyRecord | null, now: string, settings: PolicySettings): PolicyGateDecision {
+export function decidePolicyGate(
+  record: PolicyRecord | null,
+  now: string,
+  settings: PolicySettings,
+): PolicyGateDecision {
   const nowMs = instant(now, 'now');
-  if (record === null || record.state === 'unknown' || record.state === 'granted') return { allow: true, probe: true };
+  if (record === null || record.state === 'unknown' || record.state === 'granted')
+    return { allow: true, probe: true };
   if (record.state === 'active') return { allow: true, probe: false };
 
   const objectId = record.objectId;
@@ -137,16 +142,23 @@ export function decidePolicyGate(record: PolicyRecord | null, now: string, setti
 
   if (record.state === 'propagating' && grantMs !== null && lastDeniedMs !== null) {
     const windowEndMs = grantMs + settings.propagationMinutes * MINUTE_MS;
-    const firstDeniedMs = record.firstDeniedAt === null ? lastDeniedMs : instant(record.firstDeniedAt, 'firstDeniedAt');
+    const firstDeniedMs =
+      record.firstDeniedAt === null ? lastDeniedMs : instant(record.firstDeniedAt, 'firstDeniedAt');
     const retryMs = propagationRetryMs(firstDeniedMs, lastDeniedMs, windowEndMs);
     if (nowMs >= retryMs) return { allow: true, probe: true };
     const retryAt = toUtcIso(retryMs);
-    return { allow: false, state: 'propagating', reason: propagatingReason(grantMs, windowEndMs, retryAt), retryAt };
+    return {
+      allow: false,
+      state: 'propagating',
+      reason: propagatingReason(grantMs, windowEndMs, retryAt),
+      retryAt,
+    };
   }
 
   // missing (or a propagating record without the timestamps to back off on: treat it like missing).
   // A grant newer than the last denial (e.g. a global grant configured since) deserves a try now.
-  if (grantMs !== null && (lastDeniedMs === null || grantMs > lastDeniedMs)) return { allow: true, probe: true };
+  if (grantMs !== null && (lastDeniedMs === null || grantMs > lastDeniedMs))
+    return { allow: true, probe: true };
   const lastTriedMs = Math.max(
     lastDeniedMs ?? -Infinity,
     record.lastProbeAt === null ? -Infinity : instant(record.lastProbeAt, 'lastProbeAt'),
@@ -159,8 +171,18 @@ export function decidePolicyGate(record: PolicyRecord | null, now: string, setti
 }
 
 /** A call for this organizer got through: the policy works. */
-export function recordPolicySuccess(record: PolicyRecord | null, objectId: string, now: string): PolicyRecord {
-  return { ...(record ?? emptyRecord(objectId)), objectId, state: 'active', verifiedAt: now, firstDeniedAt: null };
+export function recordPolicySuccess(
+  record: PolicyRecord | null,
+  objectId: string,
+  now: string,
+): PolicyRecord {
+  return {
+    ...(record ?? emptyRecord(objectId)),
+    objectId,
+    state: 'active',
+    verifiedAt: now,
+    firstDeniedAt: null,
+  };
 }
 
 /**
@@ -186,7 +208,9 @@ export function recordPolicyDenied(
   if (grantMs !== null && windowEndMs !== null && nowMs < windowEndMs) {
     // Keep counting the back-off from the first denial after this grant; restart it for a newer grant.
     const keepFirst =
-      base.state === 'propagating' && base.firstDeniedAt !== null && instant(base.firstDeniedAt, 'firstDeniedAt') >= grantMs;
+      base.state === 'propagating' &&
+      base.firstDeniedAt !== null &&
+      instant(base.firstDeniedAt, 'firstDeniedAt') >= grantMs;
     const firstDeniedAt = keepFirst && base.firstDeniedAt !== null ? base.firstDeniedAt : now;
     const retryAt = toUtcIso(propagationRetryMs(instant(firstDeniedAt, 'firstDeniedAt'), nowMs, windowEndMs));
     return {
@@ -200,7 +224,13 @@ export function recordPolicyDenied(
   const retryAt = toUtcIso(nowMs + settings.probeHours * HOUR_MS);
   const wasActive = base.state === 'active';
   const firstDeniedAt = base.state === 'missing' && base.firstDeniedAt !== null ? base.firstDeniedAt : now;
-  const next: PolicyRecord = { ...base, state: 'missing', firstDeniedAt, lastDeniedAt: now, lastProbeAt: now };
+  const next: PolicyRecord = {
+    ...base,
+    state: 'missing',
+    firstDeniedAt,
+    lastDeniedAt: now,
+    lastProbeAt: now,
+  };
   if (wasActive) {
     return {
       record: next,
@@ -217,7 +247,12 @@ export function recordPolicyDenied(
       ? ''
       : `The grant recorded at ${toUtcIso(grantMs)} has not taken effect within ${settings.propagationMinutes} minutes: ` +
         'check the policy name and the app id in the policy. ';
-  return { record: next, outcome: 'missing', retryAt, message: afterGrant + missingReason(objectId, settings, retryAt) };
+  return {
+    record: next,
+    outcome: 'missing',
+    retryAt,
+    message: afterGrant + missingReason(objectId, settings, retryAt),
+  };
 }
 
 /** An admin ran Grant-CsApplicationAccessPolicy for this organizer at `grantedAt`. */

@@ -56,7 +56,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
   if (!(Number.isInteger(min) && min >= 1 && Number.isInteger(max) && max >= min)) {
     throw new RangeError(`need integers 1 <= min <= max (got ${min}, ${max})`);
   }
-  if (!(Number.isInteger(perKeyMax) && perKeyMax >= 1)) throw new RangeError(`perKeyMax must be >= 1, got ${perKeyMax}`);
+  if (!(Number.isInteger(perKeyMax) && perKeyMax >= 1))
+    throw new RangeError(`perKeyMax must be >= 1, got ${perKeyMax}`);
   const now = options.now ?? Date.now;
   const cooldownMs = options.decreaseCooldownMs ?? 1000;
   const aimdSettings: AimdSettings = { min, max, increaseEvery: options.increaseEvery };

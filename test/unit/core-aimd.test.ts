@@ -56,7 +56,8 @@ describe('nextConcurrency', () => {
             const next = nextConcurrency(s, event, settings);
             expect(next.concurrency).toBeGreaterThanOrEqual(min);
             expect(next.concurrency).toBeLessThanOrEqual(min + extra);
-            if (event === 'throttled') expect(next.concurrency).toBeLessThanOrEqual(Math.max(min, s.concurrency));
+            if (event === 'throttled')
+              expect(next.concurrency).toBeLessThanOrEqual(Math.max(min, s.concurrency));
             else expect(next.concurrency - s.concurrency).toBeLessThanOrEqual(1);
             s = next;
           }

@@ -24,7 +24,9 @@ describe('backoffDelayMs', () => {
   });
 
   it('spreads different seeds', () => {
-    const delays = new Set(Array.from({ length: 50 }, (_, i) => backoffDelayMs(4, { ...options, jitter: 1, seed: `key-${i}` })));
+    const delays = new Set(
+      Array.from({ length: 50 }, (_, i) => backoffDelayMs(4, { ...options, jitter: 1, seed: `key-${i}` })),
+    );
     expect(delays.size).toBeGreaterThan(40);
   });
 
@@ -63,6 +65,8 @@ describe('backoffDelayMs', () => {
 
 describe('nextAttemptAt', () => {
   it('adds the delay to now, as a UTC ISO instant', () => {
-    expect(nextAttemptAt('2025-03-10T12:00:00Z', 2, { baseMs: 60_000, maxMs: 3_600_000 })).toBe('2025-03-10T12:02:00Z');
+    expect(nextAttemptAt('2025-03-10T12:00:00Z', 2, { baseMs: 60_000, maxMs: 3_600_000 })).toBe(
+      '2025-03-10T12:02:00Z',
+    );
   });
 });

@@ -39,7 +39,12 @@ describe('toDesiredSessions', () => {
         end: '2025-03-10T10:00:00Z',
         organizerEmail: 'ada@uni.example',
         cancelled: false,
-        contentHash: contentHash({ subject: 'Algebra', start: occ.start, end: occ.end, organizerEmail: 'ada@uni.example' }),
+        contentHash: contentHash({
+          subject: 'Algebra',
+          start: occ.start,
+          end: occ.end,
+          organizerEmail: 'ada@uni.example',
+        }),
       },
     ]);
   });
@@ -60,12 +65,16 @@ describe('toDesiredSessions', () => {
   });
 
   it('uses the feed default organizer, normalised, when the event has none', () => {
-    const { sessions } = toDesiredSessions('feed-1', [occurrence({ organizer: null })], { defaultOrganizer: ' MAILTO:Office@Uni.Example' });
+    const { sessions } = toDesiredSessions('feed-1', [occurrence({ organizer: null })], {
+      defaultOrganizer: ' MAILTO:Office@Uni.Example',
+    });
     expect(sessions[0]?.organizerEmail).toBe('office@uni.example');
   });
 
   it("prefers the event's own organizer over the default", () => {
-    const { sessions } = toDesiredSessions('feed-1', [occurrence()], { defaultOrganizer: 'office@uni.example' });
+    const { sessions } = toDesiredSessions('feed-1', [occurrence()], {
+      defaultOrganizer: 'office@uni.example',
+    });
     expect(sessions[0]?.organizerEmail).toBe('ada@uni.example');
   });
 
@@ -78,20 +87,32 @@ describe('toDesiredSessions', () => {
   });
 
   it('marks STATUS:CANCELLED sessions cancelled, even without any organizer', () => {
-    const { sessions, skipped } = toDesiredSessions('f', [occurrence({ status: 'cancelled', organizer: null })]);
+    const { sessions, skipped } = toDesiredSessions('f', [
+      occurrence({ status: 'cancelled', organizer: null }),
+    ]);
     expect(skipped).toEqual([]);
     expect(sessions).toMatchObject([{ cancelled: true, organizerEmail: '' }]);
   });
 
   it('writes instants as UTC without milliseconds', () => {
-    const { sessions } = toDesiredSessions('f', [occurrence({ start: '2025-03-10T10:00:00.000+01:00', end: '2025-03-10T10:00:00.000Z' })]);
+    const { sessions } = toDesiredSessions('f', [
+      occurrence({ start: '2025-03-10T10:00:00.000+01:00', end: '2025-03-10T10:00:00.000Z' }),
+    ]);
     expect(sessions[0]).toMatchObject({ start: '2025-03-10T09:00:00Z', end: '2025-03-10T10:00:00Z' });
   });
 
   it('keeps the higher SEQUENCE of two occurrences with one key, whatever their order', () => {
     const old = occurrence({ sequence: 1, summary: 'Old' });
-    const revised = occurrence({ sequence: 2, summary: 'New', start: '2025-03-10T11:00:00Z', end: '2025-03-10T12:00:00Z' });
-    for (const input of [[old, revised], [revised, old]]) {
+    const revised = occurrence({
+      sequence: 2,
+      summary: 'New',
+      start: '2025-03-10T11:00:00Z',
+      end: '2025-03-10T12:00:00Z',
+    });
+    for (const input of [
+      [old, revised],
+      [revised, old],
+    ]) {
       const { sessions, skipped } = toDesiredSessions('f', input);
       expect(sessions.map((s) => s.subject)).toEqual(['New']);
       expect(skipped).toMatchObject([{ reason: 'duplicate', summary: 'Old' }]);
@@ -99,7 +120,10 @@ describe('toDesiredSessions', () => {
   });
 
   it('keeps the later of two duplicates with equal SEQUENCE', () => {
-    const { sessions, skipped } = toDesiredSessions('f', [occurrence({ summary: 'First' }), occurrence({ summary: 'Second' })]);
+    const { sessions, skipped } = toDesiredSessions('f', [
+      occurrence({ summary: 'First' }),
+      occurrence({ summary: 'Second' }),
+    ]);
     expect(sessions.map((s) => s.subject)).toEqual(['Second']);
     expect(skipped.map((s) => [s.reason, s.summary])).toEqual([['duplicate', 'First']]);
   });
@@ -113,21 +137,29 @@ describe('toDesiredSessions', () => {
   it('gives every session the same key under VEVENT reordering, SEQUENCE bumps, moves and renames', () => {
     const instance = fc.record({
       uid: fc.constantFrom('u1', 'u2', 'u3', ''),
-      recurrenceId: fc.option(fc.integer({ min: 0, max: 50 }).map((d) => new Date(Date.UTC(2025, 2, 1 + d, 9)).toISOString())),
+      recurrenceId: fc.option(
+        fc.integer({ min: 0, max: 50 }).map((d) => new Date(Date.UTC(2025, 2, 1 + d, 9)).toISOString()),
+      ),
       summary: fc.constantFrom('Algebra', 'Physics', 'Chemistry'),
       startHour: fc.integer({ min: 0, max: 24 * 60 }),
     });
     fc.assert(
       fc.property(
         fc.uniqueArray(instance, {
-          selector: (i) => `${i.uid}|${i.recurrenceId ?? ''}|${i.uid === '' ? `${i.summary}|${i.startHour}` : ''}`,
+          selector: (i) =>
+            `${i.uid}|${i.recurrenceId ?? ''}|${i.uid === '' ? `${i.summary}|${i.startHour}` : ''}`,
           maxLength: 20,
         }),
         fc.array(fc.nat(), { minLength: 20, maxLength: 20 }),
         fc.integer({ min: 1, max: 5 }),
         fc.boolean(),
         (instances, order, bump, editUidEvents) => {
-          const toOcc = (i: (typeof instances)[number], sequence: number, shift: number, rename: boolean): Occurrence => {
+          const toOcc = (
+            i: (typeof instances)[number],
+            sequence: number,
+            shift: number,
+            rename: boolean,
+          ): Occurrence => {
             const startMs = Date.UTC(2025, 2, 1) + (i.startHour + shift) * 3_600_000;
             return occurrence({
               uid: i.uid,

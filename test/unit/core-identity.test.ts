@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 
 import { contentHash, externalIdFor, normalizeEmail, occurrenceKey } from '../../src/core/identity.js';
 
-const base = { uid: 'lec-101@uni.example', recurrenceId: '2025-03-10T09:00:00Z', start: '2025-03-10T09:00:00Z', summary: 'Algebra' };
+const base = {
+  uid: 'lec-101@uni.example',
+  recurrenceId: '2025-03-10T09:00:00Z',
+  start: '2025-03-10T09:00:00Z',
+  summary: 'Algebra',
+};
 
 describe('normalizeEmail', () => {
   it.each([
@@ -51,10 +56,14 @@ describe('occurrenceKey', () => {
     const noUid = { ...base, uid: '', recurrenceId: null };
     expect(occurrenceKey('f', noUid)).toBe(occurrenceKey('f', { ...noUid }));
     expect(occurrenceKey('f', noUid)).not.toBe(occurrenceKey('f', { ...noUid, summary: 'Geometry' }));
-    expect(occurrenceKey('f', noUid)).not.toBe(occurrenceKey('f', { ...noUid, start: '2025-03-10T10:00:00Z' }));
+    expect(occurrenceKey('f', noUid)).not.toBe(
+      occurrenceKey('f', { ...noUid, start: '2025-03-10T10:00:00Z' }),
+    );
     // A UID-less recurring instance keeps its key when moved: RECURRENCE-ID is its original start.
     const noUidInstance = { ...base, uid: '' };
-    expect(occurrenceKey('f', noUidInstance)).toBe(occurrenceKey('f', { ...noUidInstance, start: '2025-03-12T09:00:00Z' }));
+    expect(occurrenceKey('f', noUidInstance)).toBe(
+      occurrenceKey('f', { ...noUidInstance, start: '2025-03-12T09:00:00Z' }),
+    );
   });
 
   it('does not confuse field boundaries', () => {
@@ -63,10 +72,17 @@ describe('occurrenceKey', () => {
 
   it('never yields characters forbidden in RowKeys, whatever the input', () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), fc.option(fc.string()), fc.string(), fc.string(), (feedId, uid, rid, start, summary) => {
-        const k = occurrenceKey(feedId, { uid, recurrenceId: rid, start, summary });
-        expect(k).toMatch(/^[0-9a-f]{32,}$/);
-      }),
+      fc.property(
+        fc.string(),
+        fc.string(),
+        fc.option(fc.string()),
+        fc.string(),
+        fc.string(),
+        (feedId, uid, rid, start, summary) => {
+          const k = occurrenceKey(feedId, { uid, recurrenceId: rid, start, summary });
+          expect(k).toMatch(/^[0-9a-f]{32,}$/);
+        },
+      ),
     );
   });
 });
@@ -81,7 +97,12 @@ describe('externalIdFor', () => {
   });
 
   it('gives a fresh id for each generation and each key', () => {
-    const ids = new Set([externalIdFor(key, 0), externalIdFor(key, 1), externalIdFor(key, 2), externalIdFor('0'.repeat(32), 0)]);
+    const ids = new Set([
+      externalIdFor(key, 0),
+      externalIdFor(key, 1),
+      externalIdFor(key, 2),
+      externalIdFor('0'.repeat(32), 0),
+    ]);
     expect(ids.size).toBe(4);
   });
 
@@ -92,7 +113,12 @@ describe('externalIdFor', () => {
 });
 
 describe('contentHash', () => {
-  const content = { subject: 'Algebra', start: '2025-03-10T09:00:00Z', end: '2025-03-10T10:00:00Z', organizerEmail: 'ada@uni.example' };
+  const content = {
+    subject: 'Algebra',
+    start: '2025-03-10T09:00:00Z',
+    end: '2025-03-10T10:00:00Z',
+    organizerEmail: 'ada@uni.example',
+  };
   const hash = contentHash(content);
 
   it.each([
@@ -105,6 +131,12 @@ describe('contentHash', () => {
   });
 
   it('ignores how the same organizer and instant are written', () => {
-    expect(contentHash({ ...content, organizerEmail: 'mailto:ADA@uni.example', start: '2025-03-10T09:00:00.000Z' })).toBe(hash);
+    expect(
+      contentHash({
+        ...content,
+        organizerEmail: 'mailto:ADA@uni.example',
+        start: '2025-03-10T09:00:00.000Z',
+      }),
+    ).toBe(hash);
   });
 });

@@ -68,7 +68,9 @@ describe('planSync: one session against its record', () => {
   it('creates a future session that has no record, generation 0', () => {
     const s = session('a', 24);
     const p = plan([s], []);
-    expect(p.operations).toEqual([{ kind: 'create', desired: s, record: null, generation: 0, externalId: externalIdFor('a', 0) }]);
+    expect(p.operations).toEqual([
+      { kind: 'create', desired: s, record: null, generation: 0, externalId: externalIdFor('a', 0) },
+    ]);
     expect(p.counts).toMatchObject({ create: 1, update: 0, cancel: 0, replace: 0 });
   });
 
@@ -105,7 +107,12 @@ describe('planSync: one session against its record', () => {
     const record = recordFor(s, { generation: 2, externalId: externalIdFor('a', 2) });
     const moved = session('a', 24, { organizerEmail: 'bob@uni.example' });
     const [op] = plan([moved], [record]).operations;
-    expect(op).toMatchObject({ kind: 'replace', reason: 'organizerChanged', generation: 3, externalId: externalIdFor('a', 3) });
+    expect(op).toMatchObject({
+      kind: 'replace',
+      reason: 'organizerChanged',
+      generation: 3,
+      externalId: externalIdFor('a', 3),
+    });
     expect(op?.kind === 'replace' && op.externalId).not.toBe(record.externalId);
   });
 
@@ -127,7 +134,10 @@ describe('planSync: one session against its record', () => {
 
   it('cancels a future meeting whose session is STATUS:CANCELLED', () => {
     const s = session('a', 24);
-    const p = plan([session('a', 24, { cancelled: true }), session('b', 48)], [recordFor(s), recordFor(session('b', 48))]);
+    const p = plan(
+      [session('a', 24, { cancelled: true }), session('b', 48)],
+      [recordFor(s), recordFor(session('b', 48))],
+    );
     expect(p.operations).toMatchObject([{ kind: 'cancel', reason: 'cancelled', record: { key: 'a' } }]);
   });
 
@@ -141,12 +151,22 @@ describe('planSync: one session against its record', () => {
     const s = session('a', 24);
     const record = recordFor(s, { state: 'cancelled', generation: 1, externalId: externalIdFor('a', 1) });
     const [op] = plan([s], [record]).operations;
-    expect(op).toMatchObject({ kind: 'create', record: { key: 'a' }, generation: 2, externalId: externalIdFor('a', 2) });
+    expect(op).toMatchObject({
+      kind: 'create',
+      record: { key: 'a' },
+      generation: 2,
+      externalId: externalIdFor('a', 2),
+    });
   });
 
   it("repeats a create left 'creating' by a crash with the same externalId", () => {
     const s = session('a', 24);
-    const record = recordFor(s, { state: 'creating', meetingId: null, generation: 1, externalId: externalIdFor('a', 1) });
+    const record = recordFor(s, {
+      state: 'creating',
+      meetingId: null,
+      generation: 1,
+      externalId: externalIdFor('a', 1),
+    });
     const [op] = plan([s], [record]).operations;
     expect(op).toMatchObject({ kind: 'create', generation: 1, externalId: record.externalId });
   });
@@ -164,11 +184,16 @@ describe('planSync: one session against its record', () => {
     ['failed', at(0)],
     ['blocked', at(-1)],
     ['blocked', null],
-  ] as const)('retries a %s create when nextAttemptAt (%s) is due, with the same externalId', (state, nextAttemptAt) => {
-    const s = session('a', 24);
-    const record = recordFor(s, { state, meetingId: null, nextAttemptAt });
-    expect(plan([s], [record]).operations).toMatchObject([{ kind: 'create', externalId: record.externalId }]);
-  });
+  ] as const)(
+    'retries a %s create when nextAttemptAt (%s) is due, with the same externalId',
+    (state, nextAttemptAt) => {
+      const s = session('a', 24);
+      const record = recordFor(s, { state, meetingId: null, nextAttemptAt });
+      expect(plan([s], [record]).operations).toMatchObject([
+        { kind: 'create', externalId: record.externalId },
+      ]);
+    },
+  );
 
   it('retries a failed update even when the stored hash already matches', () => {
     const s = session('a', 24);
@@ -178,7 +203,12 @@ describe('planSync: one session against its record', () => {
   it("finishes a 'cancelling' record without asking the guard", () => {
     const records = ['a', 'b', 'c', 'd'].map((k) => recordFor(session(k, 24), { state: 'cancelling' }));
     const p = plan([session('e', 24)], [...records, recordFor(session('e', 24))]);
-    expect(p.operations.map((op) => op.kind === 'cancel' && op.reason)).toEqual(['resumed', 'resumed', 'resumed', 'resumed']);
+    expect(p.operations.map((op) => op.kind === 'cancel' && op.reason)).toEqual([
+      'resumed',
+      'resumed',
+      'resumed',
+      'resumed',
+    ]);
     expect(p.guard.held).toBe(false);
   });
 
@@ -201,7 +231,9 @@ describe('planSync: records the feed no longer has', () => {
 
   it('leaves removed meetings that have begun, or start at/after the horizon end', () => {
     const begun = recordFor(session('begun', -0.5));
-    const beyond = recordFor(session('beyond', 0, { start: WINDOW_END, end: iso(Date.parse(WINDOW_END) + HOUR) }));
+    const beyond = recordFor(
+      session('beyond', 0, { start: WINDOW_END, end: iso(Date.parse(WINDOW_END) + HOUR) }),
+    );
     const p = plan([keep, ...others], [...records, begun, beyond]);
     expect(p.operations).toEqual([]);
     expect(p.unchanged.map((r) => r.key)).toEqual(expect.arrayContaining(['begun', 'beyond']));
@@ -225,16 +257,29 @@ describe('planSync: deletion guard', () => {
   it('holds every cancel when the feed suddenly has no future session, but still creates', () => {
     const past = session('past-new', -0.5);
     const p = plan([past], records);
-    expect(p.guard).toEqual({ held: true, reason: 'feedEmptied', overridden: false, wouldCancel: 10, futureMeetings: 10 });
+    expect(p.guard).toEqual({
+      held: true,
+      reason: 'feedEmptied',
+      overridden: false,
+      wouldCancel: 10,
+      futureMeetings: 10,
+    });
     expect(kinds(p)).toEqual(['create']);
     expect(p.held).toHaveLength(10);
     expect(p.counts.held).toBe(10);
   });
 
   it('holds cancels above the share, while creates and updates go ahead', () => {
-    const kept = future.slice(3).map((s, i) => (i === 0 ? { ...s, subject: 'changed', contentHash: 'x' } : s));
+    const kept = future
+      .slice(3)
+      .map((s, i) => (i === 0 ? { ...s, subject: 'changed', contentHash: 'x' } : s));
     const p = plan([...kept, session('new', 100)], records);
-    expect(p.guard).toMatchObject({ held: true, reason: 'shareExceeded', wouldCancel: 3, futureMeetings: 10 });
+    expect(p.guard).toMatchObject({
+      held: true,
+      reason: 'shareExceeded',
+      wouldCancel: 3,
+      futureMeetings: 10,
+    });
     expect(kinds(p).sort()).toEqual(['create', 'update']);
     expect(p.held.every((op) => op.kind === 'cancel')).toBe(true);
   });
@@ -271,12 +316,18 @@ describe('planSync: deletion guard', () => {
     const next = plan(fresh, afterCreates, { settings: lenient, guardHeldBefore: true });
     expect(next.guard).toMatchObject({ held: true, reason: 'awaitingConfirmation', wouldCancel: 10 });
     expect(next.operations).toEqual([]);
-    const confirmed = plan(fresh, afterCreates, { settings: { ...lenient, cancellationsConfirmed: true }, guardHeldBefore: true });
+    const confirmed = plan(fresh, afterCreates, {
+      settings: { ...lenient, cancellationsConfirmed: true },
+      guardHeldBefore: true,
+    });
     expect(confirmed.counts.cancel).toBe(10);
   });
 
   it('forgets an earlier hold once nothing is left to cancel', () => {
-    expect(plan(future, records, { guardHeldBefore: true }).guard).toMatchObject({ held: false, reason: null });
+    expect(plan(future, records, { guardHeldBefore: true }).guard).toMatchObject({
+      held: false,
+      reason: null,
+    });
   });
 
   it('counts only non-cancelled meetings inside (now, windowEnd) as future meetings', () => {
@@ -294,13 +345,20 @@ describe('planSync: order and shape', () => {
     const sessions = [session('b', 5), session('a', 5), session('c', 1)];
     const p1 = plan(sessions, []);
     const p2 = plan([...sessions].reverse(), []);
-    expect(p1.operations.map((op) => (op.kind === 'cancel' ? op.record.key : op.desired.key))).toEqual(['c', 'a', 'b']);
+    expect(p1.operations.map((op) => (op.kind === 'cancel' ? op.record.key : op.desired.key))).toEqual([
+      'c',
+      'a',
+      'b',
+    ]);
     expect(p2).toEqual(p1);
   });
 
   it('is plain data', () => {
     const s = session('a', 5);
-    const p = plan([s, session('b', 6)], [recordFor(session('a', 5, { subject: 'x' })), recordFor(session('z', 7))]);
+    const p = plan(
+      [s, session('b', 6)],
+      [recordFor(session('a', 5, { subject: 'x' })), recordFor(session('z', 7))],
+    );
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);
   });
 });
@@ -378,7 +436,10 @@ const arbEdit = fc.record({
   added: fc.array(arbOccurrence, { maxLength: 10 }),
 });
 
-function edit(timetable: OccSpec[], e: { keep: boolean[]; changes: (OccSpec | null)[]; added: OccSpec[] }): OccSpec[] {
+function edit(
+  timetable: OccSpec[],
+  e: { keep: boolean[]; changes: (OccSpec | null)[]; added: OccSpec[] },
+): OccSpec[] {
   const edited = timetable.flatMap((spec, i) => {
     if (e.keep[i] === false) return [];
     const change = e.changes[i];
@@ -388,7 +449,8 @@ function edit(timetable: OccSpec[], e: { keep: boolean[]; changes: (OccSpec | nu
   return [...edited, ...e.added];
 }
 
-const desiredOf = (timetable: OccSpec[]): DesiredSession[] => toDesiredSessions(FEED, timetable.map(toOccurrence)).sessions;
+const desiredOf = (timetable: OccSpec[]): DesiredSession[] =>
+  toDesiredSessions(FEED, timetable.map(toOccurrence)).sessions;
 
 function touchedRecord(op: PlannedOperation): MeetingRecord | null {
   return op.kind === 'cancel' ? op.record : op.kind === 'create' ? null : op.record;
@@ -403,16 +465,28 @@ const arbSettings = fc.record({
 describe('planSync properties', () => {
   it('reaches a fixed point: after applying a plan, the next plan has no operations', () => {
     fc.assert(
-      fc.property(arbTimetable, arbEdit, arbSettings, fc.integer({ min: 0, max: 200 }), (first, e, s, laterHours) => {
-        const input = { windowEnd: WINDOW_END, settings: s };
-        const r1 = applyPlan([], planSync({ ...input, desired: desiredOf(first), records: [], now: NOW }));
-        const second = desiredOf(edit(first, e));
-        const later = at(laterHours);
-        const secondPlan = planSync({ ...input, desired: second, records: r1, now: later });
-        const r2 = applyPlan(r1, secondPlan);
-        const again = planSync({ ...input, desired: second, records: r2, now: later, guardHeldBefore: secondPlan.guard.held });
-        expect(again.operations).toEqual([]);
-      }),
+      fc.property(
+        arbTimetable,
+        arbEdit,
+        arbSettings,
+        fc.integer({ min: 0, max: 200 }),
+        (first, e, s, laterHours) => {
+          const input = { windowEnd: WINDOW_END, settings: s };
+          const r1 = applyPlan([], planSync({ ...input, desired: desiredOf(first), records: [], now: NOW }));
+          const second = desiredOf(edit(first, e));
+          const later = at(laterHours);
+          const secondPlan = planSync({ ...input, desired: second, records: r1, now: later });
+          const r2 = applyPlan(r1, secondPlan);
+          const again = planSync({
+            ...input,
+            desired: second,
+            records: r2,
+            now: later,
+            guardHeldBefore: secondPlan.guard.held,
+          });
+          expect(again.operations).toEqual([]);
+        },
+      ),
     );
   });
 
@@ -428,48 +502,66 @@ describe('planSync properties', () => {
       linkedTo: fc.option(fc.nat(), { freq: 4 }),
     });
     fc.assert(
-      fc.property(arbTimetable, fc.array(arbRecord, { maxLength: 40 }), arbSettings, (timetable, recordSpecs, s) => {
-        const desired = desiredOf(timetable);
-        const byKey = new Map<string, MeetingRecord>();
-        for (const r of recordSpecs) {
-          const linked = r.linkedTo === null || timetable.length === 0 ? undefined : timetable[r.linkedTo % timetable.length];
-          const identity = linked === undefined ? {} : { uid: linked.uid, week: linked.week, hour: linked.hour };
-          const [d] = toDesiredSessions(FEED, [toOccurrence({ ...r.spec, ...identity, cancelled: false })]).sessions;
-          if (d === undefined) continue;
-          byKey.set(
-            d.key,
-            recordFor(d, {
-              state: r.state,
-              meetingId: r.hasMeeting ? `m-${d.key}` : null,
-              nextAttemptAt: r.nextAttemptHours === null ? null : at(r.nextAttemptHours),
-              generation: r.generation,
-              externalId: externalIdFor(d.key, r.generation),
-            }),
-          );
-        }
-        const records = [...byKey.values()];
-        const p = planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings: s });
-        for (const op of [...p.operations, ...p.held]) {
-          const record = touchedRecord(op);
-          if (op.kind !== 'create' && record !== null) expect(Date.parse(record.start)).toBeGreaterThan(NOW_MS);
-          if (op.kind === 'create') expect(Date.parse(op.desired.end)).toBeGreaterThan(NOW_MS);
-          if (op.kind === 'create' || op.kind === 'replace') expect(op.desired.cancelled).toBe(false);
-        }
-        // Every record is accounted for exactly once.
-        const seen = [
-          ...[...p.operations, ...p.held].flatMap((op) => (op.kind === 'create' ? (op.record ? [op.record] : []) : [op.record])),
-          ...p.unchanged,
-          ...p.waiting,
-        ].map((r) => r.key);
-        expect(seen.sort()).toEqual(records.map((r) => r.key).sort());
-        // Nothing not yet due is retried.
-        for (const op of p.operations) {
-          const record = touchedRecord(op) ?? (op.kind === 'create' ? op.record : null);
-          if (record && (record.state === 'failed' || record.state === 'blocked') && record.nextAttemptAt !== null) {
-            expect(Date.parse(record.nextAttemptAt)).toBeLessThanOrEqual(NOW_MS);
+      fc.property(
+        arbTimetable,
+        fc.array(arbRecord, { maxLength: 40 }),
+        arbSettings,
+        (timetable, recordSpecs, s) => {
+          const desired = desiredOf(timetable);
+          const byKey = new Map<string, MeetingRecord>();
+          for (const r of recordSpecs) {
+            const linked =
+              r.linkedTo === null || timetable.length === 0
+                ? undefined
+                : timetable[r.linkedTo % timetable.length];
+            const identity =
+              linked === undefined ? {} : { uid: linked.uid, week: linked.week, hour: linked.hour };
+            const [d] = toDesiredSessions(FEED, [
+              toOccurrence({ ...r.spec, ...identity, cancelled: false }),
+            ]).sessions;
+            if (d === undefined) continue;
+            byKey.set(
+              d.key,
+              recordFor(d, {
+                state: r.state,
+                meetingId: r.hasMeeting ? `m-${d.key}` : null,
+                nextAttemptAt: r.nextAttemptHours === null ? null : at(r.nextAttemptHours),
+                generation: r.generation,
+                externalId: externalIdFor(d.key, r.generation),
+              }),
+            );
           }
-        }
-      }),
+          const records = [...byKey.values()];
+          const p = planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings: s });
+          for (const op of [...p.operations, ...p.held]) {
+            const record = touchedRecord(op);
+            if (op.kind !== 'create' && record !== null)
+              expect(Date.parse(record.start)).toBeGreaterThan(NOW_MS);
+            if (op.kind === 'create') expect(Date.parse(op.desired.end)).toBeGreaterThan(NOW_MS);
+            if (op.kind === 'create' || op.kind === 'replace') expect(op.desired.cancelled).toBe(false);
+          }
+          // Every record is accounted for exactly once.
+          const seen = [
+            ...[...p.operations, ...p.held].flatMap((op) =>
+              op.kind === 'create' ? (op.record ? [op.record] : []) : [op.record],
+            ),
+            ...p.unchanged,
+            ...p.waiting,
+          ].map((r) => r.key);
+          expect(seen.sort()).toEqual(records.map((r) => r.key).sort());
+          // Nothing not yet due is retried.
+          for (const op of p.operations) {
+            const record = touchedRecord(op) ?? (op.kind === 'create' ? op.record : null);
+            if (
+              record &&
+              (record.state === 'failed' || record.state === 'blocked') &&
+              record.nextAttemptAt !== null
+            ) {
+              expect(Date.parse(record.nextAttemptAt)).toBeLessThanOrEqual(NOW_MS);
+            }
+          }
+        },
+      ),
     );
   });
 
@@ -486,9 +578,16 @@ describe('planSync properties', () => {
           const remaining = future.filter((_, i) => removeFlags[i] !== true);
           const removed = n - remaining.length;
           const guarded = { maxCancelShare, guardMinCancels, cancellationsConfirmed: false };
-          const p = planSync({ desired: remaining, records, now: NOW, windowEnd: WINDOW_END, settings: guarded });
+          const p = planSync({
+            desired: remaining,
+            records,
+            now: NOW,
+            windowEnd: WINDOW_END,
+            settings: guarded,
+          });
           const shouldHold =
-            removed > 0 && (remaining.length === 0 || (removed >= guardMinCancels && removed / n > maxCancelShare));
+            removed > 0 &&
+            (remaining.length === 0 || (removed >= guardMinCancels && removed / n > maxCancelShare));
           expect(p.guard.held).toBe(shouldHold);
           expect(p.guard.wouldCancel).toBe(removed);
           expect(p.counts.cancel).toBe(shouldHold ? 0 : removed);

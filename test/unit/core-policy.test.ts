@@ -19,14 +19,21 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 const minutes = (m: number): string => iso(T0 + m * MIN);
-const settings: PolicySettings = { propagationMinutes: 60, probeHours: 6, globalGrantedAt: null, policyName: 'TimetableMeetings' };
+const settings: PolicySettings = {
+  propagationMinutes: 60,
+  probeHours: 6,
+  globalGrantedAt: null,
+  policyName: 'TimetableMeetings',
+};
 
 describe('grantCommand', () => {
   it('is the exact Teams PowerShell cmdlet', () => {
     expect(grantCommand('TimetableMeetings', OID)).toBe(
       `Grant-CsApplicationAccessPolicy -PolicyName TimetableMeetings -Identity "${OID}"`,
     );
-    expect(grantGlobalCommand('TimetableMeetings')).toBe('Grant-CsApplicationAccessPolicy -PolicyName TimetableMeetings -Global');
+    expect(grantGlobalCommand('TimetableMeetings')).toBe(
+      'Grant-CsApplicationAccessPolicy -PolicyName TimetableMeetings -Global',
+    );
   });
 
   it('quotes what PowerShell would otherwise misread', () => {
@@ -78,8 +85,12 @@ describe('an organizer without any grant', () => {
   });
 
   it('is tried at once when a global grant newer than the denial is configured', () => {
-    expect(decidePolicyGate(denied.record, minutes(30), { ...settings, globalGrantedAt: minutes(20) }).allow).toBe(true);
-    expect(decidePolicyGate(denied.record, minutes(30), { ...settings, globalGrantedAt: minutes(-20) }).allow).toBe(false);
+    expect(
+      decidePolicyGate(denied.record, minutes(30), { ...settings, globalGrantedAt: minutes(20) }).allow,
+    ).toBe(true);
+    expect(
+      decidePolicyGate(denied.record, minutes(30), { ...settings, globalGrantedAt: minutes(-20) }).allow,
+    ).toBe(false);
   });
 });
 
@@ -88,7 +99,10 @@ describe('a fresh grant that is still propagating', () => {
   const granted = recordGrant(null, OID, minutes(grantAt));
 
   /** Denials at each allowed try: returns the minutes (since the grant) at which tries were allowed. */
-  function triesUntilMissing(firstDenial: number, s: PolicySettings = settings): { tries: number[]; last: string } {
+  function triesUntilMissing(
+    firstDenial: number,
+    s: PolicySettings = settings,
+  ): { tries: number[]; last: string } {
     let record: PolicyRecord = granted;
     const tries: number[] = [];
     let result = recordPolicyDenied(record, OID, minutes(firstDenial), s);
@@ -106,8 +120,16 @@ describe('a fresh grant that is still propagating', () => {
 
   it('is propagating after a 403 within the window, retried 1 minute after the first denial', () => {
     const denied = recordPolicyDenied(granted, OID, minutes(5), settings);
-    expect(denied).toMatchObject({ outcome: 'propagating', retryAt: minutes(6), record: { state: 'propagating' } });
-    expect(decidePolicyGate(denied.record, minutes(5.5), settings)).toMatchObject({ allow: false, state: 'propagating', retryAt: minutes(6) });
+    expect(denied).toMatchObject({
+      outcome: 'propagating',
+      retryAt: minutes(6),
+      record: { state: 'propagating' },
+    });
+    expect(decidePolicyGate(denied.record, minutes(5.5), settings)).toMatchObject({
+      allow: false,
+      state: 'propagating',
+      retryAt: minutes(6),
+    });
   });
 
   it('backs off 1, 2, 4 … minutes after the first denial, the last try at the end of the window, then missing', () => {
@@ -132,7 +154,12 @@ describe('a fresh grant that is still propagating', () => {
   it('becomes active on success, and then needs no probing', () => {
     const denied = recordPolicyDenied(granted, OID, minutes(5), settings);
     const ok = recordPolicySuccess(denied.record, OID, minutes(6));
-    expect(ok).toMatchObject({ state: 'active', verifiedAt: minutes(6), firstDeniedAt: null, grantedAt: minutes(0) });
+    expect(ok).toMatchObject({
+      state: 'active',
+      verifiedAt: minutes(6),
+      firstDeniedAt: null,
+      grantedAt: minutes(0),
+    });
     expect(decidePolicyGate(ok, minutes(6), settings)).toEqual({ allow: true, probe: false });
   });
 });
@@ -158,7 +185,9 @@ describe('policy gate properties', () => {
   it('never lets a missing organizer through more often than once per probe interval', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ gapMinutes: fc.integer({ min: 0, max: 600 }), probeDies: fc.boolean() }), { maxLength: 100 }),
+        fc.array(fc.record({ gapMinutes: fc.integer({ min: 0, max: 600 }), probeDies: fc.boolean() }), {
+          maxLength: 100,
+        }),
         fc.integer({ min: 1, max: 12 }),
         (steps, probeHours) => {
           const s = { ...settings, probeHours };
@@ -185,26 +214,30 @@ describe('policy gate properties', () => {
 
   it('while propagating, never retries sooner than a minute after a denial nor lets the window pass untried', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 59 }), fc.integer({ min: 10, max: 120 }), (firstDenial, window) => {
-        const s = { ...settings, propagationMinutes: window };
-        let record: PolicyRecord = recordGrant(null, OID, minutes(0));
-        let result = recordPolicyDenied(record, OID, minutes(firstDenial), s);
-        record = result.record;
-        let lastTry = firstDenial;
-        const tries: number[] = [];
-        for (let m = firstDenial; m <= window + 1 && result.outcome === 'propagating'; m += 0.25) {
-          if (!decidePolicyGate(record, minutes(m), s).allow) continue;
-          if (m > firstDenial) expect(m - lastTry).toBeGreaterThanOrEqual(Math.min(1, window - lastTry));
-          tries.push(m);
-          lastTry = m;
-          result = recordPolicyDenied(record, OID, minutes(m), s);
+      fc.property(
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 10, max: 120 }),
+        (firstDenial, window) => {
+          const s = { ...settings, propagationMinutes: window };
+          let record: PolicyRecord = recordGrant(null, OID, minutes(0));
+          let result = recordPolicyDenied(record, OID, minutes(firstDenial), s);
           record = result.record;
-        }
-        if (firstDenial < window) {
-          expect(tries.length === 0 ? firstDenial : tries[tries.length - 1]).toBe(window);
-          expect(result.outcome).toBe('missing');
-        }
-      }),
+          let lastTry = firstDenial;
+          const tries: number[] = [];
+          for (let m = firstDenial; m <= window + 1 && result.outcome === 'propagating'; m += 0.25) {
+            if (!decidePolicyGate(record, minutes(m), s).allow) continue;
+            if (m > firstDenial) expect(m - lastTry).toBeGreaterThanOrEqual(Math.min(1, window - lastTry));
+            tries.push(m);
+            lastTry = m;
+            result = recordPolicyDenied(record, OID, minutes(m), s);
+            record = result.record;
+          }
+          if (firstDenial < window) {
+            expect(tries.length === 0 ? firstDenial : tries[tries.length - 1]).toBe(window);
+            expect(result.outcome).toBe('missing');
+          }
+        },
+      ),
     );
   });
 });

@@ -97,7 +97,15 @@ describe('createLimiter', () => {
 
   it('halves on a throttle, once per burst, and grows back with successes', () => {
     let clock = 0;
-    const limiter = createLimiter({ initial: 8, min: 1, max: 8, perKeyMax: 4, increaseEvery: 2, decreaseCooldownMs: 1000, now: () => clock });
+    const limiter = createLimiter({
+      initial: 8,
+      min: 1,
+      max: 8,
+      perKeyMax: 4,
+      increaseEvery: 2,
+      decreaseCooldownMs: 1000,
+      now: () => clock,
+    });
     limiter.onThrottled();
     expect(limiter.stats().concurrency).toBe(4);
     limiter.onThrottled(); // the rest of the same burst of 429s
@@ -112,7 +120,14 @@ describe('createLimiter', () => {
   });
 
   it('runs the backlog at the lowered limit after a throttle, and at the raised one after successes', async () => {
-    const limiter = createLimiter({ initial: 4, min: 1, max: 4, perKeyMax: 10, increaseEvery: 1, decreaseCooldownMs: 0 });
+    const limiter = createLimiter({
+      initial: 4,
+      min: 1,
+      max: 4,
+      perKeyMax: 10,
+      increaseEvery: 1,
+      decreaseCooldownMs: 0,
+    });
     const tasks = Array.from({ length: 12 }, () => gatedTask(limiter, 'ada'));
     await settle();
     limiter.onThrottled(); // 4 → 2 while 4 are in flight
@@ -190,7 +205,9 @@ describe('createLimiter', () => {
             }),
           );
           const settled = await Promise.allSettled(results);
-          expect(settled.filter((r) => r.status === 'rejected')).toHaveLength(tasks.filter((t) => t.outcome === 'error').length);
+          expect(settled.filter((r) => r.status === 'rejected')).toHaveLength(
+            tasks.filter((t) => t.outcome === 'error').length,
+          );
           const stats = limiter.stats();
           expect(stats).toMatchObject({ inFlight: 0, queued: 0 });
           // The limiter holds a slot until the task's promise settles, a little longer than the body runs.
