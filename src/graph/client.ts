@@ -3,6 +3,7 @@
 import {
   AuthenticationHandler,
   Client,
+  GraphClientError,
   HTTPMessageHandler,
   RedirectHandler,
   RedirectHandlerOptions,
@@ -12,6 +13,7 @@ import {
   type Context,
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
+import { isGraphError } from './errors.js';
 import { createTokenProvider } from './token.js';
 import { createTrustingDispatcher, DispatcherNetworkClient, type DispatcherRequestInit } from './transport.js';
 import { createUsersGateway } from './users.js';
@@ -69,6 +71,28 @@ export interface GraphAccess {
   stats(): GraphStats;
 }
 
+/**
+ * The SDK turns any error thrown inside the chain into its own GraphError with status -1, losing our
+ * classification (e.g. an `unauthorized` token failure would look like a network error). It rethrows
+ * GraphClientError untouched, so we carry our GraphError through as its `customError`.
+ */
+class PreserveGraphErrors implements Middleware {
+  private next: Middleware | undefined;
+  async execute(context: Context): Promise<void> {
+    try {
+      await this.next?.execute(context);
+    } catch (e) {
+      if (!isGraphError(e)) throw e;
+      const carrier = new GraphClientError(e.message) as GraphClientError & { customError?: unknown };
+      carrier.customError = e;
+      throw carrier;
+    }
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
 /** Counts what reaches the wire; sits after the RetryHandler so each retry is seen. */
 class CountingHandler implements Middleware {
   private next: Middleware | undefined;
@@ -102,6 +126,7 @@ export function createGraphAccess(input: GraphSettings): GraphAccess {
   // The SDK's default chain, plus a counter before the HTTP handler. The RetryHandler is the one
   // retry layer for 429/503/504 (it honours Retry-After); nothing above retries those again.
   const chain: Middleware[] = [
+    new PreserveGraphErrors(),
     new AuthenticationHandler(tokens),
     new RetryHandler(new RetryHandlerOptions(settings.retry?.delaySeconds, settings.retry?.maxRetries)),
     new RedirectHandler(new RedirectHandlerOptions()),

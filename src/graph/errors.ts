@@ -201,6 +201,10 @@ export function classifyGraphError(e: unknown): GraphError {
   if (isGraphError(e)) return e;
   if (e instanceof SdkGraphError) return fromSdkError(e);
   if (e instanceof GraphClientError) {
+    // A GraphError thrown inside the middleware chain (token acquisition), carried through the SDK by
+    // PreserveGraphErrors (client.ts).
+    const carried: unknown = (e as { customError?: unknown }).customError;
+    if (isGraphError(carried)) return carried;
     return new GraphError({ kind: 'invalidRequest', message: `Graph client rejected the request before sending it: ${e.message}`, code: 'GraphClientError' });
   }
   if (isMsalError(e)) {

@@ -44,3 +44,19 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected the promise to reject');
 }
+
+/** Raw HTTPS access to the emulator (for Graph behaviours the gateways never trigger). */
+export async function rawClient(emulator: EmulatorHandle): Promise<(path: string, init?: RequestInit & { token?: string | null }) => Promise<Response>> {
+  const { Agent } = await import('undici');
+  const dispatcher = new Agent({ connect: { ca: emulator.caCertPem } });
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: emulator.clientId, client_secret: emulator.clientSecret, scope: 'https://graph.microsoft.com/.default' });
+  const tokenResponse = await fetch(`${emulator.url}/${emulator.tenantId}/oauth2/v2.0/token`, { method: 'POST', body: form, dispatcher });
+  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  return (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    const bearer = init.token === undefined ? token : init.token;
+    if (bearer) headers.set('authorization', `Bearer ${bearer}`);
+    if (init.body) headers.set('content-type', 'application/json');
+    return fetch(`${emulator.url}${path}`, { ...init, headers, dispatcher });
+  };
+}
