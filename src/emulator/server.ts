@@ -249,8 +249,8 @@ export async function startGraphEmulator(options: EmulatorOptions = {}): Promise
     users: () => [...users.values()].map((u) => ({ ...u })),
     registerApp,
     apps: () => [...apps.values()].map(appView),
-    newPolicy: (name, appIds, description) => policies.newPolicy(name, appIds, description),
-    setPolicy: (name, change) => policies.setPolicy(name, change),
+    newPolicy: (name, appIds, description, opts) => policies.newPolicy(name, appIds, description, opts?.delayMs),
+    setPolicy: (name, change, opts) => policies.setPolicy(name, change, opts?.delayMs),
     removePolicy: (name) => policies.removePolicy(name),
     grantPolicy: (name, target, opts) => policies.grant(name, target, opts?.delayMs),
     allowDefaultAppGlobally: () => {
@@ -763,6 +763,11 @@ export async function startGraphEmulator(options: EmulatorOptions = {}): Promise
 
   // ---- /_emulator control API ---------------------------------------------------------------
 
+  /** Optional per-change propagation override in a control request body. */
+  function delayOption(body: Record<string, unknown>): { delayMs?: number } {
+    return typeof body.delayMs === 'number' ? { delayMs: body.delayMs } : {};
+  }
+
   async function handleControl(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<number> {
     const method = req.method ?? 'GET';
     const path = segments.join('/');
@@ -786,16 +791,16 @@ export async function startGraphEmulator(options: EmulatorOptions = {}): Promise
       if (path === 'apps' && method === 'POST') return ok(201, registerApp(body));
       if (path === 'policies' && method === 'GET') return ok(200, control.policies());
       if (path === 'policies' && method === 'POST') {
-        return ok(201, control.newPolicy(str(body.name) || str(body.identity), Array.isArray(body.appIds) ? body.appIds.map(String) : [], typeof body.description === 'string' ? body.description : ''));
+        return ok(201, control.newPolicy(str(body.name) || str(body.identity), Array.isArray(body.appIds) ? body.appIds.map(String) : [], str(body.description), delayOption(body)));
       }
       if (path === 'policies/grant' && method === 'POST') {
         const target = body.global === true ? 'global' : { userId: str(body.userId) || str(body.identity) };
         const name = body.policyName === null || body.policyName === undefined ? null : str(body.policyName);
-        return ok(200, control.grantPolicy(name, target, typeof body.delayMs === 'number' ? { delayMs: body.delayMs } : {}));
+        return ok(200, control.grantPolicy(name, target, delayOption(body)));
       }
       if (segments[0] === 'policies' && segments.length === 2 && method === 'PATCH') {
         const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : undefined);
-        return ok(200, control.setPolicy(decodeURIComponent(segments[1] ?? ''), { add: list(body.add), remove: list(body.remove), appIds: list(body.appIds) }));
+        return ok(200, control.setPolicy(decodeURIComponent(segments[1] ?? ''), { add: list(body.add), remove: list(body.remove), appIds: list(body.appIds) }, delayOption(body)));
       }
       if (segments[0] === 'policies' && segments.length === 2 && method === 'DELETE') {
         control.removePolicy(decodeURIComponent(segments[1] ?? ''));

@@ -99,9 +99,9 @@ export interface EmulatorControl {
   registerApp(app?: EmulatorAppRegistration): EmulatorApp;
   apps(): EmulatorApp[];
   /** New-CsApplicationAccessPolicy -Identity name -AppIds ... */
-  newPolicy(name: string, appIds: string[], description?: string): PolicyView;
+  newPolicy(name: string, appIds: string[], description?: string, options?: { delayMs?: number }): PolicyView;
   /** Set-CsApplicationAccessPolicy -Identity name -AppIds @{Add=...; Remove=...} */
-  setPolicy(name: string, change: { add?: string[]; remove?: string[]; appIds?: string[] }): PolicyView;
+  setPolicy(name: string, change: { add?: string[]; remove?: string[]; appIds?: string[] }, options?: { delayMs?: number }): PolicyView;
   removePolicy(name: string): void;
   /**
    * Grant-CsApplicationAccessPolicy -PolicyName name|$null (-Identity userObjectId | -Global).
