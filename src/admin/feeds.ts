@@ -222,6 +222,7 @@ export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string)
     now: toUtcIso(nowMs),
     windowEnd: toUtcIso(nowMs + (feed?.horizonDays ?? deps.config.sync.horizonDays) * 86_400_000),
     skippedKeys: desired.skipped.map((s) => s.key),
+    guardHeldBefore: feed?.guard?.held === true,
     settings: {
       maxCancelShare: deps.config.sync.maxCancelShare,
       guardMinCancels: deps.config.sync.guardMinCancels,

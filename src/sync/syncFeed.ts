@@ -225,6 +225,7 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
     now: nowIso,
     windowEnd: toUtcIso(windowEnd),
     skippedKeys: skipped.map((s) => s.key),
+    guardHeldBefore: feed.guard?.held === true,
     settings: {
       maxCancelShare: settings.maxCancelShare,
       guardMinCancels: settings.guardMinCancels,
