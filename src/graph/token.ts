@@ -46,6 +46,11 @@ function settingToCheck(settings: GraphSettings, text: string): string {
   if (/AADSTS700027|AADSTS700024|AADSTS700023|AADSTS50012/.test(text)) return `${cred} (certificate/assertion not registered for the app, or signed with the wrong key)`;
   if (/AADSTS700016/.test(text)) return `${GRAPH_SETTING_NAMES.clientId} and ${GRAPH_SETTING_NAMES.tenantId} (no such app in this tenant)`;
   if (/AADSTS90002|AADSTS900023/.test(text)) return GRAPH_SETTING_NAMES.tenantId;
+  // MSAL could not read the authority's metadata: unreachable host, wrong tenant, or an untrusted
+  // TLS certificate (the emulator's CA not configured).
+  if (/endpoints_resolution_error|untrusted_authority|invalid_authority/.test(text)) {
+    return `${GRAPH_SETTING_NAMES.authorityHost} (reachable over https with a trusted certificate; ${GRAPH_SETTING_NAMES.caCertFile} for the emulator) and ${GRAPH_SETTING_NAMES.tenantId}`;
+  }
   return `${GRAPH_SETTING_NAMES.clientId}, ${GRAPH_SETTING_NAMES.tenantId} and ${cred}`;
 }
 

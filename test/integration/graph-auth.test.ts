@@ -106,6 +106,7 @@ describe('token provider', () => {
   it('refuses to talk to the emulator when its CA is not trusted (no TLS bypass)', async () => {
     const graph = t.access({ caCertPem: undefined });
     const error = await rejectionOf(graph.getToken());
-    expect(isGraphError(error)).toBe(true);
+    expect(isGraphError(error) && error.kind).toBe('unauthorized');
+    expect((error as Error).message).toContain('GRAPH_CA_CERT_FILE');
   });
 });
