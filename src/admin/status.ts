@@ -1,6 +1,9 @@
 // What ops need on one page: health (anonymous, no details) and status (last run per feed, counts,
 // blocked sessions grouped by reason, poison messages).
+import { X509Certificate } from 'node:crypto';
+
 import type { AppServices } from '../compose.js';
+import type { AppConfig } from '../config.js';
 import type { MeetingState } from '../core/state.js';
 import type { RunSummary } from '../storage/index.js';
 
@@ -25,6 +28,28 @@ export async function checkHealth(services: Pick<AppServices, 'store' | 'graph'>
   return { healthy: storage === 'ok' && graph === 'ok', storage, graph };
 }
 
+export interface CredentialStatus {
+  kind: 'secret' | 'certificate' | 'assertionFile' | 'none';
+  /** Known only for certificates whose PEM includes the certificate itself. */
+  expiresAt: string | null;
+  daysLeft: number | null;
+}
+
+/** When the Graph credential expires, where that can be known without calling Graph. */
+export function credentialStatus(config: Pick<AppConfig, 'graph'>, now: Date): CredentialStatus {
+  const credential = config.graph?.credential;
+  if (!credential) return { kind: 'none', expiresAt: null, daysLeft: null };
+  if (credential.kind !== 'certificate') return { kind: credential.kind, expiresAt: null, daysLeft: null };
+  const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(credential.privateKeyPem)?.[0];
+  if (!certificate) return { kind: 'certificate', expiresAt: null, daysLeft: null };
+  try {
+    const expires = new Date(new X509Certificate(certificate).validTo);
+    return { kind: 'certificate', expiresAt: expires.toISOString(), daysLeft: Math.floor((expires.getTime() - now.getTime()) / 86_400_000) };
+  } catch {
+    return { kind: 'certificate', expiresAt: null, daysLeft: null };
+  }
+}
+
 export interface FeedStatus {
   id: string;
   source: 'url' | 'upload';
@@ -41,11 +66,12 @@ export interface StatusReport {
   /** Sessions without a meeting, grouped by reason code (policyMissing, organizerUnresolved, …). */
   blocked: Array<{ code: string; sessions: number; example: string | null }>;
   poison: { count: number; feedIds: string[] };
+  credential: CredentialStatus;
 }
 
 const EMPTY_COUNTS: Record<MeetingState, number> = { creating: 0, active: 0, blocked: 0, failed: 0, cancelling: 0, cancelled: 0 };
 
-export async function buildStatus(services: Pick<AppServices, 'store' | 'now'>): Promise<StatusReport> {
+export async function buildStatus(services: Pick<AppServices, 'store' | 'now' | 'config'>): Promise<StatusReport> {
   const feeds = await services.store.feeds.list();
   const blocked = new Map<string, { sessions: number; example: string | null }>();
   const feedStatuses: FeedStatus[] = [];
@@ -75,5 +101,6 @@ export async function buildStatus(services: Pick<AppServices, 'store' | 'now'>):
     feeds: feedStatuses,
     blocked: [...blocked].map(([code, v]) => ({ code, ...v })).sort((a, b) => b.sessions - a.sessions),
     poison: await services.store.syncQueue.peekPoison(20),
+    credential: credentialStatus(services.config, services.now()),
   };
 }

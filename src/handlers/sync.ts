@@ -2,6 +2,7 @@
 // trigger syncs one feed (the unit Azure Functions scales out and retries).
 import type { InvocationContext } from '@azure/functions';
 
+import { credentialStatus } from '../admin/status.js';
 import { getServices, type AppServices } from '../compose.js';
 import { contextSink, createEventLogger, type EventLogger } from '../events.js';
 import { createFeedFetcher } from '../feeds/fetch.js';
@@ -26,7 +27,7 @@ export function syncDepsFor(services: AppServices, logger: EventLogger): SyncDep
 
 /** Timer: one message per enabled feed; unchanged feeds cost the queue handler one read. */
 export async function fanOutSync(context: InvocationContext, services?: AppServices): Promise<SyncMessage[]> {
-  const { store, now } = services ?? (await getServices());
+  const { store, now, config } = services ?? (await getServices());
   const logger = createEventLogger(contextSink(context));
   const requestedAt = now().toISOString();
   const feeds = await store.feeds.list();
@@ -37,6 +38,14 @@ export async function fanOutSync(context: InvocationContext, services?: AppServi
       count: poison.count,
       feedIds: poison.feedIds,
       action: `a feed failed ${MAX_DEQUEUE_COUNT} times in a row: see its sync.run.completed events, fix the cause, then clear the ${store.syncQueue.poisonName} queue`,
+    });
+  }
+  const credential = credentialStatus(config, now());
+  if (credential.daysLeft !== null && credential.daysLeft < 30) {
+    logger[credential.daysLeft < 7 ? 'error' : 'warning']('credential.expiring', {
+      expiresAt: credential.expiresAt,
+      daysLeft: credential.daysLeft,
+      action: 'upload a new certificate to the app registration and Key Vault (README: Rotating the Graph credential)',
     });
   }
   logger.info('sync.fanout', { feeds: feeds.length, enqueued: messages.length });
