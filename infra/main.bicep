@@ -113,7 +113,7 @@ param enableAppServiceAuth bool = false
 @description('Client id of the Entra app registration that represents the API (defines the ADMIN_ROLE app role). Required when enableAppServiceAuth.')
 param authClientId string = ''
 @description('Routes left open to function-key callers without an Entra token: calendar clients cannot sign in.')
-param authExcludedPaths array = ['/api/calendar', '/api/status/health']
+param authExcludedPaths array = ['/api/calendars', '/api/health']
 
 // ---- Alerts, optional ----
 @description('Deploy the scheduled query alerts of infra/monitoring/alerts.bicep.')
