@@ -1,0 +1,47 @@
+// Keeps the README true: every setting, command and log event the code has is documented there.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SETTINGS } from '../../src/config.js';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? sourceFiles(full) : full.endsWith('.ts') ? [full] : [];
+  });
+}
+
+describe('README', () => {
+  it('starts with the two set-up commands', () => {
+    const start = readme.indexOf('npm install && npm start');
+    const test = readme.indexOf('npm test');
+    expect(start).toBeGreaterThan(0);
+    expect(start).toBeLessThan(1500);
+    expect(test).toBeGreaterThan(start);
+  });
+
+  it('documents every setting the code reads', () => {
+    const missing = Object.keys(SETTINGS).filter((name) => !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
+  });
+
+  it('documents every CLI command', () => {
+    const cli = readFileSync(path.join(root, 'src', 'cli.ts'), 'utf8');
+    const commands = [...cli.matchAll(/^\s+([a-z]+): \{ summary:/gm)].map((m) => m[1] as string);
+    expect(commands.length).toBeGreaterThan(5);
+    expect(commands.filter((c) => !readme.includes(`\`${c}`))).toEqual([]);
+  });
+
+  it('documents every log event the code emits', () => {
+    const events = new Set<string>();
+    for (const file of sourceFiles(path.join(root, 'src'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:\.(?:debug|info|warning|error)|\])\(\s*'([a-z]+(?:\.[a-z]+)+)'/g)) events.add(m[1] as string);
+    }
+    expect(events.size).toBeGreaterThan(10);
+    expect([...events].filter((e) => !readme.includes(`\`${e}\``)).sort()).toEqual([]);
+  });
+});
