@@ -1,0 +1,56 @@
+// What the admin API shows of stored records: never the calendar token (except as part of the
+// published-calendar links of one feed), never join URLs or createOrGet keys in plan output.
+import type { DryRun } from '../admin/feeds.js';
+import type { PlannedOperation } from '../core/plan.js';
+import type { MeetingRecord } from '../core/state.js';
+import type { FeedRecord } from '../storage/index.js';
+
+export type FeedView = Omit<FeedRecord, 'calendarToken' | 'etag'>;
+
+export function toFeedView(feed: FeedRecord): FeedView {
+  const { calendarToken: _token, etag: _etag, ...view } = feed;
+  return view;
+}
+
+function recordView(record: MeetingRecord) {
+  return {
+    key: record.key,
+    uid: record.uid,
+    recurrenceId: record.recurrenceId,
+    subject: record.subject,
+    start: record.start,
+    end: record.end,
+    organizerEmail: record.organizerEmail,
+    state: record.state,
+    hasMeeting: record.meetingId !== null,
+    lastError: record.lastError ? { code: record.lastError.code, message: record.lastError.message, at: record.lastError.at } : null,
+  };
+}
+
+function operationView(op: PlannedOperation) {
+  switch (op.kind) {
+    case 'create':
+      return { kind: op.kind, key: op.desired.key, subject: op.desired.subject, start: op.desired.start, end: op.desired.end, organizerEmail: op.desired.organizerEmail, revives: op.record?.state ?? null };
+    case 'update':
+      return { kind: op.kind, key: op.desired.key, subject: op.desired.subject, start: op.desired.start, end: op.desired.end, organizerEmail: op.desired.organizerEmail, was: { subject: op.record.subject, start: op.record.start, end: op.record.end } };
+    case 'cancel':
+      return { kind: op.kind, reason: op.reason, ...recordView(op.record) };
+    case 'replace':
+      return { kind: op.kind, reason: op.reason, key: op.desired.key, subject: op.desired.subject, start: op.desired.start, end: op.desired.end, organizerEmail: op.desired.organizerEmail, was: recordView(op.record) };
+  }
+}
+
+export function toDryRunView(feedId: string, dryRun: DryRun) {
+  return {
+    feedId,
+    counts: dryRun.plan.counts,
+    guard: dryRun.plan.guard,
+    operations: dryRun.plan.operations.map(operationView),
+    held: dryRun.plan.held.map(operationView),
+    waiting: dryRun.plan.waiting.map(recordView),
+    unchanged: dryRun.plan.unchanged.length,
+    skipped: dryRun.skipped,
+    warnings: dryRun.warnings,
+    blockedOrganizers: dryRun.blockedOrganizers,
+  };
+}
