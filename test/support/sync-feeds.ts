@@ -1,0 +1,84 @@
+// Small builders and readers shared by the sync integration tests: VEVENT bodies, UTC stamps, and
+// views of the emulator's meetings and request counts keyed the way the tests assert on them.
+import type { EmulatorHandle, EmulatorMeetingView } from '../../src/emulator/index.js';
+import type { LoggedEvent } from '../../src/events.js';
+import type { StateStore } from '../../src/storage/index.js';
+
+/** `2027-01-11T09:00:00Z` → `20270111T090000Z` (an iCalendar UTC DATE-TIME). */
+export function ics(iso: string): string {
+  return iso.replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+/** ISO instant without milliseconds, as the daemon writes them. */
+export function utc(value: string | number | Date): string {
+  return new Date(value).toISOString().replace('.000Z', 'Z');
+}
+
+export interface EventSpec {
+  uid: string;
+  organizer?: string | null;
+  summary: string;
+  /** UTC ISO. */
+  start: string;
+  /** UTC ISO; default one hour after start. */
+  end?: string;
+  rrule?: string;
+  exdates?: string[];
+  recurrenceId?: string;
+  status?: 'CANCELLED' | 'CONFIRMED';
+  sequence?: number;
+}
+
+/** One VEVENT body (content lines without BEGIN/END) for `calendar()` in sync-harness. */
+export function vevent(spec: EventSpec): string[] {
+  const end = spec.end ?? utc(Date.parse(spec.start) + 3_600_000);
+  return [
+    `UID:${spec.uid}`,
+    ...(spec.recurrenceId ? [`RECURRENCE-ID:${ics(spec.recurrenceId)}`] : []),
+    ...(spec.sequence !== undefined ? [`SEQUENCE:${spec.sequence}`] : []),
+    ...(spec.organizer ? [`ORGANIZER;CN=Lecturer:mailto:${spec.organizer}`] : []),
+    `SUMMARY:${spec.summary}`,
+    `DTSTART:${ics(spec.start)}`,
+    `DTEND:${ics(end)}`,
+    ...(spec.rrule ? [`RRULE:${spec.rrule}`] : []),
+    ...(spec.exdates ?? []).map((d) => `EXDATE:${ics(d)}`),
+    ...(spec.status ? [`STATUS:${spec.status}`] : []),
+  ];
+}
+
+/** An all-day VEVENT body. */
+export function allDayEvent(uid: string, organizer: string, summary: string, day: string): string[] {
+  const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return [`UID:${uid}`, `ORGANIZER:mailto:${organizer}`, `SUMMARY:${summary}`, `DTSTART;VALUE=DATE:${day.replace(/-/g, '')}`, `DTEND;VALUE=DATE:${next.replace(/-/g, '')}`];
+}
+
+/** Live emulator meetings by UTC start (one per start expected in these tests). */
+export function meetingsByStart(emulator: EmulatorHandle, organizerId?: string): Map<string, EmulatorMeetingView> {
+  const out = new Map<string, EmulatorMeetingView>();
+  for (const m of emulator.control.meetings()) {
+    if (organizerId && m.organizerId !== organizerId) continue;
+    const start = utc(m.startDateTime);
+    if (out.has(start)) throw new Error(`two live meetings start at ${start}`);
+    out.set(start, m);
+  }
+  return out;
+}
+
+/** Requests the emulator answered with `status` on routes matching `routePart`, summed. */
+export function countStatus(emulator: EmulatorHandle, status: number | 'reset', routePart = ''): number {
+  let total = 0;
+  for (const [route, byStatus] of Object.entries(emulator.control.requestCounts().byRoute)) {
+    if (!route.includes(routePart)) continue;
+    total += byStatus[String(status)] ?? 0;
+  }
+  return total;
+}
+
+export function eventsNamed(events: readonly LoggedEvent[], name: string): LoggedEvent[] {
+  return events.filter((e) => e.name === name);
+}
+
+/** The stored meeting rows of a feed by key. */
+export async function rowsOf(store: StateStore, feedId: string) {
+  return store.meetings.listByFeed(feedId);
+}
