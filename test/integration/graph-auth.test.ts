@@ -61,7 +61,7 @@ describe('token provider', () => {
     const bad = createGraphAccess(t.emulator.settings({ clientId: app.clientId, credential: { kind: 'certificate', privateKeyPem: other.private, thumbprintSha256: otherThumb } }));
     const error = await rejectionOf(bad.getToken());
     expect(isGraphError(error) && error.kind).toBe('unauthorized');
-    expect((error as Error).message).toContain('GRAPH_CLIENT_CERTIFICATE');
+    expect((error as Error).message).toContain('GRAPH_CERTIFICATE_PEM');
   });
 
   it('authenticates with a client assertion callback (managed identity as federated credential)', async () => {
