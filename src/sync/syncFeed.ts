@@ -221,7 +221,7 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
   const records = await deps.store.meetings.listByFeed(feedId);
   const plan = planSync({
     desired: sessions,
-    records,
+    records: await releasePolicyHolds(deps, records, nowIso),
     now: nowIso,
     windowEnd: toUtcIso(windowEnd),
     skippedKeys: skipped.map((s) => s.key),
@@ -278,6 +278,46 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
     ...(complete ? { lastSyncedHash: contentHash, lastSyncedHorizonDay: horizonDay } : { lastSyncedHash: null }),
     nextDueRetryAt: pendingRetries[0] ?? null,
   });
+}
+
+/**
+ * Rows blocked by the policy gate wait for their nextAttemptAt (the probe interval, hours for a missing
+ * policy). A grant recorded since then (or any other change that makes the gate allow the organizer now)
+ * releases them at once, as the policy.missing message promises: the planner sees them as due, and the
+ * gate still sends one probe first. Only the plan's view changes; the stored rows keep their ETags.
+ */
+async function releasePolicyHolds(deps: SyncDeps, records: MeetingRecord[], nowIso: string): Promise<MeetingRecord[]> {
+  const isHeldByPolicy = (r: MeetingRecord) =>
+    r.state === 'blocked' &&
+    r.nextAttemptAt !== null &&
+    r.nextAttemptAt > nowIso &&
+    (r.lastError?.code === 'policyMissing' || r.lastError?.code === 'policyPropagating');
+  if (!records.some(isHeldByPolicy)) return records;
+  const policies = new Map((await deps.store.policies.list()).map((p) => [p.objectId, p]));
+  const global = policies.get('global')?.grantedAt ?? null;
+  const configured = deps.config.policy.globalGrantedAt;
+  const settings: PolicySettings = {
+    propagationMinutes: deps.config.policy.propagationMinutes,
+    probeHours: deps.config.policy.probeHours,
+    globalGrantedAt: global && (!configured || global > configured) ? global : configured,
+    policyName: deps.config.policy.policyName,
+  };
+  const organizerIds = new Map<string, string | null>();
+  const released: MeetingRecord[] = [];
+  for (const record of records) {
+    if (!isHeldByPolicy(record)) {
+      released.push(record);
+      continue;
+    }
+    let objectId = record.organizerId;
+    if (!objectId) {
+      if (!organizerIds.has(record.organizerEmail)) organizerIds.set(record.organizerEmail, (await deps.store.organizers.get(record.organizerEmail))?.objectId ?? null);
+      objectId = organizerIds.get(record.organizerEmail) ?? null;
+    }
+    const allowed = objectId !== null && decidePolicyGate(policies.get(objectId) ?? null, nowIso, settings).allow;
+    released.push(allowed ? { ...record, nextAttemptAt: nowIso } : record);
+  }
+  return released;
 }
 
 function reportSkipped(log: EventLogger, feedId: string, skipped: readonly SkippedSession[]): void {
