@@ -6,6 +6,7 @@ import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ProblemError, problems, type ProblemBody } from '../admin/problems.js';
 import { contextSink, createEventLogger } from '../events.js';
 import { GraphError } from '../graph/errors.js';
+import { CalendarError } from '../ical/index.js';
 import { StorageError } from '../storage/index.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -28,6 +29,10 @@ export function toProblem(error: unknown, context: InvocationContext): ProblemEr
     if (error.isUserError) return problems.badRequest(error.message);
     return problems.unavailable(`storage is not available right now (invocation ${context.invocationId})`);
   }
+  if (error instanceof CalendarError) {
+    // Raised by validation outside the admin layer's own wrapping (e.g. an unknown time zone setting).
+    return problems.badRequest(error.message, { code: error.code });
+  }
   if (error instanceof GraphError) {
     return new ProblemError(502, 'graph-failed', 'Microsoft Graph call failed', `a Microsoft Graph call failed (${error.kind}); nothing more was changed, try again`, {
       graphKind: error.kind,
@@ -40,8 +45,9 @@ export function toProblem(error: unknown, context: InvocationContext): ProblemEr
 /** Logs an unexpected failure as an event (redacted by the event logger) and returns its problem response. */
 export function failureResponse(error: unknown, context: InvocationContext, route: string): HttpResponseInit {
   const problem = toProblem(error, context);
-  if (problem.status >= 500) {
-    createEventLogger(contextSink(context)).error('http.failed', {
+  if (!(error instanceof ProblemError)) {
+    // Problems raised on purpose are answers, not failures; everything else is worth an error event.
+    createEventLogger(contextSink(context))[problem.status >= 500 ? 'error' : 'warning']('http.failed', {
       route,
       status: problem.status,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
