@@ -24,23 +24,45 @@ export interface RawComponent {
   badLines: number[];
 }
 
-/** Unfolds and splits the text into components. Lines outside any component are ignored. */
-export function parseComponents(text: string): RawComponent[] {
+/**
+ * Unfolds and splits the text into components. Lines outside any component are ignored.
+ * `onChild`, when given, receives each completed component directly inside a top-level component
+ * (the VEVENTs of a VCALENDAR) and may return true to consume it: it is then not kept in the tree,
+ * so a large feed need not be held as content lines all at once.
+ */
+export function parseComponents(
+  text: string,
+  onChild?: (comp: RawComponent, parent: RawComponent) => boolean,
+): RawComponent[] {
   const roots: RawComponent[] = [];
   const stack: RawComponent[] = [];
-  const physical = text.split(/\r\n|\n|\r/);
-  let i = 0;
-  while (i < physical.length) {
-    const startLine = i + 1;
-    let logical = physical[i] as string;
-    i++;
+  const n = text.length;
+  let pos = 0;
+  let lineNo = 0;
+  // Reads one physical line (without its CR/LF) and advances pos.
+  const readLine = (): string => {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = n;
+    const line = text.slice(pos, end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    pos = end + 1;
+    lineNo++;
+    return line;
+  };
+  const closeTo = (depth: number): void => {
+    while (stack.length > depth) {
+      const comp = stack.pop() as RawComponent;
+      const parent = stack[0];
+      if (onChild && stack.length === 1 && parent && onChild(comp, parent)) parent.children.pop();
+    }
+  };
+  while (pos < n) {
+    const startLine = lineNo + 1;
+    let logical = readLine();
     // RFC 5545 §3.1: a CRLF followed by a single space or tab is a fold.
-    while (i < physical.length) {
-      const next = physical[i] as string;
-      const c = next.charCodeAt(0);
+    while (pos < n) {
+      const c = text.charCodeAt(pos);
       if (c !== 32 && c !== 9) break;
-      logical += next.slice(1);
-      i++;
+      logical += readLine().slice(1);
     }
     if (logical.length === 0) continue;
     const parsed = parseContentLine(logical, startLine);
@@ -50,7 +72,13 @@ export function parseComponents(text: string): RawComponent[] {
       continue;
     }
     if (parsed.name === 'BEGIN') {
-      const comp: RawComponent = { name: parsed.value.trim().toUpperCase(), props: [], children: [], line: startLine, badLines: [] };
+      const comp: RawComponent = {
+        name: parsed.value.trim().toUpperCase(),
+        props: [],
+        children: [],
+        line: startLine,
+        badLines: [],
+      };
       if (top) top.children.push(comp);
       else roots.push(comp);
       stack.push(comp);
@@ -58,13 +86,15 @@ export function parseComponents(text: string): RawComponent[] {
       const name = parsed.value.trim().toUpperCase();
       // Tolerate missing END lines of inner components (pop up to the matching BEGIN) and misspelt
       // ones (END:VTOOD closes the open VTODO, but never the VCALENDAR).
-      const at = stack.map((c) => c.name).lastIndexOf(name);
-      if (at >= 0) stack.length = at;
-      else if (stack.length > 1) stack.pop();
+      let at = stack.length - 1;
+      while (at >= 0 && (stack[at] as RawComponent).name !== name) at--;
+      if (at >= 0) closeTo(at);
+      else if (stack.length > 1) closeTo(stack.length - 1);
     } else if (top) {
       top.props.push(parsed);
     }
   }
+  closeTo(0);
   return roots;
 }
 
@@ -86,29 +116,26 @@ export function parseContentLine(text: string, line: number): ContentLine | null
     if (eq < 0) return null;
     const pname = text.slice(pos, eq).trim().toUpperCase();
     pos = eq + 1;
-    const parts: string[] = [];
-    let cur = '';
+    // Parameter values: quoted strings may contain ';', ':' and ','; copy by slices, not by char.
+    let value = '';
+    let from = pos;
     for (;;) {
       if (pos >= n) return null;
-      const c = text[pos] as string;
-      if (c === '"') {
+      const c = text.charCodeAt(pos);
+      if (c === 34 /* " */) {
         const close = text.indexOf('"', pos + 1);
         if (close < 0) return null;
-        cur += text.slice(pos + 1, close);
+        value += text.slice(from, pos) + text.slice(pos + 1, close);
         pos = close + 1;
-      } else if (c === ',') {
-        parts.push(cur);
-        cur = '';
-        pos++;
-      } else if (c === ';' || c === ':') {
+        from = pos;
+      } else if (c === 59 /* ; */ || c === 58 /* : */) {
         break;
       } else {
-        cur += c;
         pos++;
       }
     }
-    parts.push(cur);
-    params[pname] = parts.join(',');
+    value += text.slice(from, pos);
+    params[pname] = value;
   }
   if (text[pos] !== ':') return null;
   return { name, params, value: text.slice(pos + 1), line };

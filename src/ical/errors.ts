@@ -2,7 +2,8 @@
 // message as one line (no stack trace): every message names what is wrong in terms of the input.
 import { UserFacingError } from '../cli/errors.js';
 
-export type CalendarErrorCode = 'notICalendar' | 'tooLarge' | 'tooManyOccurrences' | 'unknownTimeZone' | 'badWindow';
+export type CalendarErrorCode =
+  'notICalendar' | 'tooLarge' | 'tooManyOccurrences' | 'unknownTimeZone' | 'badWindow';
 
 export class CalendarError extends UserFacingError {
   override name = 'CalendarError';

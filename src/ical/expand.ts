@@ -1,11 +1,35 @@
 // expandCalendar: iCalendar text -> the occurrences (sessions) overlapping a window. Pure: no I/O,
 // no clock, no environment.
-import type { ExpandResult, ExpandWarning, ExpandWindow, Occurrence, OccurrenceStatus, Person } from '../core/occurrence.js';
+import type {
+  ExpandResult,
+  ExpandWarning,
+  ExpandWindow,
+  Occurrence,
+  OccurrenceStatus,
+  Person,
+} from '../core/occurrence.js';
 import { parseComponents, unescapeText, type ContentLine, type RawComponent } from './content.js';
 import { CalendarError } from './errors.js';
 import { expandRule, parseRule, RuleError, type ParsedRule } from './recur.js';
-import { formatDate, formatLocal, formatUtc, parseDuration, parseTimeText, type DurationValue, type TimeValue } from './values.js';
-import { DAY, ianaZone, resolveZoneName, UTC_ZONE, utcToWall, vtimezoneZone, wallToUtc, type Zone } from './zones.js';
+import {
+  formatDate,
+  formatLocal,
+  formatUtc,
+  parseDuration,
+  parseTimeText,
+  type DurationValue,
+  type TimeValue,
+} from './values.js';
+import {
+  DAY,
+  ianaZone,
+  resolveZoneName,
+  UTC_ZONE,
+  utcToWall,
+  vtimezoneZone,
+  wallToUtc,
+  type Zone,
+} from './zones.js';
 
 export interface ExpandOptions {
   /** IANA or Windows zone for floating times (and all-day dates when comparing with the window). */
@@ -66,10 +90,17 @@ interface Context {
   maxOccurrences: number;
   maxSteps: number;
   count: number;
-  out: { occ: Occurrence; at: number }[];
+  out: Occurrence[];
+  /** Start instant of out[i], for sorting. */
+  at: number[];
 }
 
-const DEFAULTS = { maxOccurrences: 200_000, maxEvents: 100_000, maxBytes: 50_000_000, maxStepsPerRule: 100_000 };
+const DEFAULTS = {
+  maxOccurrences: 200_000,
+  maxEvents: 100_000,
+  maxBytes: 50_000_000,
+  maxStepsPerRule: 100_000,
+};
 
 /**
  * The zone for floating times: the `defaultTimeZone` option, validated. Throws CalendarError
@@ -78,33 +109,42 @@ const DEFAULTS = { maxOccurrences: 200_000, maxEvents: 100_000, maxBytes: 50_000
 export function resolveDefaultTimeZone(name: string | undefined): Zone | null {
   if (name === undefined || name === '') return null;
   const zone = resolveZoneName(name);
-  if (!zone) throw new CalendarError('unknownTimeZone', `unknown time zone '${name}' (expected an IANA name such as Europe/Berlin or a Windows name such as W. Europe Standard Time)`);
+  if (!zone)
+    throw new CalendarError(
+      'unknownTimeZone',
+      `unknown time zone '${name}' (expected an IANA name such as Europe/Berlin or a Windows name such as W. Europe Standard Time)`,
+    );
   return zone;
 }
 
-export function expandCalendar(text: string, window: ExpandWindow, options: ExpandOptions = {}): ExpandResult {
+export function expandCalendar(
+  text: string,
+  window: ExpandWindow,
+  options: ExpandOptions = {},
+): ExpandResult {
   const maxBytes = options.maxBytes ?? DEFAULTS.maxBytes;
   if (!(Number.isFinite(window.from) && Number.isFinite(window.to) && window.from < window.to)) {
     throw new CalendarError('badWindow', 'the window is empty: its start must be before its end');
   }
-  if (text.length > maxBytes) throw new CalendarError('tooLarge', `the calendar is too large (${text.length} characters; the limit is ${maxBytes})`);
+  if (text.length > maxBytes)
+    throw new CalendarError(
+      'tooLarge',
+      `the calendar is too large (${text.length} characters; the limit is ${maxBytes})`,
+    );
   const body = text.replace(/^\uFEFF/, '');
   const firstLine = /^\s*([^\r\n]*)/.exec(body)?.[1]?.trim() ?? '';
   if (!/^BEGIN:VCALENDAR$/i.test(firstLine)) {
-    throw new CalendarError('notICalendar', `not an iCalendar file: it should start with BEGIN:VCALENDAR but starts with "${firstLine.slice(0, 40)}"`);
+    throw new CalendarError(
+      'notICalendar',
+      `not an iCalendar file: it should start with BEGIN:VCALENDAR but starts with "${firstLine.slice(0, 40)}"`,
+    );
   }
-  const calendars = parseComponents(body).filter((c) => c.name === 'VCALENDAR');
-  if (calendars.length === 0) throw new CalendarError('notICalendar', 'not an iCalendar file: no VCALENDAR component');
-
   const defaultZone = resolveDefaultTimeZone(options.defaultTimeZone);
   const maxEvents = options.maxEvents ?? DEFAULTS.maxEvents;
-  const eventCount = calendars.reduce((n, c) => n + c.children.filter((e) => e.name === 'VEVENT').length, 0);
-  if (eventCount > maxEvents) throw new CalendarError('tooLarge', `the calendar has too many events (${eventCount}; the limit is ${maxEvents})`);
-
   const ctx: Context = {
     window,
     warnings: [],
-    vtimezones: new Map(),
+    vtimezones: findVtimezones(body),
     zones: new Map(),
     horizon: window.to + 800 * DAY,
     xwr: null,
@@ -114,37 +154,62 @@ export function expandCalendar(text: string, window: ExpandWindow, options: Expa
     maxSteps: options.maxStepsPerRule ?? DEFAULTS.maxStepsPerRule,
     count: 0,
     out: [],
+    at: [],
   };
+  // Events are read as soon as each VEVENT ends and its content lines dropped (streaming keeps the
+  // peak memory of large feeds low); they are grouped by UID and expanded once the file is read.
+  const groups = new Map<string, EventData[]>();
   let order = 0;
-  for (const cal of calendars) {
-    ctx.vtimezones = new Map();
-    ctx.zones = new Map();
-    for (const c of cal.children) {
-      if (c.name !== 'VTIMEZONE') continue;
-      const tzid = c.props.find((p) => p.name === 'TZID')?.value.trim();
-      if (tzid) ctx.vtimezones.set(tzid, c);
+  let calendar: RawComponent | null = null;
+  let calendarIndex = 0;
+  const roots = parseComponents(body, (c, cal) => {
+    if (c.name !== 'VEVENT' || cal.name !== 'VCALENDAR') return c.name !== 'VTIMEZONE';
+    if (cal !== calendar) {
+      calendar = cal;
+      calendarIndex++;
+      ctx.xwr = feedTimeZone(cal, ctx);
     }
-    ctx.xwr = feedTimeZone(cal, ctx);
-    const groups = new Map<string, EventData[]>();
-    for (const c of cal.children) {
-      if (c.name !== 'VEVENT') continue;
-      const uid = c.props.find((p) => p.name === 'UID')?.value.trim() ?? '';
-      try {
-        const ev = readEvent(c, uid, order++, ctx);
-        // Events without UID cannot be related to each other: each stands alone.
-        const key = uid === '' ? `\u0000${order}` : uid;
-        const list = groups.get(key);
-        if (list) list.push(ev);
-        else groups.set(key, [ev]);
-      } catch (e) {
-        if (!(e instanceof EventProblem)) throw e;
-        ctx.warnings.push({ uid, line: c.line, reason: `event skipped: ${e.message}` });
-      }
+    if (++order > maxEvents)
+      throw new CalendarError('tooLarge', `the calendar has too many events (more than ${maxEvents})`);
+    const uid = c.props.find((p) => p.name === 'UID')?.value.trim() ?? '';
+    try {
+      const ev = readEvent(c, uid, order, ctx);
+      // Events without UID cannot be related to each other: each stands alone.
+      const key = uid === '' ? `\u0000${order}` : `${calendarIndex}\u0000${uid}`;
+      const list = groups.get(key);
+      if (list) list.push(ev);
+      else groups.set(key, [ev]);
+    } catch (e) {
+      if (!(e instanceof EventProblem)) throw e;
+      ctx.warnings.push({ uid, line: c.line, reason: `event skipped: ${e.message}` });
     }
-    for (const list of groups.values()) expandGroup(list, ctx);
+    return true;
+  });
+  if (!roots.some((c) => c.name === 'VCALENDAR'))
+    throw new CalendarError('notICalendar', 'not an iCalendar file: no VCALENDAR component');
+  for (const list of groups.values()) expandGroup(list, ctx);
+  // By start; ties keep file order (emission order), which is deterministic.
+  const at = ctx.at;
+  const index = Array.from(at, (_, i) => i).sort((a, b) => (at[a] as number) - (at[b] as number) || a - b);
+  return { occurrences: index.map((i) => ctx.out[i] as Occurrence), warnings: ctx.warnings };
+}
+
+/** VTIMEZONEs of the whole file by TZID, found first so that events can be read as they stream by. */
+function findVtimezones(text: string): Map<string, RawComponent> {
+  const map = new Map<string, RawComponent>();
+  const begin = /^BEGIN:VTIMEZONE[ \t]*$/gim;
+  for (let m = begin.exec(text); m; m = begin.exec(text)) {
+    const end = /^END:VTIMEZONE[ \t]*$/gim;
+    end.lastIndex = m.index;
+    const e = end.exec(text);
+    const stop = e ? e.index + e[0].length : text.length;
+    for (const comp of parseComponents(text.slice(m.index, stop))) {
+      const tzid = comp.props.find((p) => p.name === 'TZID')?.value.trim();
+      if (comp.name === 'VTIMEZONE' && tzid) map.set(tzid, comp);
+    }
+    begin.lastIndex = stop;
   }
-  ctx.out.sort((a, b) => a.at - b.at || (a.occ.uid < b.occ.uid ? -1 : a.occ.uid > b.occ.uid ? 1 : 0));
-  return { occurrences: ctx.out.map((o) => o.occ), warnings: ctx.warnings };
+  return map;
 }
 
 /**
@@ -168,10 +233,14 @@ function zoneFor(tzid: string, ctx: Context, line: number): Zone | null {
   // so earlier sessions get the wrong offset), and the tz database is also more current. Other TZIDs
   // (Windows names, custom ids) use their VTIMEZONE as RFC 5545 §3.2.19 says, then name mapping.
   let zone = ianaZone(tzid);
-  if (!zone && vtz) zone = vtimezoneZone(vtz, ctx.horizon);
+  if (!zone && vtz) zone = vtimezoneZone(vtz, ctx.horizon, ctx.window.from - 400 * DAY);
   zone ??= resolveZoneName(tzid);
   if (!zone) {
-    ctx.warnings.push({ uid: '', line, reason: `unknown time zone '${tzid}' (no VTIMEZONE, not an IANA or Windows name): its times are read as floating` });
+    ctx.warnings.push({
+      uid: '',
+      line,
+      reason: `unknown time zone '${tzid}' (no VTIMEZONE, not an IANA or Windows name): its times are read as floating`,
+    });
   }
   ctx.zones.set(tzid, zone);
   return zone;
@@ -181,7 +250,8 @@ function timeValue(prop: ContentLine, ctx: Context, text = prop.value): TimeValu
   const tzid = prop.params.TZID;
   const zone = tzid ? zoneFor(tzid, ctx, prop.line) : null;
   const v = parseTimeText(text, zone, (prop.params.VALUE ?? '').toUpperCase() === 'DATE');
-  if (!v) throw new EventProblem(`${prop.name} value "${text}" on line ${prop.line} is not a date or date-time`);
+  if (!v)
+    throw new EventProblem(`${prop.name} value "${text}" on line ${prop.line} is not a date or date-time`);
   return localize(v, ctx);
 }
 
@@ -236,7 +306,8 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
   const first = (name: string): ContentLine | undefined => c.props.find((p) => p.name === name);
   const startProp = first('DTSTART');
   if (!startProp) throw new EventProblem('it has no DTSTART');
-  for (const line of c.badLines) ctx.warnings.push({ uid, line, reason: `line ${line} is not a valid content line and was ignored` });
+  for (const line of c.badLines)
+    ctx.warnings.push({ uid, line, reason: `line ${line} is not a valid content line and was ignored` });
   let start = timeValue(startProp, ctx);
   const endProp = first('DTEND');
   const end = endProp ? timeValue(endProp, ctx) : null;
@@ -244,7 +315,10 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
   // with a DATE-TIME end, or a floating start with a zoned end. The end is the more precise, so
   // read the start (midnight for a date) in the end's terms.
   if (end && end.kind !== 'date' && rank(start) < rank(end)) {
-    start = end.kind === 'zoned' ? { kind: 'zoned', wall: start.wall, zone: end.zone } : { kind: end.kind, wall: start.wall };
+    start =
+      end.kind === 'zoned'
+        ? { kind: 'zoned', wall: start.wall, zone: end.zone }
+        : { kind: end.kind, wall: start.wall };
   }
   const frame = frameOf(start);
   const startWall = wallIn(start, frame);
@@ -265,7 +339,11 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
         const rule = parseRule(p.value);
         if (rule.count !== null && rule.count < 1) {
           // COUNT=0 or negative: no repetitions; DTSTART is still the event's one instance.
-          ctx.warnings.push({ uid, line: c.line, reason: `RRULE on line ${p.line} has COUNT=${rule.count}; only DTSTART is kept` });
+          ctx.warnings.push({
+            uid,
+            line: c.line,
+            reason: `RRULE on line ${p.line} has COUNT=${rule.count}; only DTSTART is kept`,
+          });
           rrules.push({ ...rule, count: 1, parts: new Map(rule.parts).set('COUNT', '1') });
           continue;
         }
@@ -326,7 +404,13 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
  * weeks are nominal (same wall time on a later day), its hours/minutes/seconds exact. Without
  * either, a DATE lasts one day and a DATE-TIME no time.
  */
-function readDuration(c: RawComponent, frame: Frame, startWall: number, end: TimeValue | null, ctx: Context): Duration {
+function readDuration(
+  c: RawComponent,
+  frame: Frame,
+  startWall: number,
+  end: TimeValue | null,
+  ctx: Context,
+): Duration {
   const durProp = c.props.find((p) => p.name === 'DURATION');
   if (end) {
     if (frame.kind === 'date') {
@@ -368,7 +452,7 @@ function expandGroup(list: EventData[], ctx: Context): void {
   if (master) expandMaster(master, overrides, ctx);
   for (const [ridWall, ov] of overrides) {
     const ridFrame = frame ?? frameOf(ov.recurrenceId as TimeValue);
-    emit(ov, ov.frame, ov.startWall, ov.duration, format(ridFrame, ridWall), ctx);
+    emit(ov, ov.frame, ov.startWall, ov.duration, ridFrame, ridWall, ctx);
   }
 }
 
@@ -376,7 +460,7 @@ function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Cont
   const frame = m.frame;
   const recurring = m.rrules.length > 0 || m.rdates.length > 0;
   if (!recurring) {
-    if (!overrides.has(m.startWall)) emit(m, frame, m.startWall, m.duration, null, ctx);
+    if (!overrides.has(m.startWall)) emit(m, frame, m.startWall, m.duration, null, 0, ctx);
     return;
   }
   // Overrides with RANGE=THISANDFUTURE (RFC 5545 §3.8.4.4): their time shift, duration and
@@ -385,7 +469,10 @@ function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Cont
     .filter(([, o]) => o.thisAndFuture)
     .map(([rid, o]) => ({ rid, o, shift: wallIn(o.start, frame) - rid }))
     .sort((a, b) => a.rid - b.rid);
-  const maxShift = ranges.reduce((s, r) => Math.max(s, Math.abs(r.shift) + r.o.duration.days * DAY + r.o.duration.ms), 0);
+  const maxShift = ranges.reduce(
+    (s, r) => Math.max(s, Math.abs(r.shift) + r.o.duration.days * DAY + r.o.duration.ms),
+    0,
+  );
   const span = m.duration.days * DAY + m.duration.ms;
   const wallFrom = ctx.window.from - span - maxShift - 2 * DAY;
   const wallTo = ctx.window.to + maxShift + 2 * DAY;
@@ -410,7 +497,8 @@ function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Cont
     if (rule.until) {
       const u = rule.until;
       if (frame.kind === 'date') untilWall = Math.floor(u.wall / DAY) * DAY;
-      else if (u.isDate) untilWall = u.wall + DAY - 1; // UNTIL is inclusive (RFC 5545 §3.3.10)
+      else if (u.isDate)
+        untilWall = u.wall + DAY - 1; // UNTIL is inclusive (RFC 5545 §3.3.10)
       else if (u.utc && frame.kind === 'zone') untilWall = utcToWall(frame.zone, u.wall);
       else if (u.utc && ctx.xwr && frame.kind === 'floating') untilWall = utcToWall(ctx.xwr, u.wall);
       else untilWall = u.wall;
@@ -435,16 +523,27 @@ function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Cont
     });
     if (tooMany) tooManyOccurrences(ctx);
     if (!complete) {
-      ctx.warnings.push({ uid: m.uid, line: m.line, reason: `recurrence rule "${rule.text.trim()}" stopped after ${ctx.maxSteps} steps; later occurrences are missing` });
+      ctx.warnings.push({
+        uid: m.uid,
+        line: m.line,
+        reason: `recurrence rule "${rule.text.trim()}" stopped after ${ctx.maxSteps} steps; later occurrences are missing`,
+      });
     }
   }
   for (const r of m.rdates) {
     const wall = wallIn(r.value, frame);
     let d: Duration | null = null;
-    if (r.duration) d = frame.kind === 'date' ? { days: r.duration.days + Math.ceil(r.duration.ms / DAY), ms: 0 } : r.duration;
+    if (r.duration)
+      d =
+        frame.kind === 'date'
+          ? { days: r.duration.days + Math.ceil(r.duration.ms / DAY), ms: 0 }
+          : r.duration;
     else if (r.end) {
       const endWall = wallIn(r.end, frame);
-      d = frame.kind === 'date' ? { days: Math.max(0, Math.round((endWall - wall) / DAY)), ms: 0 } : { days: 0, ms: Math.max(0, instant(frame, endWall, ctx) - instant(frame, wall, ctx)) };
+      d =
+        frame.kind === 'date'
+          ? { days: Math.max(0, Math.round((endWall - wall) / DAY)), ms: 0 }
+          : { days: 0, ms: Math.max(0, instant(frame, endWall, ctx) - instant(frame, wall, ctx)) };
     }
     add(wall, d);
   }
@@ -463,15 +562,26 @@ function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Cont
         break;
       }
     }
-    emit(source, frame, startWall, duration, format(frame, wall), ctx);
+    emit(source, frame, startWall, duration, frame, wall, ctx);
   }
 }
 
 function tooManyOccurrences(ctx: Context): never {
-  throw new CalendarError('tooManyOccurrences', `the calendar has more than ${ctx.maxOccurrences} occurrences in the window; narrow the window or check for a recurrence rule without an end`);
+  throw new CalendarError(
+    'tooManyOccurrences',
+    `the calendar has more than ${ctx.maxOccurrences} occurrences in the window; narrow the window or check for a recurrence rule without an end`,
+  );
 }
 
-function emit(ev: EventData, frame: Frame, startWall: number, d: Duration, recurrenceId: string | null, ctx: Context): void {
+function emit(
+  ev: EventData,
+  frame: Frame,
+  startWall: number,
+  d: Duration,
+  ridFrame: Frame | null,
+  ridWall: number,
+  ctx: Context,
+): void {
   let startAt: number;
   let endAt: number;
   let end: string;
@@ -489,22 +599,31 @@ function emit(ev: EventData, frame: Frame, startWall: number, d: Duration, recur
   // Keep occurrences overlapping [from, to); an instant event counts when it lies in the window.
   if (!(startAt < to && (endAt > from || (endAt === startAt && startAt >= from)))) return;
   if (++ctx.count > ctx.maxOccurrences) tooManyOccurrences(ctx);
+  const start =
+    frame.kind === 'zone'
+      ? formatUtc(startAt)
+      : frame.kind === 'date'
+        ? formatDate(startWall)
+        : formatLocal(startWall);
+  ctx.at.push(startAt);
   ctx.out.push({
-    at: startAt,
-    occ: {
-      uid: ev.uid,
-      recurrenceId,
-      start: frame.kind === 'zone' ? formatUtc(startAt) : frame.kind === 'date' ? formatDate(startWall) : formatLocal(startWall),
-      end,
-      allDay: frame.kind === 'date',
-      floating: frame.kind === 'floating',
-      summary: ev.summary,
-      description: ev.description,
-      location: ev.location,
-      organizer: ev.organizer,
-      attendees: ev.attendees,
-      status: ev.status,
-      sequence: ev.sequence,
-    },
+    uid: ev.uid,
+    recurrenceId:
+      ridFrame === null
+        ? null
+        : ridFrame === frame && ridWall === startWall
+          ? start
+          : format(ridFrame, ridWall),
+    start,
+    end,
+    allDay: frame.kind === 'date',
+    floating: frame.kind === 'floating',
+    summary: ev.summary,
+    description: ev.description,
+    location: ev.location,
+    organizer: ev.organizer,
+    attendees: ev.attendees,
+    status: ev.status,
+    sequence: ev.sequence,
   });
 }

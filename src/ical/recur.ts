@@ -4,8 +4,31 @@
 import ICAL from 'ical.js';
 import { DAY } from './zones.js';
 
-const KNOWN_PARTS = new Set(['FREQ', 'UNTIL', 'COUNT', 'INTERVAL', 'BYSECOND', 'BYMINUTE', 'BYHOUR', 'BYDAY', 'BYMONTHDAY', 'BYYEARDAY', 'BYWEEKNO', 'BYMONTH', 'BYSETPOS', 'WKST']);
-const FREQS: Record<string, number> = { SECONDLY: 1000, MINUTELY: 60_000, HOURLY: 3_600_000, DAILY: DAY, WEEKLY: 7 * DAY, MONTHLY: 0, YEARLY: 0 };
+const KNOWN_PARTS = new Set([
+  'FREQ',
+  'UNTIL',
+  'COUNT',
+  'INTERVAL',
+  'BYSECOND',
+  'BYMINUTE',
+  'BYHOUR',
+  'BYDAY',
+  'BYMONTHDAY',
+  'BYYEARDAY',
+  'BYWEEKNO',
+  'BYMONTH',
+  'BYSETPOS',
+  'WKST',
+]);
+const FREQS: Record<string, number> = {
+  SECONDLY: 1000,
+  MINUTELY: 60_000,
+  HOURLY: 3_600_000,
+  DAILY: DAY,
+  WEEKLY: 7 * DAY,
+  MONTHLY: 0,
+  YEARLY: 0,
+};
 const WEEKDAYS: Record<string, number> = { SU: 0, MO: 1, TU: 2, WE: 3, TH: 4, FR: 5, SA: 6 };
 
 export class RuleError extends Error {}
@@ -30,12 +53,20 @@ export function parseRule(text: string): ParsedRule {
     const name = piece.slice(0, eq).trim().toUpperCase();
     if (!KNOWN_PARTS.has(name)) throw new RuleError(`RRULE has unknown part "${name}"`);
     if (parts.has(name)) throw new RuleError(`RRULE repeats ${name}`);
-    parts.set(name, piece.slice(eq + 1).trim().toUpperCase());
+    parts.set(
+      name,
+      piece
+        .slice(eq + 1)
+        .trim()
+        .toUpperCase(),
+    );
   }
   const freq = parts.get('FREQ');
-  if (!freq || !(freq in FREQS)) throw new RuleError(freq ? `RRULE FREQ=${freq} is not a frequency` : 'RRULE has no FREQ');
+  if (!freq || !(freq in FREQS))
+    throw new RuleError(freq ? `RRULE FREQ=${freq} is not a frequency` : 'RRULE has no FREQ');
   const interval = parts.has('INTERVAL') ? Number(parts.get('INTERVAL')) : 1;
-  if (!Number.isInteger(interval) || interval < 1) throw new RuleError(`RRULE INTERVAL=${parts.get('INTERVAL')} is not a positive integer`);
+  if (!Number.isInteger(interval) || interval < 1)
+    throw new RuleError(`RRULE INTERVAL=${parts.get('INTERVAL')} is not a positive integer`);
   let count: number | null = null;
   if (parts.has('COUNT')) {
     count = Number(parts.get('COUNT'));
@@ -46,9 +77,22 @@ export function parseRule(text: string): ParsedRule {
   if (u !== undefined) {
     const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/.exec(u);
     if (!m) throw new RuleError(`RRULE UNTIL=${u} is not a date or date-time`);
-    until = { wall: Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)), isDate: m[4] === undefined, utc: m[7] === 'Z' };
+    until = {
+      wall: Date.UTC(
+        Number(m[1]),
+        Number(m[2]) - 1,
+        Number(m[3]),
+        Number(m[4] ?? 0),
+        Number(m[5] ?? 0),
+        Number(m[6] ?? 0),
+      ),
+      isDate: m[4] === undefined,
+      utc: m[7] === 'Z',
+    };
   }
-  // Let ical.js validate the BY parts' values (it throws on e.g. "BYMONTH=1,2,").
+  // Let ical.js validate the BY parts' values (it throws on e.g. "BYMONTH=1,2,"); the simple rules
+  // the arithmetic path handles are validated there.
+  if (isSimple(parts)) return { text, parts, freq, interval, count, until };
   try {
     ICAL.Recur.fromString(ruleWithoutUntil(parts));
   } catch (e) {
@@ -58,7 +102,10 @@ export function parseRule(text: string): ParsedRule {
 }
 
 function ruleWithoutUntil(parts: Map<string, string>): string {
-  return [...parts].filter(([k]) => k !== 'UNTIL').map(([k, v]) => `${k}=${v}`).join(';');
+  return [...parts]
+    .filter(([k]) => k !== 'UNTIL')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(';');
 }
 
 export interface ExpandRuleInput {
@@ -84,16 +131,46 @@ export function expandRule(input: ExpandRuleInput): boolean {
   const { rule } = input;
   if (rule.count !== null && !producesStart(input)) {
     if (rule.count <= 1) return true;
-    input = { ...input, rule: { ...rule, count: rule.count - 1, parts: new Map(rule.parts).set('COUNT', String(rule.count - 1)) } };
+    input = {
+      ...input,
+      rule: {
+        ...rule,
+        count: rule.count - 1,
+        parts: new Map(rule.parts).set('COUNT', String(rule.count - 1)),
+      },
+    };
   }
   return fastExpand(input) ?? icalExpand(input);
 }
 
 function producesStart(input: ExpandRuleInput): boolean {
+  const { rule, dtstart } = input;
+  if (isSimple(rule.parts)) {
+    // Arithmetic rules produce DTSTART unless a BYDAY list leaves out its weekday.
+    const byday = rule.parts.get('BYDAY');
+    return byday === undefined || byday.split(',').some((d) => WEEKDAYS[d.trim()] === weekday(dtstart));
+  }
   let first: number | null = null;
-  const probe = { ...input, wallFrom: -Infinity, wallTo: input.dtstart, untilWall: Infinity, maxSteps: 1, emit: (w: number) => ((first = w), false) };
+  const probe = {
+    ...input,
+    wallFrom: -Infinity,
+    wallTo: input.dtstart,
+    untilWall: Infinity,
+    maxSteps: 1,
+    emit: (w: number) => ((first = w), false),
+  };
   if (fastExpand(probe) === undefined) icalExpand(probe);
   return first === input.dtstart;
+}
+
+function isSimple(parts: Map<string, string>): boolean {
+  for (const [k, v] of parts) {
+    if (k === 'FREQ' || k === 'INTERVAL' || k === 'COUNT' || k === 'UNTIL') continue;
+    if (k === 'WKST' && v in WEEKDAYS) continue;
+    if (k === 'BYDAY' && v.split(',').every((d) => d in WEEKDAYS)) continue;
+    return false;
+  }
+  return true;
 }
 
 const dayIndex = (wall: number): number => Math.floor(wall / DAY);
@@ -103,9 +180,7 @@ const weekday = (wall: number): number => (((dayIndex(wall) + 4) % 7) + 7) % 7;
 function fastExpand(inp: ExpandRuleInput): boolean | undefined {
   const { rule, dtstart, untilWall, wallFrom, wallTo, emit } = inp;
   const p = rule.parts;
-  for (const k of p.keys()) {
-    if (k !== 'FREQ' && k !== 'INTERVAL' && k !== 'COUNT' && k !== 'UNTIL' && k !== 'BYDAY' && k !== 'WKST') return undefined;
-  }
+  if (!isSimple(p)) return undefined;
   const unit = FREQS[rule.freq] as number;
   const byday = p.get('BYDAY');
   let days: number[] | null = null;
@@ -178,7 +253,9 @@ function icalExpand(inp: ExpandRuleInput): boolean {
   let checks = 0;
   const maxChecks = inp.maxSteps * 4;
   const proto = Object.getPrototypeOf(it) as { check_contracting_rules: () => boolean };
-  (it as unknown as { check_contracting_rules: () => boolean }).check_contracting_rules = function (this: unknown) {
+  (it as unknown as { check_contracting_rules: () => boolean }).check_contracting_rules = function (
+    this: unknown,
+  ) {
     if (++checks > maxChecks) throw new StepLimit();
     return proto.check_contracting_rules.call(this);
   };

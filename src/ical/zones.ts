@@ -4,7 +4,7 @@
 // Times are handled as "wall ms": the wall-clock fields read as if they were UTC
 // (Date.UTC(y, m, d, h, mi, s)). A zone maps UTC instants to offsets and wall times back to instants.
 import ICAL from 'ical.js';
-import { findIana } from 'windows-iana';
+import { createRequire } from 'node:module';
 import type { RawComponent } from './content.js';
 
 const HOUR = 3_600_000;
@@ -24,11 +24,9 @@ export interface Zone {
 export function wallToUtc(zone: Zone, wall: number): number {
   const before = zone.offsetAt(wall - DAY);
   const after = zone.offsetAt(wall + DAY);
-  if (before === after) {
-    // Fast path: no transition within a day around this wall time (all but two days a year).
-    const u = wall - before;
-    if (zone.offsetAt(u) === before) return u;
-  }
+  // Fast path: the same offset a day before and after, so no transition near this wall time (zones
+  // do not change offset twice within two days).
+  if (before === after) return wall - before;
   const u1 = wall - before;
   const u2 = wall - after;
   const ok1 = zone.offsetAt(u1) === before;
@@ -74,8 +72,13 @@ class TableZone implements Zone {
 class IntlZone implements Zone {
   private readonly fmt: Intl.DateTimeFormat;
   private readonly years = new Map<number, { start: number; times: number[]; offsets: number[] }>();
-  private lastYear = NaN;
-  private lastData: { start: number; times: number[]; offsets: number[] } | undefined;
+  private lastFrom = 0;
+  private lastTo = -1;
+  private lastData: { start: number; times: number[]; offsets: number[] } = {
+    start: 0,
+    times: [],
+    offsets: [],
+  };
   constructor(readonly id: string) {
     this.fmt = new Intl.DateTimeFormat('en-US', {
       timeZone: id,
@@ -113,7 +116,8 @@ class IntlZone implements Zone {
     const offsets: number[] = [];
     let prevT = from;
     let prevO = start;
-    for (let t = from + DAY; t <= to; t += DAY) {
+    // Weekly samples, then bisection: real zones never change offset and back within a week.
+    for (let t = Math.min(from + 7 * DAY, to); t <= to; t = t === to ? to + 1 : Math.min(t + 7 * DAY, to)) {
       const o = this.rawOffset(t);
       if (o !== prevO) {
         // Bisect (prevT, t] down to the second where the offset changes.
@@ -137,10 +141,14 @@ class IntlZone implements Zone {
     return data;
   }
   offsetAt(utc: number): number {
-    const y = new Date(utc).getUTCFullYear();
-    const data = y === this.lastYear && this.lastData ? this.lastData : this.year(y);
-    this.lastYear = y;
-    this.lastData = data;
+    let data = this.lastData;
+    if (utc < this.lastFrom || utc >= this.lastTo) {
+      const y = new Date(utc).getUTCFullYear();
+      data = this.year(y);
+      this.lastData = data;
+      this.lastFrom = Date.UTC(y, 0, 1);
+      this.lastTo = Date.UTC(y + 1, 0, 1);
+    }
     let o = data.start;
     for (let i = 0; i < data.times.length; i++) {
       if ((data.times[i] as number) <= utc) o = data.offsets[i] as number;
@@ -148,6 +156,15 @@ class IntlZone implements Zone {
     }
     return o;
   }
+}
+
+// windows-iana (CLDR windowsZones) is loaded on first use of a Windows zone name: its tables cost
+// ~9 MB of memory, which feeds with IANA TZIDs or their own VTIMEZONEs never need.
+let windowsToIana: ((name: string) => string[]) | undefined;
+function findIana(name: string): string[] {
+  windowsToIana ??= (createRequire(import.meta.url)('windows-iana') as typeof import('windows-iana'))
+    .findIana;
+  return windowsToIana(name);
 }
 
 const intlCache = new Map<string, Zone | null>();
@@ -159,7 +176,8 @@ export function ianaZone(name: string): Zone | null {
   let zone: Zone | null = null;
   try {
     const canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-    zone = canonical === 'UTC' || canonical === 'Etc/UTC' ? { ...UTC_ZONE, id: name } : new IntlZone(canonical);
+    zone =
+      canonical === 'UTC' || canonical === 'Etc/UTC' ? { ...UTC_ZONE, id: name } : new IntlZone(canonical);
   } catch {
     zone = null;
   }
@@ -198,15 +216,23 @@ function parseOffset(value: string | undefined): number | null {
 function parseLocal(value: string): number | null {
   const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?)?(Z)?$/.exec(value.trim());
   if (!m) return null;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  return Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
 }
 
 /**
  * Zone from a VTIMEZONE (RFC 5545 §3.6.5): each STANDARD/DAYLIGHT onset (DTSTART, RRULE, RDATE, in
  * local time of TZOFFSETFROM) becomes a transition to TZOFFSETTO. Onsets are expanded up to
- * `horizon` (UTC ms); later instants keep the last offset. Null when the component is unusable.
+ * `horizon` (UTC ms); later instants keep the last offset. Yearly rules start about a year before
+ * `horizonFrom`. Null when the component is unusable.
  */
-export function vtimezoneZone(comp: RawComponent, horizon: number): Zone | null {
+export function vtimezoneZone(comp: RawComponent, horizon: number, horizonFrom = -Infinity): Zone | null {
   const tzid = comp.props.find((p) => p.name === 'TZID')?.value.trim();
   if (!tzid) return null;
   const entries: { t: number; o: number; from: number }[] = [];
@@ -234,9 +260,29 @@ export function vtimezoneZone(comp: RawComponent, horizon: number): Zone | null 
             untilUtc = u.zone === ICAL.Timezone.utcTimezone ? w : w - from;
             rule.until = null;
           }
-          const d = new Date(start);
+          // Onsets long before the window are not needed: start yearly rules without COUNT a year
+          // before it (Outlook's VTIMEZONEs start in 1601, which would be 400 wasted iterations).
+          let first = start;
+          if (rule.freq === 'YEARLY' && !rule.count && rule.interval === 1) {
+            const fromYear = new Date(horizonFrom).getUTCFullYear() - 1;
+            const sy = new Date(start).getUTCFullYear();
+            if (fromYear > sy) {
+              const moved = new Date(start);
+              moved.setUTCFullYear(fromYear);
+              first = moved.getTime();
+            }
+          }
+          const d = new Date(first);
           const it = rule.iterator(
-            ICAL.Time.fromData({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), isDate: false }),
+            ICAL.Time.fromData({
+              year: d.getUTCFullYear(),
+              month: d.getUTCMonth() + 1,
+              day: d.getUTCDate(),
+              hour: d.getUTCHours(),
+              minute: d.getUTCMinutes(),
+              second: d.getUTCSeconds(),
+              isDate: false,
+            }),
           );
           for (let n = 0; n < 5000; n++) {
             const t = it.next();
