@@ -1,0 +1,87 @@
+// The admin page as HTTP routes: GET /api/manage (the HTML shell) and GET /api/manage/{asset} (app.js,
+// app.css). Anonymous on purpose: the page holds no data and no secret; every data call it makes goes
+// to the admin API with the admin's function key (and, when deployed behind App Service
+// Authentication, the Entra session cookie, which the platform checks before any of this runs).
+//
+// Security headers: a Content-Security-Policy without 'unsafe-inline' (script and style come only from
+// these routes; fetches only to this origin), no framing, no referrer (calendar links carry tokens),
+// nosniff. Bodies are fixed strings, so a strong ETag makes reloads cheap.
+import { createHash } from 'node:crypto';
+
+import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
+
+import type { RouteDefinition } from '../http/routes.js';
+import { PAGE_CSS } from './assets/css.js';
+import { PAGE_HTML } from './assets/html.js';
+import { PAGE_JS } from './assets/app-js.js';
+import { PAGE_ROUTE, type PageAsset } from './constants.js';
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), clipboard-write=(self)',
+};
+
+interface StaticFile {
+  body: string;
+  contentType: string;
+  etag: string;
+}
+
+function file(body: string, contentType: string): StaticFile {
+  return { body, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+}
+
+const FILES: Record<'page' | PageAsset, StaticFile> = {
+  page: file(PAGE_HTML, 'text/html; charset=utf-8'),
+  'app.js': file(PAGE_JS, 'text/javascript; charset=utf-8'),
+  'app.css': file(PAGE_CSS, 'text/css; charset=utf-8'),
+};
+
+function notFound(): HttpResponseInit {
+  return {
+    status: 404,
+    headers: { ...SECURITY_HEADERS, 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+    body: JSON.stringify({ type: 'https://timetable-sync.dev/problems/not-found', title: 'Not found', status: 404, detail: `no such file: the admin page is at /api/${PAGE_ROUTE}` }),
+  };
+}
+
+function serve(request: HttpRequest, f: StaticFile): HttpResponseInit {
+  // no-cache: the browser revalidates each time (a deployment changes the page), then gets a 304.
+  const headers = { ...SECURITY_HEADERS, etag: f.etag, 'cache-control': 'no-cache' };
+  const ifNoneMatch = request.headers.get('if-none-match');
+  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === f.etag)) return { status: 304, headers };
+  return { status: 200, headers: { ...headers, 'content-type': f.contentType }, body: f.body };
+}
+
+export const adminPageHandler: HttpHandler = (request) => Promise.resolve(serve(request, FILES.page));
+
+export const adminPageAssetHandler: HttpHandler = (request) => {
+  const asset = request.params.asset ?? '';
+  const f = asset === 'app.js' || asset === 'app.css' ? FILES[asset] : undefined;
+  return Promise.resolve(f ? serve(request, f) : notFound());
+};
+
+/** Route table of the page (registered by functions/adminPage.ts and mounted by the local server). */
+export function createAdminPageRoutes(): RouteDefinition[] {
+  return [
+    // Function names must not start with "admin" either (the host derives reserved-route checks from them).
+    { name: 'managePage', methods: ['GET'], route: PAGE_ROUTE, authLevel: 'anonymous', handler: adminPageHandler },
+    { name: 'managePageAsset', methods: ['GET'], route: `${PAGE_ROUTE}/{asset}`, authLevel: 'anonymous', handler: adminPageAssetHandler },
+  ];
+}

@@ -1,0 +1,371 @@
+// A small local HTTP server that mounts the same v4 `app.http` handlers the Functions host runs (admin
+// API, published calendars, health/status and the admin page), so a person can use the page without
+// Core Tools: `timetable-sync serve` and `timetable-sync demo --serve`, and the e2e tests.
+//
+// What it does like the host: the `/api` route prefix, route templates ({id}, {name?}, {*rest},
+// {id:constraint}), function keys on `authLevel: 'function'` routes (checked in-process through the
+// route options' `requireKey`: the admin key given here), and a queue worker standing in for the
+// queue trigger — every message on the sync queue (enqueued by "Sync now", an upload, a settings
+// change or a confirmation) is run in this process within about a second, retried on failure and moved
+// to the poison queue after MAX_DEQUEUE_COUNT attempts. It binds to 127.0.0.1 unless told otherwise.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit, type LogHandler } from '@azure/functions';
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+
+import type { AppServices } from '../compose.js';
+import { MAX_DEQUEUE_COUNT, syncFeedFromMessage } from '../handlers/sync.js';
+import { createCalendarRoutes, createFeedsRoutes, createPoliciesRoutes, createStatusRoutes, type HttpRouteOptions, type RouteDefinition } from '../http/index.js';
+import { PAGE_ROUTE } from './constants.js';
+import { createAdminPageRoutes, SECURITY_HEADERS } from './page.js';
+
+export interface ServeAdminOptions {
+  services: AppServices;
+  /** The function key the admin routes accept (`x-functions-key` or `?code=`). */
+  adminKey: string;
+  /** Default 7071 (the Functions host's local port); 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. Anything else exposes the admin API beyond this machine. */
+  host?: string;
+  /** Run queued syncs in this process (default: when Graph is configured). */
+  runQueuedSyncs?: boolean;
+  /** How often the queue worker looks for messages (default 500 ms). */
+  queuePollMs?: number;
+  /** Where log lines go (default: stderr, warnings and errors only). */
+  log?: (line: string) => void;
+  /** Also log info-level lines (requests, sync events). */
+  verbose?: boolean;
+}
+
+export interface AdminServer {
+  /** The admin page: http://host:port/api/manage */
+  url: string;
+  /** http://host:port */
+  origin: string;
+  /** Waits for in-flight queued syncs, then closes the server. */
+  stop(): Promise<void>;
+}
+
+// ---- route matching --------------------------------------------------------------------------
+
+interface CompiledRoute {
+  definition: RouteDefinition;
+  pattern: RegExp;
+  names: string[];
+  /** Literal segments first, like ASP.NET routing's precedence (feeds/x/sync before feeds/{id}). */
+  precedence: number;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Compiles an Azure Functions route template (ASP.NET Core syntax, the common subset) to a RegExp. */
+export function compileRouteTemplate(template: string): { pattern: RegExp; names: string[]; precedence: number } {
+  const names: string[] = [];
+  let precedence = 0;
+  const segments = template.replace(/^\/+|\/+$/g, '').split('/');
+  let source = '';
+  segments.forEach((segment, index) => {
+    const param = /^\{(\*{1,2})?([A-Za-z_][A-Za-z0-9_]*)(?::[^}?=]+)*(\?)?(?:=[^}]*)?\}$/.exec(segment);
+    const sep = index === 0 ? '' : '/';
+    if (param) {
+      names.push(param[2] as string);
+      if (param[1]) {
+        source += `(?:${sep}(.*))?`;
+      } else if (param[3]) {
+        source += `(?:${sep}([^/]+))?`;
+      } else {
+        source += `${sep}([^/]+)`;
+        precedence += 1;
+      }
+    } else if (/[{}]/.test(segment)) {
+      // Complex segments ("{name}.{ext}") are not used by this app; match them literally-ish per parameter.
+      let part = '';
+      for (const piece of segment.split(/(\{[^}]+\})/)) {
+        const inner = /^\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}$/.exec(piece);
+        if (inner) {
+          names.push(inner[1] as string);
+          part += '([^/]+?)';
+        } else part += escapeRegExp(piece);
+      }
+      source += `${sep}${part}`;
+      precedence += 2;
+    } else {
+      source += `${sep}${escapeRegExp(segment)}`;
+      precedence += 3;
+    }
+  });
+  return { pattern: new RegExp(`^${source}/?$`, 'i'), names, precedence };
+}
+
+function compile(routes: RouteDefinition[]): CompiledRoute[] {
+  return routes
+    .map((definition) => ({ definition, ...compileRouteTemplate(definition.route) }))
+    .sort((a, b) => b.precedence - a.precedence);
+}
+
+/** Finds the route for a path under /api; `allowed` lists the methods of routes matching the path. */
+export function matchRoute(
+  compiled: CompiledRoute[],
+  method: string,
+  path: string,
+): { route: CompiledRoute; params: Record<string, string> } | { route: null; allowed: string[] } {
+  const allowed: string[] = [];
+  for (const route of compiled) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    if (!route.definition.methods.includes(method as never)) {
+      allowed.push(...route.definition.methods);
+      continue;
+    }
+    const params: Record<string, string> = {};
+    route.names.forEach((name, i) => {
+      const raw = match[i + 1];
+      if (raw === undefined) return;
+      try {
+        params[name] = decodeURIComponent(raw);
+      } catch {
+        params[name] = raw;
+      }
+    });
+    return { route, params };
+  }
+  return { route: null, allowed: [...new Set(allowed)] };
+}
+
+// ---- request / response mapping -----------------------------------------------------------------
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.pause();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function problem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ type: `https://timetable-sync.dev/problems/${status === 404 ? 'not-found' : status === 405 ? 'method-not-allowed' : 'bad-request'}`, title, status, detail });
+  res.writeHead(status, { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers });
+  res.end(body);
+}
+
+async function writeResponse(res: ServerResponse, init: HttpResponseInit, method: string): Promise<void> {
+  const response = new HttpResponse(init);
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const cookies = response.cookies.map((c) => `${c.name}=${c.value}${c.path ? `; Path=${c.path}` : ''}${c.httpOnly ? '; HttpOnly' : ''}${c.secure ? '; Secure' : ''}${c.sameSite ? `; SameSite=${c.sameSite}` : ''}`);
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  const body = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, headers);
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+function logHandlerFor(log: (line: string) => void, verbose: boolean): LogHandler {
+  return (level, ...args) => {
+    if (!verbose && level !== 'warning' && level !== 'error' && level !== 'critical') return;
+    log(`${level.padEnd(11)} ${args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ')}`);
+  };
+}
+
+// ---- queue worker (stands in for the queue trigger) -------------------------------------------------
+
+function queueClients(services: AppServices): { queue: QueueClient; poison: QueueClient } | null {
+  const storage = services.config.storage;
+  if (!storage) return null;
+  let serviceClient: QueueServiceClient;
+  if (storage.kind === 'connectionString') {
+    serviceClient = QueueServiceClient.fromConnectionString(storage.connectionString);
+  } else {
+    return null; // managed identity: resolved lazily below (keeps @azure/identity out of local start-up)
+  }
+  return { queue: serviceClient.getQueueClient(services.store.syncQueue.name), poison: serviceClient.getQueueClient(services.store.syncQueue.poisonName) };
+}
+
+async function managedIdentityQueueClients(services: AppServices): Promise<{ queue: QueueClient; poison: QueueClient } | null> {
+  const storage = services.config.storage;
+  if (storage?.kind !== 'managedIdentity') return null;
+  const { DefaultAzureCredential, ManagedIdentityCredential } = await import('@azure/identity');
+  const credential = storage.clientId ? new ManagedIdentityCredential({ clientId: storage.clientId }) : new DefaultAzureCredential();
+  const serviceClient = new QueueServiceClient(`https://${storage.accountName}.queue.core.windows.net`, credential);
+  return { queue: serviceClient.getQueueClient(services.store.syncQueue.name), poison: serviceClient.getQueueClient(services.store.syncQueue.poisonName) };
+}
+
+interface QueueWorker {
+  stop(): Promise<void>;
+}
+
+function startQueueWorker(services: AppServices, clients: { queue: QueueClient; poison: QueueClient }, pollMs: number, logHandler: LogHandler, log: (line: string) => void): QueueWorker {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> = Promise.resolve();
+
+  const runOnce = async (): Promise<void> => {
+    const received = await clients.queue.receiveMessages({ numberOfMessages: 8, visibilityTimeout: 300 });
+    for (const item of received.receivedMessageItems) {
+      if (stopped) return;
+      const context = new InvocationContext({
+        functionName: 'syncFeedQueue',
+        invocationId: randomUUID(),
+        logHandler,
+        triggerMetadata: { dequeueCount: item.dequeueCount, id: item.messageId },
+      });
+      try {
+        await syncFeedFromMessage(item.messageText, context, services);
+        await clients.queue.deleteMessage(item.messageId, item.popReceipt);
+      } catch {
+        // syncFeedFromMessage logged sync.run.crashed / sync.poison. Like the host: retry after a short
+        // visibility timeout, and after MAX_DEQUEUE_COUNT deliveries move the message to the poison queue.
+        if (item.dequeueCount >= MAX_DEQUEUE_COUNT) {
+          await clients.poison.sendMessage(item.messageText).catch(() => undefined);
+          await clients.queue.deleteMessage(item.messageId, item.popReceipt).catch(() => undefined);
+        } else {
+          await clients.queue.updateMessage(item.messageId, item.popReceipt, undefined, 5).catch(() => undefined);
+        }
+      }
+    }
+  };
+
+  const loop = (): void => {
+    if (stopped) return;
+    current = runOnce()
+      .catch((error: unknown) => {
+        if (!stopped) log(`warning     queue worker: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, pollMs);
+      });
+  };
+  loop();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current;
+    },
+  };
+}
+
+// ---- the server ----------------------------------------------------------------------------------
+
+/** The routes the local server mounts: the whole HTTP surface of functions/*Http.ts plus the page. */
+export function localRoutes(services: AppServices, adminKey: string): RouteDefinition[] {
+  const options: HttpRouteOptions = { services: () => Promise.resolve(services), requireKey: adminKey };
+  return [...createFeedsRoutes(options), ...createPoliciesRoutes(options), ...createCalendarRoutes(options), ...createStatusRoutes(options), ...createAdminPageRoutes()];
+}
+
+export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServer> {
+  const { services, adminKey } = options;
+  if (!adminKey) throw new Error('serveAdmin: adminKey is required (the function key the admin routes accept)');
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const verbose = options.verbose ?? false;
+  const logHandler = logHandlerFor(log, verbose);
+  const compiled = compile(localRoutes(services, adminKey));
+  const bodyLimit = Math.max(services.config.sync.maxFeedBytes, 64 * 1024) + 64 * 1024;
+  const host = options.host ?? '127.0.0.1';
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const method = (req.method ?? 'GET').toUpperCase();
+      const hostHeader = req.headers.host ?? `${host}:${(server.address() as AddressInfo | null)?.port ?? 0}`;
+      const url = new URL(req.url ?? '/', `http://${hostHeader}`);
+      if (url.pathname === '/' || url.pathname === '/api' || url.pathname === '/api/') {
+        res.writeHead(302, { location: `/api/${PAGE_ROUTE}`, ...SECURITY_HEADERS });
+        res.end();
+        return;
+      }
+      if (!url.pathname.startsWith('/api/')) {
+        problem(res, 404, 'Not found', `only /api/... is served here; the admin page is /api/${PAGE_ROUTE}`);
+        return;
+      }
+      const path = url.pathname.slice('/api/'.length);
+      const found = matchRoute(compiled, method === 'HEAD' ? 'GET' : method, path);
+      if (!found.route) {
+        if (found.allowed.length > 0) problem(res, 405, 'Method not allowed', `${method} is not supported here; use ${found.allowed.join(', ')}`, { allow: found.allowed.join(', ') });
+        else problem(res, 404, 'Not found', `no route /api/${path.slice(0, 120)}`);
+        return;
+      }
+      let body: Buffer | undefined;
+      if (method !== 'GET' && method !== 'HEAD') {
+        try {
+          body = await readBody(req, bodyLimit);
+        } catch (error) {
+          if (error instanceof BodyTooLarge) {
+            problem(res, 413, 'The request body is too large', `the body is over ${bodyLimit} bytes`, { connection: 'close' });
+            return;
+          }
+          throw error;
+        }
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      const request = new HttpRequest({
+        method,
+        url: url.toString(),
+        headers,
+        params: found.params,
+        ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
+      });
+      const context = new InvocationContext({ functionName: found.route.definition.name, invocationId: randomUUID(), logHandler });
+      const started = Date.now();
+      const response = await found.route.definition.handler(request, context);
+      await writeResponse(res, response, method);
+      if (verbose) log(`information ${method} ${url.pathname} → ${response.status ?? 200} (${found.route.definition.name}, ${Date.now() - started} ms)`);
+    })().catch((error: unknown) => {
+      log(`error       local server: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) problem(res, 500, 'Internal error', 'the local server failed to handle the request; see its log');
+      else res.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 7071, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const origin = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let worker: QueueWorker | null = null;
+  const runSyncs = options.runQueuedSyncs ?? services.graph !== null;
+  if (runSyncs) {
+    if (!services.graph) {
+      log('warning     queued syncs cannot run here: Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, a credential)');
+    } else {
+      const clients = queueClients(services) ?? (await managedIdentityQueueClients(services));
+      if (clients) worker = startQueueWorker(services, clients, options.queuePollMs ?? 500, logHandler, log);
+    }
+  }
+
+  return {
+    url: `${origin}/api/${PAGE_ROUTE}`,
+    origin,
+    async stop() {
+      await worker?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
