@@ -1,0 +1,121 @@
+// Behaviour where this project deliberately differs from the conformance corpus's reference
+// implementation (recurring-ical-events 2.0.1), each pinned with the RFC rule that decides it.
+import { describe, expect, it } from 'vitest';
+import { expandCalendar, type ExpandOptions } from '../../src/ical/index.js';
+import type { ExpandResult } from '../../src/core/occurrence.js';
+// Inline calendars for these tests.
+function cal(...lines: string[]): string {
+  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
+}
+
+function event(...lines: string[]): string[] {
+  return ['BEGIN:VEVENT', ...lines, 'END:VEVENT'];
+}
+
+function expand(text: string, from: string, to: string, options?: ExpandOptions): ExpandResult {
+  return expandCalendar(
+    text,
+    { from: Date.parse(`${from}T00:00:00Z`), to: Date.parse(`${to}T00:00:00Z`) },
+    options,
+  );
+}
+
+/** "start end" pairs, the part of an occurrence users look at first. */
+function times(result: ExpandResult): string[] {
+  return result.occurrences.map((o) => `${o.start} ${o.end}`);
+}
+
+describe('deliberate differences from the reference implementation', () => {
+  it('includes the instance that falls exactly on UNTIL (RFC 5545 §3.3.10: UNTIL bounds inclusively)', () => {
+    // As issue_107_omitting_last_event: a Windows TZID, UNTIL=17:00Z which is 10:00 PDT, the last session.
+    const r = expand(
+      cal(
+        ...event(
+          'DTSTART;TZID=Pacific Standard Time:20230525T100000',
+          'DTEND;TZID=Pacific Standard Time:20230525T110000',
+          'RRULE:FREQ=WEEKLY;UNTIL=20230608T170000Z;BYDAY=TH;WKST=SU',
+        ),
+      ),
+      '2023-05-01',
+      '2023-07-01',
+    );
+    expect(r.occurrences.map((o) => o.start)).toEqual([
+      '2023-05-25T17:00:00Z',
+      '2023-06-01T17:00:00Z',
+      '2023-06-08T17:00:00Z',
+    ]);
+  });
+
+  it('lets the master with the higher SEQUENCE replace the older one entirely, its EXDATE and RDATE included (RFC 5545 §3.8.7.4, RFC 5546 §2.1.5)', () => {
+    // As issue_148_*: the reference mixes instances of both versions.
+    const v = (seq: number, summary: string, extra: string[]): string[] =>
+      event(
+        'UID:111',
+        `SEQUENCE:${seq}`,
+        `SUMMARY:${summary}`,
+        'DTSTART;VALUE=DATE:20240701',
+        'DTEND;VALUE=DATE:20240702',
+        'RRULE:FREQ=WEEKLY;UNTIL=20240801;INTERVAL=2;BYDAY=MO',
+        ...extra,
+      );
+    const r = expand(
+      cal(
+        ...v(1, 'old', ['EXDATE;VALUE=DATE:20240715', 'RDATE;VALUE=DATE:20240717']),
+        ...v(2, 'new', ['EXDATE;VALUE=DATE:20240729', 'RDATE;VALUE=DATE:20240730']),
+      ),
+      '2024-06-01',
+      '2024-09-01',
+    );
+    expect(r.occurrences.map((o) => `${o.start} ${o.summary}`)).toEqual([
+      '2024-07-01 new',
+      '2024-07-15 new',
+      '2024-07-30 new',
+    ]);
+  });
+
+  it('lists a single event repeated with the same UID once, the higher SEQUENCE (RFC 5545 §3.8.4.7: UID identifies the event)', () => {
+    // As alarm_absolute_edited: the same meeting twice would become two Teams meetings.
+    const r = expand(
+      cal(
+        ...event('UID:x', 'DTSTART:20241004T100000Z', 'SUMMARY:event'),
+        ...event('UID:x', 'SEQUENCE:1', 'DTSTART:20241004T100000Z', 'SUMMARY:event'),
+      ),
+      '2024-10-01',
+      '2024-11-01',
+    );
+    expect(r.occurrences.map((o) => `${o.start} ${o.sequence}`)).toEqual(['2024-10-04T10:00:00Z 1']);
+  });
+
+  it('shifts all later instances, RDATEs included, for RANGE=THISANDFUTURE (RFC 5545 §3.8.4.4, §3.2.13)', () => {
+    // As issue_75_range_parameter: the reference applies the override to its own instance only.
+    const r = expand(
+      cal(
+        ...event(
+          'UID:210',
+          'DTSTART:20240901T120000Z',
+          'DTEND:20240901T140000Z',
+          'RRULE:FREQ=DAILY;INTERVAL=2;COUNT=9',
+          'RDATE:20240914T090000Z',
+          'SUMMARY:ORIGINAL',
+        ),
+        ...event(
+          'UID:210',
+          'RECURRENCE-ID;RANGE=THISANDFUTURE:20240913T120000Z',
+          'DTSTART:20240913T090000Z',
+          'DTEND:20240913T160000Z',
+          'SEQUENCE:1',
+          'SUMMARY:MODIFIED',
+        ),
+      ),
+      '2024-09-10',
+      '2024-09-20',
+    );
+    expect(times(r).map((t, i) => `${t} ${r.occurrences[i]?.summary}`)).toEqual([
+      '2024-09-11T12:00:00Z 2024-09-11T14:00:00Z ORIGINAL',
+      '2024-09-13T09:00:00Z 2024-09-13T16:00:00Z MODIFIED',
+      '2024-09-14T06:00:00Z 2024-09-14T13:00:00Z MODIFIED',
+      '2024-09-15T09:00:00Z 2024-09-15T16:00:00Z MODIFIED',
+      '2024-09-17T09:00:00Z 2024-09-17T16:00:00Z MODIFIED',
+    ]);
+  });
+});
