@@ -275,6 +275,7 @@ export const PAGE_JS = String.raw`
   function watchSync(feedId, since) {
     if (state.polls[feedId]) window.clearTimeout(state.polls[feedId]);
     var started = Date.now();
+    var noted = false;
     var tick = function () {
       api('GET', 'status').then(function (status) {
         var feed = (status.feeds || []).filter(function (f) { return f.id === feedId; })[0];
@@ -286,6 +287,10 @@ export const PAGE_JS = String.raw`
           announce(text);
           if (state.view === 'feeds') loadFeeds().then(function () { replace($('feeds-status'), h('div', { class: feed.lastRun.outcome === 'completed' ? 'success' : 'warning' }, text)); });
           return;
+        }
+        if (!noted && Date.now() - started > 10000) {
+          noted = true;
+          replace($('feeds-status'), h('div', { class: 'notice' }, 'Sync of ' + feedId + ' queued; no new run recorded yet. A feed unchanged since its last successful run (same file, nothing due) is skipped without recording a run.'));
         }
         if (Date.now() - started > 120000) {
           delete state.polls[feedId];
@@ -451,7 +456,7 @@ export const PAGE_JS = String.raw`
     var head = h('p', null, 'Policy ', h('code', null, data.policyName), data.global ? ' — a global grant was recorded at ' + fmtTime(data.global.grantedAt) + '.' : '.');
     if (!organizers.length) { replace(list, head, h('p', { class: 'empty' }, 'No organizers yet: they appear after the first sync.')); return; }
     var rows = organizers.map(function (o) {
-      return h('tr', { 'data-organizer': o.email || o.objectId },
+      return h('tr', { 'data-organizer': o.email || o.objectId, 'data-state': o.state },
         h('td', { 'data-label': 'Lecturer' }, h('div', null, o.email || '(e-mail unknown)'), o.objectId ? h('div', { class: 'muted small mono' }, o.objectId) : null),
         h('td', { 'data-label': 'Policy' }, h('span', { class: 'badge ' + (STATE_CLASS[o.state] || 'plain') }, o.state), o.since ? h('div', { class: 'muted small' }, 'since ' + fmtTime(o.since)) : null),
         h('td', { 'data-label': 'Blocked sessions', class: 'num' }, String(o.blockedSessions)),
