@@ -64,16 +64,18 @@ export async function buildServices(config: AppConfig, options: { namePrefix?: s
       ? createStateStore({ connectionString: config.storage.connectionString, namePrefix: options.namePrefix })
       : await storeFor(config.storage);
   await store.ensure();
+  const limiter = createLimiter({
+    initial: Math.min(8, config.sync.maxConcurrency),
+    min: 1,
+    max: config.sync.maxConcurrency,
+    perKeyMax: config.sync.perOrganizerConcurrency,
+  });
   return {
     config,
     store,
-    graph: config.graph ? createGraphAccess(toGraphSettings(config.graph, config)) : null,
-    limiter: createLimiter({
-      initial: Math.min(8, config.sync.maxConcurrency),
-      min: 1,
-      max: config.sync.maxConcurrency,
-      perKeyMax: config.sync.perOrganizerConcurrency,
-    }),
+    // Every 429 (even one the SDK retries successfully) slows the shared limiter down at once.
+    graph: config.graph ? createGraphAccess({ ...toGraphSettings(config.graph, config), onThrottled: (ms) => limiter.onThrottled(ms) }) : null,
+    limiter,
     now: () => new Date(),
   };
 }

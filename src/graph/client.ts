@@ -14,6 +14,7 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import { isGraphError } from './errors.js';
+import { createPacer, type Pacer } from './pacer.js';
 import { createTokenProvider } from './token.js';
 import { createTrustingDispatcher, DispatcherNetworkClient, type DispatcherRequestInit } from './transport.js';
 import { createUsersGateway } from './users.js';
@@ -51,6 +52,12 @@ export interface GraphSettings {
   meetingOptions?: MeetingOptions;
   /** SDK RetryHandler tuning for 429/503/504 (defaults: 3 retries, 3 s base delay, Retry-After honoured). */
   retry?: { maxRetries?: number; delaySeconds?: number };
+  /**
+   * Called on every 429 that reaches the wire, including those the SDK then retries successfully, with
+   * Retry-After in ms (undefined without one): the concurrency limiter must hear about the storm while
+   * it happens, not only when the SDK gives up.
+   */
+  onThrottled?: (retryAfterMs: number | undefined) => void;
 }
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
@@ -96,11 +103,38 @@ class PreserveGraphErrors implements Middleware {
 /** Counts what reaches the wire; sits after the RetryHandler so each retry is seen. */
 class CountingHandler implements Middleware {
   private next: Middleware | undefined;
-  constructor(private readonly counters: GraphStats) {}
+  constructor(
+    private readonly counters: GraphStats,
+    private readonly onThrottled?: (retryAfterMs: number | undefined) => void,
+  ) {}
   async execute(context: Context): Promise<void> {
     this.counters.requests++;
     await this.next?.execute(context);
-    if (context.response?.status === 429) this.counters.throttled++;
+    if (context.response?.status === 429) {
+      this.counters.throttled++;
+      const seconds = Number(context.response.headers.get('retry-after'));
+      this.onThrottled?.(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined);
+    }
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/** Holds every request (SDK retries included) to the pacer's rate once Graph has answered 429. */
+class PacingHandler implements Middleware {
+  private next: Middleware | undefined;
+  constructor(private readonly pacer: Pacer) {}
+  async execute(context: Context): Promise<void> {
+    await this.pacer.acquire();
+    await this.next?.execute(context);
+    const status = context.response?.status;
+    if (status === 429) {
+      const seconds = Number(context.response?.headers.get('retry-after'));
+      this.pacer.onThrottled(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined);
+    } else if (status !== undefined && status < 500) {
+      this.pacer.onSuccess();
+    }
   }
   setNext(next: Middleware): void {
     this.next = next;
@@ -131,7 +165,8 @@ export function createGraphAccess(input: GraphSettings): GraphAccess {
     new RetryHandler(new RetryHandlerOptions(settings.retry?.delaySeconds, settings.retry?.maxRetries)),
     new RedirectHandler(new RedirectHandlerOptions()),
     new TelemetryHandler(),
-    new CountingHandler(counters),
+    new PacingHandler(createPacer()),
+    new CountingHandler(counters, settings.onThrottled),
     new HTTPMessageHandler(),
   ];
   const fetchOptions: DispatcherRequestInit | undefined = dispatcher ? { dispatcher } : undefined;

@@ -1,0 +1,94 @@
+// Paces Graph requests once Graph has throttled the app: after a 429, every request (the SDK's own
+// retries included) waits for Retry-After, then goes out no faster than an estimated sustainable rate
+// that halves on each further 429 and grows by about 1 request/s per second of successes (AIMD on the
+// rate). Bounding concurrency alone does not bound the rate when responses are fast: four requests in
+// flight at 5 ms each are 800 requests/s. Until the first 429 nothing is paced.
+// https://learn.microsoft.com/graph/throttling#best-practices-to-handle-throttling
+
+export interface PacerOptions {
+  /** Clock in ms; default performance.now. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Lowest rate (requests/s) the pacer falls to; default 1. */
+  minRate?: number;
+  /** Pause when a 429 carries no Retry-After; default 1000 ms. */
+  defaultRetryAfterMs?: number;
+  /** Back to unpaced after this long without a 429; default 5 minutes. */
+  forgetAfterMs?: number;
+}
+
+export interface PacerStats {
+  /** Requests per second currently allowed; null while unpaced. */
+  rate: number | null;
+  pausedUntil: number;
+}
+
+export interface Pacer {
+  /** Resolves when the next request may go out. */
+  acquire(): Promise<void>;
+  onThrottled(retryAfterMs?: number): void;
+  onSuccess(): void;
+  stats(): PacerStats;
+}
+
+export function createPacer(options: PacerOptions = {}): Pacer {
+  const now = options.now ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const minRate = options.minRate ?? 1;
+  const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
+  const forgetAfterMs = options.forgetAfterMs ?? 300_000;
+
+  let rate = Infinity;
+  let nextAt = 0;
+  let pausedUntil = 0;
+  let lastThrottleAt = -Infinity;
+  let lastDecreaseAt = -Infinity;
+  /** Changes with every 429, so a request that reserved its slot before it re-checks the pause. */
+  let epoch = 0;
+  /** Send times of the last second while unpaced: the first estimate of what Graph accepts. */
+  const recent: number[] = [];
+
+  const interval = () => (Number.isFinite(rate) ? 1000 / rate : 0);
+
+  return {
+    async acquire() {
+      for (;;) {
+        const t = now();
+        if (Number.isFinite(rate) && t - lastThrottleAt > forgetAfterMs) rate = Infinity;
+        const slot = Math.max(t, pausedUntil, nextAt);
+        nextAt = slot + interval();
+        const seen = epoch;
+        if (slot > t) await sleep(slot - t);
+        if (epoch !== seen && pausedUntil > now()) continue; // throttled while waiting: queue again
+        if (!Number.isFinite(rate)) {
+          const sentAt = now();
+          recent.push(sentAt);
+          while (recent.length > 0 && (recent[0] ?? 0) <= sentAt - 1000) recent.shift();
+        }
+        return;
+      }
+    },
+
+    onThrottled(retryAfterMs) {
+      const t = now();
+      const wait = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : defaultRetryAfterMs;
+      epoch++;
+      lastThrottleAt = t;
+      pausedUntil = Math.max(pausedUntil, t + wait);
+      // The requests in flight when Graph started refusing all come back 429: one signal per pause.
+      if (t - lastDecreaseAt >= wait) {
+        const sentLastSecond = recent.filter((s) => s > t - 1000).length;
+        rate = Math.max(minRate, Number.isFinite(rate) ? rate / 2 : sentLastSecond * 0.8);
+        recent.length = 0;
+        lastDecreaseAt = t;
+      }
+      nextAt = pausedUntil;
+    },
+
+    onSuccess() {
+      if (Number.isFinite(rate)) rate += 1 / rate;
+    },
+
+    stats: () => ({ rate: Number.isFinite(rate) ? rate : null, pausedUntil }),
+  };
+}
