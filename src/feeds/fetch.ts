@@ -121,7 +121,7 @@ export function validateFeedUrl(raw: string, options: Pick<FetchOptions, 'allowH
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const isAllowed = options.isAllowedAddress ?? ((a: string) => !isBlockedAddress(a));
   if (isIP(host) && !isAllowed(host)) throw new FeedFetchError(`feed URL points at ${host}, a private or local address: refused`, 'blockedAddress');
-  if (/^localhost$|\.localhost$|\.local$|\.internal$/i.test(host) && !options.isAllowedAddress) {
+  if (/^localhost$|\.localhost$|\.local$|\.internal$/i.test(host)) {
     throw new FeedFetchError(`feed URL host ${host} is a local name: refused`, 'blockedAddress');
   }
   return url;

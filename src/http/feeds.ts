@@ -11,7 +11,6 @@ import { feedCalendarLinks, newCalendarToken, publicBaseUrl } from '../calendar/
 import type { AppServices } from '../compose.js';
 import { contextSink, createEventLogger } from '../events.js';
 import { validateFeedId, type FeedRecord } from '../storage/index.js';
-import { checkUpload } from './uploadChecks.js';
 import { booleanQuery, integerQuery, mediaTypeOf, readCalendarUpload, readJson, routeParam } from './request.js';
 import { adminRoute, jsonResponse, type HttpRouteOptions, type RouteDefinition } from './routes.js';
 import { toDryRunView, toFeedView } from './views.js';
@@ -26,19 +25,6 @@ const feedJsonSchema = z
   })
   .strict();
 
-/** admin's validateSettings lets resolveDefaultTimeZone's CalendarError escape for unknown zones: name the field here. */
-function checkTimeZone(settings: FeedSettingsInput): FeedSettingsInput {
-  if (!settings.timeZone) return settings;
-  let known = false;
-  try {
-    known = resolveDefaultTimeZone(settings.timeZone) !== null;
-  } catch (error) {
-    if (!(error instanceof CalendarError)) throw error;
-  }
-  if (!known) throw problems.badRequest(`timeZone '${settings.timeZone.slice(0, 100)}' is not a known IANA or Windows time zone`);
-  return settings;
-}
-
 function settingsFromQuery(request: HttpRequest): FeedSettingsInput {
   const settings: FeedSettingsInput = {};
   const organizer = request.query.get('organizer') ?? request.query.get('defaultOrganizer');
@@ -49,7 +35,7 @@ function settingsFromQuery(request: HttpRequest): FeedSettingsInput {
   if (horizonDays !== undefined) settings.horizonDays = horizonDays;
   const enabled = request.query.get('enabled');
   if (enabled !== null) settings.enabled = booleanQuery(request, 'enabled', true);
-  return checkTimeZone(settings);
+  return (settings);
 }
 
 function withoutUndefined(input: z.infer<typeof feedJsonSchema>): FeedSettingsInput {
@@ -58,7 +44,7 @@ function withoutUndefined(input: z.infer<typeof feedJsonSchema>): FeedSettingsIn
   if (input.timeZone !== undefined) settings.timeZone = input.timeZone;
   if (input.horizonDays !== undefined) settings.horizonDays = input.horizonDays;
   if (input.enabled !== undefined) settings.enabled = input.enabled;
-  return checkTimeZone(settings);
+  return (settings);
 }
 
 /** A new or changed feed should not wait for the timer; a failed enqueue is reported, not fatal. */
@@ -83,7 +69,6 @@ export function createFeedsRoutes(options: HttpRouteOptions = {}): RouteDefiniti
       const body = await readCalendarUpload(request, services.config.sync.maxFeedBytes);
       const invalidId = validateFeedId(feedId);
       if (invalidId) throw problems.badRequest(`feed id '${feedId.slice(0, 80)}': ${invalidId}`);
-      checkUpload(services, feedId, await services.store.feeds.get(feedId), body, settings);
       const result = await uploadFeed(services, feedId, body, settings);
       const syncQueued = await queueSync(services, result.feed, 'upload', context);
       createEventLogger(contextSink(context)).info('feed.uploaded', { feedId, created: result.created, bodyVersion: result.feed.bodyVersion, sessions: result.sessions, warnings: result.warnings.length });
