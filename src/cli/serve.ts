@@ -14,7 +14,8 @@ export const ADMIN_KEY_ENV = 'TIMETABLE_SYNC_ADMIN_KEY';
 
 export function parsePort(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new UsageError(`--port must be a number from 0 to 65535 (got '${value}')`);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw new UsageError(`--port must be a number from 0 to 65535 (got '${value}')`);
   return Number(value);
 }
 
@@ -41,12 +42,14 @@ export async function run(args: string[]): Promise<number> {
     services,
     adminKey,
     port,
-    ...(values.has('host') ? { host: values.get('host') as string } : {}),
+    ...(values.has('host') ? { host: values.get('host') } : {}),
     runQueuedSyncs: !flags.has('no-sync') && services.graph !== null,
     verbose: flags.has('verbose'),
   });
   console.log(`Admin page: ${server.url}`);
-  console.log(fromEnv ? `Function key: the value of ${ADMIN_KEY_ENV}` : `Function key (this process only): ${adminKey}`);
+  console.log(
+    fromEnv ? `Function key: the value of ${ADMIN_KEY_ENV}` : `Function key (this process only): ${adminKey}`,
+  );
   console.log(
     services.graph && !flags.has('no-sync')
       ? 'Queued syncs run in this process (like the queue trigger). Ctrl+C stops.'

@@ -44,7 +44,11 @@ interface StaticFile {
 }
 
 function file(body: string, contentType: string): StaticFile {
-  return { body, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return {
+    body,
+    contentType,
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+  };
 }
 
 const FILES: Record<'page' | PageAsset, StaticFile> = {
@@ -57,7 +61,12 @@ function notFound(): HttpResponseInit {
   return {
     status: 404,
     headers: { ...SECURITY_HEADERS, 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
-    body: JSON.stringify({ type: 'https://timetable-sync.dev/problems/not-found', title: 'Not found', status: 404, detail: `no such file: the admin page is at /api/${PAGE_ROUTE}` }),
+    body: JSON.stringify({
+      type: 'https://timetable-sync.dev/problems/not-found',
+      title: 'Not found',
+      status: 404,
+      detail: `no such file: the admin page is at /api/${PAGE_ROUTE}`,
+    }),
   };
 }
 
@@ -65,7 +74,8 @@ function serve(request: HttpRequest, f: StaticFile): HttpResponseInit {
   // no-cache: the browser revalidates each time (a deployment changes the page), then gets a 304.
   const headers = { ...SECURITY_HEADERS, etag: f.etag, 'cache-control': 'no-cache' };
   const ifNoneMatch = request.headers.get('if-none-match');
-  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === f.etag)) return { status: 304, headers };
+  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === f.etag))
+    return { status: 304, headers };
   return { status: 200, headers: { ...headers, 'content-type': f.contentType }, body: f.body };
 }
 
@@ -81,7 +91,19 @@ export const adminPageAssetHandler: HttpHandler = (request) => {
 export function createAdminPageRoutes(): RouteDefinition[] {
   return [
     // Function names must not start with "admin" either (the host derives reserved-route checks from them).
-    { name: 'managePage', methods: ['GET'], route: PAGE_ROUTE, authLevel: 'anonymous', handler: adminPageHandler },
-    { name: 'managePageAsset', methods: ['GET'], route: `${PAGE_ROUTE}/{asset}`, authLevel: 'anonymous', handler: adminPageAssetHandler },
+    {
+      name: 'managePage',
+      methods: ['GET'],
+      route: PAGE_ROUTE,
+      authLevel: 'anonymous',
+      handler: adminPageHandler,
+    },
+    {
+      name: 'managePageAsset',
+      methods: ['GET'],
+      route: `${PAGE_ROUTE}/{asset}`,
+      authLevel: 'anonymous',
+      handler: adminPageAssetHandler,
+    },
   ];
 }

@@ -12,12 +12,25 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit, type LogHandler } from '@azure/functions';
+import {
+  HttpRequest,
+  HttpResponse,
+  InvocationContext,
+  type HttpResponseInit,
+  type LogHandler,
+} from '@azure/functions';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 
 import type { AppServices } from '../compose.js';
 import { MAX_DEQUEUE_COUNT, syncFeedFromMessage } from '../handlers/sync.js';
-import { createCalendarRoutes, createFeedsRoutes, createPoliciesRoutes, createStatusRoutes, type HttpRouteOptions, type RouteDefinition } from '../http/index.js';
+import {
+  createCalendarRoutes,
+  createFeedsRoutes,
+  createPoliciesRoutes,
+  createStatusRoutes,
+  type HttpRouteOptions,
+  type RouteDefinition,
+} from '../http/index.js';
 import { PAGE_ROUTE } from './constants.js';
 import { createAdminPageRoutes, SECURITY_HEADERS } from './page.js';
 
@@ -63,7 +76,11 @@ function escapeRegExp(text: string): string {
 }
 
 /** Compiles an Azure Functions route template (ASP.NET Core syntax, the common subset) to a RegExp. */
-export function compileRouteTemplate(template: string): { pattern: RegExp; names: string[]; precedence: number } {
+export function compileRouteTemplate(template: string): {
+  pattern: RegExp;
+  names: string[];
+  precedence: number;
+} {
   const names: string[] = [];
   let precedence = 0;
   const segments = template.replace(/^\/+|\/+$/g, '').split('/');
@@ -158,9 +175,24 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function problem(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ type: `https://timetable-sync.dev/problems/${status === 404 ? 'not-found' : status === 405 ? 'method-not-allowed' : 'bad-request'}`, title, status, detail });
-  res.writeHead(status, { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers });
+function problem(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify({
+    type: `https://timetable-sync.dev/problems/${status === 404 ? 'not-found' : status === 405 ? 'method-not-allowed' : 'bad-request'}`,
+    title,
+    status,
+    detail,
+  });
+  res.writeHead(status, {
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -170,7 +202,10 @@ async function writeResponse(res: ServerResponse, init: HttpResponseInit, method
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  const cookies = response.cookies.map((c) => `${c.name}=${c.value}${c.path ? `; Path=${c.path}` : ''}${c.httpOnly ? '; HttpOnly' : ''}${c.secure ? '; Secure' : ''}${c.sameSite ? `; SameSite=${c.sameSite}` : ''}`);
+  const cookies = response.cookies.map(
+    (c) =>
+      `${c.name}=${c.value}${c.path ? `; Path=${c.path}` : ''}${c.httpOnly ? '; HttpOnly' : ''}${c.secure ? '; Secure' : ''}${c.sameSite ? `; SameSite=${c.sameSite}` : ''}`,
+  );
   if (cookies.length > 0) headers['set-cookie'] = cookies;
   const body = Buffer.from(await response.arrayBuffer());
   res.writeHead(response.status, headers);
@@ -180,7 +215,9 @@ async function writeResponse(res: ServerResponse, init: HttpResponseInit, method
 function logHandlerFor(log: (line: string) => void, verbose: boolean): LogHandler {
   return (level, ...args) => {
     if (!verbose && level !== 'warning' && level !== 'error' && level !== 'critical') return;
-    log(`${level.padEnd(11)} ${args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ')}`);
+    log(
+      `${level.padEnd(11)} ${args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ')}`,
+    );
   };
 }
 
@@ -195,23 +232,42 @@ function queueClients(services: AppServices): { queue: QueueClient; poison: Queu
   } else {
     return null; // managed identity: resolved lazily below (keeps @azure/identity out of local start-up)
   }
-  return { queue: serviceClient.getQueueClient(services.store.syncQueue.name), poison: serviceClient.getQueueClient(services.store.syncQueue.poisonName) };
+  return {
+    queue: serviceClient.getQueueClient(services.store.syncQueue.name),
+    poison: serviceClient.getQueueClient(services.store.syncQueue.poisonName),
+  };
 }
 
-async function managedIdentityQueueClients(services: AppServices): Promise<{ queue: QueueClient; poison: QueueClient } | null> {
+async function managedIdentityQueueClients(
+  services: AppServices,
+): Promise<{ queue: QueueClient; poison: QueueClient } | null> {
   const storage = services.config.storage;
   if (storage?.kind !== 'managedIdentity') return null;
   const { DefaultAzureCredential, ManagedIdentityCredential } = await import('@azure/identity');
-  const credential = storage.clientId ? new ManagedIdentityCredential({ clientId: storage.clientId }) : new DefaultAzureCredential();
-  const serviceClient = new QueueServiceClient(`https://${storage.accountName}.queue.core.windows.net`, credential);
-  return { queue: serviceClient.getQueueClient(services.store.syncQueue.name), poison: serviceClient.getQueueClient(services.store.syncQueue.poisonName) };
+  const credential = storage.clientId
+    ? new ManagedIdentityCredential({ clientId: storage.clientId })
+    : new DefaultAzureCredential();
+  const serviceClient = new QueueServiceClient(
+    `https://${storage.accountName}.queue.core.windows.net`,
+    credential,
+  );
+  return {
+    queue: serviceClient.getQueueClient(services.store.syncQueue.name),
+    poison: serviceClient.getQueueClient(services.store.syncQueue.poisonName),
+  };
 }
 
 interface QueueWorker {
   stop(): Promise<void>;
 }
 
-function startQueueWorker(services: AppServices, clients: { queue: QueueClient; poison: QueueClient }, pollMs: number, logHandler: LogHandler, log: (line: string) => void): QueueWorker {
+function startQueueWorker(
+  services: AppServices,
+  clients: { queue: QueueClient; poison: QueueClient },
+  pollMs: number,
+  logHandler: LogHandler,
+  log: (line: string) => void,
+): QueueWorker {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
@@ -236,7 +292,9 @@ function startQueueWorker(services: AppServices, clients: { queue: QueueClient; 
           await clients.poison.sendMessage(item.messageText).catch(() => undefined);
           await clients.queue.deleteMessage(item.messageId, item.popReceipt).catch(() => undefined);
         } else {
-          await clients.queue.updateMessage(item.messageId, item.popReceipt, undefined, 5).catch(() => undefined);
+          await clients.queue
+            .updateMessage(item.messageId, item.popReceipt, undefined, 5)
+            .catch(() => undefined);
         }
       }
     }
@@ -246,7 +304,8 @@ function startQueueWorker(services: AppServices, clients: { queue: QueueClient; 
     if (stopped) return;
     current = runOnce()
       .catch((error: unknown) => {
-        if (!stopped) log(`warning     queue worker: ${error instanceof Error ? error.message : String(error)}`);
+        if (!stopped)
+          log(`warning     queue worker: ${error instanceof Error ? error.message : String(error)}`);
       })
       .finally(() => {
         if (!stopped) timer = setTimeout(loop, pollMs);
@@ -267,12 +326,19 @@ function startQueueWorker(services: AppServices, clients: { queue: QueueClient; 
 /** The routes the local server mounts: the whole HTTP surface of functions/*Http.ts plus the page. */
 export function localRoutes(services: AppServices, adminKey: string): RouteDefinition[] {
   const options: HttpRouteOptions = { services: () => Promise.resolve(services), requireKey: adminKey };
-  return [...createFeedsRoutes(options), ...createPoliciesRoutes(options), ...createCalendarRoutes(options), ...createStatusRoutes(options), ...createAdminPageRoutes()];
+  return [
+    ...createFeedsRoutes(options),
+    ...createPoliciesRoutes(options),
+    ...createCalendarRoutes(options),
+    ...createStatusRoutes(options),
+    ...createAdminPageRoutes(),
+  ];
 }
 
 export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServer> {
   const { services, adminKey } = options;
-  if (!adminKey) throw new Error('serveAdmin: adminKey is required (the function key the admin routes accept)');
+  if (!adminKey)
+    throw new Error('serveAdmin: adminKey is required (the function key the admin routes accept)');
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const verbose = options.verbose ?? false;
   const logHandler = logHandlerFor(log, verbose);
@@ -297,7 +363,14 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
       const path = url.pathname.slice('/api/'.length);
       const found = matchRoute(compiled, method === 'HEAD' ? 'GET' : method, path);
       if (!found.route) {
-        if (found.allowed.length > 0) problem(res, 405, 'Method not allowed', `${method} is not supported here; use ${found.allowed.join(', ')}`, { allow: found.allowed.join(', ') });
+        if (found.allowed.length > 0)
+          problem(
+            res,
+            405,
+            'Method not allowed',
+            `${method} is not supported here; use ${found.allowed.join(', ')}`,
+            { allow: found.allowed.join(', ') },
+          );
         else problem(res, 404, 'Not found', `no route /api/${path.slice(0, 120)}`);
         return;
       }
@@ -307,7 +380,9 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
           body = await readBody(req, bodyLimit);
         } catch (error) {
           if (error instanceof BodyTooLarge) {
-            problem(res, 413, 'The request body is too large', `the body is over ${bodyLimit} bytes`, { connection: 'close' });
+            problem(res, 413, 'The request body is too large', `the body is over ${bodyLimit} bytes`, {
+              connection: 'close',
+            });
             return;
           }
           throw error;
@@ -324,14 +399,22 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
         params: found.params,
         ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
       });
-      const context = new InvocationContext({ functionName: found.route.definition.name, invocationId: randomUUID(), logHandler });
+      const context = new InvocationContext({
+        functionName: found.route.definition.name,
+        invocationId: randomUUID(),
+        logHandler,
+      });
       const started = Date.now();
       const response = await found.route.definition.handler(request, context);
       await writeResponse(res, response, method);
-      if (verbose) log(`information ${method} ${url.pathname} → ${response.status ?? 200} (${found.route.definition.name}, ${Date.now() - started} ms)`);
+      if (verbose)
+        log(
+          `information ${method} ${url.pathname} → ${response.status ?? 200} (${found.route.definition.name}, ${Date.now() - started} ms)`,
+        );
     })().catch((error: unknown) => {
       log(`error       local server: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) problem(res, 500, 'Internal error', 'the local server failed to handle the request; see its log');
+      if (!res.headersSent)
+        problem(res, 500, 'Internal error', 'the local server failed to handle the request; see its log');
       else res.end();
     });
   });
@@ -350,7 +433,9 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
   const runSyncs = options.runQueuedSyncs ?? services.graph !== null;
   if (runSyncs) {
     if (!services.graph) {
-      log('warning     queued syncs cannot run here: Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, a credential)');
+      log(
+        'warning     queued syncs cannot run here: Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, a credential)',
+      );
     } else {
       const clients = queueClients(services) ?? (await managedIdentityQueueClients(services));
       if (clients) worker = startQueueWorker(services, clients, options.queuePollMs ?? 500, logHandler, log);

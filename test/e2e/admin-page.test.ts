@@ -17,14 +17,47 @@ const CHEN = 'chen.wei@northbridge.example';
 const QUILL = 'p.quill@northbridge.example';
 
 const VALID = calendar(
-  ['UID:alg-lecture@northbridge.example', 'DTSTART:20270111T100000Z', 'DTEND:20270111T110000Z', 'RRULE:FREQ=WEEKLY;COUNT=4', 'SUMMARY:Algorithms lecture', `ORGANIZER;CN=Ada Lovelace:mailto:${ADA}`],
-  ['UID:db-seminar@northbridge.example', 'DTSTART:20270112T140000Z', 'DTEND:20270112T153000Z', 'RRULE:FREQ=WEEKLY;COUNT=3', 'SUMMARY:Databases seminar', `ORGANIZER;CN=Chen Wei:mailto:${CHEN}`],
-  ['UID:ethics-tutorial@northbridge.example', 'DTSTART:20270113T090000Z', 'DTEND:20270113T100000Z', 'RRULE:FREQ=WEEKLY;COUNT=2', 'SUMMARY:Ethics tutorial', `ORGANIZER;CN=Petra Quill:mailto:${QUILL}`],
-  ['UID:bad-times@northbridge.example', 'DTSTART:20270114T120000Z', 'DTEND:20270114T110000Z', 'SUMMARY:Lab (end before start)', `ORGANIZER:mailto:${ADA}`],
-  ['UID:office-hours@northbridge.example', 'DTSTART:20270115T120000Z', 'DTEND:20270115T130000Z', 'SUMMARY:Office hours'],
+  [
+    'UID:alg-lecture@northbridge.example',
+    'DTSTART:20270111T100000Z',
+    'DTEND:20270111T110000Z',
+    'RRULE:FREQ=WEEKLY;COUNT=4',
+    'SUMMARY:Algorithms lecture',
+    `ORGANIZER;CN=Ada Lovelace:mailto:${ADA}`,
+  ],
+  [
+    'UID:db-seminar@northbridge.example',
+    'DTSTART:20270112T140000Z',
+    'DTEND:20270112T153000Z',
+    'RRULE:FREQ=WEEKLY;COUNT=3',
+    'SUMMARY:Databases seminar',
+    `ORGANIZER;CN=Chen Wei:mailto:${CHEN}`,
+  ],
+  [
+    'UID:ethics-tutorial@northbridge.example',
+    'DTSTART:20270113T090000Z',
+    'DTEND:20270113T100000Z',
+    'RRULE:FREQ=WEEKLY;COUNT=2',
+    'SUMMARY:Ethics tutorial',
+    `ORGANIZER;CN=Petra Quill:mailto:${QUILL}`,
+  ],
+  [
+    'UID:bad-times@northbridge.example',
+    'DTSTART:20270114T120000Z',
+    'DTEND:20270114T110000Z',
+    'SUMMARY:Lab (end before start)',
+    `ORGANIZER:mailto:${ADA}`,
+  ],
+  [
+    'UID:office-hours@northbridge.example',
+    'DTSTART:20270115T120000Z',
+    'DTEND:20270115T130000Z',
+    'SUMMARY:Office hours',
+  ],
 );
 /** What a timetable system's error page saved as .ics looks like. */
-const BROKEN = '<!doctype html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Timetable export failed</h1></body></html>\n';
+const BROKEN =
+  '<!doctype html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Timetable export failed</h1></body></html>\n';
 
 describe('admin page (Chromium e2e)', () => {
   const harness = useSyncHarness();
@@ -47,7 +80,13 @@ describe('admin page (Chromium e2e)', () => {
     const realStart = Date.now();
     const startMs = world.now().getTime();
     const services = { ...world.services, now: () => new Date(startMs + (Date.now() - realStart)) };
-    server = await serveAdmin({ services, adminKey: KEY, port: 0, queuePollMs: 250, log: (line) => serverLog.push(line) });
+    server = await serveAdmin({
+      services,
+      adminKey: KEY,
+      port: 0,
+      queuePollMs: 250,
+      log: (line) => serverLog.push(line),
+    });
     browser = await launchBrowser();
     page = browser.page;
   });
@@ -100,13 +139,17 @@ describe('admin page (Chromium e2e)', () => {
     await expect.poll(() => page.locator('#feeds-list').textContent()).toContain('No feeds yet');
 
     await view('upload');
-    await page.locator('#upload-file').setInputFiles({ name: `${FEED_ID}.ics`, mimeType: 'text/calendar', buffer: Buffer.from(VALID) });
+    await page
+      .locator('#upload-file')
+      .setInputFiles({ name: `${FEED_ID}.ics`, mimeType: 'text/calendar', buffer: Buffer.from(VALID) });
     expect(await page.locator('#upload-id').inputValue()).toBe(FEED_ID); // suggested from the file name
     expect(await page.locator('#upload-file-name').textContent()).toContain(`${FEED_ID}.ics`);
     await page.getByRole('button', { name: 'Upload and validate' }).click();
 
     const summary = page.locator('#upload-summary');
-    await expect.poll(() => summary.textContent()).toContain(`Created feed ${FEED_ID}: 9 sessions in the horizon. A sync was queued.`);
+    await expect
+      .poll(() => summary.textContent())
+      .toContain(`Created feed ${FEED_ID}: 9 sessions in the horizon. A sync was queued.`);
     const warnings = (await page.locator('#upload-warnings').textContent()) ?? '';
     expect(warnings).toContain('bad-times@northbridge.example');
     expect(warnings).toContain('DTEND is before DTSTART');
@@ -116,7 +159,9 @@ describe('admin page (Chromium e2e)', () => {
     await screenshots(page, '03-upload-accepted');
 
     // The sync the upload queued is run by the local server's queue worker; the page announces it.
-    await expect.poll(() => page.locator('#feeds-status').textContent(), { timeout: 45_000 }).toContain(`Sync of ${FEED_ID} finished`);
+    await expect
+      .poll(() => page.locator('#feeds-status').textContent(), { timeout: 45_000 })
+      .toContain(`Sync of ${FEED_ID} finished`);
     expect(world.emulator.control.meetings()).toHaveLength(7);
 
     await view('feeds');
@@ -130,15 +175,27 @@ describe('admin page (Chromium e2e)', () => {
   it('shows a broken upload (dropped on the page) with its error, and nothing changes', async () => {
     const snapshot = async () => {
       const feed = await world.services.store.feeds.get(FEED_ID);
-      const meetings = (await world.services.store.meetings.listByFeed(FEED_ID)).map((m) => [m.key, m.state, m.meetingId]);
-      return { bodyVersion: feed?.bodyVersion, contentHash: feed?.contentHash, updatedAt: feed?.updatedAt, meetings, versions: await world.services.store.feedBodies.list(FEED_ID) };
+      const meetings = (await world.services.store.meetings.listByFeed(FEED_ID)).map((m) => [
+        m.key,
+        m.state,
+        m.meetingId,
+      ]);
+      return {
+        bodyVersion: feed?.bodyVersion,
+        contentHash: feed?.contentHash,
+        updatedAt: feed?.updatedAt,
+        meetings,
+        versions: await world.services.store.feedBodies.list(FEED_ID),
+      };
     };
     const before = await snapshot();
     await view('upload');
     await dropFile(page, '#dropzone', 'export.ics', BROKEN);
     expect(await page.locator('#upload-file-name').textContent()).toContain('export.ics');
     await page.locator('#upload-id').fill(FEED_ID);
-    const rejected = page.waitForResponse((r) => r.url().includes(`/api/feeds/${FEED_ID}`) && r.request().method() === 'PUT');
+    const rejected = page.waitForResponse(
+      (r) => r.url().includes(`/api/feeds/${FEED_ID}`) && r.request().method() === 'PUT',
+    );
     await page.getByRole('button', { name: 'Upload and validate' }).click();
     expect((await rejected).status()).toBe(400);
     const alert = page.locator('#upload-result [role=alert]');
@@ -148,14 +205,18 @@ describe('admin page (Chromium e2e)', () => {
     expect(text).toContain('not a usable iCalendar timetable');
     expect(text).toContain('not an iCalendar file');
     expect(await page.locator('#upload-result').textContent()).toContain('Nothing was stored');
-    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("role")')).toBe('alert');
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("role")')).toBe(
+      'alert',
+    );
     expect(await snapshot()).toEqual(before);
     expect(world.emulator.control.meetings()).toHaveLength(7);
     await screenshots(page, '05-upload-rejected');
   });
 
   it('shows the lecturer without a policy and copies the grant script', async () => {
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: new URL(server.url).origin,
+    });
     await view('policies');
     const row = page.locator(`tr[data-organizer="${QUILL}"][data-state="missing"]`);
     await expect.poll(() => row.isVisible()).toBe(true);
@@ -168,7 +229,9 @@ describe('admin page (Chromium e2e)', () => {
     expect(script).toContain(quillId);
 
     await page.getByRole('button', { name: 'Copy script' }).click();
-    await expect.poll(() => page.locator('#script-copy-status').textContent()).toBe('Script copied to the clipboard.');
+    await expect
+      .poll(() => page.locator('#script-copy-status').textContent())
+      .toBe('Script copied to the clipboard.');
     const copied = String(await page.evaluate('navigator.clipboard.readText()'));
     expect(copied).toContain('Connect-MicrosoftTeams');
     expect(copied).toContain(`Grant-CsApplicationAccessPolicy -PolicyName`);
@@ -203,9 +266,14 @@ describe('admin page (Chromium e2e)', () => {
     world.emulator.control.grantPolicy('TimetableSync-OnlineMeetings', { userId: quillId }, { delayMs: 0 });
     await view('policies');
     const recorded = page.waitForResponse((r) => r.url().endsWith('/api/policies/grants'));
-    await page.getByRole('button', { name: `Record that the policy was granted to ${QUILL}` }).first().click();
+    await page
+      .getByRole('button', { name: `Record that the policy was granted to ${QUILL}` })
+      .first()
+      .click();
     expect((await recorded).status()).toBe(201);
-    await expect.poll(() => page.locator('#policies-status').textContent()).toContain(`Grant recorded for ${QUILL}`);
+    await expect
+      .poll(() => page.locator('#policies-status').textContent())
+      .toContain(`Grant recorded for ${QUILL}`);
 
     await view('feeds');
     const before = (await world.services.store.feeds.get(FEED_ID))?.lastRun?.finishedAt;
@@ -213,7 +281,9 @@ describe('admin page (Chromium e2e)', () => {
     await page.getByRole('button', { name: `Sync ${FEED_ID} now` }).click();
     expect((await queued).status()).toBe(202);
     await expect.poll(() => page.locator('#feeds-status').textContent()).toMatch(/queued|finished/);
-    await expect.poll(() => page.locator('#feeds-status').textContent(), { timeout: 45_000 }).toContain(`Sync of ${FEED_ID} finished — completed: created 2`);
+    await expect
+      .poll(() => page.locator('#feeds-status').textContent(), { timeout: 45_000 })
+      .toContain(`Sync of ${FEED_ID} finished — completed: created 2`);
     expect((await world.services.store.feeds.get(FEED_ID))?.lastRun?.finishedAt).not.toBe(before);
     const card = page.locator(`[data-feed="${FEED_ID}"]`);
     await expect.poll(() => card.locator('[data-count="active"]').textContent()).toBe('9');

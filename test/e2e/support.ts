@@ -35,7 +35,9 @@ export interface Browser {
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`,
+    );
   }
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'tts-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -66,7 +68,10 @@ export async function launchBrowser(): Promise<Browser> {
 export async function screenshots(page: Page, name: string): Promise<string[]> {
   await mkdir(SCREENSHOTS, { recursive: true });
   const files: string[] = [];
-  for (const [label, size] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {
+  for (const [label, size] of [
+    ['laptop', LAPTOP],
+    ['phone', PHONE],
+  ] as const) {
     await page.setViewportSize(size);
     await page.waitForTimeout(100);
     const file = path.join(SCREENSHOTS, `${name}-${label}.png`);

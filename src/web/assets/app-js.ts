@@ -113,6 +113,7 @@ export const PAGE_JS = String.raw`
     var text = state.key ? 'Using a function key (this tab only)' : 'No function key entered';
     $('connection').textContent = text;
     $('key-forget').hidden = !state.key;
+    $('key-input').placeholder = state.key ? 'key set — type a new one to replace it' : '';
   }
 
   function authFailed(error) {

@@ -62,6 +62,8 @@ main { padding: 1rem 1.5rem 2rem; max-width: 80rem; }
 .notice { background: var(--info-bg); color: var(--info-fg); border: 1px solid #a9c3ea; }
 .warning { background: var(--warn-bg); color: var(--warn-fg); border: 1px solid #e6c677; }
 .result > div { margin: 0.75rem 0; padding: 0.75rem 1rem; border-radius: 6px; }
+.result > div > strong { display: block; }
+#calendars-list { grid-template-columns: 1fr; }
 .result ul { margin: 0.5rem 0 0; padding-left: 1.25rem; }
 .result li { margin: 0.25rem 0; }
 
@@ -110,6 +112,8 @@ pre.script { background: #1f2430; color: #f0f3f8; padding: 1rem; border-radius: 
   .top, main, nav.views { padding-left: 1rem; padding-right: 1rem; }
   .banner { margin-left: 1rem; margin-right: 1rem; }
   .cards { grid-template-columns: 1fr; }
+  nav.views ul { flex-wrap: wrap; }
+  nav.views a { padding: 0.6rem 0.7rem; }
   table.grid thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   table.grid, table.grid tbody, table.grid tr, table.grid td { display: block; width: 100%; }
   table.grid tr { border: 1px solid var(--line); border-radius: 8px; margin-bottom: 0.75rem; padding: 0.25rem 0; }
