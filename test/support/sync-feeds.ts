@@ -1,5 +1,7 @@
 // Small builders and readers shared by the sync integration tests: VEVENT bodies, UTC stamps, and
 // views of the emulator's meetings and request counts keyed the way the tests assert on them.
+import { Agent, fetch as undiciFetch } from 'undici';
+
 import type { EmulatorHandle, EmulatorMeetingView } from '../../src/emulator/index.js';
 import type { LoggedEvent } from '../../src/events.js';
 import type { StateStore } from '../../src/storage/index.js';
@@ -81,4 +83,32 @@ export function eventsNamed(events: readonly LoggedEvent[], name: string): Logge
 /** The stored meeting rows of a feed by key. */
 export async function rowsOf(store: StateStore, feedId: string) {
   return store.meetings.listByFeed(feedId);
+}
+
+/**
+ * The passcodes of all live meetings, read the way the daemon could see them (GET onlineMeeting with an
+ * app token over the emulator's https): what a log must never contain.
+ */
+export async function meetingPasscodes(emulator: EmulatorHandle): Promise<string[]> {
+  const dispatcher = new Agent({ connect: { ca: emulator.caCertPem } });
+  try {
+    const tokenResponse = await undiciFetch(`${emulator.authorityHost}/${emulator.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: emulator.clientId, client_secret: emulator.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
+    });
+    const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+    const passcodes: string[] = [];
+    for (const m of emulator.control.meetings()) {
+      const response = await undiciFetch(`${emulator.graphBaseUrl}/v1.0/users/${m.organizerId}/onlineMeetings/${m.id}`, { dispatcher, headers: { authorization: `Bearer ${token}` } });
+      const body = (await response.json()) as { joinMeetingIdSettings?: { passcode?: string } };
+      const passcode = body.joinMeetingIdSettings?.passcode;
+      if (!passcode) throw new Error(`meeting ${m.id} has no passcode (status ${response.status})`);
+      passcodes.push(passcode);
+    }
+    return passcodes;
+  } finally {
+    await dispatcher.close();
+  }
 }
