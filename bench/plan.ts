@@ -1,20 +1,31 @@
 // Part 3: planning at scale — each size in a fresh child process (bench/plan-child.ts) so peak RSS is
 // that size's alone; sizes run one after another (never in parallel) on the shared machine.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { fixed, int, progress, type BenchOptions, type PartResult, type Row } from './common.js';
-import type { PlanChildReport } from './plan-child.js';
+import { semesterText, type PlanChildReport } from './plan-child.js';
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./plan-child.js', import.meta.url));
 const PEAK_RSS_TARGET_MB = 256;
 
-export async function planChild(occurrences: number): Promise<PlanChildReport> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', CHILD, String(occurrences)], { maxBuffer: 1 << 20 });
-  const line = stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as PlanChildReport;
+export async function planChild(occurrences: number, breakdown = false): Promise<PlanChildReport> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tts-plan-'));
+  try {
+    const file = path.join(dir, 'semester.ics');
+    await writeFile(file, semesterText(occurrences).text);
+    const args = ['--expose-gc', CHILD, file, String(occurrences), ...(breakdown ? ['--breakdown'] : [])];
+    const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
+    const line = stdout.trim().split('\n').pop() ?? '';
+    return JSON.parse(line) as PlanChildReport;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function benchPlan(options: BenchOptions): Promise<PartResult> {
@@ -39,6 +50,15 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
       ...(last ? { target: `<= ${PEAK_RSS_TARGET_MB} MB`, met: r.peakRssMb <= PEAK_RSS_TARGET_MB } : {}),
     });
   }
+  const largest = sizes[sizes.length - 1] as number;
+  const split = (await planChild(largest, true)).retainedMb;
+  if (split) {
+    rows.push({
+      part,
+      figure: `heap retained at ${int(largest)}: text/occ./sessions/records/plan`,
+      value: `${fixed(split.text, 0)} / +${fixed(split.occurrences - split.text, 0)} / +${fixed(split.sessions - split.occurrences, 0)} / +${fixed(split.records - split.sessions, 0)} / +${fixed(split.plan - split.records, 0)} MB`,
+    });
+  }
   const small = reports[0] as PlanChildReport;
   const large = reports[reports.length - 1] as PlanChildReport;
   const timeGrowth = large.totalMs / large.occurrences / (small.totalMs / small.occurrences);
@@ -50,7 +70,7 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
     part,
     rows,
     notes: [
-      'plan: one feed, 15-week semester from bench/expand-data.ts via bench/university.ts; records as listByFeed would return them (98 % unchanged, 1 % changed, 1 % new, 0.5 % removed); each size in a fresh `node --expose-gc` child; peak RSS = maxRSS of the child.',
+      'plan: one feed, 15-week semester from bench/expand-data.ts via bench/university.ts; records as listByFeed would return them (98 % unchanged, 1 % changed, 1 % new, 0.5 % removed); each size in a fresh `node --expose-gc` child reading the text from a file; peak RSS = maxRSS of the child; the heap split is a separate run with a full GC after each phase.',
     ],
   };
 }
