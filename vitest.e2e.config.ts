@@ -8,7 +8,11 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // A page update is a fetch plus a render away; 1 s (the default) is tight on a loaded CI machine.
+    expect: { poll: { timeout: 10_000, interval: 100 } },
     // One browser and one world per file; the files are few and each starts its own Azurite.
     fileParallelism: false,
+    // The e2e files skip themselves without this, so `npm test` (whose config globs test/**) stays browser-free.
+    env: { TIMETABLE_SYNC_E2E: '1' },
   },
 });
