@@ -71,7 +71,10 @@ export function createPacer(options: PacerOptions = {}): Pacer {
 
     onThrottled(retryAfterMs) {
       const t = now();
-      const wait = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : defaultRetryAfterMs;
+      const wait =
+        retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0
+          ? retryAfterMs
+          : defaultRetryAfterMs;
       epoch++;
       lastThrottleAt = t;
       pausedUntil = Math.max(pausedUntil, t + wait);

@@ -37,7 +37,9 @@ beforeAll(async () => {
   });
   em.control.reset({ everything: true });
   em.control.newPolicy('TimetableSync-OnlineMeetings', [em.clientId]);
-  for (const user of em.control.seedUsers([ADA, BOB].map((mail) => ({ displayName: mail, userPrincipalName: mail, mail })))) {
+  for (const user of em.control.seedUsers(
+    [ADA, BOB].map((mail) => ({ displayName: mail, userPrincipalName: mail, mail })),
+  )) {
     em.control.grantPolicy('TimetableSync-OnlineMeetings', { userId: user.id }, { delayMs: 0 });
   }
 });
@@ -59,7 +61,11 @@ function collectingContext(functionName: string, extra: { triggerMetadata?: Reco
 const timer: Timer = {
   isPastDue: false,
   schedule: { adjustForDST: false },
-  scheduleStatus: { last: new Date().toISOString(), next: new Date().toISOString(), lastUpdated: new Date().toISOString() },
+  scheduleStatus: {
+    last: new Date().toISOString(),
+    next: new Date().toISOString(),
+    lastUpdated: new Date().toISOString(),
+  },
 };
 
 describe('sync triggers', () => {
@@ -68,17 +74,54 @@ describe('sync triggers', () => {
     // Real clock here (the host's): sessions from tomorrow on.
     const tomorrow = new Date(Date.now() + 86_400_000);
     tomorrow.setUTCHours(9, 0, 0, 0);
-    const at = (days: number, hour = 9) => utc(tomorrow.getTime() + days * 86_400_000 + (hour - 9) * 3_600_000);
-    await uploadFeed(services, 'cs', calendar(vevent({ uid: 'cs101@uni', organizer: ADA, summary: 'CS101', start: at(0), rrule: 'FREQ=WEEKLY;COUNT=3' })));
-    await uploadFeed(services, 'ma', calendar(vevent({ uid: 'ma101@uni', organizer: BOB, summary: 'MA101', start: at(1, 11), rrule: 'FREQ=WEEKLY;COUNT=2' })));
-    await uploadFeed(services, 'old', calendar(vevent({ uid: 'old@uni', organizer: BOB, summary: 'Old', start: at(2) })), { enabled: false });
+    const at = (days: number, hour = 9) =>
+      utc(tomorrow.getTime() + days * 86_400_000 + (hour - 9) * 3_600_000);
+    await uploadFeed(
+      services,
+      'cs',
+      calendar(
+        vevent({
+          uid: 'cs101@uni',
+          organizer: ADA,
+          summary: 'CS101',
+          start: at(0),
+          rrule: 'FREQ=WEEKLY;COUNT=3',
+        }),
+      ),
+    );
+    await uploadFeed(
+      services,
+      'ma',
+      calendar(
+        vevent({
+          uid: 'ma101@uni',
+          organizer: BOB,
+          summary: 'MA101',
+          start: at(1, 11),
+          rrule: 'FREQ=WEEKLY;COUNT=2',
+        }),
+      ),
+    );
+    await uploadFeed(
+      services,
+      'old',
+      calendar(vevent({ uid: 'old@uni', organizer: BOB, summary: 'Old', start: at(2) })),
+      { enabled: false },
+    );
 
     const fanOut = collectingContext('syncTimer');
     await syncTimer(timer, fanOut.context);
     const messages = fanOut.context.extraOutputs.get(syncQueueOutput) as SyncMessage[];
     expect(messages.map((m) => m.feedId).sort()).toEqual(['cs', 'ma']);
-    expect(messages.every((m) => m.reason === 'schedule' && !Number.isNaN(Date.parse(m.requestedAt)))).toBe(true);
-    expect(fanOut.lines.some((l) => l.level === 'information' && l.text.startsWith('sync.fanout ') && l.text.includes('"enqueued":2'))).toBe(true);
+    expect(messages.every((m) => m.reason === 'schedule' && !Number.isNaN(Date.parse(m.requestedAt)))).toBe(
+      true,
+    );
+    expect(
+      fanOut.lines.some(
+        (l) =>
+          l.level === 'information' && l.text.startsWith('sync.fanout ') && l.text.includes('"enqueued":2'),
+      ),
+    ).toBe(true);
 
     for (const message of messages) {
       // The host hands the queue handler the decoded JSON object.
@@ -93,11 +136,17 @@ describe('sync triggers', () => {
     expect(meetings.filter((m) => m.subject === 'CS101')).toHaveLength(3);
     expect(meetings.filter((m) => m.subject === 'MA101')).toHaveLength(2);
     expect(meetings.filter((m) => m.subject === 'Old')).toHaveLength(0);
-    expect((await services.store.feeds.get('cs'))?.lastRun).toMatchObject({ outcome: 'completed', created: 3 });
+    expect((await services.store.feeds.get('cs'))?.lastRun).toMatchObject({
+      outcome: 'completed',
+      created: 3,
+    });
 
     // A redelivered message for an unchanged feed costs no Graph call.
     const before = harness.emulator().control.requestCounts().graph;
-    await syncFeedQueue({ feedId: 'cs', reason: 'schedule', requestedAt: new Date().toISOString() }, collectingContext('syncFeedQueue').context);
+    await syncFeedQueue(
+      { feedId: 'cs', reason: 'schedule', requestedAt: new Date().toISOString() },
+      collectingContext('syncFeedQueue').context,
+    );
     expect(harness.emulator().control.requestCounts().graph).toBe(before);
     expect(harness.emulator().control.meetings()).toHaveLength(5);
   });
@@ -105,10 +154,15 @@ describe('sync triggers', () => {
   it('syncFeedQueue drops a malformed message and a message for an unknown feed without throwing', async () => {
     const bad = collectingContext('syncFeedQueue');
     await syncFeedQueue('not json', bad.context);
-    expect(bad.lines.some((l) => l.level === 'error' && l.text.startsWith('sync.message.invalid '))).toBe(true);
+    expect(bad.lines.some((l) => l.level === 'error' && l.text.startsWith('sync.message.invalid '))).toBe(
+      true,
+    );
 
     const gone = collectingContext('syncFeedQueue');
-    await syncFeedQueue({ feedId: 'nosuchfeed', reason: 'schedule', requestedAt: new Date().toISOString() }, gone.context);
+    await syncFeedQueue(
+      { feedId: 'nosuchfeed', reason: 'schedule', requestedAt: new Date().toISOString() },
+      gone.context,
+    );
     expect(gone.lines.some((l) => l.level === 'warning' && l.text.startsWith('sync.feed.gone '))).toBe(true);
   });
 });

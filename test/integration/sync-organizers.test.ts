@@ -18,8 +18,20 @@ describe('organizers', () => {
     await world.upload(
       'cs',
       calendar(
-        vevent({ uid: 'cs101@uni', organizer: ADA, summary: 'CS101', start: '2027-01-11T09:00:00Z', rrule: 'FREQ=WEEKLY;COUNT=3' }),
-        vevent({ uid: 'ghost@uni', organizer: 'Nobody@Uni.Example', summary: 'Ghost lecture', start: '2027-01-12T09:00:00Z', rrule: 'FREQ=WEEKLY;COUNT=2' }),
+        vevent({
+          uid: 'cs101@uni',
+          organizer: ADA,
+          summary: 'CS101',
+          start: '2027-01-11T09:00:00Z',
+          rrule: 'FREQ=WEEKLY;COUNT=3',
+        }),
+        vevent({
+          uid: 'ghost@uni',
+          organizer: 'Nobody@Uni.Example',
+          summary: 'Ghost lecture',
+          start: '2027-01-12T09:00:00Z',
+          rrule: 'FREQ=WEEKLY;COUNT=2',
+        }),
       ),
     );
 
@@ -30,9 +42,16 @@ describe('organizers', () => {
     expect(unresolved).toHaveLength(1);
     expect(unresolved[0]).toMatchObject({ level: 'error', properties: { email: NOBODY, sessions: 2 } });
     expect(String(unresolved[0]!.properties.reason)).toContain(`no user with e-mail or UPN ${NOBODY}`);
-    const rows = (await world.services.store.meetings.listByFeed('cs')).filter((r) => r.organizerEmail === NOBODY);
+    const rows = (await world.services.store.meetings.listByFeed('cs')).filter(
+      (r) => r.organizerEmail === NOBODY,
+    );
     expect(rows).toHaveLength(2);
-    expect(rows.every((r) => r.state === 'blocked' && r.lastError?.code === 'organizerUnresolved' && r.nextAttemptAt !== null)).toBe(true);
+    expect(
+      rows.every(
+        (r) =>
+          r.state === 'blocked' && r.lastError?.code === 'organizerUnresolved' && r.nextAttemptAt !== null,
+      ),
+    ).toBe(true);
     // Nothing was sent to onlineMeetings for the unknown user.
     expect(countStatus(world.emulator, 404, 'onlineMeetings')).toBe(0);
 
@@ -51,14 +70,22 @@ describe('organizers', () => {
     const bob = users.get(BOB)!;
     await world.grant(ada);
     await world.grant(bob);
-    const lecture = { uid: 'cs101@uni', summary: 'CS101', start: '2027-01-11T09:00:00Z', rrule: 'FREQ=WEEKLY;COUNT=5' };
+    const lecture = {
+      uid: 'cs101@uni',
+      summary: 'CS101',
+      start: '2027-01-11T09:00:00Z',
+      rrule: 'FREQ=WEEKLY;COUNT=5',
+    };
     const lab = { uid: 'lab@uni', summary: 'CS101 Lab', start: '2027-01-12T13:00:00Z', organizer: ADA };
     await world.upload('cs', calendar(vevent({ ...lecture, organizer: ADA }), vevent(lab)));
     expect(await world.sync('cs')).toMatchObject({ created: 6 });
     const adaLab = world.emulator.control.meetings().find((m) => m.subject === 'CS101 Lab');
 
     // Bob takes over the lab (same UID, new ORGANIZER).
-    await world.upload('cs', calendar(vevent({ ...lecture, organizer: ADA }), vevent({ ...lab, organizer: BOB })));
+    await world.upload(
+      'cs',
+      calendar(vevent({ ...lecture, organizer: ADA }), vevent({ ...lab, organizer: BOB })),
+    );
     const run = await world.sync('cs');
     expect(run).toMatchObject({ outcome: 'completed', created: 1, cancelled: 1, failed: 0, blocked: 0 });
 
@@ -68,7 +95,13 @@ describe('organizers', () => {
     expect(labs[0]!.id).not.toBe(adaLab!.id);
     expect(world.emulator.control.meetings().filter((m) => m.organizerId === ada.id)).toHaveLength(5);
     const row = (await world.services.store.meetings.listByFeed('cs')).find((r) => r.uid === 'lab@uni');
-    expect(row).toMatchObject({ state: 'active', organizerId: bob.id, organizerEmail: BOB, meetingId: labs[0]!.id, generation: 1 });
+    expect(row).toMatchObject({
+      state: 'active',
+      organizerId: bob.id,
+      organizerEmail: BOB,
+      meetingId: labs[0]!.id,
+      generation: 1,
+    });
 
     // Stable afterwards.
     expect(await world.sync('cs')).toMatchObject({ created: 0, cancelled: 0, graphCalls: 0 });

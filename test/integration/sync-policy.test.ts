@@ -47,7 +47,10 @@ describe('policy propagation', () => {
     // 403 at +3 s and +4 s, through at +6 s: two probes, not five.
     expect(waits).toEqual([1_000, 2_000]);
     expect(countStatus(world.emulator, 403)).toBe(2);
-    expect(eventsNamed(world.events, 'policy.propagating')[0]).toMatchObject({ level: 'warning', properties: { objectId: ada.id } });
+    expect(eventsNamed(world.events, 'policy.propagating')[0]).toMatchObject({
+      level: 'warning',
+      properties: { objectId: ada.id },
+    });
     expect(eventsNamed(world.events, 'policy.missing')).toHaveLength(0);
     expect(await world.services.store.policies.get(ada.id)).toMatchObject({ state: 'active' });
   });
@@ -84,13 +87,18 @@ describe('missing policy', () => {
     await world.grant(users.get(BOB)!);
     await world.upload(
       'cs',
-      calendar(series('cs101', ADA, '2027-01-11T09:00:00Z'), series('ma101', BOB, '2027-01-11T11:00:00Z'), series('ph101', CAROL, '2027-01-11T13:00:00Z')),
+      calendar(
+        series('cs101', ADA, '2027-01-11T09:00:00Z'),
+        series('ma101', BOB, '2027-01-11T11:00:00Z'),
+        series('ph101', CAROL, '2027-01-11T13:00:00Z'),
+      ),
     );
 
     const first = await world.sync('cs', { deps: { policyRetryWaitsMs: [1_000, 2_000] } });
     expect(first).toMatchObject({ outcome: 'completed', created: 10, blocked: 5, failed: 0 });
     // The other lecturers got all their meetings in the same run.
-    const byOrganizer = (id: string) => world.emulator.control.meetings().filter((m) => m.organizerId === id).length;
+    const byOrganizer = (id: string) =>
+      world.emulator.control.meetings().filter((m) => m.organizerId === id).length;
     expect(byOrganizer(users.get(ADA)!.id)).toBe(5);
     expect(byOrganizer(users.get(BOB)!.id)).toBe(5);
     expect(byOrganizer(carol.id)).toBe(0);
@@ -101,9 +109,14 @@ describe('missing policy', () => {
     expect(missing).toHaveLength(1);
     expect(missing[0]).toMatchObject({
       level: 'error',
-      properties: { objectId: carol.id, grantCommand: `Grant-CsApplicationAccessPolicy -PolicyName TimetableSync-OnlineMeetings -Identity "${carol.id}"` },
+      properties: {
+        objectId: carol.id,
+        grantCommand: `Grant-CsApplicationAccessPolicy -PolicyName TimetableSync-OnlineMeetings -Identity "${carol.id}"`,
+      },
     });
-    const rows = (await world.services.store.meetings.listByFeed('cs')).filter((r) => r.organizerEmail === CAROL);
+    const rows = (await world.services.store.meetings.listByFeed('cs')).filter(
+      (r) => r.organizerEmail === CAROL,
+    );
     expect(rows).toHaveLength(5);
     expect(rows.every((r) => r.state === 'blocked' && r.lastError?.code === 'policyMissing')).toBe(true);
     expect(rows[0]?.lastError?.message).toContain(`-Identity "${carol.id}"`);

@@ -16,7 +16,17 @@ describe('throttling', () => {
     // 4 lecturers × 30 sessions (Mondays and Thursdays, all inside the 120-day horizon) = 120 creates.
     await world.upload(
       'cs',
-      calendar(...LECTURERS.map((email, i) => vevent({ uid: `course-${i}@uni`, organizer: email, summary: `Course ${i}`, start: `2027-01-11T0${i + 6}:00:00Z`, rrule: 'FREQ=WEEKLY;BYDAY=MO,TH;COUNT=30' }))),
+      calendar(
+        ...LECTURERS.map((email, i) =>
+          vevent({
+            uid: `course-${i}@uni`,
+            organizer: email,
+            summary: `Course ${i}`,
+            start: `2027-01-11T0${i + 6}:00:00Z`,
+            rrule: 'FREQ=WEEKLY;BYDAY=MO,TH;COUNT=30',
+          }),
+        ),
+      ),
     );
     world.emulator.control.setThrottle({ perAppPerSecond: 20, burst: 10, retryAfterSeconds: 1 });
 

@@ -17,7 +17,11 @@ export interface KillSwitch {
  * (`when: 'before'`, the default) or right after it is stored (`'after'`: the row is in the table, the
  * caller never hears back).
  */
-export function killableStore(inner: StateStore, killAt: (record: MeetingRecord) => boolean, options: { when?: 'before' | 'after' } = {}): KillSwitch {
+export function killableStore(
+  inner: StateStore,
+  killAt: (record: MeetingRecord) => boolean,
+  options: { when?: 'before' | 'after' } = {},
+): KillSwitch {
   const after = options.when === 'after';
   let dead = false;
   const check = () => {
@@ -35,7 +39,9 @@ export function killableStore(inner: StateStore, killAt: (record: MeetingRecord)
             if (rows.some((row) => killAt(row))) {
               dead = true;
               if (!after) check();
-              return Promise.resolve((value as (...a: unknown[]) => Promise<unknown>).apply(target, args)).then(() => check());
+              return Promise.resolve(
+                (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+              ).then(() => check());
             }
           }
           return (value as (...a: unknown[]) => unknown).apply(target, args);
@@ -50,6 +56,7 @@ export function killableStore(inner: StateStore, killAt: (record: MeetingRecord)
     organizers: wrap(inner.organizers),
     policies: wrap(inner.policies),
     runs: wrap(inner.runs),
+    deploymentKeys: wrap(inner.deploymentKeys),
     feedBodies: wrap(inner.feedBodies),
     syncQueue: wrap(inner.syncQueue),
   };

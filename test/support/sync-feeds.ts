@@ -51,11 +51,20 @@ export function vevent(spec: EventSpec): string[] {
 /** An all-day VEVENT body. */
 export function allDayEvent(uid: string, organizer: string, summary: string, day: string): string[] {
   const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  return [`UID:${uid}`, `ORGANIZER:mailto:${organizer}`, `SUMMARY:${summary}`, `DTSTART;VALUE=DATE:${day.replace(/-/g, '')}`, `DTEND;VALUE=DATE:${next.replace(/-/g, '')}`];
+  return [
+    `UID:${uid}`,
+    `ORGANIZER:mailto:${organizer}`,
+    `SUMMARY:${summary}`,
+    `DTSTART;VALUE=DATE:${day.replace(/-/g, '')}`,
+    `DTEND;VALUE=DATE:${next.replace(/-/g, '')}`,
+  ];
 }
 
 /** Live emulator meetings by UTC start (one per start expected in these tests). */
-export function meetingsByStart(emulator: EmulatorHandle, organizerId?: string): Map<string, EmulatorMeetingView> {
+export function meetingsByStart(
+  emulator: EmulatorHandle,
+  organizerId?: string,
+): Map<string, EmulatorMeetingView> {
   const out = new Map<string, EmulatorMeetingView>();
   for (const m of emulator.control.meetings()) {
     if (organizerId && m.organizerId !== organizerId) continue;
@@ -92,16 +101,27 @@ export async function rowsOf(store: StateStore, feedId: string) {
 export async function meetingPasscodes(emulator: EmulatorHandle): Promise<string[]> {
   const dispatcher = new Agent({ connect: { ca: emulator.caCertPem } });
   try {
-    const tokenResponse = await undiciFetch(`${emulator.authorityHost}/${emulator.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      dispatcher,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: emulator.clientId, client_secret: emulator.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
-    });
+    const tokenResponse = await undiciFetch(
+      `${emulator.authorityHost}/${emulator.tenantId}/oauth2/v2.0/token`,
+      {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: emulator.clientId,
+          client_secret: emulator.clientSecret,
+          scope: 'https://graph.microsoft.com/.default',
+        }).toString(),
+      },
+    );
     const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
     const passcodes: string[] = [];
     for (const m of emulator.control.meetings()) {
-      const response = await undiciFetch(`${emulator.graphBaseUrl}/v1.0/users/${m.organizerId}/onlineMeetings/${m.id}`, { dispatcher, headers: { authorization: `Bearer ${token}` } });
+      const response = await undiciFetch(
+        `${emulator.graphBaseUrl}/v1.0/users/${m.organizerId}/onlineMeetings/${m.id}`,
+        { dispatcher, headers: { authorization: `Bearer ${token}` } },
+      );
       const body = (await response.json()) as { joinMeetingIdSettings?: { passcode?: string } };
       const passcode = body.joinMeetingIdSettings?.passcode;
       if (!passcode) throw new Error(`meeting ${m.id} has no passcode (status ${response.status})`);
