@@ -74,6 +74,7 @@ export function countingStore(store: StateStore, counts: OpCounts): StateStore {
     organizers: counted('organizers', store.organizers, counts),
     policies: counted('policies', store.policies, counts),
     runs: counted('runs', store.runs, counts),
+    deploymentKeys: counted('deploymentKeys', store.deploymentKeys, counts),
     feedBodies: counted('feedBodies', store.feedBodies, counts),
     syncQueue: counted('syncQueue', store.syncQueue, counts),
   };

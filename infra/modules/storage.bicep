@@ -1,5 +1,5 @@
 // Storage account for the Functions host and the app's state: Tables (feeds, meetings, organizers,
-// policies, runs), Blob (feed bodies, deployment package), Queue (sync-feeds + poison).
+// policies, runs, deploymentkeys), Blob (feed bodies, deployment package), Queue (sync-feeds + poison).
 // Shared keys are off: everything, the host included, signs in with the managed identity.
 param name string
 param location string
@@ -55,6 +55,8 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource organizers 'tables' = { name: 'organizers' }
     resource policies 'tables' = { name: 'policies' }
     resource runs 'tables' = { name: 'runs' }
+    // Per-deployment secrets (the organizer-calendar HMAC key); written by the app only.
+    resource deploymentKeys 'tables' = { name: 'deploymentkeys' }
   }
 }
 

@@ -3,19 +3,16 @@
 // An organizer's sessions span feeds, so no single feed token fits. The token is
 // HMAC-SHA256(deployment key, "organizer-calendar:" + normalised e-mail), base64url: nothing per
 // organizer is stored, a token reveals nothing about the key or other organizers, and it is checked in
-// constant time. The deployment key (256 random bits) lives in the `calendarkeys` table, created on
-// first use by whichever instance gets there first (insert-if-absent, so all instances agree).
-// Rotating the key (admin route) invalidates every organizer link at once; feed links are unaffected.
-//
-// The table client is built here rather than in compose.ts/src/storage only because those files
-// belong to other work streams; it follows storage's own rules (see createStateStore).
+// constant time. The deployment key (256 random bits) is the `organizer-calendar-hmac` row of the
+// storage layer's deployment keys (`services.store.deploymentKeys`), created on first use by whichever
+// instance gets there first (insert-if-absent, so all instances agree). Rotating the key (admin route)
+// invalidates every organizer link at once; feed links are unaffected.
 import { createHmac, randomBytes } from 'node:crypto';
-
-import { TableClient } from '@azure/data-tables';
 
 import type { AppServices } from '../compose.js';
 import { normalizeEmail } from '../core/identity.js';
 import { constantTimeEqual } from '../http/auth.js';
+import type { DeploymentKeyRepository } from '../storage/index.js';
 
 export interface OrganizerKeyStore {
   /** The current key (created when missing). */
@@ -24,93 +21,58 @@ export interface OrganizerKeyStore {
   rotate(): Promise<void>;
 }
 
-const PARTITION = 'calendar';
-const ROW = 'organizer-hmac';
+/** The name of the organizer-calendar key among the deployment keys. */
+export const ORGANIZER_KEY_NAME = 'organizer-calendar-hmac';
 /** Another instance's rotation takes effect here within this time. */
 const CACHE_MS = 5 * 60_000;
 
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null ? (error as { statusCode?: number }).statusCode : undefined;
+const KEY_BYTES = 32;
+const newKey = (): string => randomBytes(KEY_BYTES).toString('base64');
+
+function decodeKey(value: string): Buffer {
+  const key = Buffer.from(value, 'base64');
+  // A hand-edited or truncated row must not quietly become a weak HMAC key (the value is not quoted).
+  if (key.length < KEY_BYTES)
+    throw new Error(`the ${ORGANIZER_KEY_NAME} deployment key is shorter than ${KEY_BYTES} bytes: rotate it`);
+  return key;
 }
 
-export function createTableOrganizerKeyStore(client: TableClient, now: () => number = Date.now): OrganizerKeyStore {
+export function createOrganizerKeyStore(
+  keys: DeploymentKeyRepository,
+  now: () => number = Date.now,
+): OrganizerKeyStore {
   let cached: { key: Buffer; at: number } | null = null;
-  let ensured: Promise<void> | null = null;
-  const ensureTable = () => {
-    ensured ??= client.createTable().catch((error: unknown) => {
-      ensured = null;
-      throw error;
-    });
-    return ensured;
-  };
-  const read = async (): Promise<Buffer | null> => {
-    try {
-      const entity = await client.getEntity<{ key: string }>(PARTITION, ROW);
-      return Buffer.from(entity.key, 'base64');
-    } catch (error) {
-      if (statusOf(error) === 404) return null;
-      throw error;
-    }
-  };
   return {
     async current() {
       if (cached && now() - cached.at < CACHE_MS) return cached.key;
-      await ensureTable();
-      let key = await read();
-      if (!key) {
-        const fresh = randomBytes(32);
-        try {
-          await client.createEntity({ partitionKey: PARTITION, rowKey: ROW, key: fresh.toString('base64'), createdAt: new Date(now()).toISOString() });
-          key = fresh;
-        } catch (error) {
-          if (statusOf(error) !== 409) throw error;
-          key = await read(); // another instance created it first: use theirs
-        }
-      }
-      if (!key) throw new Error('organizer calendar key could not be read back');
+      const stored = await keys.getOrCreate(ORGANIZER_KEY_NAME, newKey);
+      const key = decodeKey(stored.value);
       cached = { key, at: now() };
       return key;
     },
     async rotate() {
-      await ensureTable();
-      const fresh = randomBytes(32);
-      await client.upsertEntity({ partitionKey: PARTITION, rowKey: ROW, key: fresh.toString('base64'), createdAt: new Date(now()).toISOString() }, 'Replace');
-      cached = { key: fresh, at: now() };
+      const stored = await keys.rotate(ORGANIZER_KEY_NAME, newKey());
+      cached = { key: decodeKey(stored.value), at: now() };
     },
   };
 }
 
-/** `calendarkeys` with the store's name prefix (tests use prefixed tables). */
-export function calendarKeyTableName(services: Pick<AppServices, 'store'>): string {
-  const feeds = services.store.names.tables.feeds;
-  return `${feeds.slice(0, feeds.length - 'feeds'.length)}calendarkeys`;
-}
+const stores = new WeakMap<object, OrganizerKeyStore>();
 
-const stores = new WeakMap<object, Promise<OrganizerKeyStore>>();
-
-/** The key store of these services' storage account (one per services object). */
-export function organizerKeyStoreFor(services: Pick<AppServices, 'store' | 'config'>): Promise<OrganizerKeyStore> {
+/** The key store of these services' storage (one per store, so the cache is shared by its callers). */
+export function organizerKeyStoreFor(services: Pick<AppServices, 'store'>): Promise<OrganizerKeyStore> {
   let store = stores.get(services.store);
   if (!store) {
-    store = (async () => {
-      const storage = services.config.storage;
-      if (!storage) throw new Error('AzureWebJobsStorage: required for organizer calendars');
-      const table = calendarKeyTableName(services);
-      if (storage.kind === 'connectionString') {
-        const allowInsecureConnection = /(^|;)\s*(DefaultEndpointsProtocol=http|TableEndpoint=http:|UseDevelopmentStorage=true)/i.test(storage.connectionString);
-        return createTableOrganizerKeyStore(TableClient.fromConnectionString(storage.connectionString, table, { allowInsecureConnection }));
-      }
-      const { DefaultAzureCredential, ManagedIdentityCredential } = await import('@azure/identity');
-      const credential = storage.clientId ? new ManagedIdentityCredential({ clientId: storage.clientId }) : new DefaultAzureCredential();
-      return createTableOrganizerKeyStore(new TableClient(`https://${storage.accountName}.table.core.windows.net`, table, credential));
-    })();
+    store = createOrganizerKeyStore(services.store.deploymentKeys);
     stores.set(services.store, store);
   }
-  return store;
+  return Promise.resolve(store);
 }
 
 export function organizerToken(key: Buffer, email: string): string {
-  return createHmac('sha256', key).update(`organizer-calendar:${normalizeEmail(email)}`, 'utf8').digest('base64url');
+  return createHmac('sha256', key)
+    .update(`organizer-calendar:${normalizeEmail(email)}`, 'utf8')
+    .digest('base64url');
 }
 
 export function isValidOrganizerToken(key: Buffer, email: string, token: string): boolean {

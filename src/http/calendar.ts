@@ -16,7 +16,7 @@ import { routeParam } from './request.js';
 import { adminRoute, anonymousRoute, jsonResponse, type HttpRouteOptions, type RouteDefinition } from './routes.js';
 
 export interface CalendarRouteOptions extends HttpRouteOptions {
-  /** Organizer-calendar key store (default: the `calendarkeys` table of the services' storage). */
+  /** Organizer-calendar key store (default: `services.store.deploymentKeys`). */
   organizerKeys?: (services: AppServices) => Promise<OrganizerKeyStore>;
 }
 

@@ -20,6 +20,7 @@ export type { MeetingRepository } from './meetings.js';
 export { normaliseEmail, organizerRowKey, type OrganizerRepository } from './organizers.js';
 export type { PolicyRepository } from './policies.js';
 export { ALL_RUNS_PARTITION, type RunRepository } from './runs.js';
+export type { DeploymentKey, DeploymentKeyRepository } from './deploymentKeys.js';
 export type { FeedBodyStore } from './feedBodies.js';
 export {
   SYNC_QUEUE_NAME,

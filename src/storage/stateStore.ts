@@ -5,6 +5,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { createDeploymentKeyRepository, type DeploymentKeyRepository } from './deploymentKeys.js';
 import { InvalidInputError, StorageError, toStorageError } from './errors.js';
 import { createFeedBodyStore, type FeedBodyStore } from './feedBodies.js';
 import { createFeedRepository, type FeedRepository } from './feeds.js';
@@ -28,12 +29,21 @@ export interface StateStore {
   readonly organizers: OrganizerRepository;
   readonly policies: PolicyRepository;
   readonly runs: RunRepository;
+  /** Per-deployment secrets (the organizer-calendar HMAC key). */
+  readonly deploymentKeys: DeploymentKeyRepository;
   readonly feedBodies: FeedBodyStore;
   readonly syncQueue: SyncQueue;
 }
 
 export interface StorageNames {
-  tables: { feeds: string; meetings: string; organizers: string; policies: string; runs: string };
+  tables: {
+    feeds: string;
+    meetings: string;
+    organizers: string;
+    policies: string;
+    runs: string;
+    deploymentKeys: string;
+  };
   container: string;
   queue: string;
   poisonQueue: string;
@@ -43,7 +53,7 @@ export interface StorageNames {
 // hyphens. A lower-case alphanumeric prefix starting with a letter is valid for all three.
 const NAME_PREFIX = /^[a-z][a-z0-9]{0,19}$/;
 
-/** The resource names for a prefix ('' in production: `feeds`, …, `feed-bodies`, `sync-feeds`). */
+/** The resource names for a prefix ('' in production: `feeds`, …, `deploymentkeys`, `feed-bodies`, `sync-feeds`). */
 export function storageNames(namePrefix = ''): StorageNames {
   if (namePrefix !== '' && !NAME_PREFIX.test(namePrefix)) {
     throw new InvalidInputError(
@@ -59,6 +69,7 @@ export function storageNames(namePrefix = ''): StorageNames {
       organizers: `${namePrefix}organizers`,
       policies: `${namePrefix}policies`,
       runs: `${namePrefix}runs`,
+      deploymentKeys: `${namePrefix}deploymentkeys`,
     },
     container: `${dashed}feed-bodies`,
     queue,
@@ -126,6 +137,7 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     organizers: clients.table(names.tables.organizers),
     policies: clients.table(names.tables.policies),
     runs: clients.table(names.tables.runs),
+    deploymentKeys: clients.table(names.tables.deploymentKeys),
   };
 
   let ensured: Promise<void> | null = null;
@@ -156,6 +168,7 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     organizers: createOrganizerRepository(tables.organizers, names.tables.organizers),
     policies: createPolicyRepository(tables.policies, names.tables.policies),
     runs: createRunRepository(tables.runs, names.tables.runs),
+    deploymentKeys: createDeploymentKeyRepository(tables.deploymentKeys, names.tables.deploymentKeys),
     feedBodies: createFeedBodyStore(clients.container),
     syncQueue: createSyncQueue(clients.queue, clients.poisonQueue),
   };
