@@ -259,4 +259,35 @@ describe('an HTML error page served for a URL feed', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
+
+  it('a truncated download (no END:VCALENDAR) is refused like a truncated upload: the run fails, meetings stay', async () => {
+    // uploadFeed refuses a body that ends before END:VCALENDAR; a URL feed's body goes through syncFeed.
+    const world = await harness.world();
+    const users = world.seed([ORGANIZER]);
+    await world.grant(users.get(ORGANIZER)!);
+    const good = weeklyTimetable({ tag: 'cutfeed', organizers: [ORGANIZER], courses: 2, weeks: 3 });
+    let cut = false;
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/calendar', etag: cut ? '"cut"' : '"v1"' });
+      res.end(cut ? good.ics.slice(0, good.ics.indexOf('RRULE', good.ics.indexOf('course 1'))) : good.ics);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/timetable.ics`;
+      const template = (await world.upload('template', good.ics)).feed;
+      const { etag: _etag, ...fields } = template as typeof template & { etag?: string };
+      await world.services.store.feeds.create({ ...fields, id: 'cut-feed', source: 'url', url, contentHash: null, bodyVersion: null, lastRun: null });
+      const fetchFeed = (u: string, v: { etag: string | null; lastModified: string | null }) => fetchFeedUrl(u, v, { maxBytes: 1024 * 1024, allowHttp: true, isAllowedAddress: () => true });
+      expect((await world.sync('cut-feed', { deps: { fetchFeed } })).created).toBe(good.sessions.length);
+      cut = true;
+      const before = await snapshot(world, 'cut-feed');
+      world.advance(15 * 60_000);
+      const run = await world.sync('cut-feed', { deps: { fetchFeed } });
+      const after = await snapshot(world, 'cut-feed');
+      expect(after.meetings).toEqual(before.meetings);
+      expect(run.outcome, JSON.stringify(run)).toBe('failed');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });

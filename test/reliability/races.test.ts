@@ -24,7 +24,7 @@ const ORGANIZERS = ['ada@uni.example', 'brian@uni.example', 'chen@uni.example'];
 async function secondInstance(world: World): Promise<AppServices> {
   const namePrefix = world.services.store.names.tables.feeds.replace(/feeds$/, '');
   const services = await buildServices(world.services.config, { namePrefix });
-  return { ...services, now: world.now };
+  return { ...services, now: () => world.now() };
 }
 
 function depsFor(services: AppServices): SyncDeps {

@@ -68,7 +68,7 @@ function timetable(tag: string) {
 
 async function tokenFor(clientId: string, secret: string): Promise<string> {
   const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: 'https://graph.microsoft.com/.default' });
-  const response = await fetch(`${emulator.url}/${emulator.tenantId}/oauth2/v2.0/token`, { method: 'POST', body: form, dispatcher: dispatcher() } as RequestInit);
+  const response = await fetch(`${emulator.url}/${emulator.tenantId}/oauth2/v2.0/token`, { method: 'POST', body: form, dispatcher: dispatcher() });
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
@@ -81,7 +81,7 @@ async function meetingSecrets(): Promise<string[]> {
     const response = await fetch(`${emulator.graphBaseUrl}/v1.0/users/${m.organizerId}/onlineMeetings/${encodeURIComponent(m.id)}`, {
       headers: { authorization: `Bearer ${token}` },
       dispatcher: dispatcher(),
-    } as RequestInit);
+    });
     const body = (await response.json()) as { joinMeetingIdSettings?: { passcode?: string } };
     const passcode = body.joinMeetingIdSettings?.passcode;
     expect(passcode, `meeting ${m.id} has no passcode to look for`).toBeTruthy();
