@@ -12,7 +12,5 @@ export default defineConfig({
     expect: { poll: { timeout: 10_000, interval: 100 } },
     // One browser and one world per file; the files are few and each starts its own Azurite.
     fileParallelism: false,
-    // The e2e files skip themselves without this, so `npm test` (whose config globs test/**) stays browser-free.
-    env: { TIMETABLE_SYNC_E2E: '1' },
   },
 });

@@ -226,9 +226,10 @@ export async function confirmCancellations(deps: AdminDeps, feedId: string): Pro
   return deps.store.feeds.update({ ...feed, cancellationsConfirmedAt: deps.now().toISOString(), updatedAt: deps.now().toISOString() });
 }
 
-export async function requestSync(deps: AdminDeps, feedId: string, reason: string): Promise<void> {
+/** Enqueues a sync now; an admin's request (force) runs even when the feed is unchanged. */
+export async function requestSync(deps: AdminDeps, feedId: string, reason: string, options: { force?: boolean } = { force: true }): Promise<void> {
   await requireFeed(deps, feedId);
-  await deps.store.syncQueue.enqueue({ feedId, reason, requestedAt: deps.now().toISOString() });
+  await deps.store.syncQueue.enqueue({ feedId, reason, requestedAt: deps.now().toISOString(), ...(options.force ? { force: true } : {}) });
 }
 
 export interface DryRun {

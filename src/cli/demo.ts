@@ -2,6 +2,7 @@
 // machine. Starts Azurite and the Graph emulator on free ports, seeds the emulator's directory with the
 // feed's lecturers, grants the access policy the way an admin would, registers the feed, runs the sync
 // twice and reports what happened — then stops everything.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,9 @@ import { syncDepsFor } from '../handlers/sync.js';
 import { expandCalendar } from '../ical/index.js';
 import type { RunSummary } from '../storage/index.js';
 import { syncFeed } from '../sync/syncFeed.js';
+import { serveAdmin } from '../web/serve.js';
 import { UsageError, parseArgs } from './errors.js';
+import { ADMIN_KEY_ENV, parsePort, untilInterrupted } from './serve.js';
 import { clockFrom, formatTable } from './context.js';
 import { SUMMARY_COLUMNS } from './report.js';
 
@@ -41,6 +44,7 @@ export interface DemoOptions {
 }
 
 export interface DemoContext {
+  report: DemoReport;
   services: AppServices;
   emulator: EmulatorHandle;
   azurite: AzuriteInstance;
@@ -128,7 +132,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         throttled: requests.graphThrottled,
       },
     };
-    if (options.keepRunning) await options.keepRunning({ services, emulator, azurite, feedId: SAMPLE_FEED_ID });
+    if (options.keepRunning) await options.keepRunning({ report, services, emulator, azurite, feedId: SAMPLE_FEED_ID });
     return report;
   } finally {
     await Promise.allSettled([azurite?.stop(), emulator?.stop()]);
@@ -187,15 +191,34 @@ export function demoJson(report: DemoReport): string {
   });
 }
 
+/** `--serve`: after the report, keep Azurite, the emulator and the admin page running until Ctrl-C. */
+function serveUntilInterrupted(port: number): NonNullable<DemoOptions['keepRunning']> {
+  return async ({ services }) => {
+    const adminKey = process.env[ADMIN_KEY_ENV] || randomBytes(18).toString('base64url');
+    const server = await serveAdmin({ services, adminKey, port });
+    console.log(`\nAdmin page: ${server.url}\nFunction key (this demo only): ${adminKey}\nCtrl-C stops the page, Azurite and the Graph emulator.`);
+    await untilInterrupted();
+    await server.stop();
+  };
+}
+
 export async function run(args: string[]): Promise<number> {
-  const { values, flags } = parseArgs(args, { values: ['feed', 'now', 'horizon-days'], flags: ['json'] });
+  const { values, flags } = parseArgs(args, { values: ['feed', 'now', 'horizon-days', 'port'], flags: ['json', 'serve'] });
   const horizon = values.get('horizon-days');
   if (horizon !== undefined && !/^\d+$/.test(horizon)) throw new UsageError('--horizon-days must be a whole number');
+  let printed = false;
+  const print = (report: DemoReport) => {
+    if (!printed) console.log(flags.has('json') ? demoJson(report) : formatDemoReport(report));
+    printed = true;
+  };
+  const serve = flags.has('serve') ? serveUntilInterrupted(parsePort(values.get('port'), 7071)) : undefined;
   const report = await runDemo({
     ...(values.has('feed') ? { feedPath: values.get('feed') as string } : {}),
     ...(values.has('now') ? { now: values.get('now') as string } : {}),
     ...(horizon !== undefined ? { horizonDays: Number(horizon) } : {}),
+    // The report comes first; the page then serves the same Azurite and emulator.
+    ...(serve ? { keepRunning: async (ctx: DemoContext) => (print(ctx.report), serve(ctx)) } : {}),
   });
-  console.log(flags.has('json') ? demoJson(report) : formatDemoReport(report));
+  print(report);
   return report.emulator.duplicates === 0 ? 0 : 1;
 }

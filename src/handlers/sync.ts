@@ -63,7 +63,7 @@ export async function syncFeedFromMessage(message: unknown, context: InvocationC
   }
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   try {
-    return await syncFeed(syncDepsFor(services ?? (await getServices()), logger), parsed.feedId);
+    return await syncFeed(syncDepsFor(services ?? (await getServices()), logger), parsed.feedId, { force: parsed.force === true });
   } catch (error) {
     if (error instanceof FeedNotFoundError) {
       logger.warning('sync.feed.gone', { feedId: parsed.feedId, reason: error.message });

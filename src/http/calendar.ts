@@ -85,7 +85,7 @@ export function createCalendarRoutes(options: CalendarRouteOptions = {}): RouteD
 
   const rotateOrganizerKey = adminRoute('calendarRotateOrganizerKey', options, async (_request, context, services) => {
     await (await keysFor(services)).rotate();
-    createEventLogger(contextSink(context)).info('calendar.organizerKey.rotated', {});
+    createEventLogger(contextSink(context)).info('calendar.organizer.key.rotated', {});
     return jsonResponse(200, { rotated: true, note: 'every organizer calendar link issued before now has stopped working; other instances follow within 5 minutes' });
   });
 

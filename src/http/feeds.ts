@@ -54,7 +54,7 @@ async function queueSync(services: AppServices, feed: FeedRecord, reason: string
     await services.store.syncQueue.enqueue({ feedId: feed.id, reason, requestedAt: services.now().toISOString() });
     return true;
   } catch (error) {
-    createEventLogger(contextSink(context)).warning('feed.sync.enqueueFailed', { feedId: feed.id, reason: error instanceof Error ? error.message : String(error) });
+    createEventLogger(contextSink(context)).warning('feed.sync.enqueue.failed', { feedId: feed.id, reason: error instanceof Error ? error.message : String(error) });
     return false;
   }
 }

@@ -34,9 +34,9 @@ export function decodeSyncMessage(text: string): SyncMessage | null {
         value !== null &&
         typeof (value as { feedId?: unknown }).feedId === 'string'
       ) {
-        const { feedId, reason, requestedAt } = value as Record<string, unknown>;
+        const { feedId, reason, requestedAt, force } = value as Record<string, unknown>;
         const text = (field: unknown): string => (typeof field === 'string' ? field : '');
-        return { feedId: feedId as string, reason: text(reason), requestedAt: text(requestedAt) };
+        return { feedId: feedId as string, reason: text(reason), requestedAt: text(requestedAt), ...(force === true ? { force: true } : {}) };
       }
     } catch {
       // not this encoding; try the next

@@ -66,4 +66,6 @@ export interface SyncMessage {
   feedId: string;
   reason: string;
   requestedAt: string;
+  /** An admin asked for this run ("sync now"): skip the unchanged-feed fast path. */
+  force?: boolean;
 }

@@ -59,8 +59,8 @@ const VALID = calendar(
 const BROKEN =
   '<!doctype html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Timetable export failed</h1></body></html>\n';
 
-// Only under vitest.e2e.config.ts (`npm run test:e2e`): `npm test` globs test/** too and has no browser.
-describe.runIf(process.env.TIMETABLE_SYNC_E2E === '1')('admin page (Chromium e2e)', () => {
+// Run by vitest.e2e.config.ts (`npm run test:e2e`); the default config excludes test/e2e (no browser there).
+describe('admin page (Chromium e2e)', () => {
   const harness = useSyncHarness();
   let world: World;
   let server: AdminServer;

@@ -39,7 +39,7 @@ describe('README', () => {
     const events = new Set<string>();
     for (const file of sourceFiles(path.join(root, 'src'))) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?:\.(?:debug|info|warning|error)|\])\(\s*'([a-z]+(?:\.[a-z]+)+)'/g)) events.add(m[1] as string);
+      for (const m of text.matchAll(/(?:\.(?:debug|info|warning|error)|\])\(\s*'([a-zA-Z]+(?:\.[a-zA-Z]+)+)'/g)) events.add(m[1] as string);
     }
     expect(events.size).toBeGreaterThan(10);
     expect([...events].filter((e) => !readme.includes(`\`${e}\``)).sort()).toEqual([]);
