@@ -368,6 +368,8 @@ class PlanApplier {
   private readonly policies = new Map<string, PolicyRecord | null>();
   /** Why each organizer was last refused in this run (the policy gate's message, with what to do). */
   private readonly denials = new Map<string, string>();
+  /** Organizers whose policy.missing alert this run has already logged. */
+  private readonly missingReported = new Set<string>();
   private readonly policySettings: PolicySettings;
   private readonly resolver;
   private readonly log: EventLogger;
@@ -483,7 +485,7 @@ class PlanApplier {
       // Probe with one operation first, so an organizer without a policy costs one 403, not hundreds.
       const [first, ...rest] = ops;
       if (!first) return;
-      if ((await this.runOne(organizerId, email, first)) !== 'policyDenied') {
+      if ((await this.runOne(organizerId, email, first, { probe: true })) !== 'policyDenied') {
         const results = await Promise.all(rest.map((op) => this.runOne(organizerId, email, op)));
         const denied = rest.filter((_, i) => results[i] === 'policyDenied');
         if (denied.length > 0) await this.blockAfterDenial(organizerId, denied);
@@ -510,7 +512,7 @@ class PlanApplier {
   }
 
   /** Runs one operation through the limiter; returns 'policyDenied' for a policy 403 (the lane handles it). */
-  private async runOne(organizerId: string, email: string, op: PlannedOperation): Promise<'ok' | 'policyDenied' | 'failed'> {
+  private async runOne(organizerId: string, email: string, op: PlannedOperation, options: { probe?: boolean } = {}): Promise<'ok' | 'policyDenied' | 'failed'> {
     if (this.aborted) return 'failed';
     if (this.outOfTime()) {
       this.stoppedEarly = true;
@@ -518,6 +520,10 @@ class PlanApplier {
     }
     return this.deps.limiter.run(organizerId, async () => {
       if (this.aborted) return 'failed';
+      // Graph refused this organizer earlier in this run (e.g. a revoked policy on an organizer known to
+      // work, whose operations all went to the limiter at once): the queued rest would only collect one
+      // 403 each. They are blocked with the others; the policy gate decides when to try again.
+      if (!options.probe && this.denials.has(organizerId) && this.policies.get(organizerId)?.state !== 'active') return 'policyDenied';
       if (this.outOfTime()) {
         this.stoppedEarly = true;
         return 'failed';
@@ -680,9 +686,15 @@ class PlanApplier {
     const current = this.policies.get(organizerId) ?? null;
     const { record, outcome, retryAt, message } = recordPolicyDenied(current, organizerId, this.now(), this.policySettings);
     this.policies.set(organizerId, record);
-    this.denials.set(organizerId, message);
+    // Requests already in flight when the first 403 came back are refused too: one alert per organizer
+    // and run (the first one says best what happened, e.g. 'revoked').
+    const alreadyReported = outcome !== 'propagating' && this.missingReported.has(organizerId);
+    if (!alreadyReported) this.denials.set(organizerId, message);
+    if (outcome !== 'propagating') this.missingReported.add(organizerId);
     const command = grantCommand(this.policySettings.policyName, organizerId);
-    if (outcome === 'propagating') {
+    if (alreadyReported) {
+      this.log.debug('policy.denied.again', { feedId: this.feed.id, objectId: organizerId });
+    } else if (outcome === 'propagating') {
       this.log.warning('policy.propagating', { feedId: this.feed.id, objectId: organizerId, grantedAt: record.grantedAt, until: retryAt });
     } else {
       this.log.error('policy.missing', {

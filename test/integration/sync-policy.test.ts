@@ -140,4 +140,43 @@ describe('missing policy', () => {
     expect(byOrganizer(carol.id)).toBe(5);
     expect(world.emulator.control.duplicates()).toBe(0);
   });
+
+  it('a policy removed from an organizer who worked before is reported as revoked; only the requests already in flight get a 403; the meetings stay as they were', async () => {
+    const world = await harness.world();
+    const ada = world.seed([ADA]).get(ADA)!;
+    await world.grant(ada);
+    const lecture = {
+      uid: 'cs101',
+      organizer: ADA,
+      summary: 'CS101',
+      start: '2027-01-11T09:00:00Z',
+      rrule: 'FREQ=WEEKLY;COUNT=12',
+    };
+    await world.upload('cs', calendar(vevent(lecture)));
+    expect(await world.sync('cs')).toMatchObject({ created: 12 });
+
+    // Hours later someone grants Ada another (empty) policy; the timetable renames the course.
+    world.advance(3 * HOUR);
+    world.emulator.control.grantPolicy(null, { userId: ada.id }, { delayMs: 0 });
+    await world.upload('cs', calendar(vevent({ ...lecture, summary: 'CS101 (new room)' })));
+    const run = await world.sync('cs', { deps: { policyRetryWaitsMs: [1_000] } });
+    expect(run).toMatchObject({ updated: 0, blocked: 12, failed: 0 });
+    // Ada was known to work, so her updates went out together: at most PER_ORGANIZER_CONCURRENCY (4)
+    // of them meet the 403; the queued rest is blocked without a call.
+    expect(countStatus(world.emulator, 403)).toBeGreaterThanOrEqual(1);
+    expect(countStatus(world.emulator, 403)).toBeLessThanOrEqual(4);
+    const missing = eventsNamed(world.events, 'policy.missing');
+    expect(missing).toHaveLength(1);
+    expect(missing[0]).toMatchObject({
+      level: 'error',
+      properties: { objectId: ada.id, outcome: 'revoked' },
+    });
+    expect(world.emulator.control.meetings().every((m) => m.subject === 'CS101')).toBe(true);
+    const rows = await world.services.store.meetings.listByFeed('cs');
+    expect(
+      rows.every(
+        (r) => r.state === 'active' && r.meetingId !== null && r.lastError?.code === 'policyMissing',
+      ),
+    ).toBe(true);
+  });
 });
