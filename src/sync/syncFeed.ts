@@ -693,7 +693,7 @@ class PlanApplier {
     if (outcome !== 'propagating') this.missingReported.add(organizerId);
     const command = grantCommand(this.policySettings.policyName, organizerId);
     if (alreadyReported) {
-      this.log.debug('policy.denied.again', { feedId: this.feed.id, objectId: organizerId });
+      // Already alerted in this run; the record above is still saved.
     } else if (outcome === 'propagating') {
       this.log.warning('policy.propagating', { feedId: this.feed.id, objectId: organizerId, grantedAt: record.grantedAt, until: retryAt });
     } else {
