@@ -1,7 +1,7 @@
 // Recurrence-rule expansion in wall time (RFC 5545 §3.3.10, §3.8.5.3). Simple rules (DAILY/WEEKLY
 // with plain BYDAY, and SECONDLY..HOURLY without BY parts) are computed arithmetically, skipping
 // straight to the window; everything else is iterated with ical.js's RecurIterator under a hard cap.
-import ICAL from 'ical.js';
+import { ical } from './icaljs.js';
 import { DAY } from './zones.js';
 
 const KNOWN_PARTS = new Set([
@@ -94,7 +94,7 @@ export function parseRule(text: string): ParsedRule {
   // the arithmetic path handles are validated there.
   if (isSimple(parts)) return { text, parts, freq, interval, count, until };
   try {
-    ICAL.Recur.fromString(ruleWithoutUntil(parts));
+    ical().Recur.fromString(ruleWithoutUntil(parts));
   } catch (e) {
     throw new RuleError(`RRULE "${text.trim()}" is invalid: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -236,6 +236,7 @@ class StepLimit extends Error {}
 
 function icalExpand(inp: ExpandRuleInput): boolean {
   const { rule, dtstart, isDate, untilWall, wallFrom, wallTo, emit } = inp;
+  const ICAL = ical();
   const recur = ICAL.Recur.fromString(ruleWithoutUntil(rule.parts));
   const d = new Date(dtstart);
   const start = ICAL.Time.fromData({

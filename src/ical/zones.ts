@@ -3,9 +3,9 @@
 //
 // Times are handled as "wall ms": the wall-clock fields read as if they were UTC
 // (Date.UTC(y, m, d, h, mi, s)). A zone maps UTC instants to offsets and wall times back to instants.
-import ICAL from 'ical.js';
 import { createRequire } from 'node:module';
 import type { RawComponent } from './content.js';
+import { ical } from './icaljs.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -226,6 +226,108 @@ function parseLocal(value: string): number | null {
   );
 }
 
+/** Onsets produced per VTIMEZONE rule at most. */
+const MAX_ONSETS = 5000;
+
+/**
+ * Onsets long before the window are not needed: yearly rules without COUNT start a year before it
+ * (Outlook's VTIMEZONEs start in 1601, which would be 400 wasted iterations). Same month, day and
+ * time of day as DTSTART, in that earlier year; DTSTART itself when it is later.
+ */
+function yearBefore(start: number, horizonFrom: number): number {
+  const fromYear = new Date(horizonFrom).getUTCFullYear() - 1;
+  const sy = new Date(start).getUTCFullYear();
+  if (!(fromYear > sy)) return start;
+  const moved = new Date(start);
+  moved.setUTCFullYear(fromYear);
+  return moved.getTime();
+}
+
+const WEEKDAY_CODES: Record<string, number> = { SU: 0, MO: 1, TU: 2, WE: 3, TH: 4, FR: 5, SA: 6 };
+
+/**
+ * The shape of nearly every real VTIMEZONE rule, "FREQ=YEARLY;BYMONTH=m;BYDAY=nDD" (n = 1..4, or -1
+ * for the last; UNTIL, COUNT, WKST allowed), computed directly so that such feeds never load
+ * ical.js. It yields what ical.js's iterator does for that shape: the nth (last) weekday DD of month
+ * m of each year, at DTSTART's time of day, from `first` on (those before it skipped, not counted),
+ * COUNT of them at most. Adds the onsets to `entries` and returns true; false (nothing added) for
+ * any other shape, which ical.js then expands.
+ */
+export function weekdayOfMonthOnsets(
+  text: string,
+  start: number,
+  from: number,
+  to: number,
+  horizon: number,
+  horizonFrom: number,
+  entries: { t: number; o: number; from: number }[],
+): boolean {
+  let month = 0;
+  let nth = 0;
+  let weekday = -1;
+  let count = Infinity;
+  let untilUtc = Infinity;
+  let yearly = false;
+  for (const piece of text.toUpperCase().split(';')) {
+    const eq = piece.indexOf('=');
+    const key = piece.slice(0, eq);
+    const value = piece.slice(eq + 1);
+    if (eq <= 0) return false;
+    if (key === 'FREQ') {
+      if (value !== 'YEARLY') return false;
+      yearly = true;
+    } else if (key === 'INTERVAL') {
+      if (value !== '1') return false;
+    } else if (key === 'BYMONTH') {
+      if (!/^(?:[1-9]|1[0-2])$/.test(value)) return false;
+      month = Number(value);
+    } else if (key === 'BYDAY') {
+      const m = /^(\+?[1-4]|-1)(SU|MO|TU|WE|TH|FR|SA)$/.exec(value);
+      if (!m) return false;
+      nth = Number(m[1]);
+      weekday = WEEKDAY_CODES[m[2] as string] as number;
+    } else if (key === 'COUNT') {
+      if (!/^[1-9]\d{0,3}$/.test(value)) return false;
+      count = Number(value);
+    } else if (key === 'UNTIL') {
+      const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/.exec(value);
+      if (!m) return false;
+      const w = Date.UTC(
+        Number(m[1]),
+        Number(m[2]) - 1,
+        Number(m[3]),
+        Number(m[4] ?? 0),
+        Number(m[5] ?? 0),
+        Number(m[6] ?? 0),
+      );
+      // ical.js reads UNTIL with Z as UTC, without it (or as a DATE) in TZOFFSETFROM local time.
+      untilUtc = m[7] ? w : w - from;
+    } else if (key !== 'WKST' || !(value in WEEKDAY_CODES)) return false;
+  }
+  if (!yearly || month === 0 || weekday < 0) return false;
+  const first = count === Infinity ? yearBefore(start, horizonFrom) : start;
+  const firstDay = Math.floor(first / DAY);
+  const tod = first - firstDay * DAY;
+  let year = new Date(first).getUTCFullYear();
+  for (let n = 0; n < MAX_ONSETS && n < count; year++) {
+    let day: number;
+    if (nth > 0) {
+      const d1 = Date.UTC(year, month - 1, 1) / DAY;
+      day = d1 + ((((weekday - (d1 + 4)) % 7) + 7) % 7) + (nth - 1) * 7;
+    } else {
+      const dl = Date.UTC(year, month, 0) / DAY;
+      day = dl - ((((dl + 4 - weekday) % 7) + 7) % 7);
+    }
+    const wall = day * DAY + tod;
+    if (wall < first) continue;
+    const u = wall - from;
+    if (u > untilUtc || u > horizon) break;
+    entries.push({ t: u, o: to, from });
+    n++;
+  }
+  return true;
+}
+
 /**
  * Zone from a VTIMEZONE (RFC 5545 §3.6.5): each STANDARD/DAYLIGHT onset (DTSTART, RRULE, RDATE, in
  * local time of TZOFFSETFROM) becomes a transition to TZOFFSETTO. Onsets are expanded up to
@@ -251,8 +353,11 @@ export function vtimezoneZone(comp: RawComponent, horizon: number, horizonFrom =
           if (w !== null) entries.push({ t: v.trim().endsWith('Z') ? w : w - from, o: to, from });
         }
       } else if (p.name === 'RRULE') {
+        const text = p.value.trim();
+        if (weekdayOfMonthOnsets(text, start, from, to, horizon, horizonFrom, entries)) continue;
         try {
-          const rule = ICAL.Recur.fromString(p.value.trim());
+          const ICAL = ical();
+          const rule = ICAL.Recur.fromString(text);
           let untilUtc = Infinity;
           if (rule.until) {
             const u = rule.until;
@@ -260,18 +365,10 @@ export function vtimezoneZone(comp: RawComponent, horizon: number, horizonFrom =
             untilUtc = u.zone === ICAL.Timezone.utcTimezone ? w : w - from;
             rule.until = null;
           }
-          // Onsets long before the window are not needed: start yearly rules without COUNT a year
-          // before it (Outlook's VTIMEZONEs start in 1601, which would be 400 wasted iterations).
-          let first = start;
-          if (rule.freq === 'YEARLY' && !rule.count && rule.interval === 1) {
-            const fromYear = new Date(horizonFrom).getUTCFullYear() - 1;
-            const sy = new Date(start).getUTCFullYear();
-            if (fromYear > sy) {
-              const moved = new Date(start);
-              moved.setUTCFullYear(fromYear);
-              first = moved.getTime();
-            }
-          }
+          const first =
+            rule.freq === 'YEARLY' && !rule.count && rule.interval === 1
+              ? yearBefore(start, horizonFrom)
+              : start;
           const d = new Date(first);
           const it = rule.iterator(
             ICAL.Time.fromData({
@@ -284,7 +381,7 @@ export function vtimezoneZone(comp: RawComponent, horizon: number, horizonFrom =
               isDate: false,
             }),
           );
-          for (let n = 0; n < 5000; n++) {
+          for (let n = 0; n < MAX_ONSETS; n++) {
             const t = it.next();
             if (!t) break;
             const u = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) - from;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CalendarError, expandCalendar, type ExpandOptions } from '../../src/ical/index.js';
 import type { ExpandResult } from '../../src/core/occurrence.js';
+import ICAL from 'ical.js';
+import { weekdayOfMonthOnsets } from '../../src/ical/zones.js';
 // Inline calendars for these tests.
 const BERLIN_VTIMEZONE = [
   'BEGIN:VTIMEZONE',
@@ -203,5 +205,93 @@ describe('time zones and daylight saving time', () => {
     expect(() => expand(cal(), '2024-01-01', '2024-02-01', { defaultTimeZone: 'Nowhere/Special' })).toThrow(
       CalendarError,
     );
+  });
+
+  it('computes "nth/last weekday of a month" VTIMEZONE onsets exactly as ical.js iterates them', () => {
+    // zones.ts expands this rule shape itself so that ical.js is not loaded for ordinary feeds; the
+    // onsets must be the ones its ical.js path (kept for other shapes) produces.
+    const from = 3_600_000;
+    const viaIcalJs = (rule: string, start: number, horizon: number, horizonFrom: number): number[] => {
+      const r = ICAL.Recur.fromString(rule);
+      let untilUtc = Infinity;
+      if (r.until) {
+        const u = r.until;
+        const w = Date.UTC(u.year, u.month - 1, u.day, u.hour, u.minute, u.second);
+        untilUtc = u.zone === ICAL.Timezone.utcTimezone ? w : w - from;
+        r.until = null;
+      }
+      let first = start;
+      const fromYear = new Date(horizonFrom).getUTCFullYear() - 1;
+      if (!r.count && fromYear > new Date(start).getUTCFullYear()) {
+        const moved = new Date(start);
+        moved.setUTCFullYear(fromYear);
+        first = moved.getTime();
+      }
+      const d = new Date(first);
+      const it = r.iterator(
+        ICAL.Time.fromData({
+          year: d.getUTCFullYear(),
+          month: d.getUTCMonth() + 1,
+          day: d.getUTCDate(),
+          hour: d.getUTCHours(),
+          minute: d.getUTCMinutes(),
+          second: d.getUTCSeconds(),
+          isDate: false,
+        }),
+      );
+      const out: number[] = [];
+      for (let n = 0; n < 5000; n++) {
+        const t = it.next();
+        if (!t) break;
+        const u = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) - from;
+        if (u > untilUtc || u > horizon) break;
+        out.push(u);
+      }
+      return out;
+    };
+    const rules = [
+      'FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
+      'FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10',
+      'FREQ=YEARLY;BYMONTH=3;BYDAY=2SU',
+      'FREQ=YEARLY;BYMONTH=11;BYDAY=1SU;WKST=SU',
+      'FREQ=YEARLY;BYMONTH=4;BYDAY=+1SU;INTERVAL=1',
+      'FREQ=YEARLY;BYMONTH=9;BYDAY=4SA',
+      'FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;UNTIL=20061029T010000Z',
+      'FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060402T020000',
+      'FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU;UNTIL=20250330',
+      'FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;COUNT=7',
+    ];
+    const starts = [
+      '1601-01-01T02:00:00Z',
+      '1970-10-25T03:00:00Z',
+      '1987-04-05T02:00:00Z',
+      '2007-03-31T02:00:00Z',
+    ];
+    let compared = 0;
+    for (const rule of rules)
+      for (const start of starts.map(Date.parse))
+        for (const [horizonFrom, horizon] of [
+          [-Infinity, Date.parse('2030-01-01T00:00:00Z')],
+          [Date.parse('2024-09-01T00:00:00Z'), Date.parse('2027-06-01T00:00:00Z')],
+          [Date.parse('1999-01-01T00:00:00Z'), Date.parse('2001-01-01T00:00:00Z')],
+        ] as const) {
+          const entries: { t: number; o: number; from: number }[] = [];
+          expect(weekdayOfMonthOnsets(rule, start, from, 0, horizon, horizonFrom, entries)).toBe(true);
+          expect(
+            entries.map((e) => e.t),
+            `${rule} from ${new Date(start).toISOString()}`,
+          ).toEqual(viaIcalJs(rule, start, horizon, horizonFrom));
+          compared += entries.length;
+        }
+    expect(compared).toBeGreaterThan(1000);
+    // Other shapes are left to ical.js.
+    for (const rule of [
+      'FREQ=YEARLY;BYMONTH=3;BYDAY=5SU',
+      'FREQ=YEARLY;BYMONTH=3;BYDAY=SU',
+      'FREQ=YEARLY;BYMONTH=4;BYDAY=SU;BYMONTHDAY=1,2,3,4,5,6,7',
+      'FREQ=YEARLY;INTERVAL=2;BYMONTH=3;BYDAY=-1SU',
+      'FREQ=MONTHLY;BYDAY=-1SU',
+    ])
+      expect(weekdayOfMonthOnsets(rule, 0, from, 0, Infinity, -Infinity, [])).toBe(false);
   });
 });
