@@ -8,6 +8,7 @@ import { normalizeEmail, toUtcIso } from '../core/identity.js';
 import type { ExpandWarning } from '../core/occurrence.js';
 import { planSync, type SyncPlan } from '../core/plan.js';
 import { decidePolicyGate } from '../core/policy.js';
+import { incompleteCalendarReason } from '../feeds/completeness.js';
 import { validateFeedUrl, FeedFetchError } from '../feeds/fetch.js';
 import { CalendarError, expandCalendar, resolveDefaultTimeZone } from '../ical/index.js';
 import { ConflictError, validateFeedId, type FeedRecord } from '../storage/index.js';
@@ -118,27 +119,6 @@ function newFeedRecord(id: string, now: string, fields: Partial<FeedRecord>): Fe
   };
 }
 
-/**
- * What an upload must satisfy on top of parsing. The parser is lenient by design (a feed with one
- * broken event still syncs the rest), which would let two kinds of damaged upload replace a timetable:
- * a truncated file (RFC 5545 §3.4 requires END:VCALENDAR) and one in which every VEVENT is unusable.
- */
-function checkUploadIsWhole(text: string, warnings: readonly ExpandWarning[], occurrences: number): void {
-  if (!/^BEGIN:VCALENDAR\r?$/im.test(text)) throw problems.invalidCalendar('the upload is not an iCalendar file: it has no BEGIN:VCALENDAR line');
-  const lastLine = text.trimEnd().split(/\r?\n/).pop() ?? '';
-  if (!/^END:VCALENDAR$/i.test(lastLine.trim())) {
-    throw problems.invalidCalendar('the upload ends before END:VCALENDAR: it looks truncated (RFC 5545 §3.4)');
-  }
-  const eventLines: number[] = [];
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (/^BEGIN:VEVENT\s*$/i.test(line)) eventLines.push(index + 1);
-  });
-  const warned = new Set(warnings.map((w) => w.line));
-  if (occurrences === 0 && eventLines.length > 0 && eventLines.every((line) => warned.has(line))) {
-    throw problems.invalidCalendar(`none of the ${eventLines.length} events can be used`, { warnings: warnings.slice(0, 50) });
-  }
-}
-
 /** Validates an uploaded timetable, then stores it as a new version of the feed (creating the feed if new). */
 export async function uploadFeed(deps: AdminDeps, feedId: string, body: Uint8Array | string, settingsInput: FeedSettingsInput = {}): Promise<UploadResult> {
   requireValidFeedId(feedId);
@@ -147,7 +127,8 @@ export async function uploadFeed(deps: AdminDeps, feedId: string, body: Uint8Arr
   const existing = await deps.store.feeds.get(feedId);
   const effective = { ...pickSettings(existing), ...settings };
   const { result, desired } = inspectCalendar(deps, text, effective, feedId);
-  checkUploadIsWhole(text, result.warnings, result.occurrences.length);
+  const incomplete = incompleteCalendarReason(text, result.warnings, result.occurrences.length);
+  if (incomplete) throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, { warnings: result.warnings.slice(0, 50) });
   // Valid: only now is anything written. The blob version first, then the feed row points at it.
   const { version } = await deps.store.feedBodies.put(feedId, text);
   const now = deps.now().toISOString();

@@ -99,7 +99,7 @@ describe('feeds API', () => {
 
     it('400 when every event is unusable, with the per-event warnings', async () => {
       const broken = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:a@x', 'DTSTART:garbage', 'END:VEVENT', 'BEGIN:VEVENT', 'UID:b@x', 'DTSTART:20260914T25', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
-      const problem = expectProblem(await put('all-broken', { body: broken, headers: ICS }), 400, /none of the 2 events/);
+      const problem = expectProblem(await put('all-broken', { body: broken, headers: ICS }), 400, /none of its 2 events/);
       expect(problem.warnings).toEqual([expect.objectContaining({ line: 3 }), expect.objectContaining({ line: 7 })]);
       expect(await services.store.feeds.get('all-broken')).toBeNull();
     });
