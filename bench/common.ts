@@ -57,11 +57,15 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function fixed(n: number, digits = 1): string {
-  return Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : String(n);
+  return Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : String(n);
 }
 
 export function int(n: number): string {
@@ -73,7 +77,13 @@ export function percent(share: number, digits = 1): string {
 }
 
 export function renderTable(rows: readonly Row[]): string {
-  const cells = rows.map((r) => [r.part, r.figure, r.value, r.target ?? '', r.met === undefined ? '' : r.met ? 'met' : 'MISSED']);
+  const cells = rows.map((r) => [
+    r.part,
+    r.figure,
+    r.value,
+    r.target ?? '',
+    r.met === undefined ? '' : r.met ? 'met' : 'MISSED',
+  ]);
   const header = ['part', 'figure', 'value', 'target', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: readonly string[]): string =>
@@ -90,7 +100,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Runs `tasks` with at most `parallel` in flight, in order; results in input order. */
-export async function pool<T, R>(items: readonly T[], parallel: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  parallel: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -43,7 +43,16 @@ export interface PlanChildReport {
 /** The semester for a target size (called by the parent, which writes it to a file). */
 export function semesterText(target: number): { text: string; series: number } {
   const series = Math.round(target / OCCURRENCES_PER_SERIES);
-  return { text: departmentFeed(0, { departments: 1, seriesPerDepartment: series, lecturers: 300, start: '2027-01-11', seed: 11 }).text, series };
+  return {
+    text: departmentFeed(0, {
+      departments: 1,
+      seriesPerDepartment: series,
+      lecturers: 300,
+      start: '2027-01-11',
+      seed: 11,
+    }).text,
+    series,
+  };
 }
 
 function retained(): number {
@@ -99,7 +108,12 @@ function main(): void {
   });
   // 0.5 % removed from the feed since: their records are cancels (under the guard's share).
   const removed = Math.floor(records.length / 200);
-  for (let i = 0; i < removed; i++) records.push({ ...(records[i] as MeetingRecord), key: `gone${i}`, externalId: externalIdFor(`gone${i}`, 0) });
+  for (let i = 0; i < removed; i++)
+    records.push({
+      ...(records[i] as MeetingRecord),
+      key: `gone${i}`,
+      externalId: externalIdFor(`gone${i}`, 0),
+    });
   if (breakdown) mark.records = retained();
   const t3 = performance.now();
   const plan = planSync({
@@ -127,7 +141,8 @@ function main(): void {
     ...(breakdown ? { retainedMb: mark as NonNullable<PlanChildReport['retainedMb']> } : {}),
   };
   // Keep every phase's result alive to the end, as syncFeed does (they are locals of one async function).
-  if (expanded.occurrences.length + sessions.length + records.length + plan.operations.length < 0) console.log('unreachable');
+  if (expanded.occurrences.length + sessions.length + records.length + plan.operations.length < 0)
+    console.log('unreachable');
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 

@@ -34,14 +34,25 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
   const reports: PlanChildReport[] = [];
   for (const size of sizes) {
     const report = await planChild(size);
-    progress(options, `plan: ${report.occurrences} occurrences in ${report.totalMs.toFixed(0)} ms, peak RSS ${report.peakRssMb.toFixed(0)} MB`);
+    progress(
+      options,
+      `plan: ${report.occurrences} occurrences in ${report.totalMs.toFixed(0)} ms, peak RSS ${report.peakRssMb.toFixed(0)} MB`,
+    );
     reports.push(report);
   }
   const rows: Row[] = [];
   for (const r of reports) {
     const label = `${int(r.occurrences)} occ.`;
-    rows.push({ part, figure: `${label}: expand / desired / plan`, value: `${fixed(r.expandMs, 0)} / ${fixed(r.desiredMs, 0)} / ${fixed(r.planMs, 0)} ms` });
-    rows.push({ part, figure: `${label}: total, per 1k occurrences`, value: `${fixed(r.totalMs, 0)} ms, ${fixed((r.totalMs / r.occurrences) * 1000, 1)} ms` });
+    rows.push({
+      part,
+      figure: `${label}: expand / desired / plan`,
+      value: `${fixed(r.expandMs, 0)} / ${fixed(r.desiredMs, 0)} / ${fixed(r.planMs, 0)} ms`,
+    });
+    rows.push({
+      part,
+      figure: `${label}: total, per 1k occurrences`,
+      value: `${fixed(r.totalMs, 0)} ms, ${fixed((r.totalMs / r.occurrences) * 1000, 1)} ms`,
+    });
     const last = r === reports[reports.length - 1];
     rows.push({
       part,
@@ -62,10 +73,29 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
   const small = reports[0] as PlanChildReport;
   const large = reports[reports.length - 1] as PlanChildReport;
   const timeGrowth = large.totalMs / large.occurrences / (small.totalMs / small.occurrences);
-  const memGrowth = (large.peakRssMb - large.baseRssMb) / large.occurrences / ((small.peakRssMb - small.baseRssMb) / small.occurrences);
-  rows.push({ part, figure: `time per occurrence, ${int(large.occurrences)} vs ${int(small.occurrences)}`, value: `${fixed(timeGrowth, 2)}x`, target: '<= 1.5x (linear)', met: timeGrowth <= 1.5 });
-  rows.push({ part, figure: `RSS growth per occurrence, ${int(large.occurrences)} vs ${int(small.occurrences)}`, value: `${fixed(memGrowth, 2)}x`, target: '<= 1.5x (linear)', met: memGrowth <= 1.5 });
-  rows.push({ part, figure: `operations planned at ${int(large.occurrences)}`, value: int(large.operations) });
+  const memGrowth =
+    (large.peakRssMb - large.baseRssMb) /
+    large.occurrences /
+    ((small.peakRssMb - small.baseRssMb) / small.occurrences);
+  rows.push({
+    part,
+    figure: `time per occurrence, ${int(large.occurrences)} vs ${int(small.occurrences)}`,
+    value: `${fixed(timeGrowth, 2)}x`,
+    target: '<= 1.5x (linear)',
+    met: timeGrowth <= 1.5,
+  });
+  rows.push({
+    part,
+    figure: `RSS growth per occurrence, ${int(large.occurrences)} vs ${int(small.occurrences)}`,
+    value: `${fixed(memGrowth, 2)}x`,
+    target: '<= 1.5x (linear)',
+    met: memGrowth <= 1.5,
+  });
+  rows.push({
+    part,
+    figure: `operations planned at ${int(large.occurrences)}`,
+    value: int(large.operations),
+  });
   return {
     part,
     rows,

@@ -53,7 +53,10 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   const missed = rows.filter((r) => r.met === false);
   const lines = [
-    `timetable-sync performance (${options.quick ? 'quick' : 'full'}) — ${process.argv.slice(1).map((a) => a.replace(/^.*\/dist\//, 'dist/')).join(' ')}`,
+    `timetable-sync performance (${options.quick ? 'quick' : 'full'}) — ${process.argv
+      .slice(1)
+      .map((a) => a.replace(/^.*\/dist\//, 'dist/'))
+      .join(' ')}`,
     ...machineFacts(),
     '',
     renderTable(rows),
@@ -63,7 +66,10 @@ async function main(): Promise<number> {
   ];
   console.log(lines.join('\n'));
   await mkdir('.bench', { recursive: true });
-  await writeFile('.bench/results.json', `${JSON.stringify({ at: new Date().toISOString(), argv: args, quick: options.quick, seconds, results }, null, 2)}\n`);
+  await writeFile(
+    '.bench/results.json',
+    `${JSON.stringify({ at: new Date().toISOString(), argv: args, quick: options.quick, seconds, results }, null, 2)}\n`,
+  );
   return options.strict && missed.length > 0 ? 1 : 0;
 }
 

@@ -5,9 +5,26 @@ import { performance } from 'node:perf_hooks';
 import type { RequestCounts } from '../src/emulator/index.js';
 import { expandCalendar } from '../src/ical/index.js';
 import type { RunSummary } from '../src/storage/index.js';
-import { fixed, int, percent, pool, progress, type BenchOptions, type PartResult, type Row } from './common.js';
+import {
+  fixed,
+  int,
+  percent,
+  pool,
+  progress,
+  type BenchOptions,
+  type PartResult,
+  type Row,
+} from './common.js';
 import { university, type DepartmentFeed, type UniversityOptions } from './university.js';
-import { BENCH_NOW, newTenant, SEMESTER_START, tableCalls, type BenchEnv, type OpCounts, type Tenant } from './world.js';
+import {
+  BENCH_NOW,
+  newTenant,
+  SEMESTER_START,
+  tableCalls,
+  type BenchEnv,
+  type OpCounts,
+  type Tenant,
+} from './world.js';
 
 /** Graph's ceiling as the emulator enforces it, and the daemon's settings (the production defaults). */
 export const CEILING = { perAppPerSecond: 50, retryAfterSeconds: 1, latencyMs: 100 };
@@ -28,9 +45,17 @@ export interface SyncScale {
 
 export function syncScale(quick: boolean): SyncScale {
   return quick
-    ? { university: { departments: 5, seriesPerDepartment: 5, lecturers: 30, start: SEMESTER_START }, baselineSessions: 40, uncappedShare: 0.4 }
+    ? {
+        university: { departments: 5, seriesPerDepartment: 5, lecturers: 30, start: SEMESTER_START },
+        baselineSessions: 40,
+        uncappedShare: 0.4,
+      }
     : // 50 departments x 16 series ≈ 10,000 sessions; 300 lecturers (6 per department).
-      { university: { departments: 50, seriesPerDepartment: 16, lecturers: 300, start: SEMESTER_START }, baselineSessions: 150, uncappedShare: 0.2 };
+      {
+        university: { departments: 50, seriesPerDepartment: 16, lecturers: 300, start: SEMESTER_START },
+        baselineSessions: 150,
+        uncappedShare: 0.2,
+      };
 }
 
 function lecturersOf(feeds: readonly DepartmentFeed[]): string[] {
@@ -43,7 +68,8 @@ function snapshot(counts: OpCounts): OpCounts {
 
 function diff(after: OpCounts, before: OpCounts): OpCounts {
   const out: OpCounts = new Map();
-  for (const [key, n] of after) if (n - (before.get(key) ?? 0) !== 0) out.set(key, n - (before.get(key) ?? 0));
+  for (const [key, n] of after)
+    if (n - (before.get(key) ?? 0) !== 0) out.set(key, n - (before.get(key) ?? 0));
   return out;
 }
 
@@ -70,7 +96,13 @@ interface SyncRun {
 }
 
 /** Uploads the feeds (not measured), then syncs them all, FEEDS_IN_PARALLEL at a time (measured). */
-async function firstSync(env: BenchEnv, tenant: Tenant, feeds: readonly DepartmentFeed[], options: BenchOptions, label: string): Promise<SyncRun> {
+async function firstSync(
+  env: BenchEnv,
+  tenant: Tenant,
+  feeds: readonly DepartmentFeed[],
+  options: BenchOptions,
+  label: string,
+): Promise<SyncRun> {
   let sessions = 0;
   for (const feed of feeds) {
     const result = (await tenant.upload(feed.feedId, feed.text)) as { sessions: number };
@@ -104,7 +136,10 @@ async function firstSync(env: BenchEnv, tenant: Tenant, feeds: readonly Departme
 }
 
 function ceilingOn(env: BenchEnv): void {
-  env.emulator.control.setThrottle({ perAppPerSecond: CEILING.perAppPerSecond, retryAfterSeconds: CEILING.retryAfterSeconds });
+  env.emulator.control.setThrottle({
+    perAppPerSecond: CEILING.perAppPerSecond,
+    retryAfterSeconds: CEILING.retryAfterSeconds,
+  });
   env.emulator.control.setFaults({ latencyMs: CEILING.latencyMs });
 }
 
@@ -128,7 +163,10 @@ export async function benchThroughput(env: BenchEnv, options: BenchOptions): Pro
     baselineFeeds.push(feed);
     baselineTarget += countSessions(feed);
   }
-  const sequential = await newTenant(env, { lecturers: lecturersOf(baselineFeeds), settings: { MAX_CONCURRENCY: '1', PER_ORGANIZER_CONCURRENCY: '1' } });
+  const sequential = await newTenant(env, {
+    lecturers: lecturersOf(baselineFeeds),
+    settings: { MAX_CONCURRENCY: '1', PER_ORGANIZER_CONCURRENCY: '1' },
+  });
   ceilingOn(env);
   const base = await firstSync(env, sequential, baselineFeeds, options, 'baseline (limiter max 1)');
 
@@ -159,21 +197,75 @@ export async function benchThroughput(env: BenchEnv, options: BenchOptions): Pro
   const speedup = sessionsPerSecond / baseRate;
   const puts = run.ops.get('meetings.put') ?? 0;
   const rows: Row[] = [
-    { part, figure: 'sessions / lecturers / feeds', value: `${int(run.sessions)} / ${lecturers.length} / ${feeds.length}` },
-    { part, figure: 'meetings created (emulator; duplicates)', value: `${int(run.created)} (${int(meetings)}; ${duplicates})`, target: `= sessions, 0 dup`, met: run.created === run.sessions && meetings === run.sessions && duplicates === 0 },
+    {
+      part,
+      figure: 'sessions / lecturers / feeds',
+      value: `${int(run.sessions)} / ${lecturers.length} / ${feeds.length}`,
+    },
+    {
+      part,
+      figure: 'meetings created (emulator; duplicates)',
+      value: `${int(run.created)} (${int(meetings)}; ${duplicates})`,
+      target: `= sessions, 0 dup`,
+      met: run.created === run.sessions && meetings === run.sessions && duplicates === 0,
+    },
     { part, figure: 'wall time', value: `${fixed(run.seconds)} s` },
     { part, figure: 'sessions/s', value: fixed(sessionsPerSecond) },
     { part, figure: 'Graph requests accepted/s (ceiling 50/s)', value: fixed(acceptedPerSecond) },
-    { part, figure: 'share of the ceiling reached', value: percent(ceilingShare), target: '>= 90 %', met: ceilingShare >= 0.9 },
-    { part, figure: 'Graph requests / answered 429', value: `${int(run.graphRequests)} / ${int(run.throttled)}` },
-    { part, figure: 'share of requests answered 429', value: percent(throttledShare), target: '<= 5 %', met: throttledShare <= 0.05 },
-    { part, figure: 'sessions failed or blocked', value: int(run.failed), target: '0', met: run.failed === 0 },
-    { part, figure: 'limiter: final / peak concurrency, throttle signals', value: `${run.limiter.concurrency} / ${run.limiter.peak}, ${run.limiter.throttles}` },
-    { part, figure: 'Table calls (meetings.put per session)', value: `${int(tableCalls(run.ops))} (${fixed(puts / Math.max(1, run.created), 2)})` },
-    { part, figure: `baseline, limiter max 1: sessions (subset)`, value: `${int(base.created)} in ${fixed(base.seconds)} s` },
+    {
+      part,
+      figure: 'share of the ceiling reached',
+      value: percent(ceilingShare),
+      target: '>= 90 %',
+      met: ceilingShare >= 0.9,
+    },
+    {
+      part,
+      figure: 'Graph requests / answered 429',
+      value: `${int(run.graphRequests)} / ${int(run.throttled)}`,
+    },
+    {
+      part,
+      figure: 'share of requests answered 429',
+      value: percent(throttledShare),
+      target: '<= 5 %',
+      met: throttledShare <= 0.05,
+    },
+    {
+      part,
+      figure: 'sessions failed or blocked',
+      value: int(run.failed),
+      target: '0',
+      met: run.failed === 0,
+    },
+    {
+      part,
+      figure: 'limiter: final / peak concurrency, throttle signals',
+      value: `${run.limiter.concurrency} / ${run.limiter.peak}, ${run.limiter.throttles}`,
+    },
+    {
+      part,
+      figure: 'Table calls (meetings.put per session)',
+      value: `${int(tableCalls(run.ops))} (${fixed(puts / Math.max(1, run.created), 2)})`,
+    },
+    {
+      part,
+      figure: `baseline, limiter max 1: sessions (subset)`,
+      value: `${int(base.created)} in ${fixed(base.seconds)} s`,
+    },
     { part, figure: 'baseline sessions/s', value: fixed(baseRate, 2) },
-    { part, figure: 'speed-up vs one-at-a-time', value: `${fixed(speedup)}x`, target: '>= 20x', met: speedup >= 20 },
-    { part, figure: 'upper bound of the speed-up under this ceiling', value: `${fixed(CEILING.perAppPerSecond / baseRate)}x (50/s / baseline)` },
+    {
+      part,
+      figure: 'speed-up vs one-at-a-time',
+      value: `${fixed(speedup)}x`,
+      target: '>= 20x',
+      met: speedup >= 20,
+    },
+    {
+      part,
+      figure: 'upper bound of the speed-up under this ceiling',
+      value: `${fixed(CEILING.perAppPerSecond / baseRate)}x (50/s / baseline)`,
+    },
     {
       part,
       figure: `no ceiling (latency only): sessions/s (${int(uncapped.created)} sessions)`,
@@ -186,14 +278,22 @@ export async function benchThroughput(env: BenchEnv, options: BenchOptions): Pro
       ` ${FEEDS_IN_PARALLEL} feeds synced at once (host.json batchSize 4 + newBatchThreshold 2), SDK RetryHandler defaults.`,
     `sync: baseline = same ceiling and latency, MAX_CONCURRENCY=1 and PER_ORGANIZER_CONCURRENCY=1, on the first ${baselineFeeds.length} feed(s) (${int(base.created)} sessions); a sequential rate does not depend on the session count, so it is compared as measured.`,
   ];
-  if (run.failed > 0) notes.push(`sync: first problems: ${tenant.events.problems.slice(0, 3).map((e) => `${e.name} ${JSON.stringify(e.properties).slice(0, 200)}`).join(' | ')}`);
+  if (run.failed > 0)
+    notes.push(
+      `sync: first problems: ${tenant.events.problems
+        .slice(0, 3)
+        .map((e) => `${e.name} ${JSON.stringify(e.properties).slice(0, 200)}`)
+        .join(' | ')}`,
+    );
   return { result: { part, rows, notes }, tenant, feeds };
 }
 
 /** Sessions of one feed within the sync window, as the sync will see them (for sizing the baseline subset). */
 function countSessions(feed: DepartmentFeed): number {
   const now = Date.parse(BENCH_NOW);
-  return expandCalendar(feed.text, { from: now - 86_400_000, to: now + 120 * 86_400_000 }).occurrences.filter((o) => o.status !== 'cancelled').length;
+  return expandCalendar(feed.text, { from: now - 86_400_000, to: now + 120 * 86_400_000 }).occurrences.filter(
+    (o) => o.status !== 'cancelled',
+  ).length;
 }
 
 /** Moves 1 % of one feed's sessions (at least one) by an hour, as RECURRENCE-ID overrides in UTC. */
@@ -201,10 +301,16 @@ export function moveOnePercent(feed: DepartmentFeed): { text: string; moved: num
   const now = Date.parse(BENCH_NOW);
   const { occurrences } = expandCalendar(feed.text, { from: now - 86_400_000, to: now + 120 * 86_400_000 });
   // Instances of a series that were not moved already (recurrenceId = original start = start).
-  const plain = occurrences.filter((o) => o.recurrenceId !== null && o.recurrenceId === o.start && o.status !== 'cancelled');
+  const plain = occurrences.filter(
+    (o) => o.recurrenceId !== null && o.recurrenceId === o.start && o.status !== 'cancelled',
+  );
   const count = Math.max(1, Math.round(plain.length / 100));
   const step = Math.floor(plain.length / count);
-  const utc = (iso: string, shiftMs = 0): string => new Date(Date.parse(iso) + shiftMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const utc = (iso: string, shiftMs = 0): string =>
+    new Date(Date.parse(iso) + shiftMs)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
   const overrides: string[] = [];
   for (let i = 0; i < count; i++) {
     const o = plain[i * step];
@@ -222,10 +328,17 @@ export function moveOnePercent(feed: DepartmentFeed): { text: string; moved: num
       'END:VEVENT',
     );
   }
-  return { text: feed.text.replace('END:VCALENDAR', `${overrides.join('\r\n')}\r\nEND:VCALENDAR`), moved: overrides.length / 10 };
+  return {
+    text: feed.text.replace('END:VCALENDAR', `${overrides.join('\r\n')}\r\nEND:VCALENDAR`),
+    moved: overrides.length / 10,
+  };
 }
 
-export async function benchSteady(env: BenchEnv, options: BenchOptions, prepared?: ThroughputOutcome): Promise<PartResult> {
+export async function benchSteady(
+  env: BenchEnv,
+  options: BenchOptions,
+  prepared?: ThroughputOutcome,
+): Promise<PartResult> {
   const part = '2 steady';
   let tenant: Tenant;
   let feeds: DepartmentFeed[];
@@ -280,25 +393,58 @@ export async function benchSteady(env: BenchEnv, options: BenchOptions, prepared
   const deletes = byMethod(em3, 'DELETE') - byMethod(em2, 'DELETE');
   const perFeed = tables / steadyFeeds.length;
   const rows: Row[] = [
-    { part, figure: `unchanged run: feeds (skipped by fast path)`, value: `${steadyFeeds.length} (${skipped})` },
-    { part, figure: 'unchanged run: Graph calls (client / emulator)', value: `${graphCalls} / ${emCalls}`, target: '0', met: graphCalls === 0 && emCalls === 0 },
+    {
+      part,
+      figure: `unchanged run: feeds (skipped by fast path)`,
+      value: `${steadyFeeds.length} (${skipped})`,
+    },
+    {
+      part,
+      figure: 'unchanged run: Graph calls (client / emulator)',
+      value: `${graphCalls} / ${emCalls}`,
+      target: '0',
+      met: graphCalls === 0 && emCalls === 0,
+    },
     { part, figure: 'unchanged run: feed parses', value: String(parses), target: '0', met: parses === 0 },
-    { part, figure: 'unchanged run: Table calls per feed', value: `${fixed(perFeed, 2)} (${describe(ops)})`, target: '<= 1 read', met: perFeed <= 1 && sumWrites(ops) === 0 },
+    {
+      part,
+      figure: 'unchanged run: Table calls per feed',
+      value: `${fixed(perFeed, 2)} (${describe(ops)})`,
+      target: '<= 1 read',
+      met: perFeed <= 1 && sumWrites(ops) === 0,
+    },
     { part, figure: 'unchanged run: meeting partition queries', value: String(partitionReads) },
     { part, figure: 'unchanged run: wall time (all feeds)', value: `${fixed(ms, 0)} ms` },
     { part, figure: '1 % moved: sessions moved in one feed', value: String(moved) },
-    { part, figure: '1 % moved: PATCH / POST / DELETE', value: `${patches} / ${posts} / ${deletes}`, target: `${moved} / 0 / 0`, met: patches === moved && posts === 0 && deletes === 0 },
-    { part, figure: '1 % moved: run summary updated / created / cancelled', value: `${summary.updated} / ${summary.created} / ${summary.cancelled}` },
-    { part, figure: '1 % moved: parses, Table calls', value: `${tenant.parses() - parses2}, ${tableCalls(ops2)} (${describe(ops2)})` },
+    {
+      part,
+      figure: '1 % moved: PATCH / POST / DELETE',
+      value: `${patches} / ${posts} / ${deletes}`,
+      target: `${moved} / 0 / 0`,
+      met: patches === moved && posts === 0 && deletes === 0,
+    },
+    {
+      part,
+      figure: '1 % moved: run summary updated / created / cancelled',
+      value: `${summary.updated} / ${summary.created} / ${summary.cancelled}`,
+    },
+    {
+      part,
+      figure: '1 % moved: parses, Table calls',
+      value: `${tenant.parses() - parses2}, ${tableCalls(ops2)} (${describe(ops2)})`,
+    },
     { part, figure: '1 % moved: wall time', value: `${fixed(ms2, 0)} ms` },
   ];
-  notes.push(`steady: ${CEILING.latencyMs} ms Graph latency, no throttle; Table calls counted by a proxy around every StateStore repository; parses = sync.planned + feed.rejected events.`);
+  notes.push(
+    `steady: ${CEILING.latencyMs} ms Graph latency, no throttle; Table calls counted by a proxy around every StateStore repository; parses = sync.planned + feed.rejected events.`,
+  );
   return { part, rows, notes };
 }
 
 function sumWrites(ops: OpCounts): number {
   let n = 0;
-  for (const [key, count] of ops) if (/\.(put|putMany|update|create|add|delete)/.test(key) && !key.startsWith('feedBodies.')) n += count;
+  for (const [key, count] of ops)
+    if (/\.(put|putMany|update|create|add|delete)/.test(key) && !key.startsWith('feedBodies.')) n += count;
   return n;
 }
 

@@ -52,11 +52,22 @@ export async function benchTables(env: BenchEnv, options: BenchOptions): Promise
   // Interleaved twice, so that a noisy neighbour hurts every mode alike; the better of two is kept.
   const best = { single: 0, single16: 0, batched: 0 };
   for (let round = 0; round < 2; round++) {
-    best.single = Math.max(best.single, await time('put, one at a time', async () => {
-      for (const r of records(`single${round}`, rowsPerMode)) await meetings.put(r);
-    }));
-    best.single16 = Math.max(best.single16, await time('put, 16 in flight', () => pool(records(`par${round}`, rowsPerMode), 16, (r) => meetings.put(r))));
-    best.batched = Math.max(best.batched, await time('putMany', () => meetings.putMany(records(`batch${round}`, rowsPerMode))));
+    best.single = Math.max(
+      best.single,
+      await time('put, one at a time', async () => {
+        for (const r of records(`single${round}`, rowsPerMode)) await meetings.put(r);
+      }),
+    );
+    best.single16 = Math.max(
+      best.single16,
+      await time('put, 16 in flight', () =>
+        pool(records(`par${round}`, rowsPerMode), 16, (r) => meetings.put(r)),
+      ),
+    );
+    best.batched = Math.max(
+      best.batched,
+      await time('putMany', () => meetings.putMany(records(`batch${round}`, rowsPerMode))),
+    );
   }
   const rows: Row[] = [
     { part, figure: `rows written per mode`, value: int(rowsPerMode) },
@@ -66,5 +77,11 @@ export async function benchTables(env: BenchEnv, options: BenchOptions): Promise
     { part, figure: 'batched vs single (one at a time)', value: `${fixed(best.batched / best.single)}x` },
     { part, figure: 'batched vs single (16 in flight)', value: `${fixed(best.batched / best.single16)}x` },
   ];
-  return { part, rows, notes: ['tables: Azurite in memory, new rows (insert) in one partition per mode, best of two interleaved rounds.'] };
+  return {
+    part,
+    rows,
+    notes: [
+      'tables: Azurite in memory, new rows (insert) in one partition per mode, best of two interleaved rounds.',
+    ],
+  };
 }

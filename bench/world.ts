@@ -28,7 +28,10 @@ export interface BenchEnv {
 }
 
 export async function startEnv(): Promise<BenchEnv> {
-  const [azurite, emulator] = await Promise.all([startAzurite(), startGraphEmulator({ propagationDelayMs: 0 })]);
+  const [azurite, emulator] = await Promise.all([
+    startAzurite(),
+    startGraphEmulator({ propagationDelayMs: 0 }),
+  ]);
   const workDir = await mkdtemp(path.join(tmpdir(), 'tts-bench-'));
   const caFile = path.join(workDir, 'ca.pem');
   await writeFile(caFile, emulator.caCertPem);
@@ -57,7 +60,8 @@ function counted<T extends object>(name: string, target: T, counts: OpCounts): T
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         bump(counts, `${name}.${String(prop)}`);
-        if (prop === 'putMany' && Array.isArray(args[0])) bump(counts, `${name}.putMany.rows`, args[0].length);
+        if (prop === 'putMany' && Array.isArray(args[0]))
+          bump(counts, `${name}.putMany.rows`, args[0].length);
         return (value as (...a: unknown[]) => unknown).apply(obj, args);
       };
     },
@@ -80,7 +84,11 @@ export function countingStore(store: StateStore, counts: OpCounts): StateStore {
   };
 }
 
-export function sumCounts(counts: OpCounts, prefixes: readonly string[], exclude: readonly string[] = []): number {
+export function sumCounts(
+  counts: OpCounts,
+  prefixes: readonly string[],
+  exclude: readonly string[] = [],
+): number {
   let total = 0;
   for (const [key, n] of counts) {
     if (exclude.includes(key)) continue;
@@ -91,7 +99,11 @@ export function sumCounts(counts: OpCounts, prefixes: readonly string[], exclude
 
 /** Table Storage calls (feeds, meetings, organizers, policies, runs); blobs and queues are separate. */
 export function tableCalls(counts: OpCounts): number {
-  return sumCounts(counts, ['feeds.', 'meetings.', 'organizers.', 'policies.', 'runs.'], ['meetings.putMany.rows']);
+  return sumCounts(
+    counts,
+    ['feeds.', 'meetings.', 'organizers.', 'policies.', 'runs.'],
+    ['meetings.putMany.rows'],
+  );
 }
 
 export interface EventCounter {
@@ -120,11 +132,20 @@ export const SEMESTER_START = '2027-01-11';
  * A fresh tenant on the shared Azurite + emulator: empty emulator (users, meetings, throttle, faults),
  * its own table/blob/queue names, the policy granted globally, and the given lecturers in the directory.
  */
-export async function newTenant(env: BenchEnv, options: { settings?: Record<string, string>; lecturers: readonly string[] }): Promise<Tenant> {
+export async function newTenant(
+  env: BenchEnv,
+  options: { settings?: Record<string, string>; lecturers: readonly string[] },
+): Promise<Tenant> {
   const em = env.emulator;
   em.control.reset({ everything: true });
   em.control.allowDefaultAppGlobally();
-  em.control.seedUsers(options.lecturers.map((email) => ({ displayName: email.split('@')[0] ?? email, userPrincipalName: email, mail: email })));
+  em.control.seedUsers(
+    options.lecturers.map((email) => ({
+      displayName: email.split('@')[0] ?? email,
+      userPrincipalName: email,
+      mail: email,
+    })),
+  );
   const nowMs = Date.parse(BENCH_NOW);
   const config = loadConfig({
     GRAPH_TENANT_ID: em.tenantId,
@@ -144,7 +165,8 @@ export async function newTenant(env: BenchEnv, options: { settings?: Record<stri
   const events: EventCounter = { byName: new Map(), problems: [] };
   const logger = createEventLogger((event) => {
     events.byName.set(event.name, (events.byName.get(event.name) ?? 0) + 1);
-    if ((event.level === 'warning' || event.level === 'error') && events.problems.length < 20) events.problems.push(event);
+    if ((event.level === 'warning' || event.level === 'error') && events.problems.length < 20)
+      events.problems.push(event);
   });
   const deps = (): SyncDeps => ({ ...syncDepsFor(services, logger), policyRetryWaitsMs: [] });
   return {

@@ -18,9 +18,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const functionsDir = path.join(root, 'dist', 'functions');
 const outdir = path.join(root, 'dist', 'deploy');
 
-const entries = (await readdir(functionsDir).catch(() => []))
-  .filter((name) => name.endsWith('.js'))
-  .sort();
+const entries = (await readdir(functionsDir).catch(() => [])).filter((name) => name.endsWith('.js')).sort();
 if (entries.length === 0) {
   console.error(`bundle: no ${path.relative(root, functionsDir)}/*.js: run \`npm run build\` first`);
   process.exit(1);
@@ -34,7 +32,10 @@ await mkdir(outdir, { recursive: true });
 const entryPlugin = {
   name: 'functions-entry',
   setup(b) {
-    b.onResolve({ filter: /^functions-entry$/ }, () => ({ path: 'functions-entry', namespace: 'functions-entry' }));
+    b.onResolve({ filter: /^functions-entry$/ }, () => ({
+      path: 'functions-entry',
+      namespace: 'functions-entry',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'functions-entry' }, () => ({
       contents: entries.map((name) => `import './functions/${name}';`).join('\n'),
       resolveDir: path.join(root, 'dist'),
@@ -57,7 +58,9 @@ const result = await build({
   external: ['@azure/functions-core'],
   // CommonJS dependencies call require() (Node built-ins, the worker's @azure/functions-core): give the
   // ES module a real one.
-  banner: { js: "import { createRequire as __ttsCreateRequire } from 'node:module'; const require = __ttsCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ttsCreateRequire } from 'node:module'; const require = __ttsCreateRequire(import.meta.url);",
+  },
   minify: true,
   sourcemap: true,
   legalComments: 'external',
@@ -92,6 +95,15 @@ for (const output of Object.keys(result.metafile.outputs)) {
   files++;
 }
 const mainBytes = (await stat(path.join(outdir, 'main.js'))).size;
-const summary = { outdir: path.relative(root, outdir), functions: entries, jsFiles: files, jsBytes: js, mainBytes };
+const summary = {
+  outdir: path.relative(root, outdir),
+  functions: entries,
+  jsFiles: files,
+  jsBytes: js,
+  mainBytes,
+};
 if (process.argv.includes('--json')) console.log(JSON.stringify(summary));
-else console.log(`bundle: ${summary.outdir}/main.js ${(mainBytes / 1024).toFixed(0)} KB (${files} js files, ${(js / 1024).toFixed(0)} KB) from ${entries.join(', ')}`);
+else
+  console.log(
+    `bundle: ${summary.outdir}/main.js ${(mainBytes / 1024).toFixed(0)} KB (${files} js files, ${(js / 1024).toFixed(0)} KB) from ${entries.join(', ')}`,
+  );

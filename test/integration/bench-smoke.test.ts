@@ -54,23 +54,31 @@ const FIGURES: Array<[string, RegExp]> = [
 ];
 
 describe('performance harness (--quick)', () => {
-  it('prints every figure with a value, the machine facts and the command line', { timeout: 300_000 }, async () => {
-    expect(existsSync(harness), `${harness} is missing: run npm run build`).toBe(true);
-    const { stdout } = await run(process.execPath, [harness, '--quick', '--silent'], { cwd: root, maxBuffer: 8 << 20, timeout: 280_000 });
-    expect(stdout).toMatch(/^timetable-sync performance \(quick\) — .*run\.js --quick --silent/m);
-    expect(stdout).toMatch(/^machine: \d+ cpus .* memory [\d.]+ GB total/m);
-    expect(stdout).toMatch(/^node v\d+/m);
-    const rows = stdout
-      .split('\n')
-      .filter((line) => / \| /.test(line) && !line.startsWith('part ') && !line.startsWith('---'))
-      .map((line) => line.split(' | ').map((cell) => cell.trim()))
-      .map(([part = '', figure = '', value = '']) => ({ part, figure, value }));
-    for (const [part, figure] of FIGURES) {
-      const row = rows.find((r) => r.part === part && figure.test(r.figure));
-      expect(row, `row "${part} | ${figure.source}" missing from:\n${stdout}`).toBeDefined();
-      expect(row?.value, `row "${part} | ${row?.figure}" has no value`).not.toBe('');
-      expect(row?.value).not.toMatch(/NaN|undefined/);
-    }
-    expect(stdout).toMatch(/^targets: \d+ met, \d+ missed/m);
-  });
+  it(
+    'prints every figure with a value, the machine facts and the command line',
+    { timeout: 300_000 },
+    async () => {
+      expect(existsSync(harness), `${harness} is missing: run npm run build`).toBe(true);
+      const { stdout } = await run(process.execPath, [harness, '--quick', '--silent'], {
+        cwd: root,
+        maxBuffer: 8 << 20,
+        timeout: 280_000,
+      });
+      expect(stdout).toMatch(/^timetable-sync performance \(quick\) — .*run\.js --quick --silent/m);
+      expect(stdout).toMatch(/^machine: \d+ cpus .* memory [\d.]+ GB total/m);
+      expect(stdout).toMatch(/^node v\d+/m);
+      const rows = stdout
+        .split('\n')
+        .filter((line) => / \| /.test(line) && !line.startsWith('part ') && !line.startsWith('---'))
+        .map((line) => line.split(' | ').map((cell) => cell.trim()))
+        .map(([part = '', figure = '', value = '']) => ({ part, figure, value }));
+      for (const [part, figure] of FIGURES) {
+        const row = rows.find((r) => r.part === part && figure.test(r.figure));
+        expect(row, `row "${part} | ${figure.source}" missing from:\n${stdout}`).toBeDefined();
+        expect(row?.value, `row "${part} | ${row?.figure}" has no value`).not.toBe('');
+        expect(row?.value).not.toMatch(/NaN|undefined/);
+      }
+      expect(stdout).toMatch(/^targets: \d+ met, \d+ missed/m);
+    },
+  );
 });
