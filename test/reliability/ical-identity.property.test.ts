@@ -128,7 +128,6 @@ describe('occurrence keys through the iCalendar parser', () => {
       fc.property(arbCase, ({ events, order, sequenceBump, foldAt }) => {
         const original = sessionsOf(render(events, { order: [], sequenceBump: 0, foldAt: 1_000, extraShiftHours: 0, renameSuffix: '' }));
         const variant = sessionsOf(render(events, { order, sequenceBump, foldAt, extraShiftHours: 0, renameSuffix: '' }));
-        expect(original.size).toBeGreaterThan(0);
         expect([...variant.keys()].sort()).toEqual([...original.keys()].sort());
         for (const [key, session] of original) expect(variant.get(key)).toEqual(session);
       }),
