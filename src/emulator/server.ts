@@ -899,7 +899,9 @@ export async function startGraphEmulator(options: EmulatorOptions = {}): Promise
           sendJson(res, st, { error: { code, message, innerError: { date: innerDate(now()), 'request-id': requestId, 'client-request-id': clientRequestId } } });
           status = st;
         }
-        if (!(e instanceof HttpError)) console.error('graph emulator: internal error', e);
+        // A client that went away mid-request (killed, timed out) is not an emulator fault: no noise.
+        const clientAborted = req.destroyed && e instanceof Error && (e.message === 'aborted' || (e as NodeJS.ErrnoException).code === 'ECONNRESET');
+        if (!(e instanceof HttpError) && !clientAborted) console.error('graph emulator: internal error', e);
       } finally {
         record(route, status, graph);
       }
