@@ -80,7 +80,7 @@ export async function buildStatus(services: Pick<AppServices, 'store' | 'now' | 
     const counts = { ...EMPTY_COUNTS };
     for (const record of await services.store.meetings.listByFeed(feed.id)) {
       counts[record.state]++;
-      if (record.state === 'blocked' || record.state === 'failed') {
+      if (record.lastError && record.state !== 'active' && record.state !== 'cancelled') {
         const code = record.lastError?.code ?? record.state;
         const entry = blocked.get(code) ?? { sessions: 0, example: record.lastError?.message ?? null };
         entry.sessions++;

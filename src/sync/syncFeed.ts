@@ -16,12 +16,14 @@ import {
   recordPolicySuccess,
   type PolicySettings,
 } from '../core/policy.js';
+import type { ExpandResult } from '../core/occurrence.js';
 import type { MeetingError, MeetingRecord, PolicyRecord } from '../core/state.js';
 import type { AppConfig } from '../config.js';
 import type { EventLogger } from '../events.js';
 import { classifyGraphError, type GraphError } from '../graph/errors.js';
 import type { GraphAccess } from '../graph/client.js';
 import type { OnlineMeeting } from '../graph/types.js';
+import { incompleteCalendarReason } from '../feeds/completeness.js';
 import { expandCalendar, CalendarError } from '../ical/index.js';
 import { ConcurrencyError } from '../storage/errors.js';
 import type { StateStore } from '../storage/index.js';
@@ -143,6 +145,8 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
   let body: string | null = null;
   let contentHash = feed.contentHash;
   let feedUpdate: Partial<FeedRecord> = {};
+  /** A downloaded body that is new: stored as a version only once it has proved whole (step 3). */
+  let newBody = false;
   if (feed.source === 'url') {
     if (!deps.fetchFeed || !feed.url) throw new Error(`feed '${feedId}' is a URL feed but no fetcher is configured`);
     let fetched;
@@ -156,11 +160,10 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
     if (fetched.status === 'ok') {
       body = fetched.body;
       contentHash = sha256(body);
-      feedUpdate = { httpEtag: fetched.etag, httpLastModified: fetched.lastModified };
-      if (contentHash !== feed.contentHash) {
-        const { version } = await deps.store.feedBodies.put(feedId, body);
-        feedUpdate = { ...feedUpdate, contentHash, bodyVersion: version };
-      }
+      newBody = contentHash !== feed.contentHash;
+      // The validators are kept only with an accepted body: a rejected one is fetched (and reported) again.
+      if (!newBody) feedUpdate = { httpEtag: fetched.etag, httpLastModified: fetched.lastModified };
+      else feedUpdate = { httpEtag: fetched.etag, httpLastModified: fetched.lastModified, contentHash };
     }
   }
 
@@ -197,24 +200,37 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
   }
 
   // 3. Parse and expand within the horizon. A file that fails as a whole changes nothing.
+  const rejectBody = (reason: string): Promise<RunSummary> => {
+    log.error('feed.rejected', { feedId, reason });
+    // Only the run is recorded: the previous body, its hash and validators stay current.
+    return recordRun(deps, feed, summarize({ outcome: 'failed', message: reason }), {});
+  };
   const nowMs = Date.parse(nowIso);
   const windowStart = nowMs - 24 * 3_600_000;
   const windowEnd = nowMs + (feed.horizonDays ?? settings.horizonDays) * 86_400_000;
-  let expanded;
+  let expanded: ExpandResult | null;
   try {
     expanded = expandCalendar(body, { from: windowStart, to: windowEnd }, {
       ...((feed.timeZone ?? settings.defaultTimeZone) ? { defaultTimeZone: (feed.timeZone ?? settings.defaultTimeZone) as string } : {}),
     });
   } catch (error) {
     if (!(error instanceof CalendarError)) throw error;
-    log.error('feed.rejected', { feedId, reason: error.message });
-    return recordRun(deps, feed, summarize({ outcome: 'failed', message: error.message }), feedUpdate);
+    return rejectBody(error.message);
+  }
+  if (newBody) {
+    // A download cut short or an error page must not replace (and so empty) the timetable.
+    const incomplete = incompleteCalendarReason(body, expanded.warnings, expanded.occurrences.length);
+    if (incomplete) return rejectBody(`the downloaded feed cannot replace the timetable: ${incomplete}`);
+    const { version } = await deps.store.feedBodies.put(feedId, body);
+    feedUpdate = { ...feedUpdate, bodyVersion: version };
   }
   for (const warning of expanded.warnings.slice(0, 50)) {
     log.warning('feed.event.skipped', { feedId, uid: warning.uid, line: warning.line, reason: warning.reason });
   }
 
   const { sessions, skipped } = toDesiredSessions(feedId, expanded.occurrences, { defaultOrganizer: feed.defaultOrganizer });
+  // The occurrences are not needed past this point; a semester-sized feed frees tens of MB before the rows load.
+  expanded = null;
   reportSkipped(log, feedId, skipped);
 
   // 4–5. Stored rows (one partition query) and the plan.
@@ -250,10 +266,11 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
   // 9. Record state and the run.
   const latest = applier.latestRecords(records);
   const pendingRetries = latest
-    .filter((r) => (r.state === 'failed' || r.state === 'blocked') && r.nextAttemptAt !== null)
+    .filter((r) => r.state !== 'cancelled' && r.nextAttemptAt !== null)
     .map((r) => r.nextAttemptAt as string)
     .sort();
-  const complete = !applier.stoppedEarly && !applier.aborted;
+  // A row lost to a concurrent run is that run's to finish; if it dies, only a full re-plan notices.
+  const complete = !applier.stoppedEarly && !applier.aborted && applier.counters.raced === 0;
   const counts = applier.counters;
   const waitingBlocked = plan.waiting.filter((r) => r.state === 'blocked').length;
   const waitingFailed = plan.waiting.length - waitingBlocked;
@@ -469,7 +486,7 @@ class PlanApplier {
     const decision = decidePolicyGate(this.policies.get(organizerId) ?? null, this.now(), this.policySettings);
     if (!decision.allow) {
       const code = decision.state === 'propagating' ? 'policyPropagating' : 'policyMissing';
-      await this.block(ops, { code, message: decision.reason, at: this.now() }, decision.retryAt);
+      await this.block(ops, { code, message: decision.reason, at: this.now() }, decision.retryAt, organizerId);
       return;
     }
     const current = this.policies.get(organizerId) ?? null;
@@ -508,7 +525,7 @@ class PlanApplier {
     const retryAt = decision.allow ? nextAttemptAt(this.now(), 1, { baseMs: 60_000, maxMs: 3_600_000 }) : decision.retryAt;
     const state = policy?.state ?? 'missing';
     const message = this.denials.get(organizerId) ?? `no application access policy covers this organizer: run ${grantCommand(this.policySettings.policyName, organizerId)}`;
-    await this.block(ops, { code: state === 'propagating' ? 'policyPropagating' : 'policyMissing', message, at: this.now() }, retryAt);
+    await this.block(ops, { code: state === 'propagating' ? 'policyPropagating' : 'policyMissing', message, at: this.now() }, retryAt, organizerId);
   }
 
   /** Runs one operation through the limiter; returns 'policyDenied' for a policy 403 (the lane handles it). */
@@ -641,21 +658,29 @@ class PlanApplier {
     return stored;
   }
 
-  private async block(ops: readonly PlannedOperation[], error: MeetingError, retryAt: string): Promise<void> {
+  private async block(ops: readonly PlannedOperation[], error: MeetingError, retryAt: string, organizerId: string | null = null): Promise<void> {
     if (ops.length === 0) return;
     const rows: MeetingRecord[] = [];
     for (const op of ops) {
       if (op.kind === 'cancel') continue; // a cancel never waits on a policy: the lane only holds it if the organizer is denied
       const record = this.currentRecord(op);
       if (!record) continue;
+      // Judged on the row as this run found it: a 'creating' row written by this run whose createOrGet
+      // was refused (or never sent) has no meeting behind it.
+      if (op.record !== null && mayHaveMeeting(op.record)) {
+        // A meeting may exist under the row's organizer: keep who owns it, so a later cancel or
+        // replace finds it. An unconfirmed one stays 'creating' (createOrGet will find it again).
+        rows.push({ ...record, state: record.meetingId ? record.state : 'creating', nextAttemptAt: retryAt, lastError: error });
+        continue;
+      }
       rows.push({
         ...record,
         organizerEmail: op.desired.organizerEmail,
+        organizerId,
         subject: op.desired.subject,
         start: op.desired.start,
         end: op.desired.end,
-        // An active meeting stays active (its old content is still better than none).
-        state: record.state === 'active' ? 'active' : 'blocked',
+        state: 'blocked',
         nextAttemptAt: retryAt,
         lastError: error,
       });
