@@ -39,15 +39,6 @@ export function parseComponents(
   const n = text.length;
   let pos = 0;
   let lineNo = 0;
-  // Reads one physical line (without its CR/LF) and advances pos.
-  const readLine = (): string => {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = n;
-    const line = text.slice(pos, end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
-    pos = end + 1;
-    lineNo++;
-    return line;
-  };
   const closeTo = (depth: number): void => {
     while (stack.length > depth) {
       const comp = stack.pop() as RawComponent;
@@ -55,17 +46,36 @@ export function parseComponents(
       if (onChild && stack.length === 1 && parent && onChild(comp, parent)) parent.children.pop();
     }
   };
+  // The text is walked in place: an unfolded line is parsed straight from `text` by index, and only a
+  // folded one is copied into a string of its own (no array of lines, no string per physical line).
   while (pos < n) {
-    const startLine = lineNo + 1;
-    let logical = readLine();
+    const startLine = ++lineNo;
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = n;
+    const from = pos;
+    const to = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    pos = end + 1;
+    let logical: string | null = null;
     // RFC 5545 §3.1: a CRLF followed by a single space or tab is a fold.
     while (pos < n) {
       const c = text.charCodeAt(pos);
       if (c !== 32 && c !== 9) break;
-      logical += readLine().slice(1);
+      lineNo++;
+      let e = text.indexOf('\n', pos);
+      if (e < 0) e = n;
+      const t = e > pos && text.charCodeAt(e - 1) === 13 ? e - 1 : e;
+      logical = (logical ?? text.slice(from, to)) + text.slice(pos + 1, Math.max(pos + 1, t));
+      pos = e + 1;
     }
-    if (logical.length === 0) continue;
-    const parsed = parseContentLine(logical, startLine);
+    const parsed =
+      logical === null
+        ? from === to
+          ? undefined
+          : parseLine(text, from, to, startLine)
+        : logical.length === 0
+          ? undefined
+          : parseLine(logical, 0, logical.length, startLine);
+    if (parsed === undefined) continue;
     const top = stack[stack.length - 1];
     if (!parsed) {
       if (top) top.badLines.push(startLine);
@@ -98,22 +108,88 @@ export function parseComponents(
   return roots;
 }
 
+/** Shared by every content line without parameters; never written to (see parseLine). */
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
+// Property names of a typical feed, by length, returned as these constants so that the name of most
+// lines is neither copied out of the text nor upper-cased.
+const KNOWN_NAMES: (readonly string[] | undefined)[] = [];
+for (const name of [
+  'UID',
+  'END',
+  'BEGIN',
+  'RRULE',
+  'RDATE',
+  'DTEND',
+  'EXDATE',
+  'STATUS',
+  'DTSTART',
+  'DTSTAMP',
+  'SUMMARY',
+  'CREATED',
+  'LOCATION',
+  'SEQUENCE',
+  'DURATION',
+  'ATTENDEE',
+  'ORGANIZER',
+  'CATEGORIES',
+  'DESCRIPTION',
+  'TRANSP',
+  'CLASS',
+  'LAST-MODIFIED',
+  'RECURRENCE-ID',
+  'TZID',
+  'TZOFFSETFROM',
+  'TZOFFSETTO',
+  'TZNAME',
+]) {
+  KNOWN_NAMES[name.length] ??= [] as string[];
+  (KNOWN_NAMES[name.length] as string[]).push(name);
+}
+
+/**
+ * The name of a content line, text[from, to), upper-cased; null when it is not [A-Za-z0-9-]+ after
+ * trimming. Names of ASCII letters, digits and '-' (all real ones) are checked by char code; anything
+ * else takes the general path, so that e.g. a name with a dotless i upper-cases exactly as before.
+ */
+function lineName(text: string, from: number, to: number): string | null {
+  let lower = false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 97 && c <= 122) lower = true;
+    else if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45)) {
+      const name = text.slice(from, to).trim().toUpperCase();
+      return /^[A-Z0-9-]+$/.test(name) ? name : null;
+    }
+  }
+  if (!lower) {
+    const known = KNOWN_NAMES[to - from];
+    if (known) for (const k of known) if (text.startsWith(k, from)) return k;
+    return text.slice(from, to);
+  }
+  return text.slice(from, to).toUpperCase();
+}
+
 export function parseContentLine(text: string, line: number): ContentLine | null {
-  let pos = 0;
-  const n = text.length;
+  return parseLine(text, 0, text.length, line);
+}
+
+/** Parses the content line text[start, n). */
+function parseLine(text: string, start: number, n: number, line: number): ContentLine | null {
+  let pos = start;
   while (pos < n) {
-    const c = text[pos];
-    if (c === ';' || c === ':') break;
+    const c = text.charCodeAt(pos);
+    if (c === 59 /* ; */ || c === 58 /* : */) break;
     pos++;
   }
-  if (pos === 0 || pos >= n) return null;
-  const name = text.slice(0, pos).trim().toUpperCase();
-  if (!/^[A-Z0-9-]+$/.test(name)) return null;
-  const params: Record<string, string> = {};
-  while (text[pos] === ';') {
+  if (pos === start || pos >= n) return null;
+  const name = lineName(text, start, pos);
+  if (name === null) return null;
+  let params = NO_PARAMS;
+  while (text.charCodeAt(pos) === 59 /* ; */) {
     pos++;
     const eq = text.indexOf('=', pos);
-    if (eq < 0) return null;
+    if (eq < 0 || eq >= n) return null;
     const pname = text.slice(pos, eq).trim().toUpperCase();
     pos = eq + 1;
     // Parameter values: quoted strings may contain ';', ':' and ','; copy by slices, not by char.
@@ -124,7 +200,7 @@ export function parseContentLine(text: string, line: number): ContentLine | null
       const c = text.charCodeAt(pos);
       if (c === 34 /* " */) {
         const close = text.indexOf('"', pos + 1);
-        if (close < 0) return null;
+        if (close < 0 || close >= n) return null;
         value += text.slice(from, pos) + text.slice(pos + 1, close);
         pos = close + 1;
         from = pos;
@@ -135,10 +211,11 @@ export function parseContentLine(text: string, line: number): ContentLine | null
       }
     }
     value += text.slice(from, pos);
+    if (params === NO_PARAMS) params = {};
     params[pname] = value;
   }
-  if (text[pos] !== ':') return null;
-  return { name, params, value: text.slice(pos + 1), line };
+  if (pos >= n || text.charCodeAt(pos) !== 58 /* : */) return null;
+  return { name, params, value: text.slice(pos + 1, n), line };
 }
 
 /** RFC 5545 §3.3.11 TEXT unescaping. */

@@ -93,6 +93,8 @@ interface Context {
   out: Occurrence[];
   /** Start instant of out[i], for sorting. */
   at: number[];
+  /** Parsed RRULEs by text (parseRule throws RuleError for bad ones: those are not cached). */
+  rules: Map<string, ParsedRule>;
 }
 
 const DEFAULTS = {
@@ -155,6 +157,7 @@ export function expandCalendar(
     count: 0,
     out: [],
     at: [],
+    rules: new Map(),
   };
   // Events are read as soon as each VEVENT ends and its content lines dropped (streaming keeps the
   // peak memory of large feeds low); they are grouped by UID and expanded once the file is read.
@@ -303,13 +306,63 @@ function person(prop: ContentLine): Person {
 }
 
 function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): EventData {
-  const first = (name: string): ContentLine | undefined => c.props.find((p) => p.name === name);
-  const startProp = first('DTSTART');
+  // One pass to find the properties (the first of each, as a lookup per name would), then the same
+  // steps in the same order as always, so that warnings keep their order.
+  let startProp: ContentLine | undefined;
+  let endProp: ContentLine | undefined;
+  let ridProp: ContentLine | undefined;
+  let durProp: ContentLine | undefined;
+  let statusProp: ContentLine | undefined;
+  let seqProp: ContentLine | undefined;
+  let summaryProp: ContentLine | undefined;
+  let descriptionProp: ContentLine | undefined;
+  let locationProp: ContentLine | undefined;
+  let org: ContentLine | undefined;
+  let rules = false;
+  let attendees: Person[] | undefined;
+  for (const p of c.props) {
+    switch (p.name) {
+      case 'DTSTART':
+        startProp ??= p;
+        break;
+      case 'DTEND':
+        endProp ??= p;
+        break;
+      case 'RECURRENCE-ID':
+        ridProp ??= p;
+        break;
+      case 'DURATION':
+        durProp ??= p;
+        break;
+      case 'STATUS':
+        statusProp ??= p;
+        break;
+      case 'SEQUENCE':
+        seqProp ??= p;
+        break;
+      case 'SUMMARY':
+        summaryProp ??= p;
+        break;
+      case 'DESCRIPTION':
+        descriptionProp ??= p;
+        break;
+      case 'LOCATION':
+        locationProp ??= p;
+        break;
+      case 'ORGANIZER':
+        org ??= p;
+        break;
+      case 'RRULE':
+      case 'RDATE':
+      case 'EXDATE':
+        rules = true;
+        break;
+    }
+  }
   if (!startProp) throw new EventProblem('it has no DTSTART');
   for (const line of c.badLines)
     ctx.warnings.push({ uid, line, reason: `line ${line} is not a valid content line and was ignored` });
   let start = timeValue(startProp, ctx);
-  const endProp = first('DTEND');
   const end = endProp ? timeValue(endProp, ctx) : null;
   // Mixed value types (RFC 5545 §3.8.2.2 wants DTEND of the same type as DTSTART): a DATE start
   // with a DATE-TIME end, or a floating start with a zoned end. The end is the more precise, so
@@ -322,60 +375,61 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
   }
   const frame = frameOf(start);
   const startWall = wallIn(start, frame);
-  const duration = readDuration(c, frame, startWall, end, ctx);
+  const duration = readDuration(durProp, frame, startWall, end, ctx);
 
-  const ridProp = first('RECURRENCE-ID');
   const recurrenceId = ridProp ? timeValue(ridProp, ctx) : null;
   const rrules: ParsedRule[] = [];
   const rdates: EventData['rdates'] = [];
   const exdates: TimeValue[] = [];
-  for (const p of c.props) {
-    if (p.name === 'RRULE') {
-      if (p.value.trim() === '') {
-        ctx.warnings.push({ uid, line: c.line, reason: `empty RRULE on line ${p.line} ignored` });
-        continue;
-      }
-      try {
-        const rule = parseRule(p.value);
-        if (rule.count !== null && rule.count < 1) {
-          // COUNT=0 or negative: no repetitions; DTSTART is still the event's one instance.
-          ctx.warnings.push({
-            uid,
-            line: c.line,
-            reason: `RRULE on line ${p.line} has COUNT=${rule.count}; only DTSTART is kept`,
-          });
-          rrules.push({ ...rule, count: 1, parts: new Map(rule.parts).set('COUNT', '1') });
+  if (rules)
+    for (const p of c.props) {
+      if (p.name === 'RRULE') {
+        if (p.value.trim() === '') {
+          ctx.warnings.push({ uid, line: c.line, reason: `empty RRULE on line ${p.line} ignored` });
           continue;
         }
-        rrules.push(rule);
-      } catch (e) {
-        if (e instanceof RuleError) throw new EventProblem(`${e.message} (line ${p.line})`);
-        throw e;
-      }
-    } else if (p.name === 'RDATE' || p.name === 'EXDATE') {
-      for (const part of p.value.split(',')) {
-        if (!part.trim()) continue;
-        const [a, b] = part.split('/');
         try {
-          const value = timeValue(p, ctx, a);
-          if (p.name === 'EXDATE') exdates.push(value);
-          else if (b === undefined) rdates.push({ value });
-          else if (/^[+-]?P/i.test(b)) {
-            const d = parseDuration(b);
-            if (!d) throw new EventProblem(`RDATE period "${part}" has an invalid duration`);
-            rdates.push({ value, duration: d });
-          } else rdates.push({ value, end: timeValue(p, ctx, b) });
+          const rule = ruleFor(p.value, ctx);
+          if (rule.count !== null && rule.count < 1) {
+            // COUNT=0 or negative: no repetitions; DTSTART is still the event's one instance.
+            ctx.warnings.push({
+              uid,
+              line: c.line,
+              reason: `RRULE on line ${p.line} has COUNT=${rule.count}; only DTSTART is kept`,
+            });
+            rrules.push({ ...rule, count: 1, parts: new Map(rule.parts).set('COUNT', '1') });
+            continue;
+          }
+          rrules.push(rule);
         } catch (e) {
-          if (!(e instanceof EventProblem)) throw e;
-          ctx.warnings.push({ uid, line: c.line, reason: `${e.message}; value ignored` });
+          if (e instanceof RuleError) throw new EventProblem(`${e.message} (line ${p.line})`);
+          throw e;
         }
+      } else if (p.name === 'RDATE' || p.name === 'EXDATE') {
+        for (const part of p.value.split(',')) {
+          if (!part.trim()) continue;
+          const [a, b] = part.split('/');
+          try {
+            const value = timeValue(p, ctx, a);
+            if (p.name === 'EXDATE') exdates.push(value);
+            else if (b === undefined) rdates.push({ value });
+            else if (/^[+-]?P/i.test(b)) {
+              const d = parseDuration(b);
+              if (!d) throw new EventProblem(`RDATE period "${part}" has an invalid duration`);
+              rdates.push({ value, duration: d });
+            } else rdates.push({ value, end: timeValue(p, ctx, b) });
+          } catch (e) {
+            if (!(e instanceof EventProblem)) throw e;
+            ctx.warnings.push({ uid, line: c.line, reason: `${e.message}; value ignored` });
+          }
+        }
+      } else if (p.name === 'ATTENDEE') {
+        (attendees ??= []).push(person(p));
       }
     }
-  }
-  const status = first('STATUS')?.value.trim().toUpperCase() ?? '';
-  const seq = Number(first('SEQUENCE')?.value.trim() ?? 0);
-  const text = (name: string): string => unescapeText(first(name)?.value ?? '');
-  const org = first('ORGANIZER');
+  else for (const p of c.props) if (p.name === 'ATTENDEE') (attendees ??= []).push(person(p));
+  const status = statusProp?.value.trim().toUpperCase() ?? '';
+  const seq = Number(seqProp?.value.trim() ?? 0);
   return {
     uid,
     line: c.line,
@@ -390,13 +444,23 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
     rrules,
     rdates,
     exdates,
-    summary: text('SUMMARY'),
-    description: text('DESCRIPTION'),
-    location: text('LOCATION'),
+    summary: summaryProp ? unescapeText(summaryProp.value) : '',
+    description: descriptionProp ? unescapeText(descriptionProp.value) : '',
+    location: locationProp ? unescapeText(locationProp.value) : '',
     organizer: org ? person(org) : null,
-    attendees: c.props.filter((p) => p.name === 'ATTENDEE').map(person),
+    attendees: attendees ?? [],
     status: status === 'CANCELLED' ? 'cancelled' : status === 'TENTATIVE' ? 'tentative' : 'confirmed',
   };
+}
+
+/** Parsed RRULE by its text: a timetable repeats the same few rules thousands of times. */
+function ruleFor(text: string, ctx: Context): ParsedRule {
+  let rule = ctx.rules.get(text);
+  if (!rule) {
+    rule = parseRule(text);
+    ctx.rules.set(text, rule);
+  }
+  return rule;
 }
 
 /**
@@ -405,13 +469,12 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
  * either, a DATE lasts one day and a DATE-TIME no time.
  */
 function readDuration(
-  c: RawComponent,
+  durProp: ContentLine | undefined,
   frame: Frame,
   startWall: number,
   end: TimeValue | null,
   ctx: Context,
 ): Duration {
-  const durProp = c.props.find((p) => p.name === 'DURATION');
   if (end) {
     if (frame.kind === 'date') {
       const days = Math.round((wallIn(end, frame) - startWall) / DAY);

@@ -41,6 +41,10 @@ export interface ParsedRule {
   count: number | null;
   /** UNTIL as written: wall ms, whether it is a DATE, whether it ends in Z. */
   until: { wall: number; isDate: boolean; utc: boolean } | null;
+  /** isSimple(parts), worked out once per rule text: the arithmetic path applies. */
+  simple: boolean;
+  /** For simple rules, BYDAY's weekdays (0 = SU) without repeats, in the order written; else null. */
+  byday: number[] | null;
 }
 
 /** Strict RRULE parsing: a typo such as `UNTL=` must not silently turn into an endless series. */
@@ -92,13 +96,24 @@ export function parseRule(text: string): ParsedRule {
   }
   // Let ical.js validate the BY parts' values (it throws on e.g. "BYMONTH=1,2,"); the simple rules
   // the arithmetic path handles are validated there.
-  if (isSimple(parts)) return { text, parts, freq, interval, count, until };
+  if (isSimple(parts)) {
+    const bydayText = parts.get('BYDAY');
+    let byday: number[] | null = null;
+    if (bydayText !== undefined) {
+      byday = [];
+      for (const d of bydayText.split(',')) {
+        const wd = WEEKDAYS[d] as number;
+        if (!byday.includes(wd)) byday.push(wd);
+      }
+    }
+    return { text, parts, freq, interval, count, until, simple: true, byday };
+  }
   try {
     ical().Recur.fromString(ruleWithoutUntil(parts));
   } catch (e) {
     throw new RuleError(`RRULE "${text.trim()}" is invalid: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return { text, parts, freq, interval, count, until };
+  return { text, parts, freq, interval, count, until, simple: false, byday: null };
 }
 
 function ruleWithoutUntil(parts: Map<string, string>): string {
@@ -145,10 +160,9 @@ export function expandRule(input: ExpandRuleInput): boolean {
 
 function producesStart(input: ExpandRuleInput): boolean {
   const { rule, dtstart } = input;
-  if (isSimple(rule.parts)) {
+  if (rule.simple) {
     // Arithmetic rules produce DTSTART unless a BYDAY list leaves out its weekday.
-    const byday = rule.parts.get('BYDAY');
-    return byday === undefined || byday.split(',').some((d) => WEEKDAYS[d.trim()] === weekday(dtstart));
+    return rule.byday === null || rule.byday.includes(weekday(dtstart));
   }
   let first: number | null = null;
   const probe = {
@@ -180,18 +194,10 @@ const weekday = (wall: number): number => (((dayIndex(wall) + 4) % 7) + 7) % 7;
 function fastExpand(inp: ExpandRuleInput): boolean | undefined {
   const { rule, dtstart, untilWall, wallFrom, wallTo, emit } = inp;
   const p = rule.parts;
-  if (!isSimple(p)) return undefined;
+  // Not simple: ordinal weekdays (e.g. 2MO) and other BY parts take the general iterator.
+  if (!rule.simple) return undefined;
   const unit = FREQS[rule.freq] as number;
-  const byday = p.get('BYDAY');
-  let days: number[] | null = null;
-  if (byday !== undefined) {
-    days = [];
-    for (const d of byday.split(',')) {
-      const wd = WEEKDAYS[d.trim()];
-      if (wd === undefined) return undefined; // ordinal weekdays (e.g. 2MO): general iterator
-      if (!days.includes(wd)) days.push(wd);
-    }
-  }
+  const days = rule.byday;
   const limit = Math.min(untilWall, wallTo);
   const count = rule.count ?? Infinity;
   if (rule.freq === 'WEEKLY') {
