@@ -191,10 +191,35 @@ export function expandCalendar(
   if (!roots.some((c) => c.name === 'VCALENDAR'))
     throw new CalendarError('notICalendar', 'not an iCalendar file: no VCALENDAR component');
   for (const list of groups.values()) expandGroup(list, ctx);
-  // By start; ties keep file order (emission order), which is deterministic.
-  const at = ctx.at;
+  return { occurrences: sortByStart(ctx.out, ctx.at), warnings: ctx.warnings };
+}
+
+/** By start; ties keep file order (emission order), which is deterministic. */
+function sortByStart(out: Occurrence[], at: number[]): Occurrence[] {
+  const n = at.length;
+  let min = Infinity;
+  let max = -Infinity;
+  let whole = true;
+  for (let i = 0; i < n; i++) {
+    const t = at[i] as number;
+    if (t < min) min = t;
+    if (t > max) max = t;
+    if (t % 1000 !== 0) whole = false;
+  }
+  // Starts are whole seconds, so (seconds after the earliest) * 2^k + index is an exact sort key
+  // while it stays below 2^53: a Float64Array then sorts natively, without a comparator call per
+  // comparison (ties stay in emission order, as the index is part of the key).
+  const slots = 2 ** Math.ceil(Math.log2(n + 1));
+  if (n > 1 && whole && ((max - min) / 1000 + 1) * slots <= Number.MAX_SAFE_INTEGER) {
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = (((at[i] as number) - min) / 1000) * slots + i;
+    keys.sort();
+    const sorted: Occurrence[] = [];
+    for (let i = 0; i < n; i++) sorted.push(out[(keys[i] as number) % slots] as Occurrence);
+    return sorted;
+  }
   const index = Array.from(at, (_, i) => i).sort((a, b) => (at[a] as number) - (at[b] as number) || a - b);
-  return { occurrences: index.map((i) => ctx.out[i] as Occurrence), warnings: ctx.warnings };
+  return index.map((i) => out[i] as Occurrence);
 }
 
 /** VTIMEZONEs of the whole file by TZID, found first so that events can be read as they stream by. */
@@ -502,7 +527,15 @@ function newest(a: EventData | undefined, b: EventData): EventData {
   return b.sequence >= a.sequence ? b : a;
 }
 
+/** Read-only stand-in for the overrides of an event that has none. */
+const NO_OVERRIDES: ReadonlyMap<number, EventData> = new Map();
+
 function expandGroup(list: EventData[], ctx: Context): void {
+  if (list.length === 1 && !(list[0] as EventData).recurrenceId) {
+    // The common case, an event without overrides: no map of them to build.
+    expandMaster(list[0] as EventData, NO_OVERRIDES, ctx);
+    return;
+  }
   let master: EventData | undefined;
   for (const ev of list) if (!ev.recurrenceId) master = newest(master, ev);
   const frame = master ? master.frame : undefined;
@@ -519,12 +552,20 @@ function expandGroup(list: EventData[], ctx: Context): void {
   }
 }
 
-function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Context): void {
+function expandMaster(m: EventData, overrides: ReadonlyMap<number, EventData>, ctx: Context): void {
   const frame = m.frame;
   const recurring = m.rrules.length > 0 || m.rdates.length > 0;
   if (!recurring) {
     if (!overrides.has(m.startWall)) emit(m, frame, m.startWall, m.duration, null, 0, ctx);
     return;
+  }
+  if (m.rrules.length === 1 && (m.rrules[0] as ParsedRule).simple && m.rdates.length === 0) {
+    let thisAndFuture = false;
+    for (const o of overrides.values()) thisAndFuture ||= o.thisAndFuture;
+    if (!thisAndFuture) {
+      expandSimple(m, m.rrules[0] as ParsedRule, overrides, ctx);
+      return;
+    }
   }
   // Overrides with RANGE=THISANDFUTURE (RFC 5545 §3.8.4.4): their time shift, duration and
   // properties apply to every later instance too.
@@ -554,24 +595,13 @@ function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Cont
   // RFC 5545 §3.3.10: DTSTART always counts as the first occurrence, even when the rule would not
   // produce it or UNTIL lies before it (ical.js and dateutil drop it; recur.ts adjusts COUNT).
   add(m.startWall, null);
-  let untilWall = Infinity;
   for (const rule of m.rrules) {
-    untilWall = Infinity;
-    if (rule.until) {
-      const u = rule.until;
-      if (frame.kind === 'date') untilWall = Math.floor(u.wall / DAY) * DAY;
-      else if (u.isDate)
-        untilWall = u.wall + DAY - 1; // UNTIL is inclusive (RFC 5545 §3.3.10)
-      else if (u.utc && frame.kind === 'zone') untilWall = utcToWall(frame.zone, u.wall);
-      else if (u.utc && ctx.xwr && frame.kind === 'floating') untilWall = utcToWall(ctx.xwr, u.wall);
-      else untilWall = u.wall;
-    }
     let tooMany = false;
     const complete = expandRule({
       rule,
       dtstart: m.startWall,
       isDate: frame.kind === 'date',
-      untilWall,
+      untilWall: untilWallOf(rule, frame, ctx),
       wallFrom,
       wallTo,
       maxSteps: ctx.maxSteps,
@@ -626,6 +656,79 @@ function expandMaster(m: EventData, overrides: Map<number, EventData>, ctx: Cont
       }
     }
     emit(source, frame, startWall, duration, frame, wall, ctx);
+  }
+}
+
+/** The last wall time in `frame` that the rule's UNTIL allows (inclusive), Infinity without one. */
+function untilWallOf(rule: ParsedRule, frame: Frame, ctx: Context): number {
+  const u = rule.until;
+  if (!u) return Infinity;
+  if (frame.kind === 'date') return Math.floor(u.wall / DAY) * DAY;
+  if (u.isDate) return u.wall + DAY - 1; // UNTIL is inclusive (RFC 5545 §3.3.10)
+  if (u.utc && frame.kind === 'zone') return utcToWall(frame.zone, u.wall);
+  if (u.utc && ctx.xwr && frame.kind === 'floating') return utcToWall(ctx.xwr, u.wall);
+  return u.wall;
+}
+
+/**
+ * expandMaster for the usual timetable series: one arithmetic rule, no RDATE, no THISANDFUTURE
+ * override. That rule yields strictly increasing wall times from DTSTART on, so instances can be
+ * emitted as they come, in the order the general path emits them (DTSTART first, then the rule's
+ * instances other than DTSTART), without collecting them in a map first.
+ */
+function expandSimple(
+  m: EventData,
+  rule: ParsedRule,
+  overrides: ReadonlyMap<number, EventData>,
+  ctx: Context,
+): void {
+  const frame = m.frame;
+  const span = m.duration.days * DAY + m.duration.ms;
+  let exact: Set<number> | null = null;
+  let exDays: Set<number> | null = null;
+  for (const x of m.exdates) {
+    // A DATE EXDATE on a timed event removes that day's instance.
+    if (x.kind === 'date' && frame.kind !== 'date') (exDays ??= new Set()).add(x.wall);
+    else (exact ??= new Set()).add(wallIn(x, frame));
+  }
+  const hasOverrides = overrides.size > 0;
+  const visit = (wall: number): void => {
+    if (exact !== null && exact.has(wall)) return;
+    if (exDays !== null && exDays.has(Math.floor(wall / DAY) * DAY)) return;
+    if (hasOverrides && overrides.has(wall)) return;
+    emit(m, frame, wall, m.duration, frame, wall, ctx);
+  };
+  // RFC 5545 §3.3.10: DTSTART always counts as the first occurrence (see expandMaster).
+  const startWall = m.startWall;
+  visit(startWall);
+  let instances = 1;
+  const limit = ctx.maxOccurrences * 2 + 1000;
+  let tooMany = false;
+  const complete = expandRule({
+    rule,
+    dtstart: startWall,
+    isDate: frame.kind === 'date',
+    untilWall: untilWallOf(rule, frame, ctx),
+    wallFrom: ctx.window.from - span - 2 * DAY,
+    wallTo: ctx.window.to + 2 * DAY,
+    maxSteps: ctx.maxSteps,
+    emit: (wall) => {
+      if (wall === startWall) return true;
+      if (++instances > limit) {
+        tooMany = true;
+        return false;
+      }
+      visit(wall);
+      return true;
+    },
+  });
+  if (tooMany) tooManyOccurrences(ctx);
+  if (!complete) {
+    ctx.warnings.push({
+      uid: m.uid,
+      line: m.line,
+      reason: `recurrence rule "${rule.text.trim()}" stopped after ${ctx.maxSteps} steps; later occurrences are missing`,
+    });
   }
 }
 
