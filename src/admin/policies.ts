@@ -9,6 +9,9 @@ import { createOrganizerResolver } from '../sync/organizers.js';
 import { problems } from './problems.js';
 import type { AdminDeps } from './feeds.js';
 
+/** Row error codes that mean "this lecturer's policy or directory entry is in the way". */
+const ORGANIZER_BLOCKS = new Set(['policyMissing', 'policyPropagating', 'organizerUnresolved']);
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface GrantInput {
@@ -114,7 +117,7 @@ export async function listOrganizerPolicies(deps: AdminDeps): Promise<{ global: 
       reason: null,
       grantCommand: null,
     };
-    if (record.state === 'blocked') {
+    if (record.state !== 'active' && record.state !== 'cancelled' && ORGANIZER_BLOCKS.has(record.lastError?.code ?? '')) {
       view.blockedSessions++;
       view.reason ??= record.lastError?.message ?? null;
     }

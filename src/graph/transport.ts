@@ -2,12 +2,17 @@
 // touching process-wide TLS settings. Both the Graph SDK (HTTPMessageHandler) and msal-node 7
 // (HttpClient) call Node's global fetch; Node 20's fetch accepts an undici `dispatcher` per call,
 // so we give both the same undici Agent whose TLS `ca` is the system roots plus the extra PEM.
+import { createRequire } from 'node:module';
 import { rootCertificates } from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
-/** An undici Agent trusting Node's bundled roots plus `caCertPem`. */
+/**
+ * An undici Agent trusting Node's bundled roots plus `caCertPem`. undici is loaded here, on first use,
+ * because only the local emulator needs it: a deployed app never pays its load time at cold start.
+ */
 export function createTrustingDispatcher(caCertPem: string): Dispatcher {
+  const { Agent } = createRequire(import.meta.url)('undici') as typeof import('undici');
   return new Agent({ connect: { ca: [...rootCertificates, caCertPem] } });
 }
 
