@@ -61,6 +61,8 @@ export interface SyncOptions {
 }
 
 const DEFAULT_POLICY_WAITS_MS = [2_000, 4_000, 8_000];
+/** Sessions one feed may hold within its horizon; more is refused as a whole with a clear error. */
+export const MAX_SESSIONS_PER_FEED = 500_000;
 /** A run ends this long before its budget so that state and the summary are always written. */
 const BUDGET_RESERVE_MS = 5_000;
 
@@ -211,6 +213,8 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
   let expanded: ExpandResult | null;
   try {
     expanded = expandCalendar(body, { from: windowStart, to: windowEnd }, {
+      // A whole university's semester in one feed is ~225,000 sessions: allow it, with headroom.
+      maxOccurrences: MAX_SESSIONS_PER_FEED,
       ...((feed.timeZone ?? settings.defaultTimeZone) ? { defaultTimeZone: (feed.timeZone ?? settings.defaultTimeZone) as string } : {}),
     });
   } catch (error) {
