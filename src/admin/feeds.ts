@@ -12,7 +12,7 @@ import { incompleteCalendarReason } from '../feeds/completeness.js';
 import { validateFeedUrl, FeedFetchError } from '../feeds/fetch.js';
 import { CalendarError, expandCalendar, resolveDefaultTimeZone } from '../ical/index.js';
 import { ConflictError, validateFeedId, type FeedRecord } from '../storage/index.js';
-import { sha256 } from '../sync/syncFeed.js';
+import { MAX_SESSIONS_PER_FEED, sha256 } from '../sync/syncFeed.js';
 import { problems } from './problems.js';
 
 export type AdminDeps = Pick<AppServices, 'store' | 'config' | 'now'>;
@@ -84,7 +84,7 @@ export function inspectCalendar(deps: AdminDeps, text: string, settings: FeedSet
   }
   const zone = settings.timeZone ?? deps.config.sync.defaultTimeZone;
   try {
-    const result = expandCalendar(text, { from: nowMs - 86_400_000, to: nowMs + horizonDays * 86_400_000 }, zone ? { defaultTimeZone: zone } : {});
+    const result = expandCalendar(text, { from: nowMs - 86_400_000, to: nowMs + horizonDays * 86_400_000 }, { maxOccurrences: MAX_SESSIONS_PER_FEED, ...(zone ? { defaultTimeZone: zone } : {}) });
     const desired = toDesiredSessions(feedId, result.occurrences, { defaultOrganizer: settings.defaultOrganizer ?? null });
     return { result, desired };
   } catch (error) {
