@@ -31,7 +31,7 @@ export async function cliServices(config: AppConfig = loadCliConfig()): Promise<
 }
 
 export function cliLogger(verbose: boolean): EventLogger {
-  return createEventLogger(stderrSink((verbose ? 'debug' : 'warning') as EventLevel));
+  return createEventLogger(stderrSink((verbose ? 'debug' : 'warning')));
 }
 
 /** `--now ISO` → a clock that starts there and advances in real time (so waits still work). */

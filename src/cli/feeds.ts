@@ -15,8 +15,8 @@ const USAGE = `usage:
 function settingsFrom(values: Map<string, string>, flags: Set<string>): FeedSettingsInput {
   const horizon = values.get('horizon-days');
   return {
-    ...(values.has('organizer') ? { defaultOrganizer: values.get('organizer') as string } : {}),
-    ...(values.has('tz') ? { timeZone: values.get('tz') as string } : {}),
+    ...(values.has('organizer') ? { defaultOrganizer: values.get('organizer') } : {}),
+    ...(values.has('tz') ? { timeZone: values.get('tz') } : {}),
     ...(horizon !== undefined ? { horizonDays: Number(horizon) } : {}),
     ...(flags.has('disabled') ? { enabled: false } : {}),
   };

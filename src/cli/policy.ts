@@ -15,9 +15,9 @@ export async function run(args: string[]): Promise<number> {
   switch (action) {
     case 'grant': {
       const { objectId, email, record } = await recordPolicyGrant(services, {
-        ...(values.has('user') ? { user: values.get('user') as string } : {}),
+        ...(values.has('user') ? { user: values.get('user') } : {}),
         ...(flags.has('global') ? { global: true } : {}),
-        ...(values.has('at') ? { grantedAt: values.get('at') as string } : {}),
+        ...(values.has('at') ? { grantedAt: values.get('at') } : {}),
       });
       console.log(`recorded grant for ${email ? `${email} (${objectId})` : objectId} at ${record.grantedAt}; state ${record.state}. Graph may take up to 30 minutes to honour it; the sync retries meanwhile.`);
       return 0;

@@ -6,7 +6,6 @@ import { z } from 'zod';
 
 import { confirmCancellations, dryRunPlan, registerFeedUrl, removeFeed, requestSync, requireFeed, updateFeedSettings, uploadFeed, type FeedSettingsInput } from '../admin/feeds.js';
 import { problems } from '../admin/problems.js';
-import { CalendarError, resolveDefaultTimeZone } from '../ical/index.js';
 import { feedCalendarLinks, newCalendarToken, publicBaseUrl } from '../calendar/links.js';
 import type { AppServices } from '../compose.js';
 import { contextSink, createEventLogger } from '../events.js';
