@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 import { buildServices, type AppServices } from '../compose.js';
 import { loadConfig, type AppConfig } from '../config.js';
-import { createEventLogger, stderrSink, type EventLevel, type EventLogger } from '../events.js';
+import { createEventLogger, stderrSink, type EventLogger } from '../events.js';
 import { UsageError, UserFacingError } from './errors.js';
 
 export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, file = 'local.settings.json'): Record<string, string | undefined> {
@@ -31,7 +31,7 @@ export async function cliServices(config: AppConfig = loadCliConfig()): Promise<
 }
 
 export function cliLogger(verbose: boolean): EventLogger {
-  return createEventLogger(stderrSink((verbose ? 'debug' : 'warning')));
+  return createEventLogger(stderrSink(verbose ? 'debug' : 'warning'));
 }
 
 /** `--now ISO` → a clock that starts there and advances in real time (so waits still work). */
