@@ -12,7 +12,7 @@ import { incompleteCalendarReason } from '../feeds/completeness.js';
 import { validateFeedUrl, FeedFetchError } from '../feeds/fetch.js';
 import { CalendarError, expandCalendar, resolveDefaultTimeZone } from '../ical/index.js';
 import { ConflictError, validateFeedId, type FeedRecord } from '../storage/index.js';
-import { MAX_SESSIONS_PER_FEED, sha256 } from '../sync/syncFeed.js';
+import { MAX_SESSIONS_PER_FEED, effectivePolicySettings, sha256 } from '../sync/syncFeed.js';
 import { problems } from './problems.js';
 
 export type AdminDeps = Pick<AppServices, 'store' | 'config' | 'now'>;
@@ -252,10 +252,7 @@ export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string)
       continue;
     }
     if (!organizer?.objectId) continue;
-    const decision = decidePolicyGate(policies.get(organizer.objectId) ?? null, toUtcIso(nowMs), {
-      ...deps.config.policy,
-      globalGrantedAt: policies.get('global')?.grantedAt ?? deps.config.policy.globalGrantedAt,
-    });
+    const decision = decidePolicyGate(policies.get(organizer.objectId) ?? null, toUtcIso(nowMs), effectivePolicySettings(deps.config.policy, policies));
     if (!decision.allow) blockedOrganizers.push({ email, objectId: organizer.objectId, reason: decision.reason });
   }
   return { plan, skipped: desired.skipped, warnings: result.warnings, blockedOrganizers };

@@ -302,6 +302,21 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
 }
 
 /**
+ * The policy gate's settings: configuration plus the grants recorded in the policies table (a global
+ * grant recorded through the API counts like POLICY_GLOBAL_GRANTED_AT; the later one wins).
+ */
+export function effectivePolicySettings(policy: AppConfig['policy'], records: ReadonlyMap<string, PolicyRecord | null>): PolicySettings {
+  const recorded = records.get('global')?.grantedAt ?? null;
+  const configured = policy.globalGrantedAt;
+  return {
+    propagationMinutes: policy.propagationMinutes,
+    probeHours: policy.probeHours,
+    globalGrantedAt: recorded && (!configured || recorded > configured) ? recorded : configured,
+    policyName: policy.policyName,
+  };
+}
+
+/**
  * Rows blocked by the policy gate wait for their nextAttemptAt (the probe interval, hours for a missing
  * policy). A grant recorded since then (or any other change that makes the gate allow the organizer now)
  * releases them at once, as the policy.missing message promises: the planner sees them as due, and the
@@ -315,14 +330,7 @@ async function releasePolicyHolds(deps: SyncDeps, records: MeetingRecord[], nowI
     (r.lastError?.code === 'policyMissing' || r.lastError?.code === 'policyPropagating');
   if (!records.some(isHeldByPolicy)) return records;
   const policies = new Map((await deps.store.policies.list()).map((p) => [p.objectId, p]));
-  const global = policies.get('global')?.grantedAt ?? null;
-  const configured = deps.config.policy.globalGrantedAt;
-  const settings: PolicySettings = {
-    propagationMinutes: deps.config.policy.propagationMinutes,
-    probeHours: deps.config.policy.probeHours,
-    globalGrantedAt: global && (!configured || global > configured) ? global : configured,
-    policyName: deps.config.policy.policyName,
-  };
+  const settings = effectivePolicySettings(deps.config.policy, policies);
   const organizerIds = new Map<string, string | null>();
   const released: MeetingRecord[] = [];
   for (const record of records) {
@@ -391,7 +399,7 @@ class PlanApplier {
   private readonly denials = new Map<string, string>();
   /** Organizers whose policy.missing alert this run has already logged. */
   private readonly missingReported = new Set<string>();
-  private readonly policySettings: PolicySettings;
+  private policySettings: PolicySettings;
   private readonly resolver;
   private readonly log: EventLogger;
 
@@ -409,12 +417,7 @@ class PlanApplier {
       now: deps.now,
       cacheHours: deps.config.sync.organizerCacheHours,
     });
-    this.policySettings = {
-      propagationMinutes: deps.config.policy.propagationMinutes,
-      probeHours: deps.config.policy.probeHours,
-      globalGrantedAt: deps.config.policy.globalGrantedAt,
-      policyName: deps.config.policy.policyName,
-    };
+    this.policySettings = effectivePolicySettings(deps.config.policy, this.policies);
   }
 
   latestRecords(initial: readonly MeetingRecord[]): MeetingRecord[] {
@@ -447,10 +450,7 @@ class PlanApplier {
 
   private async loadPolicies(): Promise<void> {
     for (const record of await this.deps.store.policies.list()) this.policies.set(record.objectId, record);
-    const global = this.policies.get('global');
-    if (global?.grantedAt && (!this.policySettings.globalGrantedAt || global.grantedAt > this.policySettings.globalGrantedAt)) {
-      this.policySettings.globalGrantedAt = global.grantedAt;
-    }
+    this.policySettings = effectivePolicySettings(this.deps.config.policy, this.policies);
   }
 
   /** One organizer: resolve, pass the policy gate, probe once if the policy is not known to work, then the rest. */
