@@ -54,12 +54,25 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
       value: `${fixed(r.totalMs, 0)} ms, ${fixed((r.totalMs / r.occurrences) * 1000, 1)} ms`,
     });
     const last = r === reports[reports.length - 1];
+    const after = r.peakRssAfterMb;
     rows.push({
       part,
       figure: `${label}: peak RSS (process at start)`,
       value: `${fixed(r.peakRssMb, 0)} MB (${fixed(r.baseRssMb, 0)} MB)`,
       ...(last ? { target: `<= ${PEAK_RSS_TARGET_MB} MB`, met: r.peakRssMb <= PEAK_RSS_TARGET_MB } : {}),
     });
+    if (last) {
+      rows.push({
+        part,
+        figure: `${label}: listByFeed, ${int(r.records)} rows (fake service's JSON included)`,
+        value: `${fixed(r.recordsMs, 0)} ms`,
+      });
+      rows.push({
+        part,
+        figure: `${label}: maxRSS after expand / desired / listByFeed / plan`,
+        value: `${fixed(after.expand, 0)} / ${fixed(after.desired, 0)} / ${fixed(after.records, 0)} / ${fixed(r.peakRssMb, 0)} MB`,
+      });
+    }
   }
   const largest = sizes[sizes.length - 1] as number;
   const split = (await planChild(largest, true)).retainedMb;
@@ -67,7 +80,7 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
     rows.push({
       part,
       figure: `heap retained at ${int(largest)}: text/occ./sessions/records/plan`,
-      value: `${fixed(split.text, 0)} / +${fixed(split.occurrences - split.text, 0)} / +${fixed(split.sessions - split.occurrences, 0)} / +${fixed(split.records - split.sessions, 0)} / +${fixed(split.plan - split.records, 0)} MB`,
+      value: `${fixed(split.text, 0)} / +${fixed(split.occurrences - split.text, 0)} / +${fixed(split.sessions - split.text, 0)} / +${fixed(split.records - split.sessions, 0)} / +${fixed(split.plan - split.records, 0)} MB`,
     });
   }
   const small = reports[0] as PlanChildReport;
@@ -100,7 +113,7 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
     part,
     rows,
     notes: [
-      'plan: one feed, 15-week semester from bench/expand-data.ts via bench/university.ts; records as listByFeed would return them (98 % unchanged, 1 % changed, 1 % new, 0.5 % removed); each size in a fresh `node --expose-gc` child reading the text from a file; peak RSS = maxRSS of the child; the heap split is a separate run with a full GC after each phase.',
+      "plan: one feed, 15-week semester from bench/expand-data.ts via bench/university.ts; in syncFeed's order: expand, desired sessions, occurrences dropped, listByFeed (the storage module against a fake TableClient serving the rows of an earlier sync as JSON pages of 1,000: 98 % unchanged, 1 % changed, 1 % new, 0.5 % removed), plan; each size in a fresh `node --expose-gc` child reading the text from a file; peak RSS = maxRSS of the child; total = expand + desired + plan (listByFeed apart: it includes the fake service's JSON); the heap split is a separate run with a full GC after each phase, sessions counted from the text (occurrences already dropped).",
     ],
   };
 }
