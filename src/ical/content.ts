@@ -149,25 +149,21 @@ for (const name of [
 
 /**
  * The name of a content line, text[from, to), upper-cased; null when it is not [A-Za-z0-9-]+ after
- * trimming. Names of ASCII letters, digits and '-' (all real ones) are checked by char code; anything
- * else takes the general path, so that e.g. a name with a dotless i upper-cases exactly as before.
+ * trimming. `chars` tells what parseLine saw: 0 only A-Z, 0-9 and '-' (nearly every real name:
+ * common ones are returned as constants), 1 lower-case letters too, 2 anything else, which takes
+ * the general path, so that e.g. a name with a dotless i upper-cases exactly as before.
  */
-function lineName(text: string, from: number, to: number): string | null {
-  let lower = false;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 97 && c <= 122) lower = true;
-    else if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45)) {
-      const name = text.slice(from, to).trim().toUpperCase();
-      return /^[A-Z0-9-]+$/.test(name) ? name : null;
-    }
-  }
-  if (!lower) {
+function lineName(text: string, from: number, to: number, chars: number): string | null {
+  if (chars === 0) {
     const known = KNOWN_NAMES[to - from];
-    if (known) for (const k of known) if (text.startsWith(k, from)) return k;
+    if (known)
+      for (let i = 0; i < known.length; i++)
+        if (text.startsWith(known[i] as string, from)) return known[i] as string;
     return text.slice(from, to);
   }
-  return text.slice(from, to).toUpperCase();
+  if (chars === 1) return text.slice(from, to).toUpperCase();
+  const name = text.slice(from, to).trim().toUpperCase();
+  return /^[A-Z0-9-]+$/.test(name) ? name : null;
 }
 
 export function parseContentLine(text: string, line: number): ContentLine | null {
@@ -177,13 +173,15 @@ export function parseContentLine(text: string, line: number): ContentLine | null
 /** Parses the content line text[start, n). */
 function parseLine(text: string, start: number, n: number, line: number): ContentLine | null {
   let pos = start;
+  let chars = 0;
   while (pos < n) {
     const c = text.charCodeAt(pos);
     if (c === 59 /* ; */ || c === 58 /* : */) break;
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45)) chars |= c >= 97 && c <= 122 ? 1 : 2;
     pos++;
   }
   if (pos === start || pos >= n) return null;
-  const name = lineName(text, start, pos);
+  const name = lineName(text, start, pos, chars);
   if (name === null) return null;
   let params = NO_PARAMS;
   while (text.charCodeAt(pos) === 59 /* ; */) {
@@ -220,6 +218,20 @@ function parseLine(text: string, start: number, n: number, line: number): Conten
 
 /** RFC 5545 §3.3.11 TEXT unescaping. */
 export function unescapeText(value: string): string {
-  if (!value.includes('\\')) return value;
-  return value.replace(/\\([\\;,nN])/g, (_m, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
+  // As value.replace(/\\([\\;,nN])/g, ...) would, without a callback per escape.
+  let at = value.indexOf('\\');
+  if (at < 0) return value;
+  let out = '';
+  let from = 0;
+  while (at >= 0) {
+    const c = value.charCodeAt(at + 1);
+    if (c === 92 /* \ */ || c === 59 /* ; */ || c === 44 /* , */ || c === 110 /* n */ || c === 78 /* N */) {
+      out += value.slice(from, at) + (c === 110 || c === 78 ? '\n' : value.charAt(at + 1));
+      from = at + 2;
+      at = value.indexOf('\\', from);
+    } else {
+      at = value.indexOf('\\', at + 1);
+    }
+  }
+  return out + value.slice(from);
 }

@@ -91,8 +91,14 @@ interface Context {
   maxSteps: number;
   count: number;
   out: Occurrence[];
-  /** Start instant of out[i], for sorting. */
-  at: number[];
+  /** Distinct UTC instants met while emitting (starts, and ends in zones), by id. */
+  instants: number[];
+  /** Id of each instant in `instants`. */
+  instantIds: Map<number, number>;
+  /** UTC string of each instant ('' until first needed): occurrences at one instant share it. */
+  utcText: string[];
+  /** Instant id of the start of out[i], for sorting. */
+  startIds: number[];
   /** Parsed RRULEs by text (parseRule throws RuleError for bad ones: those are not cached). */
   rules: Map<string, ParsedRule>;
 }
@@ -156,7 +162,10 @@ export function expandCalendar(
     maxSteps: options.maxStepsPerRule ?? DEFAULTS.maxStepsPerRule,
     count: 0,
     out: [],
-    at: [],
+    instants: [],
+    instantIds: new Map(),
+    utcText: [],
+    startIds: [],
     rules: new Map(),
   };
   // Events are read as soon as each VEVENT ends and its content lines dropped (streaming keeps the
@@ -191,35 +200,60 @@ export function expandCalendar(
   if (!roots.some((c) => c.name === 'VCALENDAR'))
     throw new CalendarError('notICalendar', 'not an iCalendar file: no VCALENDAR component');
   for (const list of groups.values()) expandGroup(list, ctx);
-  return { occurrences: sortByStart(ctx.out, ctx.at), warnings: ctx.warnings };
+  return { occurrences: sortByStart(ctx), warnings: ctx.warnings };
 }
 
-/** By start; ties keep file order (emission order), which is deterministic. */
-function sortByStart(out: Occurrence[], at: number[]): Occurrence[] {
-  const n = at.length;
-  let min = Infinity;
-  let max = -Infinity;
-  let whole = true;
+/**
+ * By start; ties keep file order (emission order), which is deterministic. A timetable has few
+ * distinct start instants: those are sorted (by comparator, but only once each), then occurrences
+ * are placed by a stable counting sort on their instant's rank, in small-integer arithmetic.
+ */
+function sortByStart(ctx: Context): Occurrence[] {
+  const { out, startIds, instants } = ctx;
+  const k = instants.length;
+  const n = out.length;
+  const byTime = Array.from({ length: k }, (_, i) => i).sort(
+    (a, b) => (instants[a] as number) - (instants[b] as number),
+  );
+  const rank = new Int32Array(k);
+  for (let r = 0; r < k; r++) rank[byTime[r] as number] = r;
+  // next[r]: where the next occurrence of rank r goes (counts, then running sums).
+  const next = new Int32Array(k + 1);
   for (let i = 0; i < n; i++) {
-    const t = at[i] as number;
-    if (t < min) min = t;
-    if (t > max) max = t;
-    if (t % 1000 !== 0) whole = false;
+    const r = rank[startIds[i] as number] as number;
+    next[r + 1] = (next[r + 1] as number) + 1;
   }
-  // Starts are whole seconds, so (seconds after the earliest) * 2^k + index is an exact sort key
-  // while it stays below 2^53: a Float64Array then sorts natively, without a comparator call per
-  // comparison (ties stay in emission order, as the index is part of the key).
-  const slots = 2 ** Math.ceil(Math.log2(n + 1));
-  if (n > 1 && whole && ((max - min) / 1000 + 1) * slots <= Number.MAX_SAFE_INTEGER) {
-    const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = (((at[i] as number) - min) / 1000) * slots + i;
-    keys.sort();
-    const sorted: Occurrence[] = [];
-    for (let i = 0; i < n; i++) sorted.push(out[(keys[i] as number) % slots] as Occurrence);
-    return sorted;
+  for (let r = 0; r < k; r++) next[r + 1] = (next[r + 1] as number) + (next[r] as number);
+  const sorted = out.slice();
+  for (let i = 0; i < n; i++) {
+    const r = rank[startIds[i] as number] as number;
+    const at = next[r] as number;
+    next[r] = at + 1;
+    sorted[at] = out[i] as Occurrence;
   }
-  const index = Array.from(at, (_, i) => i).sort((a, b) => (at[a] as number) - (at[b] as number) || a - b);
-  return index.map((i) => out[i] as Occurrence);
+  return sorted;
+}
+
+/** Small integer id of a UTC instant within this call (see Context.instants). */
+function instantId(ctx: Context, utc: number): number {
+  let id = ctx.instantIds.get(utc);
+  if (id === undefined) {
+    id = ctx.instants.length;
+    ctx.instants.push(utc);
+    ctx.utcText.push('');
+    ctx.instantIds.set(utc, id);
+  }
+  return id;
+}
+
+/** formatUtc of instant `id`, once per instant and call. */
+function utcText(ctx: Context, id: number, utc: number): string {
+  let text = ctx.utcText[id] as string;
+  if (text === '') {
+    text = formatUtc(utc);
+    ctx.utcText[id] = text;
+  }
+  return text;
 }
 
 /** VTIMEZONEs of the whole file by TZID, found first so that events can be read as they stream by. */
@@ -324,7 +358,7 @@ function format(frame: Frame, wall: number): string {
 
 function person(prop: ContentLine): Person {
   const v = prop.value.trim();
-  const addr = v.replace(/^mailto:/i, '');
+  const addr = v.startsWith('mailto:') || v.startsWith('MAILTO:') ? v.slice(7) : v.replace(/^mailto:/i, '');
   const email = addr.includes('@') ? addr.toLowerCase() : '';
   const cn = prop.params.CN?.trim();
   return cn ? { email, name: cn } : { email };
@@ -345,7 +379,11 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
   let org: ContentLine | undefined;
   let rules = false;
   let attendees: Person[] | undefined;
-  for (const p of c.props) {
+  const props = c.props;
+  // Indexed loops here and in the hot paths below: in code not yet optimized, for-of allocates an
+  // iterator and a result object per step, and most of a single expansion runs in such code.
+  for (let i = 0; i < props.length; i++) {
+    const p = props[i] as ContentLine;
     switch (p.name) {
       case 'DTSTART':
         startProp ??= p;
@@ -452,7 +490,11 @@ function readEvent(c: RawComponent, uid: string, order: number, ctx: Context): E
         (attendees ??= []).push(person(p));
       }
     }
-  else for (const p of c.props) if (p.name === 'ATTENDEE') (attendees ??= []).push(person(p));
+  else
+    for (let i = 0; i < props.length; i++) {
+      const p = props[i] as ContentLine;
+      if (p.name === 'ATTENDEE') (attendees ??= []).push(person(p));
+    }
   const status = statusProp?.value.trim().toUpperCase() ?? '';
   const seq = Number(seqProp?.value.trim() ?? 0);
   return {
@@ -561,7 +603,7 @@ function expandMaster(m: EventData, overrides: ReadonlyMap<number, EventData>, c
   }
   if (m.rrules.length === 1 && (m.rrules[0] as ParsedRule).simple && m.rdates.length === 0) {
     let thisAndFuture = false;
-    for (const o of overrides.values()) thisAndFuture ||= o.thisAndFuture;
+    if (overrides.size > 0) for (const o of overrides.values()) thisAndFuture ||= o.thisAndFuture;
     if (!thisAndFuture) {
       expandSimple(m, m.rrules[0] as ParsedRule, overrides, ctx);
       return;
@@ -686,21 +728,22 @@ function expandSimple(
   const span = m.duration.days * DAY + m.duration.ms;
   let exact: Set<number> | null = null;
   let exDays: Set<number> | null = null;
-  for (const x of m.exdates) {
+  for (let i = 0; i < m.exdates.length; i++) {
+    const x = m.exdates[i] as TimeValue;
     // A DATE EXDATE on a timed event removes that day's instance.
     if (x.kind === 'date' && frame.kind !== 'date') (exDays ??= new Set()).add(x.wall);
     else (exact ??= new Set()).add(wallIn(x, frame));
   }
   const hasOverrides = overrides.size > 0;
-  const visit = (wall: number): void => {
-    if (exact !== null && exact.has(wall)) return;
-    if (exDays !== null && exDays.has(Math.floor(wall / DAY) * DAY)) return;
-    if (hasOverrides && overrides.has(wall)) return;
-    emit(m, frame, wall, m.duration, frame, wall, ctx);
-  };
+  const duration = m.duration;
   // RFC 5545 §3.3.10: DTSTART always counts as the first occurrence (see expandMaster).
   const startWall = m.startWall;
-  visit(startWall);
+  if (
+    !(exact !== null && exact.has(startWall)) &&
+    !(exDays !== null && exDays.has(Math.floor(startWall / DAY) * DAY)) &&
+    !(hasOverrides && overrides.has(startWall))
+  )
+    emit(m, frame, startWall, duration, frame, startWall, ctx);
   let instances = 1;
   const limit = ctx.maxOccurrences * 2 + 1000;
   let tooMany = false;
@@ -718,7 +761,10 @@ function expandSimple(
         tooMany = true;
         return false;
       }
-      visit(wall);
+      if (exact !== null && exact.has(wall)) return true;
+      if (exDays !== null && exDays.has(Math.floor(wall / DAY) * DAY)) return true;
+      if (hasOverrides && overrides.has(wall)) return true;
+      emit(m, frame, wall, duration, frame, wall, ctx);
       return true;
     },
   });
@@ -750,28 +796,34 @@ function emit(
 ): void {
   let startAt: number;
   let endAt: number;
-  let end: string;
+  let endWall = 0;
   if (frame.kind === 'zone') {
     startAt = wallToUtc(frame.zone, startWall);
     endAt = (d.days ? wallToUtc(frame.zone, startWall + d.days * DAY) : startAt) + d.ms;
-    end = formatUtc(endAt);
   } else {
-    const endWall = startWall + d.days * DAY + d.ms;
+    endWall = startWall + d.days * DAY + d.ms;
     startAt = wallToUtc(ctx.axisZone, startWall);
     endAt = wallToUtc(ctx.axisZone, endWall);
-    end = frame.kind === 'date' ? formatDate(endWall) : formatLocal(endWall);
   }
-  const { from, to } = ctx.window;
+  const window = ctx.window;
   // Keep occurrences overlapping [from, to); an instant event counts when it lies in the window.
-  if (!(startAt < to && (endAt > from || (endAt === startAt && startAt >= from)))) return;
+  if (!(startAt < window.to && (endAt > window.from || (endAt === startAt && startAt >= window.from))))
+    return;
   if (++ctx.count > ctx.maxOccurrences) tooManyOccurrences(ctx);
-  const start =
-    frame.kind === 'zone'
-      ? formatUtc(startAt)
-      : frame.kind === 'date'
-        ? formatDate(startWall)
-        : formatLocal(startWall);
-  ctx.at.push(startAt);
+  const startId = instantId(ctx, startAt);
+  let start: string;
+  let end: string;
+  if (frame.kind === 'zone') {
+    start = utcText(ctx, startId, startAt);
+    end = endAt === startAt ? start : utcText(ctx, instantId(ctx, endAt), endAt);
+  } else if (frame.kind === 'date') {
+    start = formatDate(startWall);
+    end = formatDate(endWall);
+  } else {
+    start = formatLocal(startWall);
+    end = formatLocal(endWall);
+  }
+  ctx.startIds.push(startId);
   ctx.out.push({
     uid: ev.uid,
     recurrenceId:

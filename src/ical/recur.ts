@@ -213,8 +213,8 @@ function fastExpand(inp: ExpandRuleInput): boolean | undefined {
     let n = k === 0 ? 0 : firstCount + (k - 1) * offsets.length;
     for (; ; k++) {
       const base = week0 + k * period + tod;
-      for (const o of offsets) {
-        const t = base + o * DAY;
+      for (let i = 0; i < offsets.length; i++) {
+        const t = base + (offsets[i] as number) * DAY;
         if (t < dtstart) continue;
         if (++n > count || t > limit) return true;
         if (t >= wallFrom && !emit(t)) return true;

@@ -152,17 +152,6 @@ export function formatLocal(wall: number): string {
   return formatWall(wall, false);
 }
 
-// Whole UTC strings by instant: sessions of a timetable start and end at few distinct instants, so
-// most occurrences share their start and end strings instead of each holding new ones (fewer
-// objects that survive into the result, which is what the scavenger has to copy).
-const utcStrings = new Map<number, string>();
-
 export function formatUtc(utc: number): string {
-  let s = utcStrings.get(utc);
-  if (s === undefined) {
-    s = formatWall(utc, true);
-    if (utcStrings.size >= 20_000) utcStrings.clear();
-    utcStrings.set(utc, s);
-  }
-  return s;
+  return formatWall(utc, true);
 }
