@@ -3,7 +3,9 @@ import type { MeetingError, MeetingRecord, MeetingState } from '../core/state.js
 import { InvalidInputError, NotFoundError, StorageError } from './errors.js';
 import {
   entity,
+  interner,
   jsonOrNull,
+  mapPartition,
   readPartition,
   readRow,
   requireFeedId,
@@ -44,8 +46,11 @@ export interface MeetingRepository {
 export function createMeetingRepository(client: TableClient, table: string): MeetingRepository {
   return {
     async listByFeed(feedId) {
-      const rows = await readPartition(client, table, requireFeedId(feedId));
-      return rows.map((row) => fromEntity(row, table));
+      // A semester-sized feed is 200,000+ rows: map each page as it arrives, one string per distinct
+      // organizer, subject, UID and instant.
+      const intern = interner();
+      intern(requireFeedId(feedId));
+      return mapPartition(client, table, feedId, (row) => fromEntity(row, table, intern));
     },
     async put(record) {
       const etag = await writeRow(client, table, toEntity(record), record.etag);
@@ -134,26 +139,34 @@ function toEntity(record: MeetingRecord): Entity {
   );
 }
 
-function fromEntity(row: StoredRow, table: string): MeetingRecord {
+/**
+ * `intern` shares the values that repeat across a feed's rows (feed id, UID, organizer, subject,
+ * instants, state); keys, hashes, ids and etags are unique per row and kept as read. Only the listed
+ * properties are copied: the SDK's Timestamp and the row object itself become garbage.
+ */
+function fromEntity(row: StoredRow, table: string, intern: (value: string) => string): MeetingRecord {
   const r = readRow(row, table);
+  const recurrenceId = r.stringOrNull('recurrenceId');
+  const organizerId = r.stringOrNull('organizerId');
+  const nextAttemptAt = r.stringOrNull('nextAttemptAt');
   return {
-    feedId: r.partitionKey,
+    feedId: intern(r.partitionKey),
     key: r.rowKey,
-    uid: r.string('uid'),
-    recurrenceId: r.stringOrNull('recurrenceId'),
-    organizerEmail: r.string('organizerEmail'),
-    organizerId: r.stringOrNull('organizerId'),
+    uid: intern(r.string('uid')),
+    recurrenceId: recurrenceId === null ? null : intern(recurrenceId),
+    organizerEmail: intern(r.string('organizerEmail')),
+    organizerId: organizerId === null ? null : intern(organizerId),
     externalId: r.string('externalId'),
     generation: r.number('generation'),
     meetingId: r.stringOrNull('meetingId'),
     joinWebUrl: r.stringOrNull('joinWebUrl'),
-    subject: r.string('subject'),
-    start: r.string('start'),
-    end: r.string('end'),
+    subject: intern(r.string('subject')),
+    start: intern(r.string('start')),
+    end: intern(r.string('end')),
     contentHash: r.string('contentHash'),
     state: r.oneOf('state', MEETING_STATES),
     attempts: r.number('attempts'),
-    nextAttemptAt: r.stringOrNull('nextAttemptAt'),
+    nextAttemptAt: nextAttemptAt === null ? null : intern(nextAttemptAt),
     lastError: r.jsonOrNull<MeetingError>('lastError'),
     etag: r.etag,
   };
