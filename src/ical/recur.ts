@@ -203,12 +203,19 @@ function fastExpand(inp: ExpandRuleInput): boolean | undefined {
   if (rule.freq === 'WEEKLY') {
     const wkst = WEEKDAYS[p.get('WKST') ?? 'MO'];
     if (wkst === undefined) return undefined;
-    const offsets = (days ?? [weekday(dtstart)]).map((d) => (d - wkst + 7) % 7).sort((a, b) => a - b);
+    // Days after the week start, ascending. Plain loops: this runs once per series, and the
+    // map/sort/filter closures here cost a deoptimization and a recompile in cold runs.
+    const offsets: number[] = [];
+    if (days === null) offsets.push((weekday(dtstart) - wkst + 7) % 7);
+    else for (let i = 0; i < days.length; i++) offsets.push(((days[i] as number) - wkst + 7) % 7);
+    if (offsets.length > 1) offsets.sort((a, b) => a - b);
     const dayStart = dayIndex(dtstart) * DAY;
     const tod = dtstart - dayStart;
     const week0 = dayStart - ((weekday(dtstart) - wkst + 7) % 7) * DAY;
     const period = rule.interval * 7 * DAY;
-    const firstCount = offsets.filter((o) => week0 + o * DAY + tod >= dtstart).length;
+    let firstCount = 0;
+    for (let i = 0; i < offsets.length; i++)
+      if (week0 + (offsets[i] as number) * DAY + tod >= dtstart) firstCount++;
     let k = Math.max(0, Math.floor((wallFrom - week0) / period) - 1);
     let n = k === 0 ? 0 : firstCount + (k - 1) * offsets.length;
     for (; ; k++) {
