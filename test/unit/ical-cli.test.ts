@@ -4,15 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/expand.js';
 import { UsageError, UserFacingError, formatCliError } from '../../src/cli/errors.js';
-
-// Inline calendars for these tests.
-function cal(...lines: string[]): string {
-  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
-}
-
-function event(...lines: string[]): string[] {
-  return ['BEGIN:VEVENT', ...lines, 'END:VEVENT'];
-}
+import { cal, event } from '../support/ical.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ical-cli-'));
 function file(name: string, text: string): string {

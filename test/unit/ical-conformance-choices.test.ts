@@ -1,30 +1,7 @@
 // Behaviour where this project deliberately differs from the conformance corpus's reference
 // implementation (recurring-ical-events 2.0.1), each pinned with the RFC rule that decides it.
 import { describe, expect, it } from 'vitest';
-import { expandCalendar, type ExpandOptions } from '../../src/ical/index.js';
-import type { ExpandResult } from '../../src/core/occurrence.js';
-// Inline calendars for these tests.
-function cal(...lines: string[]): string {
-  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
-}
-
-function event(...lines: string[]): string[] {
-  return ['BEGIN:VEVENT', ...lines, 'END:VEVENT'];
-}
-
-function expand(text: string, from: string, to: string, options?: ExpandOptions): ExpandResult {
-  return expandCalendar(
-    text,
-    { from: Date.parse(`${from}T00:00:00Z`), to: Date.parse(`${to}T00:00:00Z`) },
-    options,
-  );
-}
-
-/** "start end" pairs, the part of an occurrence users look at first. */
-function times(result: ExpandResult): string[] {
-  return result.occurrences.map((o) => `${o.start} ${o.end}`);
-}
-
+import { cal, event, expand, times } from '../support/ical.js';
 describe('deliberate differences from the reference implementation', () => {
   it('includes the instance that falls exactly on UNTIL (RFC 5545 §3.3.10: UNTIL bounds inclusively)', () => {
     // As issue_107_omitting_last_event: a Windows TZID, UNTIL=17:00Z which is 10:00 PDT, the last session.

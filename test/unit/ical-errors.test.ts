@@ -1,23 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CalendarError, expandCalendar, type ExpandOptions } from '../../src/ical/index.js';
-import type { ExpandResult } from '../../src/core/occurrence.js';
-// Inline calendars for these tests.
-function cal(...lines: string[]): string {
-  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
-}
-
-function event(...lines: string[]): string[] {
-  return ['BEGIN:VEVENT', ...lines, 'END:VEVENT'];
-}
-
-function expand(text: string, from: string, to: string, options?: ExpandOptions): ExpandResult {
-  return expandCalendar(
-    text,
-    { from: Date.parse(`${from}T00:00:00Z`), to: Date.parse(`${to}T00:00:00Z`) },
-    options,
-  );
-}
-
+import { CalendarError } from '../../src/ical/index.js';
+import { cal, event, expand } from '../support/ical.js';
 function calendarError(fn: () => unknown): CalendarError {
   try {
     fn();
