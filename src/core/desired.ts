@@ -3,7 +3,7 @@
 // silently dropped.
 
 import type { Occurrence } from './occurrence.js';
-import { contentHash, normalizeEmail, occurrenceKey, toUtcIso } from './identity.js';
+import { contentHash, isCanonicalUtc, normalizeEmail, occurrenceKey, toUtcIso } from './identity.js';
 
 export interface DesiredSession {
   key: string;
@@ -65,24 +65,10 @@ function skip(key: string, occ: Occurrence, reason: SkipReason, detail: string):
   };
 }
 
-/**
- * Picks, per key, the occurrence that wins: highest SEQUENCE (RFC 5545 §3.8.7.4: the later revision),
- * then the later one in input order. Returns winners (in input order) and losers.
- */
-function pickWinners(keyed: ReadonlyArray<{ key: string; occ: Occurrence; index: number }>): {
-  winners: typeof keyed;
-  losers: Array<{ key: string; occ: Occurrence; index: number; winner: Occurrence }>;
-} {
-  const best = new Map<string, { key: string; occ: Occurrence; index: number }>();
-  for (const entry of keyed) {
-    const current = best.get(entry.key);
-    if (current === undefined || entry.occ.sequence >= current.occ.sequence) best.set(entry.key, entry);
-  }
-  const winners = keyed.filter((entry) => best.get(entry.key) === entry);
-  const losers = keyed
-    .filter((entry) => best.get(entry.key) !== entry)
-    .map((entry) => ({ ...entry, winner: (best.get(entry.key) ?? entry).occ }));
-  return { winners, losers };
+/** An occurrence's start or end as the session carries it; null when the text is not an instant. */
+interface Instant {
+  ms: number;
+  iso: string;
 }
 
 export function toDesiredSessions(
@@ -91,30 +77,74 @@ export function toDesiredSessions(
   options: DesiredOptions = {},
 ): DesiredResult {
   const defaultOrganizer = normalizeEmail(options.defaultOrganizer ?? '');
-  const keyed = occurrences.map((occ, index) => ({ key: occurrenceKey(feedId, occ), occ, index }));
-  const { winners, losers } = pickWinners(keyed);
 
-  const skippedByIndex = new Map<number, SkippedSession>();
-  for (const loser of losers) {
-    skippedByIndex.set(
-      loser.index,
-      skip(
-        loser.key,
-        loser.occ,
-        'duplicate',
-        `${describe(loser.occ)} (SEQUENCE ${loser.occ.sequence}) has the same UID and RECURRENCE-ID as ` +
-          `the one starting ${loser.winner.start} (SEQUENCE ${loser.winner.sequence}), which is used instead. ` +
-          'Give each session its own UID or RECURRENCE-ID in the timetable export.',
-      ),
-    );
+  // A semester repeats a few hundred organizers, a few thousand subjects and instants across 200,000+
+  // sessions: each distinct value is worked out once and shared by every session that has it.
+  const shared = new Map<string, string>();
+  const share = (value: string): string => {
+    const known = shared.get(value);
+    if (known !== undefined) return known;
+    shared.set(value, value);
+    return value;
+  };
+  const instants = new Map<string, Instant | null>();
+  const instant = (text: string): Instant | null => {
+    let known = instants.get(text);
+    if (known === undefined) {
+      const ms = Date.parse(text);
+      // Text already in the one format the core emits is kept (no copy per session).
+      known = Number.isNaN(ms) ? null : { ms, iso: share(isCanonicalUtc(text) ? text : toUtcIso(ms)) };
+      instants.set(text, known);
+    }
+    return known;
+  };
+  const emails = new Map<string, string>();
+  const email = (raw: string): string => {
+    let known = emails.get(raw);
+    if (known === undefined) {
+      known = share(normalizeEmail(raw));
+      emails.set(raw, known);
+    }
+    return known;
+  };
+
+  // The winner per key: highest SEQUENCE (RFC 5545 §3.8.7.4: the later revision), then the later one
+  // in input order. The others are skipped as duplicates.
+  const keys: string[] = new Array<string>(occurrences.length);
+  const winnerOf = new Map<string, number>();
+  for (let index = 0; index < occurrences.length; index++) {
+    const occ = occurrences[index] as Occurrence;
+    const key = occurrenceKey(feedId, occ);
+    keys[index] = key;
+    const current = winnerOf.get(key);
+    if (current === undefined || occ.sequence >= (occurrences[current] as Occurrence).sequence)
+      winnerOf.set(key, index);
   }
 
   const sessions: DesiredSession[] = [];
-  for (const { key, occ, index } of winners) {
+  // In input order, as the occurrences are visited.
+  const skipped: SkippedSession[] = [];
+  for (let index = 0; index < occurrences.length; index++) {
+    const occ = occurrences[index] as Occurrence;
+    const key = keys[index] as string;
+    const winnerIndex = winnerOf.get(key) as number;
+    if (winnerIndex !== index) {
+      const winner = occurrences[winnerIndex] as Occurrence;
+      skipped.push(
+        skip(
+          key,
+          occ,
+          'duplicate',
+          `${describe(occ)} (SEQUENCE ${occ.sequence}) has the same UID and RECURRENCE-ID as ` +
+            `the one starting ${winner.start} (SEQUENCE ${winner.sequence}), which is used instead. ` +
+            'Give each session its own UID or RECURRENCE-ID in the timetable export.',
+        ),
+      );
+      continue;
+    }
     const cancelled = occ.status === 'cancelled';
     if (occ.allDay) {
-      skippedByIndex.set(
-        index,
+      skipped.push(
         skip(
           key,
           occ,
@@ -125,8 +155,7 @@ export function toDesiredSessions(
       continue;
     }
     if (occ.floating) {
-      skippedByIndex.set(
-        index,
+      skipped.push(
         skip(
           key,
           occ,
@@ -137,11 +166,10 @@ export function toDesiredSessions(
       );
       continue;
     }
-    const startMs = Date.parse(occ.start);
-    const endMs = Date.parse(occ.end);
-    if (Number.isNaN(startMs) || Number.isNaN(endMs) || endMs < startMs) {
-      skippedByIndex.set(
-        index,
+    const start = instant(occ.start);
+    const end = instant(occ.end);
+    if (start === null || end === null || end.ms < start.ms) {
+      skipped.push(
         skip(
           key,
           occ,
@@ -151,13 +179,12 @@ export function toDesiredSessions(
       );
       continue;
     }
-    const ownOrganizer = normalizeEmail(occ.organizer?.email ?? '');
+    const ownOrganizer = email(occ.organizer?.email ?? '');
     const organizerEmail = ownOrganizer !== '' ? ownOrganizer : defaultOrganizer;
     // A cancelled session never needs an organizer: it only ever removes a meeting, whose record knows
     // its own organizer.
     if (organizerEmail === '' && !cancelled) {
-      skippedByIndex.set(
-        index,
+      skipped.push(
         skip(
           key,
           occ,
@@ -168,24 +195,22 @@ export function toDesiredSessions(
       );
       continue;
     }
-    const subject = occ.summary.trim() === '' ? UNTITLED_SUBJECT : occ.summary.trim();
-    const start = toUtcIso(startMs);
-    const end = toUtcIso(endMs);
+    const summary = occ.summary.trim();
+    const subject = summary === '' ? UNTITLED_SUBJECT : share(summary);
     sessions.push({
       key,
       uid: occ.uid,
       recurrenceId: occ.recurrenceId,
       subject,
-      start,
-      end,
+      start: start.iso,
+      end: end.iso,
       organizerEmail,
       cancelled,
-      contentHash: contentHash({ subject, start, end, organizerEmail }),
+      contentHash: contentHash({ subject, start: start.iso, end: end.iso, organizerEmail }),
     });
   }
 
   sessions.sort((a, b) => compareText(a.start, b.start) || compareText(a.key, b.key));
-  const skipped = [...skippedByIndex.entries()].sort(([a], [b]) => a - b).map(([, entry]) => entry);
   return { sessions, skipped };
 }
 

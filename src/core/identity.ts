@@ -9,9 +9,17 @@ import type { Occurrence } from './occurrence.js';
 /** Length of an occurrence key: 128 bits of sha256 — collisions are not a practical concern per feed. */
 const KEY_HEX_LENGTH = 32;
 
-function sha256Hex(parts: readonly string[]): string {
+/**
+ * The first KEY_HEX_LENGTH hex digits of sha256(JSON of parts). Encoded from the digest's first bytes,
+ * not sliced from the 64-digit hex: a slice would keep the whole 64-digit string alive behind every key
+ * and hash (a semester holds hundreds of thousands of them).
+ */
+function sha256Hex32(parts: readonly string[]): string {
   // JSON framing keeps ('a', 'bc') and ('ab', 'c') apart.
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(parts))
+    .digest()
+    .toString('hex', 0, KEY_HEX_LENGTH / 2);
 }
 
 /** Lower-cased address without `mailto:` (any case) and surrounding white space. */
@@ -29,9 +37,49 @@ export function normalizeEmail(s: string): string {
  * are, since there is no instant to normalise to.
  */
 function normalizeInstant(value: string): string {
+  if (isCanonicalUtc(value)) return value;
   if (!/(Z|[+-]\d\d:?\d\d)$/i.test(value)) return value;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? value : toUtcIso(ms);
+}
+
+function digits(s: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+/**
+ * True when `value` is exactly what toUtcIso() gives for its instant (`YYYY-MM-DDTHH:MM:SSZ` naming a
+ * real date and time, so toUtcIso(Date.parse(value)) === value), checked without allocating.
+ */
+export function isCanonicalUtc(value: string): boolean {
+  if (
+    value.length !== 20 ||
+    value.charCodeAt(4) !== 45 || // -
+    value.charCodeAt(7) !== 45 ||
+    value.charCodeAt(10) !== 84 || // T
+    value.charCodeAt(13) !== 58 || // :
+    value.charCodeAt(16) !== 58 ||
+    value.charCodeAt(19) !== 90 // Z
+  )
+    return false;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const day = digits(value, 8, 2);
+  const hour = digits(value, 11, 2);
+  const minute = digits(value, 14, 2);
+  const second = digits(value, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return false;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days =
+    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= days;
 }
 
 /** `YYYY-MM-DDTHH:MM:SSZ` (no milliseconds): the one instant format the core emits. */
@@ -61,7 +109,7 @@ export function occurrenceKey(
     uid !== ''
       ? ['uid', feedId, uid, instance]
       : ['nouid', feedId, occ.summary.trim(), normalizeInstant(occ.recurrenceId ?? occ.start)];
-  return sha256Hex(parts).slice(0, KEY_HEX_LENGTH);
+  return sha256Hex32(parts);
 }
 
 /**
@@ -85,11 +133,11 @@ export interface MeetingContent {
 
 /** Fingerprint of what the meeting should look like; a difference means "PATCH it". */
 export function contentHash(content: MeetingContent): string {
-  return sha256Hex([
+  return sha256Hex32([
     'v1',
     content.subject,
     normalizeInstant(content.start),
     normalizeInstant(content.end),
     normalizeEmail(content.organizerEmail),
-  ]).slice(0, KEY_HEX_LENGTH);
+  ]);
 }
