@@ -68,6 +68,9 @@ export function semesterText(target: number): { text: string; series: number } {
 }
 
 function retained(): number {
+  // Twice: a gc() that lands during incremental marking only finishes that cycle, which keeps what died
+  // after it began (the occurrences, say) until the next one.
+  global.gc?.();
   global.gc?.();
   return process.memoryUsage().heapUsed / 1024 / 1024;
 }
@@ -196,6 +199,9 @@ async function main(): Promise<void> {
   expanded = null;
   const t2 = performance.now();
   const afterDesired = maxRssMb();
+  // syncFeed awaits here (listByFeed); a suspended function keeps only its live locals. Without the
+  // await, the interpreter register that passed the occurrences to toDesiredSessions would keep them.
+  await new Promise(setImmediate);
   if (breakdown) mark.sessions = retained();
 
   // listByFeed through the storage module, against the rows as the service would send them.
