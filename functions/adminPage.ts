@@ -1,6 +1,10 @@
 // The admin web page (anonymous: it holds no data; its calls to the admin API carry the admin's key).
 // Served at GET /api/manage because the host reserves routes starting with "admin" (docs/admin-page.md).
+// Registered from the static route table; the page and its assets load on the first request.
 import { app } from '@azure/functions';
-import { createAdminPageRoutes } from '../src/web/page.js';
+import { lazyRoutes } from '../src/http/routeTable.js';
 
-for (const { name, ...route } of createAdminPageRoutes()) app.http(name, route);
+for (const { name, options } of lazyRoutes('adminPage', async () =>
+  (await import('../src/web/page.js')).createAdminPageRoutes(),
+))
+  app.http(name, options);

@@ -22,9 +22,8 @@ export type { PolicyRepository } from './policies.js';
 export { ALL_RUNS_PARTITION, type RunRepository } from './runs.js';
 export type { DeploymentKey, DeploymentKeyRepository } from './deploymentKeys.js';
 export type { FeedBodyStore } from './feedBodies.js';
+export { SYNC_QUEUE_NAME, POISON_SUFFIX } from './names.js';
 export {
-  SYNC_QUEUE_NAME,
-  POISON_SUFFIX,
   decodeSyncMessage,
   encodeSyncMessage,
   type SyncQueue,

@@ -3,10 +3,8 @@ import { InvalidInputError, restErrorInfo, toStorageError } from './errors.js';
 import { requireFeedId } from './entity.js';
 import type { SyncMessage } from './types.js';
 
-/** The queue the timer fans out to and syncFeedQueue is triggered by (before any test namePrefix). */
-export const SYNC_QUEUE_NAME = 'sync-feeds';
-/** Where the Functions host moves a message after maxDequeueCount failed attempts. */
-export const POISON_SUFFIX = '-poison';
+// The queue names live in names.ts (no SDK imports, so trigger registrations can use them cheaply).
+export { SYNC_QUEUE_NAME, POISON_SUFFIX } from './names.js';
 
 export interface SyncQueue {
   readonly name: string;
