@@ -139,10 +139,30 @@ export function planSync(input: PlanInput): SyncPlan {
   const nowMs = instant(input.now, 'now');
   const windowEndMs = instant(input.windowEnd, 'windowEnd');
 
-  const recordsByKey = new Map<string, MeetingRecord>();
-  for (const record of input.records) recordsByKey.set(record.key, record);
-  const desiredByKey = new Map<string, DesiredSession>();
-  for (const session of input.desired) desiredByKey.set(session.key, session);
+  // One map for the whole partition (200,000+ rows at university scale), indexes instead of a second
+  // map of the desired sessions: which record a key means (the last row with it), and per record the
+  // first and last desired session with its key. Only sessions without a row get a map of their own.
+  const records = input.records;
+  const desiredList = input.desired;
+  const recordIndexByKey = new Map<string, number>();
+  for (let i = 0; i < records.length; i++) recordIndexByKey.set((records[i] as MeetingRecord).key, i);
+  const firstDesiredOf = new Int32Array(records.length).fill(-1);
+  const lastDesiredOf = new Int32Array(records.length).fill(-1);
+  const recordOfDesired = new Int32Array(desiredList.length);
+  const newKeys = new Map<string, { first: number; last: number }>();
+  for (let i = 0; i < desiredList.length; i++) {
+    const key = (desiredList[i] as DesiredSession).key;
+    const r = recordIndexByKey.get(key);
+    recordOfDesired[i] = r ?? -1;
+    if (r !== undefined) {
+      if (firstDesiredOf[r] === -1) firstDesiredOf[r] = i;
+      lastDesiredOf[r] = i;
+    } else {
+      const seen = newKeys.get(key);
+      if (seen === undefined) newKeys.set(key, { first: i, last: i });
+      else seen.last = i;
+    }
+  }
   const skippedKeys = new Set(input.skippedKeys ?? []);
 
   const operations: PlannedOperation[] = [];
@@ -180,9 +200,22 @@ export function planSync(input: PlanInput): SyncPlan {
   };
 
   // A desired session against its record (if any). One per key: toDesiredSessions already dedupes, and
-  // should a caller not, the last one wins rather than two operations on one meeting.
-  for (const desired of desiredByKey.values()) {
-    const record = recordsByKey.get(desired.key) ?? null;
+  // should a caller not, the last one wins (at the place of the first) rather than two operations on
+  // one meeting.
+  for (let i = 0; i < desiredList.length; i++) {
+    const r = recordOfDesired[i] as number;
+    let desired: DesiredSession;
+    let record: MeetingRecord | null;
+    if (r >= 0) {
+      if (firstDesiredOf[r] !== i) continue;
+      desired = desiredList[lastDesiredOf[r] as number] as DesiredSession;
+      record = records[r] as MeetingRecord;
+    } else {
+      const seen = newKeys.get((desiredList[i] as DesiredSession).key) as { first: number; last: number };
+      if (seen.first !== i) continue;
+      desired = desiredList[seen.last] as DesiredSession;
+      record = null;
+    }
 
     if (desired.cancelled) {
       if (record === null) continue; // Nothing was ever created: nothing to do, nothing to report.
@@ -247,10 +280,12 @@ export function planSync(input: PlanInput): SyncPlan {
   }
 
   // Records the feed no longer has.
-  for (const record of input.records) {
-    const isShadowed = recordsByKey.get(record.key) !== record; // two rows with one key: the last one counts
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as MeetingRecord;
+    const last = recordIndexByKey.get(record.key) as number;
+    const isShadowed = records[last] !== record; // two rows with one key: the last one counts
     if (isShadowed) unchanged.push(record);
-    if (isShadowed || desiredByKey.has(record.key)) continue;
+    if (isShadowed || firstDesiredOf[last] !== -1) continue;
     if (record.state === 'cancelled' || hasBegun(record)) unchanged.push(record);
     // Outside the horizon the feed says nothing about the session, so its absence means nothing.
     else if (instant(record.start, 'record.start') >= windowEndMs) unchanged.push(record);
@@ -263,15 +298,16 @@ export function planSync(input: PlanInput): SyncPlan {
 
   const guard = evaluateGuard(input, nowMs, windowEndMs, guardedCancels.length);
   const held: PlannedOperation[] = guard.held ? guardedCancels : [];
-  if (!guard.held) operations.push(...guardedCancels);
+  // A loop, not push(...): a feed emptied at university scale is 200,000 cancels, too many arguments.
+  if (!guard.held) for (const cancel of guardedCancels) operations.push(cancel);
 
   operations.sort(byStartThenKey);
   held.sort(byStartThenKey);
   unchanged.sort(recordsByStartThenKey);
   waiting.sort(recordsByStartThenKey);
 
-  const count = (kind: PlannedOperation['kind']): number =>
-    operations.filter((op) => op.kind === kind).length;
+  const counts = { create: 0, update: 0, cancel: 0, replace: 0 };
+  for (const op of operations) counts[op.kind]++;
   return {
     operations,
     unchanged,
@@ -279,10 +315,10 @@ export function planSync(input: PlanInput): SyncPlan {
     held,
     guard,
     counts: {
-      create: count('create'),
-      update: count('update'),
-      cancel: count('cancel'),
-      replace: count('replace'),
+      create: counts.create,
+      update: counts.update,
+      cancel: counts.cancel,
+      replace: counts.replace,
       unchanged: unchanged.length,
       waiting: waiting.length,
       held: held.length,
@@ -302,10 +338,11 @@ function evaluateGuard(
   wouldCancel: number,
 ): DeletionGuard {
   const { maxCancelShare, guardMinCancels, cancellationsConfirmed } = input.settings;
-  const futureMeetings = input.records.filter((record) => {
+  let futureMeetings = 0; // counted, not filtered into a copy of the partition
+  for (const record of input.records) {
     const start = instant(record.start, 'record.start');
-    return record.state !== 'cancelled' && start > nowMs && start < windowEndMs;
-  }).length;
+    if (record.state !== 'cancelled' && start > nowMs && start < windowEndMs) futureMeetings++;
+  }
   const hasFutureSession = input.desired.some((session) => {
     const start = instant(session.start, 'desired.start');
     return !session.cancelled && start > nowMs && start < windowEndMs;
