@@ -64,12 +64,12 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
     if (last) {
       rows.push({
         part,
-        figure: `${label}: listByFeed, ${int(r.records)} rows (fake service's JSON included)`,
+        figure: `${label}: listByFeed of ${int(r.records)} rows`,
         value: `${fixed(r.recordsMs, 0)} ms`,
       });
       rows.push({
         part,
-        figure: `${label}: maxRSS after expand / desired / listByFeed / plan`,
+        figure: `${label}: maxRSS after expand/desired/rows/plan`,
         value: `${fixed(after.expand, 0)} / ${fixed(after.desired, 0)} / ${fixed(after.records, 0)} / ${fixed(r.peakRssMb, 0)} MB`,
       });
     }
@@ -113,7 +113,7 @@ export async function benchPlan(options: BenchOptions): Promise<PartResult> {
     part,
     rows,
     notes: [
-      "plan: one feed, 15-week semester from bench/expand-data.ts via bench/university.ts; in syncFeed's order: expand, desired sessions, occurrences dropped, listByFeed (the storage module against a fake TableClient serving the rows of an earlier sync as JSON pages of 1,000: 98 % unchanged, 1 % changed, 1 % new, 0.5 % removed), plan; each size in a fresh `node --expose-gc` child reading the text from a file; peak RSS = maxRSS of the child; total = expand + desired + plan (listByFeed apart: it includes the fake service's JSON); the heap split is a separate run with a full GC after each phase, sessions counted from the text (occurrences already dropped).",
+      "plan: one feed, 15-week semester from bench/expand-data.ts via bench/university.ts; in syncFeed's order: expand, desired sessions, occurrences dropped, listByFeed (the storage module against a fake TableClient serving the rows of an earlier sync as JSON pages of 1,000: 98 % unchanged, 1 % changed, 1 % new, 0.5 % removed), plan; each size in a fresh `node --expose-gc` child reading the text from a file; peak RSS = maxRSS of the child; total = expand + desired + plan (listByFeed apart: it includes the fake service's JSON); the heap split is a separate run with two full GCs after each phase, sessions counted from the text (occurrences already dropped).",
     ],
   };
 }
