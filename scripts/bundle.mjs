@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// Deployable function app bundle: dist/deploy/ = main.js (every dist/functions/*.js registration and
-// all of src/ and node_modules they import, in one ES module) + chunks/ (code loaded only on demand,
-// e.g. @azure/identity for managed identity) + host.json + a package.json whose `main` is main.js.
+// Deployable function app bundle: dist/deploy/ = main.js (every dist/functions/*.js registration, one
+// ES module) + chunks/ (everything the handlers need, loaded by their dynamic import() on the first
+// invocation: src/, the Azure SDKs, MSAL, zod, …) + host.json + a package.json whose `main` is main.js.
 // Self-contained: no node_modules to deploy.
+//
+// Cold start (docs/performance.md part 4): functions/*.ts register their triggers from SDK-free modules
+// and import their handlers lazily, so with `splitting` the entry is @azure/functions plus the route
+// table. This script fails when the entry's static import closure takes in any other package
+// (ENTRY_PACKAGES below): an SDK imported at load would make every cold start pay for it again.
 //
 // Externals: only `@azure/functions-core`, the module the Functions Node.js worker provides at run
 // time (it is not on npm; @azure/functions requires it inside a try and links registrations to the
@@ -15,6 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// The only node_modules packages main.js (and the chunks it imports statically) may contain.
+const ENTRY_PACKAGES = new Set(['@azure/functions', '@azure/functions-extensions-base', 'cookie']);
 const functionsDir = path.join(root, 'dist', 'functions');
 const outdir = path.join(root, 'dist', 'deploy');
 
@@ -54,6 +61,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   outdir,
+  absWorkingDir: root,
   chunkNames: 'chunks/[name]-[hash]',
   external: ['@azure/functions-core'],
   // CommonJS dependencies call require() (Node built-ins, the worker's @azure/functions-core): give the
@@ -95,15 +103,62 @@ for (const output of Object.keys(result.metafile.outputs)) {
   files++;
 }
 const mainBytes = (await stat(path.join(outdir, 'main.js'))).size;
+
+// What loading the app evaluates: main.js and the chunks it imports statically (shared code), and what
+// it leaves to the first invocations: the chunks that closure imports dynamically.
+const outputs = result.metafile.outputs;
+const mainOutput = path.relative(root, path.join(outdir, 'main.js')).split(path.sep).join('/');
+const entryClosure = new Set();
+const lazy = new Set();
+for (const pending = [mainOutput]; pending.length > 0;) {
+  const output = pending.pop();
+  if (entryClosure.has(output)) continue;
+  entryClosure.add(output);
+  for (const { path: imported, kind, external } of outputs[output]?.imports ?? []) {
+    if (external || !outputs[imported]) continue;
+    if (kind === 'dynamic-import') lazy.add(imported);
+    else pending.push(imported);
+  }
+}
+for (const output of entryClosure) lazy.delete(output);
+const packageOf = (input) => {
+  const parts = input.split('node_modules/').pop().split('/');
+  return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+};
+const entryPackages = new Set();
+let entryBytes = 0;
+for (const output of entryClosure) {
+  entryBytes += outputs[output].bytes;
+  for (const input of Object.keys(outputs[output].inputs))
+    if (input.includes('node_modules/')) entryPackages.add(packageOf(input));
+}
+const unexpected = [...entryPackages].filter((name) => !ENTRY_PACKAGES.has(name)).sort();
+if (unexpected.length > 0) {
+  console.error(
+    `bundle: main.js loads ${unexpected.join(', ')} at start-up; only ${[...ENTRY_PACKAGES].join(', ')} may be ` +
+      'imported statically by functions/*.ts and what they import (load handlers with a dynamic import(), see ' +
+      'src/http/routeTable.ts and functions/syncTimer.ts), or add the package to ENTRY_PACKAGES in scripts/bundle.mjs',
+  );
+  process.exit(1);
+}
+const rel = (output) => path.relative(outdir, path.join(root, output)).split(path.sep).join('/');
 const summary = {
   outdir: path.relative(root, outdir),
   functions: entries,
   jsFiles: files,
   jsBytes: js,
   mainBytes,
+  // main.js + the chunks it imports statically: what a cold start evaluates
+  entryFiles: entryClosure.size,
+  entryBytes,
+  entryPackages: [...entryPackages].sort(),
+  // chunks loaded by the handlers' dynamic import() (and what they import in turn, not listed)
+  lazyChunks: [...lazy].map(rel).sort(),
 };
 if (process.argv.includes('--json')) console.log(JSON.stringify(summary));
 else
   console.log(
-    `bundle: ${summary.outdir}/main.js ${(mainBytes / 1024).toFixed(0)} KB (${files} js files, ${(js / 1024).toFixed(0)} KB) from ${entries.join(', ')}`,
+    `bundle: ${summary.outdir}/main.js ${(mainBytes / 1024).toFixed(0)} KB, entry ${(entryBytes / 1024).toFixed(0)} KB in ` +
+      `${entryClosure.size} files (${summary.entryPackages.join(', ')}); ${lazy.size} chunks loaded on first invocation; ` +
+      `${files} js files, ${(js / 1024).toFixed(0)} KB in all; from ${entries.join(', ')}`,
   );
