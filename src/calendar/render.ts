@@ -10,8 +10,8 @@
 // - DTSTAMP is when the feed's current timetable body was accepted (not "now"), so an unchanged
 //   calendar renders to identical bytes and its ETag holds between syncs.
 // - The join link goes in URL, in LOCATION and DESCRIPTION (what Google/Apple show), and in
-//   X-MICROSOFT-SKYPETEAMSMEETINGURL (what Outlook turns into a "Join" button). The feed's original
-//   location is not kept in the meeting rows, so LOCATION carries the Teams link alone.
+//   X-MICROSOFT-SKYPETEAMSMEETINGURL (what Outlook turns into a "Join" button). LOCATION keeps the
+//   feed's room first, with the Teams link appended, so students see both.
 import { createHash } from 'node:crypto';
 
 import ICAL from 'ical.js';
@@ -31,6 +31,8 @@ export interface PublishedSession {
   start: string;
   end: string;
   joinUrl: string;
+  /** The feed's LOCATION ('' when none). */
+  location: string;
   /** UTC ISO used as DTSTAMP. */
   stamp: string;
 }
@@ -53,7 +55,7 @@ export function toPublishedSessions(feed: Pick<FeedRecord, 'id' | 'bodyVersion' 
   const stamp = feedStamp(feed);
   return records
     .filter((r) => isPublished(r, nowMs))
-    .map((r) => ({ uid: `${r.key}@${UID_DOMAIN}`, feedId: feed.id, summary: r.subject, start: r.start, end: r.end, joinUrl: r.joinWebUrl as string, stamp }));
+    .map((r) => ({ uid: `${r.key}@${UID_DOMAIN}`, feedId: feed.id, summary: r.subject, start: r.start, end: r.end, joinUrl: r.joinWebUrl as string, location: r.location ?? '', stamp }));
 }
 
 export function sortSessions(sessions: PublishedSession[]): PublishedSession[] {
@@ -71,7 +73,8 @@ function toVevent(session: PublishedSession): ICAL.Component {
   event.addPropertyWithValue('dtstart', utc(session.start));
   event.addPropertyWithValue('dtend', utc(session.end));
   event.addPropertyWithValue('summary', session.summary);
-  event.addPropertyWithValue('location', `Microsoft Teams Meeting: ${session.joinUrl}`);
+  const teams = `Microsoft Teams Meeting: ${session.joinUrl}`;
+  event.addPropertyWithValue('location', session.location ? `${session.location}; ${teams}` : teams);
   event.addPropertyWithValue('description', `Join the Microsoft Teams meeting:\n${session.joinUrl}`);
   event.addPropertyWithValue('url', session.joinUrl);
   event.addPropertyWithValue('status', 'CONFIRMED');
@@ -100,7 +103,7 @@ export function renderIcs(name: string, sessions: PublishedSession[]): string {
 export function renderJson(name: string, sessions: PublishedSession[]): string {
   return JSON.stringify({
     name,
-    events: sortSessions(sessions).map((s) => ({ uid: s.uid, feedId: s.feedId, summary: s.summary, start: s.start, end: s.end, joinUrl: s.joinUrl })),
+    events: sortSessions(sessions).map((s) => ({ uid: s.uid, feedId: s.feedId, summary: s.summary, start: s.start, end: s.end, location: s.location, joinUrl: s.joinUrl })),
   });
 }
 

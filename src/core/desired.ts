@@ -18,6 +18,8 @@ export interface DesiredSession {
   /** STATUS:CANCELLED: the session exists but must have no meeting. */
   cancelled: boolean;
   contentHash: string;
+  /** The feed's LOCATION ('' when none): published beside the join link; not part of the Teams meeting. */
+  location: string;
 }
 
 export type SkipReason = 'allDay' | 'floating' | 'noOrganizer' | 'duplicate' | 'invalidTime';
@@ -207,6 +209,7 @@ export function toDesiredSessions(
       organizerEmail,
       cancelled,
       contentHash: contentHash({ subject, start: start.iso, end: end.iso, organizerEmail }),
+      location: share(occ.location.trim()),
     });
   }
 

@@ -37,6 +37,8 @@ export interface MeetingRecord {
   /** UTC ISO instants. */
   start: string;
   end: string;
+  /** The session's room from the feed, for published calendars (absent on rows written before it was kept). */
+  location?: string | null;
   /** contentHash() of what the meeting should look like (subject, start, end, organizer). */
   contentHash: string;
   state: MeetingState;

@@ -130,6 +130,7 @@ function toEntity(record: MeetingRecord): Entity {
       subject: record.subject,
       start: record.start,
       end: record.end,
+      location: record.location ?? null,
       contentHash: record.contentHash,
       state: record.state,
       attempts: record.attempts,
@@ -149,6 +150,7 @@ function fromEntity(row: StoredRow, table: string, intern: (value: string) => st
   const recurrenceId = r.stringOrNull('recurrenceId');
   const organizerId = r.stringOrNull('organizerId');
   const nextAttemptAt = r.stringOrNull('nextAttemptAt');
+  const location = r.stringOrNull('location');
   return {
     feedId: intern(r.partitionKey),
     key: r.rowKey,
@@ -163,6 +165,8 @@ function fromEntity(row: StoredRow, table: string, intern: (value: string) => st
     subject: intern(r.string('subject')),
     start: intern(r.string('start')),
     end: intern(r.string('end')),
+    // Rows written before the room was kept have no location property: leave the field out, as they were.
+    ...(location !== null ? { location: intern(location) } : {}),
     contentHash: r.string('contentHash'),
     state: r.oneOf('state', MEETING_STATES),
     attempts: r.number('attempts'),

@@ -266,6 +266,7 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
   // 6–8. Apply.
   const applier = new PlanApplier(deps, feed, nowIso, budgetEndsAt, sleep);
   await applier.apply(plan);
+  await applier.refreshLocations(plan.unchanged, sessions);
 
   // 9. Record state and the run.
   const latest = applier.latestRecords(records);
@@ -418,6 +419,25 @@ class PlanApplier {
       cacheHours: deps.config.sync.organizerCacheHours,
     });
     this.policySettings = effectivePolicySettings(deps.config.policy, this.policies);
+  }
+
+  /**
+   * A room change is not a meeting change (Teams meetings have no room): rows whose session only moved
+   * room get the new LOCATION for the published calendar, in batches, without a Graph call.
+   */
+  async refreshLocations(unchanged: readonly MeetingRecord[], sessions: readonly DesiredSession[]): Promise<void> {
+    if (unchanged.length === 0) return;
+    const locationByKey = new Map(sessions.map((s) => [s.key, s.location]));
+    const moved = unchanged.flatMap((record) => {
+      const location = locationByKey.get(record.key);
+      return location !== undefined && (record.location ?? '') !== location ? [{ ...record, location }] : [];
+    });
+    if (moved.length === 0) return;
+    try {
+      for (const record of await this.deps.store.meetings.putMany(moved)) this.written.set(record.key, record);
+    } catch (error) {
+      this.noteWriteFailure('locations', error);
+    }
   }
 
   latestRecords(initial: readonly MeetingRecord[]): MeetingRecord[] {
@@ -648,6 +668,7 @@ class PlanApplier {
       subject: desired.subject,
       start: desired.start,
       end: desired.end,
+      location: desired.location,
       contentHash: desired.contentHash,
       state: 'creating',
       attempts: 0,
@@ -684,6 +705,7 @@ class PlanApplier {
         subject: op.desired.subject,
         start: op.desired.start,
         end: op.desired.end,
+        location: op.desired.location,
         state: 'blocked',
         nextAttemptAt: retryAt,
         lastError: error,
@@ -786,6 +808,7 @@ class PlanApplier {
       subject: desired.subject,
       start: desired.start,
       end: desired.end,
+      location: desired.location,
       contentHash: desired.contentHash,
       state: 'creating',
       attempts: base.attempts,
@@ -833,6 +856,7 @@ class PlanApplier {
       subject: desired.subject,
       start: desired.start,
       end: desired.end,
+      location: desired.location,
       contentHash: desired.contentHash,
       state: 'active',
       attempts: 0,

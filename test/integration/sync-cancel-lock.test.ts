@@ -36,3 +36,21 @@ describe('cancel mode lock', () => {
     ]);
   });
 });
+
+describe('room (LOCATION) of a session', () => {
+  it('is kept for the published calendar, and a room change is saved without a Graph call', async () => {
+    const world = await harness.world();
+    const ada = world.seed([ADA]).get(ADA)!;
+    await world.grant(ada);
+    const lecture = (room: string) => [...vevent({ uid: 'lec@uni', organizer: ADA, summary: 'Lecture', start: '2027-01-13T10:00:00Z' }), `LOCATION:${room}`];
+    await world.upload('cs', calendar(lecture('Room 101')));
+    expect(await world.sync('cs')).toMatchObject({ created: 1 });
+    expect((await world.services.store.meetings.listByFeed('cs'))[0]?.location).toBe('Room 101');
+
+    await world.upload('cs', calendar(lecture('Hall B')));
+    const graphBefore = world.emulator.control.requestCounts().graph;
+    expect(await world.sync('cs')).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
+    expect(world.emulator.control.requestCounts().graph).toBe(graphBefore);
+    expect((await world.services.store.meetings.listByFeed('cs'))[0]?.location).toBe('Hall B');
+  });
+});

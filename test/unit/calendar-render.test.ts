@@ -37,6 +37,7 @@ const session = (overrides: Partial<PublishedSession> = {}): PublishedSession =>
   start: '2026-09-14T08:15:00Z',
   end: '2026-09-14T10:00:00Z',
   joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0?context=%7b%22Tid%22%3a%22t%22%7d',
+  location: '',
   stamp: '2026-08-01T12:00:00Z',
   ...overrides,
 });
@@ -51,6 +52,13 @@ describe('renderIcs', () => {
     expect(ics).toContain('UID:abc@timetable-sync');
     expect(ics).toMatch(/^BEGIN:VCALENDAR\r\nPRODID:[^\r]+\r\nVERSION:2\.0\r\n/);
     expect(ics).toContain('REFRESH-INTERVAL;VALUE=DURATION:PT1H');
+  });
+
+  it('keeps the room and appends the Teams link in LOCATION; the link alone when there is no room', () => {
+    const withRoom = unfoldLines(renderIcs('maths', [session({ location: 'Room 101' })]));
+    expect(withRoom).toContain('LOCATION:Room 101\\; Microsoft Teams Meeting: https://teams.microsoft.com/l/meetup-join/');
+    const without = unfoldLines(renderIcs('maths', [session()]));
+    expect(without).toContain('LOCATION:Microsoft Teams Meeting: https://teams.microsoft.com/l/meetup-join/');
   });
 
   it('is independent of input order', () => {

@@ -45,6 +45,7 @@ describe('toDesiredSessions', () => {
           end: occ.end,
           organizerEmail: 'ada@uni.example',
         }),
+        location: 'Room 1',
       },
     ]);
   });

@@ -28,6 +28,7 @@ function session(key: string, hours: number, overrides: Partial<DesiredSession> 
     end: at(hours + 1),
     organizerEmail: 'ada@uni.example',
     cancelled: false,
+    location: '',
     ...overrides,
   };
   return { ...draft, contentHash: overrides.contentHash ?? contentHash(draft) };
