@@ -291,7 +291,8 @@ describe('admin page (Chromium e2e)', () => {
     expect(await card.locator('[data-count="blocked"]').textContent()).toBe('0');
     expect(world.emulator.control.meetings()).toHaveLength(9);
     expect(world.emulator.control.duplicates()).toBe(0);
-    expect(await page.locator('#live').textContent()).toContain(`Sync of ${FEED_ID} finished`);
+    // The live region is cleared and refilled 50 ms later (so screen readers re-announce): poll it.
+    await expect.poll(() => page.locator('#live').textContent()).toContain(`Sync of ${FEED_ID} finished`);
     await screenshots(page, '09-feeds-after-sync-now');
   });
 
