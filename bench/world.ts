@@ -14,7 +14,7 @@ import { uploadFeed } from '../src/admin/feeds.js';
 import { buildServices, type AppServices } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import { startAzurite, type AzuriteInstance } from '../src/dev/azurite.js';
-import { startGraphEmulator, type EmulatorHandle } from '../src/emulator/index.js';
+import { emulatorAppSettings, startGraphEmulator, type EmulatorHandle } from '../src/emulator/index.js';
 import { createEventLogger, type LoggedEvent } from '../src/events.js';
 import { syncDepsFor } from '../src/handlers/sync.js';
 import type { RunSummary, StateStore } from '../src/storage/index.js';
@@ -148,12 +148,7 @@ export async function newTenant(
   );
   const nowMs = Date.parse(BENCH_NOW);
   const config = loadConfig({
-    GRAPH_TENANT_ID: em.tenantId,
-    GRAPH_CLIENT_ID: em.clientId,
-    GRAPH_CLIENT_SECRET: em.clientSecret,
-    GRAPH_AUTHORITY_HOST: em.authorityHost,
-    GRAPH_BASE_URL: em.graphBaseUrl,
-    GRAPH_CA_CERT_FILE: env.caFile,
+    ...emulatorAppSettings(em, env.caFile),
     AzureWebJobsStorage: env.azurite.connectionString,
     POLICY_GLOBAL_GRANTED_AT: new Date(nowMs - 7 * 86_400_000).toISOString(),
     ...options.settings,

@@ -15,7 +15,7 @@ import { loadConfig } from '../config.js';
 import { normalizeEmail } from '../core/identity.js';
 import { createEventLogger, memorySink, type LoggedEvent } from '../events.js';
 import { startAzurite, type AzuriteInstance } from '../dev/azurite.js';
-import { startGraphEmulator, type EmulatorHandle } from '../emulator/index.js';
+import { emulatorAppSettings, startGraphEmulator, type EmulatorHandle } from '../emulator/index.js';
 import { syncDepsFor } from '../handlers/sync.js';
 import { expandCalendar } from '../ical/index.js';
 import type { RunSummary } from '../storage/index.js';
@@ -89,12 +89,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     await writeFile(caFile, emulator.caCertPem);
     // The same settings a person would put in local.settings.json to point the daemon at the emulator.
     const config = loadConfig({
-      GRAPH_TENANT_ID: emulator.tenantId,
-      GRAPH_CLIENT_ID: emulator.clientId,
-      GRAPH_CLIENT_SECRET: emulator.clientSecret,
-      GRAPH_AUTHORITY_HOST: emulator.authorityHost,
-      GRAPH_BASE_URL: emulator.graphBaseUrl,
-      GRAPH_CA_CERT_FILE: caFile,
+      ...emulatorAppSettings(emulator, caFile),
       AzureWebJobsStorage: azurite.connectionString,
       HORIZON_DAYS: String(horizonDays),
     });

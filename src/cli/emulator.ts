@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGraphEmulator, type EmulatorUserSeed } from '../emulator/index.js';
+import { emulatorAppSettings, startGraphEmulator, type EmulatorUserSeed } from '../emulator/index.js';
 import { UsageError, UserFacingError, parseArgs } from './errors.js';
 
 function parseNonNegativeInt(name: string, value: string | undefined, fallback: number): number {
@@ -65,12 +65,7 @@ export async function run(args: string[]): Promise<number> {
       `  users: ${seeded.length ? seeded.map((u) => `${u.userPrincipalName} (${u.id})`).join(', ') : 'none (POST /_emulator/users or --users FILE.json)'}`,
       '',
       'Point the daemon at it with:',
-      `  GRAPH_TENANT_ID=${emulator.tenantId}`,
-      `  GRAPH_CLIENT_ID=${emulator.clientId}`,
-      `  GRAPH_CLIENT_SECRET=${emulator.clientSecret}`,
-      `  GRAPH_AUTHORITY_HOST=${emulator.authorityHost}`,
-      `  GRAPH_BASE_URL=${emulator.graphBaseUrl}`,
-      `  GRAPH_CA_CERT_FILE=${caFile}`,
+      ...Object.entries(emulatorAppSettings(emulator, caFile)).map(([name, value]) => `  ${name}=${value}`),
       '',
       'Access policies (Teams semantics, effective after the delay):',
       `  curl --cacert ${caFile} -X POST ${emulator.url}/_emulator/policies -d '{"name":"timetable-sync","appIds":["${emulator.clientId}"]}'`,

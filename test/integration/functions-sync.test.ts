@@ -11,6 +11,7 @@ import { syncFeedQueue } from '../../functions/syncFeedQueue.js';
 import { syncQueueOutput, syncTimer } from '../../functions/syncTimer.js';
 import { uploadFeed } from '../../src/admin/feeds.js';
 import { getServices } from '../../src/compose.js';
+import { emulatorAppSettings } from '../../src/emulator/index.js';
 import type { SyncMessage } from '../../src/storage/index.js';
 import { utc, vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness } from '../support/sync-harness.js';
@@ -28,12 +29,7 @@ beforeAll(async () => {
   // The app settings the Functions host would provide; set before the first getServices().
   Object.assign(process.env, {
     AzureWebJobsStorage: harness.azurite().connectionString,
-    GRAPH_TENANT_ID: em.tenantId,
-    GRAPH_CLIENT_ID: em.clientId,
-    GRAPH_CLIENT_SECRET: em.clientSecret,
-    GRAPH_AUTHORITY_HOST: em.authorityHost,
-    GRAPH_BASE_URL: em.graphBaseUrl,
-    GRAPH_CA_CERT_FILE: caFile,
+    ...emulatorAppSettings(em, caFile),
   });
   em.control.reset({ everything: true });
   em.control.newPolicy('TimetableSync-OnlineMeetings', [em.clientId]);

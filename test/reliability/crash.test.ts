@@ -12,7 +12,7 @@ import { uploadFeed } from '../../src/admin/feeds.js';
 import { buildServices, type AppServices } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { startAzurite, type AzuriteInstance } from '../../src/dev/azurite.js';
-import { startGraphEmulator, type EmulatorHandle, type EmulatorUser } from '../../src/emulator/index.js';
+import { emulatorAppSettings, startGraphEmulator, type EmulatorHandle, type EmulatorUser } from '../../src/emulator/index.js';
 import { requireBuiltCli, startCli, type CliResult } from '../support/reliability-cli.js';
 import { baseSeed, checkInvariants, randomInt, reportFigures, rng, scaled, sleep, weeklyTimetable, withSeed } from '../support/reliability-env.js';
 
@@ -35,12 +35,7 @@ beforeAll(async () => {
   await writeFile(caFile, emulator.caCertPem);
   env = {
     AzureWebJobsStorage: azurite.connectionString,
-    GRAPH_TENANT_ID: emulator.tenantId,
-    GRAPH_CLIENT_ID: emulator.clientId,
-    GRAPH_CLIENT_SECRET: emulator.clientSecret,
-    GRAPH_AUTHORITY_HOST: emulator.authorityHost,
-    GRAPH_BASE_URL: emulator.graphBaseUrl,
-    GRAPH_CA_CERT_FILE: caFile,
+    ...emulatorAppSettings(emulator, caFile),
   };
   // The CLI uses the production storage names; so does this test's own view of the state.
   services = await buildServices(loadConfig(env));

@@ -13,7 +13,7 @@ import { recordPolicyGrant } from '../../src/admin/policies.js';
 import { buildServices, type AppServices } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { startAzurite, type AzuriteInstance } from '../../src/dev/azurite.js';
-import { startGraphEmulator, type EmulatorHandle, type EmulatorUser } from '../../src/emulator/index.js';
+import { emulatorAppSettings, startGraphEmulator, type EmulatorHandle, type EmulatorUser } from '../../src/emulator/index.js';
 import { createEventLogger, memorySink, type LoggedEvent } from '../../src/events.js';
 import { syncDepsFor } from '../../src/handlers/sync.js';
 import type { RunSummary } from '../../src/storage/index.js';
@@ -77,12 +77,7 @@ export function useSyncHarness(): Harness {
       em.control.reset({ everything: true });
       em.control.newPolicy('TimetableSync-OnlineMeetings', [em.clientId]);
       const config = loadConfig({
-        GRAPH_TENANT_ID: em.tenantId,
-        GRAPH_CLIENT_ID: em.clientId,
-        GRAPH_CLIENT_SECRET: em.clientSecret,
-        GRAPH_AUTHORITY_HOST: em.authorityHost,
-        GRAPH_BASE_URL: em.graphBaseUrl,
-        GRAPH_CA_CERT_FILE: caFile,
+        ...emulatorAppSettings(em, caFile),
         AzureWebJobsStorage: az.connectionString,
         ...options.settings,
       });
