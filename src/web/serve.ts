@@ -12,13 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import {
-  HttpRequest,
-  HttpResponse,
-  InvocationContext,
-  type HttpResponseInit,
-  type LogHandler,
-} from '@azure/functions';
+import azureFunctions, { type HttpResponseInit, type LogHandler } from '@azure/functions';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 
 import type { AppServices } from '../compose.js';
@@ -33,6 +27,9 @@ import {
 } from '../http/index.js';
 import { PAGE_ROUTE } from './constants.js';
 import { createAdminPageRoutes, SECURITY_HEADERS } from './page.js';
+
+// @azure/functions is CommonJS and Node's ESM loader cannot see these classes as named exports.
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
 export interface ServeAdminOptions {
   services: AppServices;

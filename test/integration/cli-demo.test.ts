@@ -1,0 +1,53 @@
+// `npm start` as a person runs it: the built CLI in a plain Node process (not through vitest's module
+// loader, which is more lenient about CommonJS named exports than Node's ESM loader).
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const bin = path.join(root, 'bin', 'timetable-sync.js');
+
+describe('timetable-sync demo (npm start without settings)', () => {
+  it('prints the documented JSON: two passes, the second unchanged, and no duplicate meeting', () => {
+    const result = spawnSync(process.execPath, [bin, 'demo', '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as {
+      passes: Array<Record<string, number>>;
+      emulator: { meetings: number; duplicates: number };
+    };
+    expect(report.passes).toHaveLength(2);
+    for (const pass of report.passes) expect(Object.keys(pass).sort()).toEqual(['blocked', 'cancelled', 'created', 'failed', 'unchanged', 'updated']);
+    const [first, second] = report.passes as [Record<string, number>, Record<string, number>];
+    expect(first.created).toBeGreaterThan(100);
+    // The lecturer without a policy is blocked, not failed; the propagating grant lands within the run.
+    expect(first.blocked).toBeGreaterThan(0);
+    expect(first.failed).toBe(0);
+    expect(second).toMatchObject({ created: 0, unchanged: first.created, blocked: first.blocked });
+    expect(report.emulator).toEqual({ meetings: first.created, duplicates: 0 });
+  });
+
+  it('--serve keeps the admin page up after the report and stops on SIGINT', async () => {
+    const child = spawn(process.execPath, [bin, 'demo', '--serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no admin page URL within 120 s:\n${out}\n${err}`)), 120_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /Admin page: (http:\/\/\S+)/.exec(out);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`demo exited (${code}) before serving:\n${out}\n${err}`)));
+    });
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('timetable-sync');
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+});
