@@ -12,6 +12,23 @@ export interface SyncQueue {
   enqueue(message: SyncMessage): Promise<void>;
   /** Approximate number of poison messages, and the feed ids of up to `limit` (≤32) of them. */
   peekPoison(limit: number): Promise<{ count: number; feedIds: string[] }>;
+  /**
+   * Takes up to `max` (≤32) messages, invisible to others for `visibilitySeconds`: what the Functions
+   * host does for the queue trigger. Only the local server (src/web/serve.ts) calls this.
+   */
+  receive(max: number, visibilitySeconds: number): Promise<ReceivedSyncMessage[]>;
+}
+
+export interface ReceivedSyncMessage {
+  text: string;
+  dequeueCount: number;
+  id: string;
+  /** Done: delete it. */
+  complete(): Promise<void>;
+  /** Failed: visible again after `seconds`. */
+  retryLater(seconds: number): Promise<void>;
+  /** Failed too often: move it to the poison queue. */
+  poison(): Promise<void>;
 }
 
 /**
@@ -53,6 +70,31 @@ export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQu
         await queue.sendMessage(encodeSyncMessage(message));
       } catch (error) {
         throw toStorageError(error, `enqueue to ${queue.name}`);
+      }
+    },
+    async receive(max, visibilitySeconds) {
+      try {
+        const received = await queue.receiveMessages({ numberOfMessages: Math.min(Math.max(1, max), 32), visibilityTimeout: visibilitySeconds });
+        return received.receivedMessageItems.map((item) => {
+          let popReceipt = item.popReceipt;
+          return {
+            text: item.messageText,
+            dequeueCount: item.dequeueCount,
+            id: item.messageId,
+            complete: async () => {
+              await queue.deleteMessage(item.messageId, popReceipt);
+            },
+            retryLater: async (seconds: number) => {
+              popReceipt = (await queue.updateMessage(item.messageId, popReceipt, undefined, seconds)).popReceipt ?? popReceipt;
+            },
+            poison: async () => {
+              await poison.sendMessage(item.messageText);
+              await queue.deleteMessage(item.messageId, popReceipt);
+            },
+          };
+        });
+      } catch (error) {
+        throw toStorageError(error, `receive from ${queue.name}`);
       }
     },
     async peekPoison(limit) {

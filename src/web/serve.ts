@@ -13,7 +13,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 import azureFunctions, { type HttpResponseInit, type LogHandler } from '@azure/functions';
-import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 
 import type { AppServices } from '../compose.js';
 import { MAX_DEQUEUE_COUNT, syncFeedFromMessage } from '../handlers/sync.js';
@@ -220,47 +219,12 @@ function logHandlerFor(log: (line: string) => void, verbose: boolean): LogHandle
 
 // ---- queue worker (stands in for the queue trigger) -------------------------------------------------
 
-function queueClients(services: AppServices): { queue: QueueClient; poison: QueueClient } | null {
-  const storage = services.config.storage;
-  if (!storage) return null;
-  let serviceClient: QueueServiceClient;
-  if (storage.kind === 'connectionString') {
-    serviceClient = QueueServiceClient.fromConnectionString(storage.connectionString);
-  } else {
-    return null; // managed identity: resolved lazily below (keeps @azure/identity out of local start-up)
-  }
-  return {
-    queue: serviceClient.getQueueClient(services.store.syncQueue.name),
-    poison: serviceClient.getQueueClient(services.store.syncQueue.poisonName),
-  };
-}
-
-async function managedIdentityQueueClients(
-  services: AppServices,
-): Promise<{ queue: QueueClient; poison: QueueClient } | null> {
-  const storage = services.config.storage;
-  if (storage?.kind !== 'managedIdentity') return null;
-  const { DefaultAzureCredential, ManagedIdentityCredential } = await import('@azure/identity');
-  const credential = storage.clientId
-    ? new ManagedIdentityCredential({ clientId: storage.clientId })
-    : new DefaultAzureCredential();
-  const serviceClient = new QueueServiceClient(
-    `https://${storage.accountName}.queue.core.windows.net`,
-    credential,
-  );
-  return {
-    queue: serviceClient.getQueueClient(services.store.syncQueue.name),
-    poison: serviceClient.getQueueClient(services.store.syncQueue.poisonName),
-  };
-}
-
 interface QueueWorker {
   stop(): Promise<void>;
 }
 
 function startQueueWorker(
   services: AppServices,
-  clients: { queue: QueueClient; poison: QueueClient },
   pollMs: number,
   logHandler: LogHandler,
   log: (line: string) => void,
@@ -270,29 +234,21 @@ function startQueueWorker(
   let current: Promise<void> = Promise.resolve();
 
   const runOnce = async (): Promise<void> => {
-    const received = await clients.queue.receiveMessages({ numberOfMessages: 8, visibilityTimeout: 300 });
-    for (const item of received.receivedMessageItems) {
+    for (const item of await services.store.syncQueue.receive(8, 300)) {
       if (stopped) return;
       const context = new InvocationContext({
         functionName: 'syncFeedQueue',
         invocationId: randomUUID(),
         logHandler,
-        triggerMetadata: { dequeueCount: item.dequeueCount, id: item.messageId },
+        triggerMetadata: { dequeueCount: item.dequeueCount, id: item.id },
       });
       try {
-        await syncFeedFromMessage(item.messageText, context, services);
-        await clients.queue.deleteMessage(item.messageId, item.popReceipt);
+        await syncFeedFromMessage(item.text, context, services);
+        await item.complete();
       } catch {
         // syncFeedFromMessage logged sync.run.crashed / sync.poison. Like the host: retry after a short
         // visibility timeout, and after MAX_DEQUEUE_COUNT deliveries move the message to the poison queue.
-        if (item.dequeueCount >= MAX_DEQUEUE_COUNT) {
-          await clients.poison.sendMessage(item.messageText).catch(() => undefined);
-          await clients.queue.deleteMessage(item.messageId, item.popReceipt).catch(() => undefined);
-        } else {
-          await clients.queue
-            .updateMessage(item.messageId, item.popReceipt, undefined, 5)
-            .catch(() => undefined);
-        }
+        await (item.dequeueCount >= MAX_DEQUEUE_COUNT ? item.poison() : item.retryLater(5)).catch(() => undefined);
       }
     }
   };
@@ -434,8 +390,7 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
         'warning     queued syncs cannot run here: Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, a credential)',
       );
     } else {
-      const clients = queueClients(services) ?? (await managedIdentityQueueClients(services));
-      if (clients) worker = startQueueWorker(services, clients, options.queuePollMs ?? 500, logHandler, log);
+      worker = startQueueWorker(services, options.queuePollMs ?? 500, logHandler, log);
     }
   }
 

@@ -4,6 +4,7 @@ import {
   InvalidInputError,
   SYNC_QUEUE_NAME,
   createStateStore,
+  decodeSyncMessage,
   encodeSyncMessage,
   storageNames,
 } from '../../src/storage/index.js';
@@ -76,6 +77,28 @@ describe('syncQueue', () => {
       count: 4,
       feedIds: ['cs-101', 'ma-200', 'ph-300', '(unreadable)'],
     });
+  });
+
+  it('receive hands out messages the way the queue trigger gets them: complete deletes, poison moves', async () => {
+    const store = await azurite.store();
+    await store.syncQueue.enqueue({ feedId: 'done', reason: 'test', requestedAt: '2027-01-04T08:00:00Z' });
+    await store.syncQueue.enqueue({ feedId: 'broken', reason: 'test', requestedAt: '2027-01-04T08:00:00Z' });
+    const received = await store.syncQueue.receive(8, 30);
+    expect(received.map((m) => decodeSyncMessage(m.text)?.feedId).sort()).toEqual(['broken', 'done']);
+    expect(received.every((m) => m.dequeueCount === 1)).toBe(true);
+    for (const message of received) await (decodeSyncMessage(message.text)?.feedId === 'done' ? message.complete() : message.poison());
+    expect(await store.syncQueue.receive(8, 30)).toEqual([]);
+    expect(await store.syncQueue.peekPoison(5)).toEqual({ count: 1, feedIds: ['broken'] });
+  });
+
+  it('receive: retryLater makes a message visible again, delivered once more', async () => {
+    const store = await azurite.store();
+    await store.syncQueue.enqueue({ feedId: 'flaky', reason: 'test', requestedAt: '2027-01-04T08:00:00Z' });
+    const [first] = await store.syncQueue.receive(1, 30);
+    await first?.retryLater(0);
+    const [again] = await store.syncQueue.receive(1, 30);
+    expect(again?.dequeueCount).toBe(2);
+    expect(decodeSyncMessage(again?.text ?? '')?.feedId).toBe('flaky');
   });
 
   it('peekPoison reports zero when the poison queue was never created', async () => {
