@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { MeetingRecord } from '../../src/core/state.js';
 import {
   ConcurrencyError,
   InvalidInputError,
@@ -7,55 +6,20 @@ import {
   type FeedRecord,
 } from '../../src/storage/index.js';
 import { useAzurite } from '../support/azurite.js';
+import { feedRecord, meetingRecord } from '../support/records.js';
 
 const azurite = useAzurite();
 
-function meeting(key: string, overrides: Partial<MeetingRecord> = {}): MeetingRecord {
-  return {
-    feedId: 'cs-101',
-    key,
-    uid: `uid-${key}`,
-    recurrenceId: null,
-    organizerEmail: 'lecturer@uni.ac.uk',
-    organizerId: null,
-    externalId: `ext-${key}`,
-    generation: 0,
-    meetingId: null,
-    joinWebUrl: null,
-    subject: `Session ${key}`,
-    start: '2026-02-02T09:00:00.000Z',
-    end: '2026-02-02T10:00:00.000Z',
-    contentHash: 'h0',
-    state: 'creating',
-    attempts: 0,
-    nextAttemptAt: null,
-    lastError: null,
-    ...overrides,
-  };
-}
+const meeting = meetingRecord;
 
-const feed: FeedRecord = {
-  id: 'cs-101',
+const feed: FeedRecord = feedRecord({
   source: 'upload',
   url: null,
-  defaultOrganizer: null,
-  timeZone: null,
   horizonDays: 90,
-  enabled: true,
-  httpEtag: null,
-  httpLastModified: null,
-  contentHash: null,
-  bodyVersion: null,
-  lastSyncedHash: null,
-  lastSyncedHorizonDay: null,
-  nextDueRetryAt: null,
-  cancellationsConfirmedAt: null,
-  guard: null,
   calendarToken: 'tok',
-  lastRun: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
-};
+});
 
 describe('ETag concurrency', () => {
   it('two writers update the same meeting: the second gets ConcurrencyError and the first write survives', async () => {

@@ -6,61 +6,23 @@ import {
   NotFoundError,
   organizerRowKey,
   validateFeedId,
-  type FeedRecord,
   type RunSummary,
 } from '../../src/storage/index.js';
 import { useAzurite } from '../support/azurite.js';
+import { feedRecord, meetingRecord } from '../support/records.js';
 
 const azurite = useAzurite();
 
-function feed(overrides: Partial<FeedRecord> = {}): FeedRecord {
-  return {
-    id: 'cs-101',
-    source: 'url',
-    url: 'https://timetable.example.ac.uk/cs101.ics',
-    defaultOrganizer: null,
-    timeZone: null,
-    horizonDays: null,
-    enabled: true,
-    httpEtag: null,
-    httpLastModified: null,
-    contentHash: null,
-    bodyVersion: null,
-    lastSyncedHash: null,
-    lastSyncedHorizonDay: null,
-    nextDueRetryAt: null,
-    cancellationsConfirmedAt: null,
-    guard: null,
-    calendarToken: 'tok_abc',
-    lastRun: null,
-    createdAt: '2026-01-05T09:00:00.000Z',
-    updatedAt: '2026-01-05T09:00:00.000Z',
-    ...overrides,
-  };
-}
+const feed = feedRecord;
 
 function meeting(overrides: Partial<MeetingRecord> = {}): MeetingRecord {
-  return {
-    feedId: 'cs-101',
-    key: 'a1b2c3d4e5f60718',
+  return meetingRecord('a1b2c3d4e5f60718', {
     uid: 'lecture-1@uni.ac.uk',
-    recurrenceId: null,
-    organizerEmail: 'lecturer@uni.ac.uk',
-    organizerId: null,
     externalId: 'ext-1',
-    generation: 0,
-    meetingId: null,
-    joinWebUrl: null,
     subject: 'Algorithms',
-    start: '2026-02-02T09:00:00.000Z',
-    end: '2026-02-02T10:00:00.000Z',
     contentHash: 'h1',
-    state: 'creating',
-    attempts: 0,
-    nextAttemptAt: null,
-    lastError: null,
     ...overrides,
-  };
+  });
 }
 
 function run(overrides: Partial<RunSummary> = {}): RunSummary {

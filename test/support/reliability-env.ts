@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import type { EmulatorHandle, EmulatorMeetingView, EmulatorUser } from '../../src/emulator/index.js';
 import type { MeetingRecord } from '../../src/core/state.js';
 import type { StateStore } from '../../src/storage/index.js';
+import { createRng } from '../../src/emulator/limits.js';
 
 export const SOAK = process.env.SOAK === '1' || process.env.SOAK === 'true';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -24,17 +25,8 @@ export function baseSeed(fallback: number): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : fallback;
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The emulator's seeded PRNG (mulberry32): one implementation for faults and trials. */
+export const rng = createRng;
 
 export function randomInt(random: () => number, min: number, max: number): number {
   return min + Math.floor(random() * (max - min + 1));
