@@ -100,6 +100,11 @@ function mayHaveMeeting(record: MeetingRecord): boolean {
   return record.state === 'failed' && ['transient', 'throttled', 'unknown'].includes(record.lastError?.code ?? 'unknown');
 }
 
+/** What a meeting row records of its session: the fields a plan compares and a calendar publishes. */
+function meetingContent(desired: DesiredSession): Pick<MeetingRecord, 'subject' | 'start' | 'end' | 'location' | 'contentHash'> {
+  return { subject: desired.subject, start: desired.start, end: desired.end, location: desired.location, contentHash: desired.contentHash };
+}
+
 function sameInstant(a: string, b: string): boolean {
   return Date.parse(a) === Date.parse(b);
 }
@@ -665,11 +670,7 @@ class PlanApplier {
       generation,
       meetingId: null,
       joinWebUrl: null,
-      subject: desired.subject,
-      start: desired.start,
-      end: desired.end,
-      location: desired.location,
-      contentHash: desired.contentHash,
+      ...meetingContent(desired),
       state: 'creating',
       attempts: 0,
       nextAttemptAt: null,
@@ -805,11 +806,7 @@ class PlanApplier {
       organizerId,
       externalId,
       generation,
-      subject: desired.subject,
-      start: desired.start,
-      end: desired.end,
-      location: desired.location,
-      contentHash: desired.contentHash,
+      ...meetingContent(desired),
       state: 'creating',
       attempts: base.attempts,
     });
@@ -853,11 +850,7 @@ class PlanApplier {
     }
     await this.save({
       ...record,
-      subject: desired.subject,
-      start: desired.start,
-      end: desired.end,
-      location: desired.location,
-      contentHash: desired.contentHash,
+      ...meetingContent(desired),
       state: 'active',
       attempts: 0,
       nextAttemptAt: null,
