@@ -656,14 +656,7 @@ function expandMaster(m: EventData, overrides: ReadonlyMap<number, EventData>, c
         return true;
       },
     });
-    if (tooMany) tooManyOccurrences(ctx);
-    if (!complete) {
-      ctx.warnings.push({
-        uid: m.uid,
-        line: m.line,
-        reason: `recurrence rule "${rule.text.trim()}" stopped after ${ctx.maxSteps} steps; later occurrences are missing`,
-      });
-    }
+    finishExpansion(ctx, m, rule.text, tooMany, complete);
   }
   for (const r of m.rdates) {
     const wall = wallIn(r.value, frame);
@@ -768,12 +761,17 @@ function expandSimple(
       return true;
     },
   });
+  finishExpansion(ctx, m, rule.text, tooMany, complete);
+}
+
+/** After a rule's iteration: a whole-file error past the occurrence limit, a warning past the step cap. */
+function finishExpansion(ctx: Context, m: { uid: string; line: number }, ruleText: string, tooMany: boolean, complete: boolean): void {
   if (tooMany) tooManyOccurrences(ctx);
   if (!complete) {
     ctx.warnings.push({
       uid: m.uid,
       line: m.line,
-      reason: `recurrence rule "${rule.text.trim()}" stopped after ${ctx.maxSteps} steps; later occurrences are missing`,
+      reason: `recurrence rule "${ruleText.trim()}" stopped after ${ctx.maxSteps} steps; later occurrences are missing`,
     });
   }
 }

@@ -2,7 +2,7 @@
 // with plain BYDAY, and SECONDLY..HOURLY without BY parts) are computed arithmetically, skipping
 // straight to the window; everything else is iterated with ical.js's RecurIterator under a hard cap.
 import { ical } from './icaljs.js';
-import { DAY } from './zones.js';
+import { DAY, parseBasicDateTime } from './zones.js';
 
 const KNOWN_PARTS = new Set([
   'FREQ',
@@ -79,20 +79,9 @@ export function parseRule(text: string): ParsedRule {
   let until: ParsedRule['until'] = null;
   const u = parts.get('UNTIL');
   if (u !== undefined) {
-    const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/.exec(u);
-    if (!m) throw new RuleError(`RRULE UNTIL=${u} is not a date or date-time`);
-    until = {
-      wall: Date.UTC(
-        Number(m[1]),
-        Number(m[2]) - 1,
-        Number(m[3]),
-        Number(m[4] ?? 0),
-        Number(m[5] ?? 0),
-        Number(m[6] ?? 0),
-      ),
-      isDate: m[4] === undefined,
-      utc: m[7] === 'Z',
-    };
+    const parsed = parseBasicDateTime(u);
+    if (!parsed) throw new RuleError(`RRULE UNTIL=${u} is not a date or date-time`);
+    until = parsed;
   }
   // Let ical.js validate the BY parts' values (it throws on e.g. "BYMONTH=1,2,"); the simple rules
   // the arithmetic path handles are validated there.

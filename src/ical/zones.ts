@@ -213,17 +213,26 @@ function parseOffset(value: string | undefined): number | null {
   return m[1] === '-' ? -ms : ms;
 }
 
-function parseLocal(value: string): number | null {
-  const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?)?(Z)?$/.exec(value.trim());
+const STRICT_DATE_TIME = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/;
+// VTIMEZONE onsets and RDATEs in the wild sometimes lack seconds or put Z after a bare date.
+const LENIENT_DATE_TIME = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?)?(Z)?$/;
+
+/**
+ * An iCalendar DATE or DATE-TIME in basic form (`YYYYMMDD[THHMMSS][Z]`, RFC 5545 §3.3.4-5) as its
+ * wall-clock instant in ms, whether it is a DATE, and whether it is UTC; null when it is neither.
+ */
+export function parseBasicDateTime(text: string, lenient = false): { wall: number; isDate: boolean; utc: boolean } | null {
+  const m = (lenient ? LENIENT_DATE_TIME : STRICT_DATE_TIME).exec(lenient ? text.trim() : text);
   if (!m) return null;
-  return Date.UTC(
-    Number(m[1]),
-    Number(m[2]) - 1,
-    Number(m[3]),
-    Number(m[4] ?? 0),
-    Number(m[5] ?? 0),
-    Number(m[6] ?? 0),
-  );
+  return {
+    wall: Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)),
+    isDate: m[4] === undefined,
+    utc: m[7] === 'Z',
+  };
+}
+
+function parseLocal(value: string): number | null {
+  return parseBasicDateTime(value, true)?.wall ?? null;
 }
 
 /** Onsets produced per VTIMEZONE rule at most. */
@@ -290,18 +299,10 @@ export function weekdayOfMonthOnsets(
       if (!/^[1-9]\d{0,3}$/.test(value)) return false;
       count = Number(value);
     } else if (key === 'UNTIL') {
-      const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z)?)?$/.exec(value);
-      if (!m) return false;
-      const w = Date.UTC(
-        Number(m[1]),
-        Number(m[2]) - 1,
-        Number(m[3]),
-        Number(m[4] ?? 0),
-        Number(m[5] ?? 0),
-        Number(m[6] ?? 0),
-      );
+      const until = parseBasicDateTime(value);
+      if (!until) return false;
       // ical.js reads UNTIL with Z as UTC, without it (or as a DATE) in TZOFFSETFROM local time.
-      untilUtc = m[7] ? w : w - from;
+      untilUtc = until.utc ? until.wall : until.wall - from;
     } else if (key !== 'WKST' || !(value in WEEKDAY_CODES)) return false;
   }
   if (!yearly || month === 0 || weekday < 0) return false;
