@@ -1,6 +1,6 @@
 // `timetable-sync` command: dispatches to one module per command so that each command loads only
 // what it needs (the emulator or Azurite are never imported by `expand`).
-import { UsageError, formatCliError } from './cli/errors.js';
+import { UsageError, cliExitCode, formatCliError } from './cli/errors.js';
 
 type CommandModule = { run(args: string[]): Promise<number> };
 
@@ -38,6 +38,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     console.error(formatCliError(error));
-    process.exitCode = error instanceof UsageError ? 2 : 1;
+    process.exitCode = cliExitCode(error);
   },
 );

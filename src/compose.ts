@@ -8,7 +8,8 @@ import { loadConfig, type AppConfig, type GraphConfig, type StorageConfig } from
 import { createGraphAccess, type GraphAccess, type GraphSettings } from './graph/client.js';
 import { createStateStore, type StateStore } from './storage/index.js';
 import { createLimiter, type Limiter } from './sync/limiter.js';
-import { UserFacingError } from './cli/errors.js';
+import { userError } from './errors.js';
+
 
 export interface AppServices {
   config: AppConfig;
@@ -45,7 +46,7 @@ function readCaFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {
-    throw new UserFacingError(`GRAPH_CA_CERT_FILE: cannot read ${path}`);
+    throw userError('badSetting', `GRAPH_CA_CERT_FILE: cannot read ${path}`);
   }
 }
 
@@ -58,7 +59,7 @@ async function storeFor(storage: StorageConfig): Promise<StateStore> {
 }
 
 export async function buildServices(config: AppConfig, options: { namePrefix?: string } = {}): Promise<AppServices> {
-  if (!config.storage) throw new UserFacingError('AzureWebJobsStorage: required (a connection string, or AzureWebJobsStorage__accountName)');
+  if (!config.storage) throw userError('storageNotConfigured', 'AzureWebJobsStorage: required (a connection string, or AzureWebJobsStorage__accountName)');
   const store =
     options.namePrefix !== undefined && config.storage.kind === 'connectionString'
       ? createStateStore({ connectionString: config.storage.connectionString, namePrefix: options.namePrefix })

@@ -2,6 +2,7 @@
 // local.settings.json under `func start`, the shell for the CLI). Every problem is reported at once as
 // `NAME: what is wrong`; secret values are never echoed.
 import { z } from 'zod';
+import { AppError } from './errors.js';
 
 /** Every setting the code reads, with its meaning; README's configuration table and infra follow it. */
 export const SETTINGS = {
@@ -100,10 +101,10 @@ export interface AppConfig {
 }
 
 /** Thrown when settings are invalid; `problems` lists each as `NAME: what is wrong`. */
-export class ConfigError extends Error {
+export class ConfigError extends AppError {
   override name = 'ConfigError';
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    super('config', `invalid configuration:\n  ${problems.join('\n  ')}`, { isUserError: true });
   }
 }
 

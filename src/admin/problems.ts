@@ -1,6 +1,6 @@
 // Errors of admin operations, shaped as RFC 9457 problem details so HTTP routes return them as-is and
 // the CLI prints their detail. Every detail names the input and what is wrong; none carries a secret.
-import { UserFacingError } from '../cli/errors.js';
+import { AppError } from '../errors.js';
 
 export interface ProblemBody {
   type: string;
@@ -10,7 +10,8 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-export class ProblemError extends UserFacingError {
+/** An answer, not a fault: its detail is safe to show; 4xx problems are the caller's input. */
+export class ProblemError extends AppError {
   override name = 'ProblemError';
   constructor(
     readonly status: number,
@@ -19,7 +20,7 @@ export class ProblemError extends UserFacingError {
     detail: string,
     readonly extensions: Record<string, unknown> = {},
   ) {
-    super(detail);
+    super(problemType, detail, { isUserError: status < 500 });
   }
 
   toBody(): ProblemBody {

@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { buildServices, type AppServices } from '../compose.js';
 import { loadConfig, type AppConfig } from '../config.js';
 import { createEventLogger, stderrSink, type EventLogger } from '../events.js';
-import { UsageError, UserFacingError } from './errors.js';
+import { UsageError } from './errors.js';
+import { userError } from '../errors.js';
 
 export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, file = 'local.settings.json'): Record<string, string | undefined> {
   if (!existsSync(file)) return env;
@@ -13,7 +14,7 @@ export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, file = 'loc
   try {
     values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> }).Values ?? {};
   } catch {
-    throw new UserFacingError(`${file} is not valid JSON`);
+    throw userError('invalidInput', `${file} is not valid JSON`);
   }
   const fromFile = Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === 'string'));
   return { ...fromFile, ...env }; // the real environment wins, as in the Functions host
@@ -25,7 +26,7 @@ export function loadCliConfig(): AppConfig {
 
 export async function cliServices(config: AppConfig = loadCliConfig()): Promise<AppServices> {
   if (!config.storage) {
-    throw new UserFacingError('AzureWebJobsStorage is not set: point it at a Storage account (or Azurite), or run `npm start` for the local demo');
+    throw userError('storageNotConfigured', 'AzureWebJobsStorage is not set: point it at a Storage account (or Azurite), or run `npm start` for the local demo');
   }
   return buildServices(config);
 }

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emulatorAppSettings, startGraphEmulator, type EmulatorUserSeed } from '../emulator/index.js';
-import { UsageError, UserFacingError, parseArgs } from './errors.js';
+import { UsageError, parseArgs } from './errors.js';
+import { userError } from '../errors.js';
 
 function parseNonNegativeInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -19,13 +20,13 @@ async function readUsers(file: string | undefined): Promise<EmulatorUserSeed[]> 
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new UserFacingError(`--users ${file}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw userError('badUsersFile', `--users ${file}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   const list: unknown = Array.isArray(parsed) ? parsed : (parsed as { users?: unknown } | null)?.users;
-  if (!Array.isArray(list)) throw new UserFacingError(`--users ${file}: expected a JSON array of {displayName, userPrincipalName, mail?, id?}`);
+  if (!Array.isArray(list)) throw userError('badUsersFile', `--users ${file}: expected a JSON array of {displayName, userPrincipalName, mail?, id?}`);
   return list.map((u: unknown, i) => {
     const o = (u ?? {}) as Record<string, unknown>;
-    if (typeof o.userPrincipalName !== 'string' || !o.userPrincipalName) throw new UserFacingError(`--users ${file}: entry ${i} has no userPrincipalName`);
+    if (typeof o.userPrincipalName !== 'string' || !o.userPrincipalName) throw userError('badUsersFile', `--users ${file}: entry ${i} has no userPrincipalName`);
     return {
       userPrincipalName: o.userPrincipalName,
       displayName: typeof o.displayName === 'string' ? o.displayName : o.userPrincipalName,

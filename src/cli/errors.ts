@@ -1,19 +1,22 @@
 // Errors the CLI prints as one clear line (never a stack trace): the user's input or the system's.
+import { AppError, describeError, isUserError } from '../errors.js';
 
 /** Wrong command-line words: exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends AppError {
   override name = 'UsageError';
+  constructor(message: string) {
+    super('usage', message, { isUserError: true });
+  }
 }
 
-/** An error whose message is safe and useful to show as-is (names the input and what is wrong). */
-export class UserFacingError extends Error {
-  override name = 'UserFacingError';
+/** The process exit code for a failure: 2 for wrong command-line words, 1 for anything else. */
+export function cliExitCode(error: unknown): number {
+  return error instanceof AppError && error.code === 'usage' ? 2 : 1;
 }
 
 export function formatCliError(error: unknown): string {
-  if (error instanceof UsageError || error instanceof UserFacingError) return `timetable-sync: ${error.message}`;
-  if (error instanceof Error) return `timetable-sync: ${error.name}: ${error.message.split('\n')[0]}`;
-  return `timetable-sync: ${String(error)}`;
+  if (isUserError(error)) return `timetable-sync: ${error.message}`;
+  return `timetable-sync: ${describeError(error)}`;
 }
 
 /** Minimal flag parser shared by the commands: `--name value`, `--flag`, and positionals. */

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ExpandResult, Occurrence } from '../core/occurrence.js';
 import { CalendarError, expandCalendar, resolveDefaultTimeZone, wallToUtc } from '../ical/index.js';
-import { UsageError, UserFacingError, parseArgs } from './errors.js';
+import { UsageError, parseArgs } from './errors.js';
+import { userError } from '../errors.js';
 
 const USAGE =
   'usage: timetable-sync expand FILE --from YYYY-MM-DD --to YYYY-MM-DD [--format json|table] [--tz ZONE]';
@@ -39,7 +40,7 @@ export async function run(args: string[]): Promise<number> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserFacingError(
+    throw userError('unreadableFile', 
       `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(e))}`,
     );
   }

@@ -2,8 +2,9 @@
 import { readFile } from 'node:fs/promises';
 
 import { confirmCancellations, registerFeedUrl, removeFeed, requestSync, uploadFeed, type FeedSettingsInput } from '../admin/feeds.js';
-import { UsageError, UserFacingError, parseArgs } from './errors.js';
+import { UsageError, parseArgs } from './errors.js';
 import { cliServices, formatTable } from './context.js';
+import { userError } from '../errors.js';
 
 const USAGE = `usage:
   timetable-sync feeds add ID (--file FILE | --url URL) [--organizer EMAIL] [--tz ZONE] [--horizon-days N] [--disabled]
@@ -42,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
       }
       const path = values.get('file') as string;
       const body = await readFile(path).catch(() => {
-        throw new UserFacingError(`cannot read ${path}`);
+        throw userError('unreadableFile', `cannot read ${path}`);
       });
       const result = await uploadFeed(services, id as string, body, settings);
       console.log(`${result.created ? 'added' : 'updated'} feed ${id}: ${result.sessions} sessions in the horizon, ${result.warnings.length} warnings, ${result.skipped.length} skipped`);

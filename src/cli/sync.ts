@@ -2,14 +2,15 @@
 import { syncDepsFor } from '../handlers/sync.js';
 import { syncFeed } from '../sync/syncFeed.js';
 import type { RunSummary } from '../storage/index.js';
-import { UserFacingError, parseArgs } from './errors.js';
+import { parseArgs } from './errors.js';
 import { cliLogger, cliServices, clockFrom } from './context.js';
 import { formatRunTable } from './report.js';
+import { userError } from '../errors.js';
 
 export async function run(args: string[]): Promise<number> {
   const { values, flags } = parseArgs(args, { values: ['feed', 'now'], flags: ['json', 'verbose', 'force'] });
   const services = await cliServices();
-  if (!services.graph) throw new UserFacingError('GRAPH_TENANT_ID, GRAPH_CLIENT_ID and a credential are needed to sync (or run `npm start` for the local demo)');
+  if (!services.graph) throw userError('graphNotConfigured', 'GRAPH_TENANT_ID, GRAPH_CLIENT_ID and a credential are needed to sync (or run `npm start` for the local demo)');
   const deps = { ...syncDepsFor(services, cliLogger(flags.has('verbose'))), now: clockFrom(values.get('now')) };
   const feedIds = values.has('feed') ? [values.get('feed') as string] : (await services.store.feeds.list()).filter((f) => f.enabled).map((f) => f.id);
   const summaries: RunSummary[] = [];

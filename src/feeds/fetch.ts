@@ -13,15 +13,17 @@ import https from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 import type { SyncConfig } from '../config.js';
+import { AppError } from '../errors.js';
 import type { FeedFetcher } from '../sync/syncFeed.js';
 
-export class FeedFetchError extends Error {
+export type FeedFetchErrorCode = 'blockedAddress' | 'badUrl' | 'httpStatus' | 'tooLarge' | 'timeout' | 'tooManyRedirects' | 'network';
+
+/** The feed's URL or its server is at fault (the admin's input): the message names which and why. */
+export class FeedFetchError extends AppError {
   override name = 'FeedFetchError';
-  constructor(
-    message: string,
-    readonly code: 'blockedAddress' | 'badUrl' | 'httpStatus' | 'tooLarge' | 'timeout' | 'tooManyRedirects' | 'network',
-  ) {
-    super(message);
+  declare readonly code: FeedFetchErrorCode;
+  constructor(message: string, code: FeedFetchErrorCode) {
+    super(code, message, { isUserError: true });
   }
 }
 

@@ -1,6 +1,7 @@
 // The one place where a failed Graph or token call becomes a `GraphError` with a `GraphErrorKind`.
 // Everything above src/graph sees only GraphError; nothing else inspects SDK or MSAL error shapes.
 import { GraphError as SdkGraphError, GraphClientError } from '@microsoft/microsoft-graph-client';
+import { AppError } from '../errors.js';
 import type { GraphErrorKind } from './types.js';
 
 export interface GraphErrorInit {
@@ -9,7 +10,7 @@ export interface GraphErrorInit {
   /** HTTP status; null when no response arrived (reset, timeout, DNS). */
   status?: number | null;
   /** Graph's `error.code` (e.g. `Forbidden`, `InvalidAuthenticationToken`) or MSAL's errorCode. */
-  code?: string | null;
+  graphCode?: string | null;
   /** Graph's `innerError["request-id"]` (or the `request-id` header): quote it to Microsoft support. */
   requestId?: string | null;
   /** Graph's `innerError.date` as sent (ISO 8601). */
@@ -21,20 +22,21 @@ export interface GraphErrorInit {
  * A classified Graph failure. Its message is safe to log and show: it never contains a token, a
  * client secret, a join URL or a passcode (see `redactSecrets`).
  */
-export class GraphError extends Error {
+export class GraphError extends AppError {
   override name = 'GraphError';
   readonly kind: GraphErrorKind;
   readonly status: number | null;
-  readonly code: string | null;
+  /** Graph's own `error.code` (or MSAL's errorCode); `code` is this product's `graph.<kind>`. */
+  readonly graphCode: string | null;
   readonly requestId: string | null;
   readonly date: string | null;
   readonly retryAfterSeconds: number | null;
 
   constructor(init: GraphErrorInit) {
-    super(redactSecrets(init.message));
+    super(`graph.${init.kind}`, redactSecrets(init.message));
     this.kind = init.kind;
     this.status = init.status ?? null;
-    this.code = init.code ?? null;
+    this.graphCode = init.graphCode ?? null;
     this.requestId = init.requestId ?? null;
     this.date = init.date ?? null;
     this.retryAfterSeconds = init.retryAfterSeconds ?? null;
@@ -46,7 +48,7 @@ export class GraphError extends Error {
       name: this.name,
       kind: this.kind,
       status: this.status,
-      code: this.code,
+      graphCode: this.graphCode,
       requestId: this.requestId,
       date: this.date,
       retryAfterSeconds: this.retryAfterSeconds,
@@ -131,7 +133,7 @@ function fromSdkError(e: SdkGraphError): GraphError {
       kind: 'transient',
       message: `Graph request failed without a response (${e.message || 'network error'})`,
       status: null,
-      code: e.code ?? 'NetworkError',
+      graphCode: e.code ?? 'NetworkError',
       requestId: e.requestId ?? null,
     });
   }
@@ -164,7 +166,7 @@ export function classifyHttpFailure(status: number, headers: Headers | null, err
     kind,
     message: `${prefix[kind]}: ${code ?? 'error'}: ${message}${requestId ? ` (request-id ${requestId})` : ''}`,
     status,
-    code,
+    graphCode: code,
     requestId,
     date,
     retryAfterSeconds,
@@ -205,21 +207,21 @@ export function classifyGraphError(e: unknown): GraphError {
     // PreserveGraphErrors (client.ts).
     const carried: unknown = (e as { customError?: unknown }).customError;
     if (isGraphError(carried)) return carried;
-    return new GraphError({ kind: 'invalidRequest', message: `Graph client rejected the request before sending it: ${e.message}`, code: 'GraphClientError' });
+    return new GraphError({ kind: 'invalidRequest', message: `Graph client rejected the request before sending it: ${e.message}`, graphCode: 'GraphClientError' });
   }
   if (isMsalError(e)) {
     const network = e.errorCode === 'network_error' || e.errorCode === 'request_timeout' || isNetworkError(e);
     return new GraphError({
       kind: network ? 'transient' : 'unauthorized',
       message: `Token acquisition failed: ${e.errorCode}: ${(e.errorMessage ?? e.message).split('\n')[0] ?? ''}`,
-      code: e.errorCode,
+      graphCode: e.errorCode,
       requestId: e.correlationId ?? null,
     });
   }
   if (e instanceof Error && isNetworkError(e)) {
-    return new GraphError({ kind: 'transient', message: `Graph request failed without a response (${e.message})`, code: 'NetworkError' });
+    return new GraphError({ kind: 'transient', message: `Graph request failed without a response (${e.message})`, graphCode: 'NetworkError' });
   }
   // Anything else is a bug or an unexpected shape: not worth retrying, so report it as the request's.
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return new GraphError({ kind: 'invalidRequest', message: `Unexpected error calling Graph: ${text}`, code: 'UnexpectedError' });
+  return new GraphError({ kind: 'invalidRequest', message: `Unexpected error calling Graph: ${text}`, graphCode: 'UnexpectedError' });
 }

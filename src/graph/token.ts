@@ -98,7 +98,7 @@ export function createTokenProvider(settings: ResolvedGraphSettings, options: To
       throw wrapTokenError(e, settings, secrets);
     }
     if (!result?.accessToken) {
-      throw new GraphError({ kind: 'unauthorized', message: `Token endpoint returned no access token; check ${settingToCheck(settings, '')}`, code: 'no_token' });
+      throw new GraphError({ kind: 'unauthorized', message: `Token endpoint returned no access token; check ${settingToCheck(settings, '')}`, graphCode: 'no_token' });
     }
     return result.accessToken;
   }
@@ -113,7 +113,7 @@ function wrapTokenError(e: unknown, settings: GraphSettings, secrets: string[]):
   return new GraphError({
     kind: 'unauthorized',
     message: `Could not get a Graph token for app ${settings.clientId} in tenant ${settings.tenantId}: ${detail}. Check ${settingToCheck(settings, detail)}.`,
-    code: classified.code,
+    graphCode: classified.graphCode,
     requestId: classified.requestId,
   });
 }

@@ -4,10 +4,8 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { ProblemError, problems, type ProblemBody } from '../admin/problems.js';
+import { AppError, describeError } from '../errors.js';
 import { contextSink, createEventLogger } from '../events.js';
-import { GraphError } from '../graph/errors.js';
-import { CalendarError } from '../ical/index.js';
-import { StorageError } from '../storage/index.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -20,24 +18,24 @@ export function problemResponse(problem: ProblemError, headers: Record<string, s
   };
 }
 
-/** Maps any thrown value to a ProblemError that is safe to show. */
+/** Maps any thrown value to a ProblemError that is safe to show, by its code and user-error flag. */
 export function toProblem(error: unknown, context: InvocationContext): ProblemError {
   if (error instanceof ProblemError) return error;
-  if (error instanceof StorageError) {
+  if (error instanceof AppError) {
+    // Storage races and vanished rows are nobody's input error but have a meaningful answer.
     if (error.code === 'concurrency') return problems.conflict('the record was changed by another request at the same time; try again');
     if (error.code === 'notFound') return problems.notFound('the record no longer exists');
-    if (error.isUserError) return problems.badRequest(error.message);
-    return problems.unavailable(`storage is not available right now (invocation ${context.invocationId})`);
-  }
-  if (error instanceof CalendarError) {
-    // Raised by validation outside the admin layer's own wrapping (e.g. an unknown time zone setting).
-    return problems.badRequest(error.message, { code: error.code });
-  }
-  if (error instanceof GraphError) {
-    return new ProblemError(502, 'graph-failed', 'Microsoft Graph call failed', `a Microsoft Graph call failed (${error.kind}); nothing more was changed, try again`, {
-      graphKind: error.kind,
-      ...(error.requestId ? { graphRequestId: error.requestId } : {}),
-    });
+    if (error.code === 'feedNotFound') return problems.notFound(error.message);
+    if (error.code === 'conflict') return problems.conflict(error.message);
+    if (error.isUserError) return problems.badRequest(error.message, { code: error.code });
+    if (error.code.startsWith('graph.')) {
+      const graphError = error as AppError & { requestId?: string | null };
+      return new ProblemError(502, 'graph-failed', 'Microsoft Graph call failed', `a Microsoft Graph call failed (${error.code.slice(6)}); nothing more was changed, try again`, {
+        graphKind: error.code.slice(6),
+        ...(graphError.requestId ? { graphRequestId: graphError.requestId } : {}),
+      });
+    }
+    if (error.code === 'unavailable') return problems.unavailable(`storage is not available right now (invocation ${context.invocationId})`);
   }
   return new ProblemError(500, 'internal', 'Internal error', `unexpected error (invocation ${context.invocationId}); see the function logs`);
 }
@@ -50,7 +48,7 @@ export function failureResponse(error: unknown, context: InvocationContext, rout
     createEventLogger(contextSink(context))[problem.status >= 500 ? 'error' : 'warning']('http.failed', {
       route,
       status: problem.status,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      error: describeError(error),
     });
   }
   return problemResponse(problem);

@@ -1,16 +1,14 @@
-// Whole-file failures of the iCalendar engine. They extend UserFacingError so that the CLI prints the
-// message as one line (no stack trace): every message names what is wrong in terms of the input.
-import { UserFacingError } from '../cli/errors.js';
+// Whole-file failures of the iCalendar engine: user errors (the CLI prints the message as one line, HTTP
+// answers 400); every message names what is wrong in terms of the input.
+import { AppError } from '../errors.js';
 
 export type CalendarErrorCode =
   'notICalendar' | 'tooLarge' | 'tooManyOccurrences' | 'unknownTimeZone' | 'badWindow';
 
-export class CalendarError extends UserFacingError {
+export class CalendarError extends AppError {
   override name = 'CalendarError';
-  constructor(
-    readonly code: CalendarErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: CalendarErrorCode;
+  constructor(code: CalendarErrorCode, message: string) {
+    super(code, message, { isUserError: true });
   }
 }

@@ -1,5 +1,6 @@
 // Storage errors: a stable `code`, the SDK error kept as `cause`, and a message that is safe to log or
 // show (it names the table and row, never the connection string, account key or a SAS token).
+import { AppError } from '../errors.js';
 
 export type StorageErrorCode =
   | 'concurrency' // a conditional write lost a race: re-read and decide again
@@ -9,16 +10,12 @@ export type StorageErrorCode =
   | 'corruptRow' // a stored row does not have the shape this code writes
   | 'unavailable'; // any other storage failure, after the SDK's own retries
 
-export class StorageError extends Error {
+export class StorageError extends AppError {
   override name = 'StorageError';
-  readonly code: StorageErrorCode;
-  /** True when the fault is the caller's input (safe and useful to return as a 4xx), not the system's. */
-  readonly isUserError: boolean;
+  declare readonly code: StorageErrorCode;
 
   constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown; isUserError?: boolean }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.isUserError = options?.isUserError ?? false;
+    super(code, message, options);
   }
 }
 

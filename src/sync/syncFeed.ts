@@ -19,6 +19,7 @@ import {
 import type { ExpandResult } from '../core/occurrence.js';
 import type { MeetingError, MeetingRecord, PolicyRecord } from '../core/state.js';
 import type { AppConfig } from '../config.js';
+import { AppError } from '../errors.js';
 import type { EventLogger } from '../events.js';
 import { classifyGraphError, type GraphError } from '../graph/errors.js';
 import type { GraphAccess } from '../graph/client.js';
@@ -66,10 +67,10 @@ export const MAX_SESSIONS_PER_FEED = 500_000;
 /** A run ends this long before its budget so that state and the summary are always written. */
 const BUDGET_RESERVE_MS = 5_000;
 
-export class FeedNotFoundError extends Error {
+export class FeedNotFoundError extends AppError {
   override name = 'FeedNotFoundError';
   constructor(readonly feedId: string) {
-    super(`feed '${feedId}' is not registered`);
+    super('feedNotFound', `feed '${feedId}' is not registered`, { isUserError: true });
   }
 }
 
@@ -605,7 +606,7 @@ class PlanApplier {
         this.log.error('graph.credential.rejected', {
           feedId: this.feed.id,
           status: graphError.status,
-          code: graphError.code,
+          code: graphError.graphCode,
           requestId: graphError.requestId,
           message: graphError.message,
           action: 'check GRAPH_TENANT_ID, GRAPH_CLIENT_ID and the credential, and that OnlineMeetings.ReadWrite.All and User.Read.All have admin consent',
@@ -634,7 +635,7 @@ class PlanApplier {
       key: record.key,
       operation: op.kind,
       status: error.status,
-      code: error.code,
+      code: error.graphCode,
       kind: error.kind,
       requestId: error.requestId,
       message: error.message,

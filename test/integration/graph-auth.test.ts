@@ -32,7 +32,7 @@ describe('token provider', () => {
     expect(isGraphError(error)).toBe(true);
     if (!isGraphError(error)) return;
     expect(error.kind).toBe('unauthorized');
-    expect(error.code).toBe('invalid_client');
+    expect(error.graphCode).toBe('invalid_client');
     expect(error.message).toContain('GRAPH_CLIENT_SECRET');
     expect(error.message).toContain('AADSTS7000215');
     expect(error.message).not.toContain(secret);
@@ -97,7 +97,7 @@ describe('token provider', () => {
     try {
       const error = await rejectionOf(graph.users.resolveByEmail('ada@uni.example'));
       expect(isGraphError(error) && error.kind).toBe('unauthorized');
-      expect(isGraphError(error) && error.code).toBe('InvalidAuthenticationToken');
+      expect(isGraphError(error) && error.graphCode).toBe('InvalidAuthenticationToken');
     } finally {
       t.emulator.control.advanceTime(-2 * 3600_000);
     }

@@ -28,7 +28,7 @@ describe('classifyGraphError', () => {
   ])('%i %s %s → %s', (status, code, message, kind) => {
     const classified = classifyGraphError(sdkError(status, code, message, status === 429 ? { 'retry-after': '12' } : {}));
     expect(classified.kind).toBe(kind);
-    expect(classified).toMatchObject({ status, code, requestId: 'rid-1', date: '2026-11-18T10:00:00' });
+    expect(classified).toMatchObject({ status, graphCode: code, requestId: 'rid-1', date: '2026-11-18T10:00:00' });
     if (status === 429) expect(classified.retryAfterSeconds).toBe(12);
   });
 

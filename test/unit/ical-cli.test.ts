@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/expand.js';
-import { UsageError, UserFacingError, formatCliError } from '../../src/cli/errors.js';
+import { UsageError, formatCliError } from '../../src/cli/errors.js';
+import { isUserError } from '../../src/errors.js';
 import { cal, event } from '../support/ical.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ical-cli-'));
@@ -94,7 +95,7 @@ describe('timetable-sync expand', () => {
   it('prints whole-file errors as one line naming the file', async () => {
     const html = file('x.html', '<html></html>');
     const error = await run([html, '--from', '2024-01-01', '--to', '2024-02-01']).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UserFacingError);
+    expect(isUserError(error)).toBe(true);
     expect(formatCliError(error)).toBe(
       `timetable-sync: ${html}: not an iCalendar file: it should start with BEGIN:VCALENDAR but starts with "<html></html>"`,
     );
