@@ -218,6 +218,7 @@ async function main(): Promise<void> {
     now,
     windowEnd: new Date(window.to).toISOString().replace('.000', ''),
     skippedKeys: skipped.map((s) => s.key),
+    guardHeldBefore: false,
     settings: { maxCancelShare: 0.2, guardMinCancels: 10, cancellationsConfirmed: false },
   });
   const t6 = performance.now();

@@ -74,9 +74,9 @@ export async function buildServices(config: AppConfig, options: { namePrefix?: s
   return {
     config,
     store,
-    // Every 429 (even one the SDK retries successfully) halves the shared limiter at once. The pause for
-    // Retry-After is the Graph pacer's alone (src/graph/pacer.ts): pausing here too stalled the
-    // pipeline twice per signal and cost a tenth of the throughput under a rate ceiling.
+    // A 429 is the Graph layer's: the SDK retries it, the pacer waits out Retry-After and slows the rate.
+    // The limiter hears one signal per 429 on the wire (even one the SDK then retries successfully) and
+    // only halves; the sync never reacts to a 429 itself.
     graph: config.graph ? createGraphAccess({ ...toGraphSettings(config.graph, config), onThrottled: () => limiter.onThrottled() }) : null,
     limiter,
     now: () => new Date(),

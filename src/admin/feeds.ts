@@ -1,18 +1,22 @@
 // Feed administration shared by the HTTP routes and the CLI: upload/register, list, remove, confirm
 // held cancellations, request a sync, dry-run plan. A rejected input changes nothing that is stored.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 
 import type { AppServices } from '../compose.js';
-import { toDesiredSessions, type SkippedSession } from '../core/desired.js';
-import { normalizeEmail, toUtcIso } from '../core/identity.js';
+import type { SkippedSession } from '../core/desired.js';
+import { feedContentHash, normalizeEmail, toUtcIso } from '../core/identity.js';
 import type { ExpandWarning } from '../core/occurrence.js';
-import { planSync, type SyncPlan } from '../core/plan.js';
-import { decidePolicyGate } from '../core/policy.js';
-import { incompleteCalendarReason } from '../feeds/completeness.js';
+import type { SyncPlan } from '../core/plan.js';
+import { decidePolicyGate, effectivePolicySettings } from '../core/policy.js';
+import { mayHaveMeeting } from '../core/transitions.js';
+import { createEventLogger, type EventLogger } from '../events.js';
 import { validateFeedUrl, FeedFetchError } from '../feeds/fetch.js';
-import { CalendarError, expandCalendar, resolveDefaultTimeZone } from '../ical/index.js';
+import { CalendarError, resolveDefaultTimeZone } from '../ical/index.js';
 import { ConflictError, validateFeedId, type FeedRecord } from '../storage/index.js';
-import { MAX_SESSIONS_PER_FEED, effectivePolicySettings, sha256 } from '../sync/syncFeed.js';
+import { expandFeedBody, feedWindow, type FeedExpansion, type FeedWindow } from '../sync/loadFeed.js';
+import { cancelMeetings } from '../sync/cancelMeetings.js';
+import { preparePlan } from '../sync/preparePlan.js';
 import { problems } from './problems.js';
 
 export type AdminDeps = Pick<AppServices, 'store' | 'config' | 'now'>;
@@ -75,18 +79,15 @@ export function decodeCalendarBody(body: Uint8Array | string, maxBytes: number, 
   }
 }
 
-/** Expands a body the way a sync would, to validate it and report what it holds. */
-export function inspectCalendar(deps: AdminDeps, text: string, settings: FeedSettingsInput, feedId: string) {
-  const nowMs = deps.now().getTime();
-  const horizonDays = settings.horizonDays ?? deps.config.sync.horizonDays;
+/** Expands a body the way a sync does (same window, same limits), to validate it and report what it holds. */
+export function inspectCalendar(deps: AdminDeps, text: string, settings: FeedSettingsInput, feedId: string): FeedExpansion & { window: FeedWindow } {
+  const window = feedWindow(deps.now().getTime(), settings.horizonDays ?? deps.config.sync.horizonDays);
   if (!/^BEGIN:VEVENT\b/im.test(text) && /^BEGIN:VCALENDAR\b/im.test(text)) {
     throw problems.invalidCalendar('the calendar has no VEVENT: a timetable needs at least one event');
   }
-  const zone = settings.timeZone ?? deps.config.sync.defaultTimeZone;
   try {
-    const result = expandCalendar(text, { from: nowMs - 86_400_000, to: nowMs + horizonDays * 86_400_000 }, { maxOccurrences: MAX_SESSIONS_PER_FEED, ...(zone ? { defaultTimeZone: zone } : {}) });
-    const desired = toDesiredSessions(feedId, result.occurrences, { defaultOrganizer: settings.defaultOrganizer ?? null });
-    return { result, desired };
+    const feed = { id: feedId, timeZone: settings.timeZone ?? null, defaultOrganizer: settings.defaultOrganizer ?? null };
+    return { ...expandFeedBody(text, feed, window, deps.config.sync.defaultTimeZone), window };
   } catch (error) {
     if (error instanceof CalendarError) throw problems.invalidCalendar(error.message, { code: error.code });
     throw error;
@@ -126,13 +127,12 @@ export async function uploadFeed(deps: AdminDeps, feedId: string, body: Uint8Arr
   const text = decodeCalendarBody(body, deps.config.sync.maxFeedBytes);
   const existing = await deps.store.feeds.get(feedId);
   const effective = { ...pickSettings(existing), ...settings };
-  const { result, desired } = inspectCalendar(deps, text, effective, feedId);
-  const incomplete = incompleteCalendarReason(text, result.warnings, result.occurrences.length);
-  if (incomplete) throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, { warnings: result.warnings.slice(0, 50) });
+  const { desired, warnings, incomplete } = inspectCalendar(deps, text, effective, feedId);
+  if (incomplete) throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, { warnings: warnings.slice(0, 50) });
   // Valid: only now is anything written. The blob version first, then the feed row points at it.
   const { version } = await deps.store.feedBodies.put(feedId, text);
   const now = deps.now().toISOString();
-  const fields: Partial<FeedRecord> = { source: 'upload', url: null, contentHash: sha256(text), bodyVersion: version, updatedAt: now, ...settings };
+  const fields: Partial<FeedRecord> = { source: 'upload', url: null, contentHash: feedContentHash(text), bodyVersion: version, updatedAt: now, ...settings };
   let feed: FeedRecord;
   if (existing) {
     feed = await deps.store.feeds.update({ ...existing, ...fields, httpEtag: null, httpLastModified: null });
@@ -148,7 +148,7 @@ export async function uploadFeed(deps: AdminDeps, feedId: string, body: Uint8Arr
     feed,
     created: !existing,
     sessions: desired.sessions.filter((s) => !s.cancelled).length,
-    warnings: result.warnings,
+    warnings,
     skipped: desired.skipped,
   };
 }
@@ -226,22 +226,8 @@ export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string)
   const feed = text === undefined ? await requireFeed(deps, feedId) : await deps.store.feeds.get(requireValidFeedId(feedId));
   const body = text ?? (feed?.bodyVersion ? await deps.store.feedBodies.get(feedId, feed.bodyVersion) : null);
   if (body === null) throw problems.conflict(`feed '${feedId}' has no accepted body yet (a URL feed is fetched on its first sync)`);
-  const { result, desired } = inspectCalendar(deps, body, pickSettings(feed), feedId);
-  const nowMs = deps.now().getTime();
-  const records = await deps.store.meetings.listByFeed(feedId);
-  const plan = planSync({
-    desired: desired.sessions,
-    records,
-    now: toUtcIso(nowMs),
-    windowEnd: toUtcIso(nowMs + (feed?.horizonDays ?? deps.config.sync.horizonDays) * 86_400_000),
-    skippedKeys: desired.skipped.map((s) => s.key),
-    guardHeldBefore: feed?.guard?.held === true,
-    settings: {
-      maxCancelShare: deps.config.sync.maxCancelShare,
-      guardMinCancels: deps.config.sync.guardMinCancels,
-      cancellationsConfirmed: feed?.cancellationsConfirmedAt != null,
-    },
-  });
+  const { desired, warnings, window } = inspectCalendar(deps, body, pickSettings(feed), feedId);
+  const { plan } = await preparePlan(deps, feedId, feed, desired, window);
   const policies = new Map((await deps.store.policies.list()).map((p) => [p.objectId, p]));
   const emails = [...new Set(plan.operations.flatMap((op) => (op.kind === 'cancel' ? [] : [op.desired.organizerEmail])))];
   const blockedOrganizers: DryRun['blockedOrganizers'] = [];
@@ -252,28 +238,44 @@ export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string)
       continue;
     }
     if (!organizer?.objectId) continue;
-    const decision = decidePolicyGate(policies.get(organizer.objectId) ?? null, toUtcIso(nowMs), effectivePolicySettings(deps.config.policy, policies));
+    const decision = decidePolicyGate(policies.get(organizer.objectId) ?? null, window.now, effectivePolicySettings(deps.config.policy, policies));
     if (!decision.allow) blockedOrganizers.push({ email, objectId: organizer.objectId, reason: decision.reason });
   }
-  return { plan, skipped: desired.skipped, warnings: result.warnings, blockedOrganizers };
+  return { plan, skipped: desired.skipped, warnings, blockedOrganizers };
 }
 
-/** Stops syncing a feed. Its future meetings are kept unless `cancelFutureMeetings` (then deleted in Graph first). */
+/**
+ * Stops syncing a feed. Its future meetings are kept unless `cancelFutureMeetings`: then each one is
+ * cancelled through the sync's cancel path first, and the feed is removed only once all of them are
+ * (otherwise it stays, with the rows that still hold meetings, and the removal can be retried).
+ */
 export async function removeFeed(
-  deps: AdminDeps & { graph: AppServices['graph'] },
+  deps: AdminDeps & Pick<AppServices, 'graph' | 'limiter'> & { logger?: EventLogger },
   feedId: string,
   options: { cancelFutureMeetings: boolean },
 ): Promise<{ cancelled: number; kept: number }> {
   await requireFeed(deps, feedId);
   const records = await deps.store.meetings.listByFeed(feedId);
   const nowIso = toUtcIso(deps.now().getTime());
-  const future = records.filter((r) => r.meetingId && r.state !== 'cancelled' && r.start > nowIso);
+  // Sessions that have started are never touched; a row that may have a meeting counts as one.
+  const future = records.filter((r) => r.state !== 'cancelled' && r.start > nowIso && mayHaveMeeting(r));
   let cancelled = 0;
   if (options.cancelFutureMeetings && future.length > 0) {
     if (!deps.graph) throw problems.unavailable('Graph is not configured, so future meetings cannot be cancelled; remove with cancel=false to keep them');
-    for (const record of future) {
-      await deps.graph.meetings.delete(record.organizerId as string, record.meetingId as string);
-      cancelled++;
+    const outcome = await cancelMeetings(
+      { store: deps.store, graph: deps.graph, limiter: deps.limiter, logger: deps.logger ?? createEventLogger(), config: deps.config, now: deps.now },
+      feedId,
+      future,
+      performance.now() + deps.config.sync.runBudgetSeconds * 1000,
+    );
+    cancelled = outcome.counters.cancelled;
+    if (!outcome.complete) {
+      const left = future.length - cancelled;
+      throw problems.conflict(
+        `feed '${feedId}' was not removed: ${left} of ${future.length} future meetings could not be cancelled yet` +
+          `${outcome.abortReason ? ` (${outcome.abortReason})` : ' (see the policy.missing and graph.error events)'}; ` +
+          'the feed and its remaining meetings are kept: fix the cause and remove it again',
+      );
     }
   }
   await deps.store.meetings.deleteByFeed(feedId);

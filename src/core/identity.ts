@@ -141,3 +141,8 @@ export function contentHash(content: MeetingContent): string {
     normalizeEmail(content.organizerEmail),
   ]);
 }
+
+/** Fingerprint of a feed body: an unchanged body (and horizon day) skips the whole run. */
+export function feedContentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

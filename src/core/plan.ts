@@ -1,7 +1,8 @@
 // The pure diff between what a feed wants (desired sessions) and what we remember creating (meeting
 // records): the plan is plain data, logged as `sync.planned` and applied by src/sync.
 //
-// Every record ends up in exactly one of: an operation, `held`, `waiting`, `unchanged`.
+// Every record ends up in exactly one of: an operation, `held`, `waiting`, `unchanged`. Unchanged
+// records whose session only moved room are also listed in `roomChanges` (saved without a Graph call).
 
 import type { DesiredSession } from './desired.js';
 import { externalIdFor, normalizeEmail } from './identity.js';
@@ -29,13 +30,13 @@ export interface PlanInput {
    * `skipped`). Their records are left alone instead of cancelled: an event that lost its ORGANIZER by
    * mistake should not lose its meeting. Duplicates are harmless here (the winner is desired).
    */
-  skippedKeys?: readonly string[];
+  skippedKeys: readonly string[];
   /**
    * The previous run's `guard.held` (kept in the feed row). A tripped guard stays tripped until an admin
    * confirms or nothing is left to cancel: otherwise the meetings created meanwhile would dilute the
    * share and release the very cancels that tripped it one run later.
    */
-  guardHeldBefore?: boolean;
+  guardHeldBefore: boolean;
 }
 
 export type PlannedOperation =
@@ -92,6 +93,7 @@ export interface PlanCounts {
   unchanged: number;
   waiting: number;
   held: number;
+  roomChanges: number;
 }
 
 export interface SyncPlan {
@@ -102,6 +104,11 @@ export interface SyncPlan {
   waiting: MeetingRecord[];
   /** Cancels held by the deletion guard. */
   held: PlannedOperation[];
+  /**
+   * Unchanged records whose session moved room: a room is not a meeting change (Teams meetings have
+   * no room), but the published calendar shows it, so the row is saved with the new LOCATION.
+   */
+  roomChanges: MeetingRecord[];
   guard: DeletionGuard;
   counts: PlanCounts;
 }
@@ -163,7 +170,7 @@ export function planSync(input: PlanInput): SyncPlan {
       else seen.last = i;
     }
   }
-  const skippedKeys = new Set(input.skippedKeys ?? []);
+  const skippedKeys = new Set(input.skippedKeys);
 
   const operations: PlannedOperation[] = [];
   /** Cancels the deletion guard may hold back. */
@@ -306,6 +313,14 @@ export function planSync(input: PlanInput): SyncPlan {
   unchanged.sort(recordsByStartThenKey);
   waiting.sort(recordsByStartThenKey);
 
+  const roomChanges: MeetingRecord[] = [];
+  for (const record of unchanged) {
+    const r = recordIndexByKey.get(record.key) as number;
+    if (records[r] !== record || lastDesiredOf[r] === -1) continue; // shadowed, or no session any more
+    const location = (desiredList[lastDesiredOf[r] as number] as DesiredSession).location;
+    if ((record.location ?? '') !== location) roomChanges.push({ ...record, location });
+  }
+
   const counts = { create: 0, update: 0, cancel: 0, replace: 0 };
   for (const op of operations) counts[op.kind]++;
   return {
@@ -313,6 +328,7 @@ export function planSync(input: PlanInput): SyncPlan {
     unchanged,
     waiting,
     held,
+    roomChanges,
     guard,
     counts: {
       create: counts.create,
@@ -322,6 +338,7 @@ export function planSync(input: PlanInput): SyncPlan {
       unchanged: unchanged.length,
       waiting: waiting.length,
       held: held.length,
+      roomChanges: roomChanges.length,
     },
   };
 }
@@ -353,7 +370,7 @@ function evaluateGuard(
     if (futureMeetings > 0 && !hasFutureSession) reason = 'feedEmptied';
     else if (wouldCancel >= guardMinCancels && wouldCancel > maxCancelShare * futureMeetings)
       reason = 'shareExceeded';
-    else if (input.guardHeldBefore === true) reason = 'awaitingConfirmation';
+    else if (input.guardHeldBefore) reason = 'awaitingConfirmation';
   }
   const held = reason !== null && !cancellationsConfirmed;
   return { held, reason, overridden: reason !== null && cancellationsConfirmed, wouldCancel, futureMeetings };

@@ -262,3 +262,18 @@ export function recordGrant(record: PolicyRecord | null, objectId: string, grant
   if (base.state === 'active') return base;
   return { ...base, state: 'granted', firstDeniedAt: null };
 }
+
+/**
+ * The gate's settings: configuration plus the grants recorded in the policies table (a global grant
+ * recorded through the API counts like POLICY_GLOBAL_GRANTED_AT; the later one wins).
+ */
+export function effectivePolicySettings(configured: PolicySettings, records: ReadonlyMap<string, PolicyRecord | null>): PolicySettings {
+  const recorded = records.get('global')?.grantedAt ?? null;
+  const fromConfig = configured.globalGrantedAt;
+  return {
+    propagationMinutes: configured.propagationMinutes,
+    probeHours: configured.probeHours,
+    globalGrantedAt: recorded && (!fromConfig || recorded > fromConfig) ? recorded : fromConfig,
+    policyName: configured.policyName,
+  };
+}

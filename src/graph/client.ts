@@ -53,11 +53,11 @@ export interface GraphSettings {
   /** SDK RetryHandler tuning for 429/503/504 (defaults: 3 retries, 3 s base delay, Retry-After honoured). */
   retry?: { maxRetries?: number; delaySeconds?: number };
   /**
-   * Called on every 429 that reaches the wire, including those the SDK then retries successfully, with
-   * Retry-After in ms (undefined without one): the concurrency limiter must hear about the storm while
-   * it happens, not only when the SDK gives up.
+   * Called once for every 429 that reaches the wire, including those the SDK then retries successfully:
+   * the concurrency limiter must hear about the storm while it happens, not only when the SDK gives up.
+   * Waiting out Retry-After is the pacer's job, here in the Graph layer.
    */
-  onThrottled?: (retryAfterMs: number | undefined) => void;
+  onThrottled?: () => void;
 }
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
@@ -105,15 +105,14 @@ class CountingHandler implements Middleware {
   private next: Middleware | undefined;
   constructor(
     private readonly counters: GraphStats,
-    private readonly onThrottled?: (retryAfterMs: number | undefined) => void,
+    private readonly onThrottled?: () => void,
   ) {}
   async execute(context: Context): Promise<void> {
     this.counters.requests++;
     await this.next?.execute(context);
     if (context.response?.status === 429) {
       this.counters.throttled++;
-      const seconds = Number(context.response.headers.get('retry-after'));
-      this.onThrottled?.(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined);
+      this.onThrottled?.();
     }
   }
   setNext(next: Middleware): void {

@@ -1,9 +1,11 @@
 // Bounds the Graph requests in flight: one global limit that adapts to 429s (AIMD, src/core/aimd.ts)
 // and a small per-organizer limit (Graph also throttles per user), with fairness between organizers.
+// A 429 has one owner, the Graph layer: the SDK's RetryHandler retries it and the pacer (src/graph/
+// pacer.ts) waits out Retry-After and slows the rate. The limiter only hears one signal per 429 that
+// reaches the wire (compose.ts wires it) and halves how many operations it lets run at once.
 //
 // A small queue rather than p-limit: p-limit has one FIFO and one limit, so a per-organizer cap would
-// need a second layer that feeds it, and it cannot pause (its concurrency has a minimum of 1) while a
-// Retry-After runs. Here each organizer has its own FIFO; a free slot goes to the oldest waiting task
+// need a second layer that feeds it. Here each organizer has its own FIFO; a free slot goes to the oldest waiting task
 // whose organizer is under its cap, so one organizer's backlog never blocks the others, and picking is
 // O(organizers), not O(tasks).
 
@@ -39,8 +41,8 @@ export interface LimiterStats {
 
 export interface Limiter {
   run<T>(key: string, fn: () => Promise<T>): Promise<T>;
-  /** A request got 429 (or 503 with Retry-After): halve, and start nothing new until Retry-After passes. */
-  onThrottled(retryAfterMs?: number): void;
+  /** Graph answered 429: halve the limit (once per burst: see decreaseCooldownMs). */
+  onThrottled(): void;
   /** A request completed without throttling. */
   onSuccess(): void;
   stats(): LimiterStats;
@@ -68,9 +70,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   let throttles = 0;
   let queued = 0;
   let seq = 0;
-  let pausedUntil = 0;
   let lastDecreaseAt = -Infinity;
-  let resumeTimer: ReturnType<typeof setTimeout> | null = null;
   const inFlightByKey = new Map<string, number>();
   /** Insertion-ordered; a key is deleted when its queue empties. */
   const queues = new Map<string, QueuedTask[]>();
@@ -86,16 +86,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }
 
   function pump(): void {
-    const waitMs = pausedUntil - now();
-    if (waitMs > 0) {
-      if (resumeTimer === null && queued > 0) {
-        resumeTimer = setTimeout(() => {
-          resumeTimer = null;
-          pump();
-        }, waitMs);
-      }
-      return;
-    }
     while (inFlight < aimd.concurrency) {
       const next = pickNext();
       if (next === null) return;
@@ -150,21 +140,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
       });
     },
 
-    onThrottled(retryAfterMs?: number): void {
+    onThrottled(): void {
       throttles += 1;
       const at = now();
       if (at - lastDecreaseAt >= cooldownMs) {
         aimd = nextConcurrency(aimd, 'throttled', aimdSettings);
         lastDecreaseAt = at;
-      }
-      if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
-        pausedUntil = Math.max(pausedUntil, at + retryAfterMs);
-        if (resumeTimer !== null) {
-          // Re-arm for the (possibly later) new end of the pause.
-          clearTimeout(resumeTimer);
-          resumeTimer = null;
-        }
-        pump();
       }
     },
 

@@ -60,7 +60,7 @@ function recordFor(desired: DesiredSession, overrides: Partial<MeetingRecord> = 
 }
 
 function plan(desired: DesiredSession[], records: MeetingRecord[], extra: Partial<PlanInput> = {}): SyncPlan {
-  return planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings, ...extra });
+  return planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings, skippedKeys: [], guardHeldBefore: false, ...extra });
 }
 
 const kinds = (p: SyncPlan): string[] => p.operations.map((op) => op.kind);
@@ -472,7 +472,7 @@ describe('planSync properties', () => {
         arbSettings,
         fc.integer({ min: 0, max: 200 }),
         (first, e, s, laterHours) => {
-          const input = { windowEnd: WINDOW_END, settings: s };
+          const input = { windowEnd: WINDOW_END, settings: s, skippedKeys: [], guardHeldBefore: false };
           const r1 = applyPlan([], planSync({ ...input, desired: desiredOf(first), records: [], now: NOW }));
           const second = desiredOf(edit(first, e));
           const later = at(laterHours);
@@ -533,7 +533,7 @@ describe('planSync properties', () => {
             );
           }
           const records = [...byKey.values()];
-          const p = planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings: s });
+          const p = planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings: s, skippedKeys: [], guardHeldBefore: false });
           for (const op of [...p.operations, ...p.held]) {
             const record = touchedRecord(op);
             if (op.kind !== 'create' && record !== null)
@@ -585,6 +585,8 @@ describe('planSync properties', () => {
             now: NOW,
             windowEnd: WINDOW_END,
             settings: guarded,
+            skippedKeys: [],
+            guardHeldBefore: false,
           });
           const shouldHold =
             removed > 0 &&
@@ -599,6 +601,8 @@ describe('planSync properties', () => {
             now: NOW,
             windowEnd: WINDOW_END,
             settings: { ...guarded, cancellationsConfirmed: true },
+            skippedKeys: [],
+            guardHeldBefore: false,
           });
           expect(confirmed.counts.cancel).toBe(removed);
         },

@@ -1,0 +1,48 @@
+// Cancel: the one way a meeting is removed, by a sync, by lock mode or by a feed's removal. The row is
+// marked 'cancelling' first (a crash finishes the cancel next run); a row whose meeting id was never
+// stored is resolved with createOrGet first, so a meeting whose create answer was lost is not orphaned.
+import type { MeetingRecord } from '../../core/state.js';
+import { cancelledRow, cancellingRow, lockedSubject, mayHaveMeeting } from '../../core/transitions.js';
+import type { ApplyRun } from './run.js';
+
+export async function cancelMeeting(run: ApplyRun, record: MeetingRecord): Promise<void> {
+  const marked = record.state === 'cancelling' ? record : await run.save(cancellingRow(record));
+  await removeMeeting(run, marked);
+  await run.save(cancelledRow(marked));
+  run.counters.cancelled++;
+  run.log.debug('meeting.cancelled', { feedId: run.feedId, key: record.key, start: record.start, mode: run.deps.config.sync.cancelMode });
+}
+
+/** A cancel of a row that never got an organizer: nothing exists in Graph. */
+export async function cancelWithoutMeeting(run: ApplyRun, record: MeetingRecord): Promise<void> {
+  await run.save(cancelledRow(record)).catch((e: unknown) => run.noteWriteFailure(e));
+  run.counters.cancelled++;
+}
+
+/** Deletes (or, with CANCEL_MODE=lock, locks and renames) the row's meeting, if it may have one. */
+export async function removeMeeting(run: ApplyRun, record: MeetingRecord): Promise<void> {
+  const organizerId = record.organizerId;
+  if (!organizerId || !mayHaveMeeting(record)) return;
+  const meetings = run.deps.graph.meetings;
+  let meetingId = record.meetingId;
+  if (!meetingId) {
+    // The create may have committed before a crash: createOrGet finds it (or makes it) so it can be removed.
+    const found = await meetings.createOrGet(organizerId, {
+      externalId: record.externalId,
+      subject: record.subject,
+      startDateTime: record.start,
+      endDateTime: record.end,
+    });
+    meetingId = found.id;
+  }
+  if (run.deps.config.sync.cancelMode === 'lock') {
+    await meetings.update(organizerId, meetingId, {
+      subject: lockedSubject(record.subject),
+      startDateTime: record.start,
+      endDateTime: record.end,
+      lockLobby: true,
+    });
+  } else {
+    await meetings.delete(organizerId, meetingId);
+  }
+}

@@ -1,0 +1,65 @@
+// What a refused or failed operation leaves behind: the row records the error and when to try again
+// (core/transitions decides both); blocked operations are saved in batches, never silently dropped.
+import type { PlannedOperation } from '../../core/plan.js';
+import type { MeetingError } from '../../core/state.js';
+import { blockedRow, failedRow } from '../../core/transitions.js';
+import { classifyGraphError, type GraphError } from '../../graph/errors.js';
+import { ConcurrencyError } from '../../storage/errors.js';
+import type { PolicyLedger } from './policyLedger.js';
+import type { ApplyRun } from './run.js';
+
+export type OperationOutcome = 'ok' | 'policyDenied' | 'failed';
+
+/** Classifies a failure of one operation and records it; a policy 403 is left to the organizer's lane. */
+export async function handleFailure(run: ApplyRun, policies: PolicyLedger, organizerId: string, op: PlannedOperation, error: unknown): Promise<OperationOutcome> {
+  if (error instanceof ConcurrencyError) {
+    // Another run (a second queue message) is applying this row right now; it owns the operation.
+    run.counters.raced++;
+    run.log.warning('meeting.write.conflict', { feedId: run.feedId, key: run.current(op).key });
+    return 'failed';
+  }
+  // 429s are the Graph layer's: the SDK retried them and the pacer slowed down; here one is a failure.
+  const graphError = classifyGraphError(error);
+  if (graphError.kind === 'policyMissing') {
+    await policies.noteDenied(organizerId);
+    return 'policyDenied';
+  }
+  if ((graphError.kind === 'unauthorized' || graphError.kind === 'forbidden') && !run.aborted) {
+    run.abortReason = `Graph refused the app itself (${graphError.kind}): ${graphError.message}`;
+    run.log.error('graph.credential.rejected', {
+      feedId: run.feedId,
+      status: graphError.status,
+      code: graphError.graphCode,
+      requestId: graphError.requestId,
+      message: graphError.message,
+      action: 'check GRAPH_TENANT_ID, GRAPH_CLIENT_ID and the credential, and that OnlineMeetings.ReadWrite.All and User.Read.All have admin consent',
+    });
+  }
+  await recordFailure(run, op, graphError);
+  return 'failed';
+}
+
+async function recordFailure(run: ApplyRun, op: PlannedOperation, error: GraphError): Promise<void> {
+  const record = run.current(op);
+  const { row, retryAt, needsAction } = failedRow(record, op.kind, error, run.now());
+  run.counters.failed++;
+  run.log[needsAction ? 'error' : 'warning']('graph.error', {
+    feedId: run.feedId,
+    key: record.key,
+    operation: op.kind,
+    status: error.status,
+    code: error.graphCode,
+    kind: error.kind,
+    requestId: error.requestId,
+    message: error.message,
+    retryAt,
+  });
+  await run.save(row).catch((e: unknown) => run.noteWriteFailure(e));
+}
+
+/** Holds operations back (organizer unknown, policy missing or propagating) until `retryAt`. */
+export async function blockOperations(run: ApplyRun, ops: readonly PlannedOperation[], error: MeetingError, retryAt: string, organizerId: string | null = null): Promise<void> {
+  if (ops.length === 0) return;
+  run.counters.blocked += ops.length;
+  await run.saveMany(ops.map((op) => blockedRow(op, run.current(op), error, retryAt, organizerId)));
+}
