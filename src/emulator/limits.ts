@@ -76,7 +76,8 @@ export class Throttle {
     const retryAfter = this.settings.retryAfterSeconds ?? 1;
     const keys: [string, number][] = [];
     if (this.settings.perAppPerSecond) keys.push([`app:${appId}`, this.settings.perAppPerSecond]);
-    if (organizerId && this.settings.perOrganizerPerSecond) keys.push([`org:${organizerId.toLowerCase()}`, this.settings.perOrganizerPerSecond]);
+    if (organizerId && this.settings.perOrganizerPerSecond)
+      keys.push([`org:${organizerId.toLowerCase()}`, this.settings.perOrganizerPerSecond]);
     let refuse: number | null = null;
     const buckets: Bucket[] = [];
     for (const [key, rate] of keys) {
@@ -105,7 +106,8 @@ export class Throttle {
   }
 }
 
-export type FaultDecision = { kind: 'none' } | { kind: 'reset' } | { kind: 'error'; status: 500 | 502 | 503 | 504 };
+export type FaultDecision =
+  { kind: 'none' } | { kind: 'reset' } | { kind: 'error'; status: 500 | 502 | 503 | 504 };
 
 export class Faults {
   private settings: FaultSettings = {};

@@ -77,19 +77,26 @@ export class PolicyStore {
 
   newPolicy(name: string, appIds: string[], description = '', delayMs?: number): PolicyView {
     if (!name) throw new PolicyError('policy name (-Identity) is required');
-    if (this.policies.has(name.toLowerCase())) throw new PolicyError(`a policy named '${name}' already exists`);
+    if (this.policies.has(name.toLowerCase()))
+      throw new PolicyError(`a policy named '${name}' already exists`);
     const timeline = new Timeline<string[]>();
     timeline.set(normalizeIds(appIds), this.now(), this.effectiveAt(delayMs));
     this.policies.set(name.toLowerCase(), { description, appIds: timeline });
     return this.view(name);
   }
 
-  setPolicy(name: string, change: { add?: string[]; remove?: string[]; appIds?: string[] }, delayMs?: number): PolicyView {
+  setPolicy(
+    name: string,
+    change: { add?: string[]; remove?: string[]; appIds?: string[] },
+    delayMs?: number,
+  ): PolicyView {
     const policy = this.policies.get(name.toLowerCase());
     if (!policy) throw new PolicyError(`cannot find policy '${name}'`);
     const current = policy.appIds.latest()?.value ?? [];
     let next = change.appIds ? normalizeIds(change.appIds) : [...current];
-    next = normalizeIds([...next, ...(change.add ?? [])]).filter((id) => !(change.remove ?? []).map((r) => r.toLowerCase()).includes(id));
+    next = normalizeIds([...next, ...(change.add ?? [])]).filter(
+      (id) => !(change.remove ?? []).map((r) => r.toLowerCase()).includes(id),
+    );
     policy.appIds.set(next, this.now(), this.effectiveAt(delayMs));
     return this.view(name);
   }
@@ -99,14 +106,19 @@ export class PolicyStore {
   }
 
   grant(policyName: string | null, target: GrantTarget, delayMs?: number): GrantView {
-    if (policyName !== null && !this.policies.has(policyName.toLowerCase())) throw new PolicyError(`cannot find policy '${policyName}'`);
+    if (policyName !== null && !this.policies.has(policyName.toLowerCase()))
+      throw new PolicyError(`cannot find policy '${policyName}'`);
     const key = target === 'global' ? 'global' : target.userId.toLowerCase();
     let timeline = this.grants.get(key);
     if (!timeline) {
       timeline = new Timeline<string | null>();
       this.grants.set(key, timeline);
     }
-    timeline.set(policyName === null ? null : policyName.toLowerCase(), this.now(), this.effectiveAt(delayMs));
+    timeline.set(
+      policyName === null ? null : policyName.toLowerCase(),
+      this.now(),
+      this.effectiveAt(delayMs),
+    );
     return this.grantView(key, timeline);
   }
 
@@ -123,7 +135,12 @@ export class PolicyStore {
   view(name: string): PolicyView {
     const policy = this.policies.get(name.toLowerCase());
     if (!policy) throw new PolicyError(`cannot find policy '${name}'`);
-    return { name, description: policy.description, appIds: policy.appIds.latest()?.value ?? [], effectiveAppIds: policy.appIds.at(this.now()) ?? [] };
+    return {
+      name,
+      description: policy.description,
+      appIds: policy.appIds.latest()?.value ?? [],
+      effectiveAppIds: policy.appIds.at(this.now()) ?? [],
+    };
   }
 
   list(): { policies: PolicyView[]; grants: GrantView[] } {

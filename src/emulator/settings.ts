@@ -2,7 +2,10 @@
 // what the demo, the benches and the tests load — one list, so a new Graph setting is added once.
 import type { EmulatorHandle } from './types.js';
 
-export function emulatorAppSettings(emulator: Pick<EmulatorHandle, 'tenantId' | 'clientId' | 'clientSecret' | 'authorityHost' | 'graphBaseUrl'>, caCertFile: string): Record<string, string> {
+export function emulatorAppSettings(
+  emulator: Pick<EmulatorHandle, 'tenantId' | 'clientId' | 'clientSecret' | 'authorityHost' | 'graphBaseUrl'>,
+  caCertFile: string,
+): Record<string, string> {
   return {
     GRAPH_TENANT_ID: emulator.tenantId,
     GRAPH_CLIENT_ID: emulator.clientId,

@@ -101,7 +101,11 @@ export interface EmulatorControl {
   /** New-CsApplicationAccessPolicy -Identity name -AppIds ... */
   newPolicy(name: string, appIds: string[], description?: string, options?: { delayMs?: number }): PolicyView;
   /** Set-CsApplicationAccessPolicy -Identity name -AppIds @{Add=...; Remove=...} */
-  setPolicy(name: string, change: { add?: string[]; remove?: string[]; appIds?: string[] }, options?: { delayMs?: number }): PolicyView;
+  setPolicy(
+    name: string,
+    change: { add?: string[]; remove?: string[]; appIds?: string[] },
+    options?: { delayMs?: number },
+  ): PolicyView;
   removePolicy(name: string): void;
   /**
    * Grant-CsApplicationAccessPolicy -PolicyName name|$null (-Identity userObjectId | -Global).
