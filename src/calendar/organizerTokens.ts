@@ -11,7 +11,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 import type { AppServices } from '../compose.js';
 import { normalizeEmail } from '../core/identity.js';
-import { constantTimeEqual } from '../http/auth.js';
+import { constantTimeEqual } from '../core/constantTime.js';
 import type { DeploymentKeyRepository } from '../storage/index.js';
 
 export interface OrganizerKeyStore {

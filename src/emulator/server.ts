@@ -17,7 +17,7 @@ import { handleGraph, routeTemplate } from './graph.js';
 import { sendJson } from './http.js';
 import { emulatorErrorBody, graphErrorBody, HttpError, type RequestIds } from './httpErrors.js';
 import { createState, recordRequest, type EmulatorState } from './state.js';
-import type { EmulatorControl, EmulatorHandle, EmulatorOptions } from './types.js';
+import type { EmulatorConnection, EmulatorControl, EmulatorHandle, EmulatorOptions } from './types.js';
 
 /** The TLS certificate (also a CA the clients trust), valid for a week from start. */
 function generateTlsCertificate() {
@@ -186,15 +186,17 @@ export async function startGraphEmulator(options: EmulatorOptions = {}): Promise
     clientId: defaultApp.clientId,
     clientSecret: secret,
     caCertPem: tls.cert,
-    settings: (overrides = {}) => ({
-      tenantId,
-      clientId: defaultApp.clientId,
-      credential: { kind: 'secret', secret },
-      authorityHost: url,
-      graphBaseUrl: url,
-      caCertPem: tls.cert,
-      ...overrides,
-    }),
+    settings: <T extends object>(overrides?: T) => {
+      const connection: EmulatorConnection = {
+        tenantId,
+        clientId: defaultApp.clientId,
+        credential: { kind: 'secret', secret },
+        authorityHost: url,
+        graphBaseUrl: url,
+        caCertPem: tls.cert,
+      };
+      return Object.assign(connection, overrides) as Omit<EmulatorConnection, keyof T> & T;
+    },
     control,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,5 +1,4 @@
 // Public types of the Graph emulator (library API and the /_emulator JSON API).
-import type { GraphSettings } from '../graph/client.js';
 import type { FaultSettings, ThrottleSettings } from './limits.js';
 import type { GrantTarget, GrantView, PolicyView } from './policies.js';
 
@@ -143,8 +142,21 @@ export interface EmulatorHandle {
   clientSecret: string;
   /** The self-signed certificate the emulator serves; trust it as a CA. */
   caCertPem: string;
-  /** Settings for createGraphAccess pointing at this emulator with the default app's secret. */
-  settings(overrides?: Partial<GraphSettings>): GraphSettings;
+  /**
+   * Settings for the daemon's createGraphAccess pointing at this emulator with the default app's
+   * secret (the emulator does not import the daemon: the shape is the connection part of its settings).
+   */
+  settings<T extends object = Record<never, never>>(overrides?: T): Omit<EmulatorConnection, keyof T> & T;
   control: EmulatorControl;
   stop(): Promise<void>;
+}
+
+/** Where and as whom a Graph client reaches this emulator. */
+export interface EmulatorConnection {
+  tenantId: string;
+  clientId: string;
+  credential: { kind: 'secret'; secret: string };
+  authorityHost: string;
+  graphBaseUrl: string;
+  caCertPem: string;
 }

@@ -14,7 +14,12 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 import type { SyncConfig } from '../config.js';
 import { AppError } from '../errors.js';
-import type { FeedFetcher } from '../sync/syncFeed.js';
+
+/** Fetches a URL feed with conditional GET (the sync's view of this module). */
+export type FeedFetcher = (
+  url: string,
+  validators: { etag: string | null; lastModified: string | null },
+) => Promise<{ status: 'notModified' } | { status: 'ok'; body: string; etag: string | null; lastModified: string | null }>;
 
 export type FeedFetchErrorCode = 'blockedAddress' | 'badUrl' | 'httpStatus' | 'tooLarge' | 'timeout' | 'tooManyRedirects' | 'network';
 

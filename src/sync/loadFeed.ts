@@ -8,15 +8,11 @@ import type { AppConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
 import type { EventLogger } from '../events.js';
 import { incompleteCalendarReason } from '../feeds/completeness.js';
+import type { FeedFetcher } from '../feeds/fetch.js';
 import { CalendarError, expandCalendar } from '../ical/index.js';
 import type { StateStore } from '../storage/index.js';
 import type { FeedRecord } from '../storage/types.js';
 
-/** Fetches a URL feed with conditional GET; supplied by src/feeds (safe fetch). */
-export type FeedFetcher = (
-  url: string,
-  validators: { etag: string | null; lastModified: string | null },
-) => Promise<{ status: 'notModified' } | { status: 'ok'; body: string; etag: string | null; lastModified: string | null }>;
 
 /** Sessions one feed may hold within its horizon; more is refused as a whole with a clear error. */
 export const MAX_SESSIONS_PER_FEED = 500_000;

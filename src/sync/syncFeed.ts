@@ -10,11 +10,12 @@ import type { StateStore } from '../storage/index.js';
 import type { FeedRecord, RunSummary } from '../storage/types.js';
 import { ApplyRun, applyOperations, saveRoomChanges } from './apply/index.js';
 import type { Limiter } from './limiter.js';
-import { loadFeed, type FeedFetcher } from './loadFeed.js';
+import type { FeedFetcher } from '../feeds/fetch.js';
+import { loadFeed } from './loadFeed.js';
 import { preparePlan } from './preparePlan.js';
 import { RunClock, recordRun, unchangedCounts } from './recordRun.js';
 
-export type { FeedFetcher } from './loadFeed.js';
+export type { FeedFetcher } from '../feeds/fetch.js';
 
 export interface SyncDeps {
   store: StateStore;

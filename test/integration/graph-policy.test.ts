@@ -37,7 +37,7 @@ describe('application access policy', () => {
     const error = await rejectionOf(graph.meetings.createOrGet(t.users[0]!.id, meetingInput()));
     expect(isGraphError(error)).toBe(true);
     if (!isGraphError(error)) return;
-    expect(error).toMatchObject({ kind: 'policyMissing', status: 403, code: 'Forbidden' });
+    expect(error).toMatchObject({ kind: 'policyMissing', status: 403, graphCode: 'Forbidden' });
     expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const raw = await rawClient(t.emulator);
     const body = (await (await raw(`/v1.0/users/${t.users[0]!.id}/onlineMeetings/createOrGet`, { method: 'POST', body: JSON.stringify(meetingInput()) })).json()) as { error: { code: string; message: string; innerError: Record<string, string> } };
@@ -62,7 +62,7 @@ describe('application access policy', () => {
   it('the legacy body (Unauthorized / App … is not authorized to Create meeting …) is also policyMissing', async () => {
     t.emulator.control.setPolicyErrorStyle('legacy');
     const error = await rejectionOf(graph.meetings.createOrGet(t.users[0]!.id, meetingInput()));
-    expect(error).toMatchObject({ kind: 'policyMissing', status: 403, code: 'Unauthorized' });
+    expect(error).toMatchObject({ kind: 'policyMissing', status: 403, graphCode: 'Unauthorized' });
     expect((error as Error).message).toContain(`App ${t.emulator.clientId} is not authorized to Create meeting on behalf of user ${t.users[0]!.id}`);
   });
 

@@ -24,7 +24,7 @@ export async function startTestEmulator(options: EmulatorOptions = {}): Promise<
     emulator,
     users,
     // Short SDK retry delay for 5xx without Retry-After, so fault tests stay fast.
-    access: (overrides = {}) => createGraphAccess(emulator.settings({ retry: { delaySeconds: 1, maxRetries: 3 }, ...overrides })),
+    access: (overrides = {}) => createGraphAccess({ ...emulator.settings(), retry: { delaySeconds: 1, maxRetries: 3 }, ...overrides }),
   };
 }
 
