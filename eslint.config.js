@@ -67,7 +67,11 @@ export default tseslint.config(
     files: ['src/web/assets/app.js'],
     languageOptions: {
       sourceType: 'script',
-      parserOptions: { projectService: false, project: './tsconfig.web.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: false,
+        project: './tsconfig.web.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
       globals: {
         window: 'readonly',
         document: 'readonly',

@@ -51,10 +51,27 @@ const entryPlugin = {
   },
 };
 
+// The admin page's script is a file (src/web/assets/app.js, copied next to app-js.js by the build) that
+// app-js.js reads at load; the bundle has no such file beside its chunks, so the module is replaced by
+// the file's text here.
+const pageScriptModule = path.join(root, 'dist', 'src', 'web', 'assets', 'app-js.js');
+let pageScriptInlined = false;
+const pageScriptPlugin = {
+  name: 'page-script',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]web[\\/]assets[\\/]app-js\.js$/ }, async (args) => {
+      if (path.resolve(args.path) !== pageScriptModule) return undefined;
+      const text = await readFile(path.join(path.dirname(args.path), 'app.js'), 'utf8');
+      pageScriptInlined = true;
+      return { contents: `export const PAGE_JS = ${JSON.stringify(text)};\n`, loader: 'js' };
+    });
+  },
+};
+
 const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 const result = await build({
   entryPoints: [{ in: 'functions-entry', out: 'main' }],
-  plugins: [entryPlugin],
+  plugins: [entryPlugin, pageScriptPlugin],
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -75,6 +92,14 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+
+if (!pageScriptInlined) {
+  console.error(
+    `bundle: ${path.relative(root, pageScriptModule)} was not bundled, so the admin page's script is missing ` +
+      '(see pageScriptPlugin in scripts/bundle.mjs)',
+  );
+  process.exit(1);
+}
 
 await copyFile(path.join(root, 'host.json'), path.join(outdir, 'host.json'));
 await writeFile(
