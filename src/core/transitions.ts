@@ -22,10 +22,14 @@ const IN_TRANSIT_FAILURES: ReadonlySet<string> = new Set(['transient', 'throttle
 /** Error kinds that no retry fixes without someone acting (the request or the meeting is wrong). */
 const NEEDS_ACTION_FAILURES: ReadonlySet<string> = new Set(['invalidRequest', 'notFound']);
 
-/** Whether Graph may already hold a meeting for this row even though we never stored its id. */
+/**
+ * Whether Graph may already hold a meeting for this row even though we never stored its id. A
+ * 'cancelling' row without one may be a lost create being cancelled: only createOrGet can tell, and a
+ * create it makes by asking is removed straight away, which is better than an orphan.
+ */
 export function mayHaveMeeting(record: MeetingRecord): boolean {
   if (record.meetingId) return true;
-  if (record.state === 'creating') return true;
+  if (record.state === 'creating' || record.state === 'cancelling') return true;
   return record.state === 'failed' && IN_TRANSIT_FAILURES.has(record.lastError?.code ?? 'unknown');
 }
 

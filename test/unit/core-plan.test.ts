@@ -610,3 +610,30 @@ describe('planSync properties', () => {
     );
   });
 });
+
+describe('room changes', () => {
+  it('lists unchanged meetings whose session only moved room, with the new room, and nothing else', () => {
+    const moved = session('moved', 24, { location: 'Hall B' });
+    const same = session('same', 25, { location: 'Room 1' });
+    const retimed = session('retimed', 26, { location: 'Room 9' });
+    const records = [
+      recordFor(moved, { location: 'Room 101' }),
+      recordFor(same, { location: 'Room 1' }),
+      recordFor(session('retimed', 30), { location: 'Room 2' }),
+    ];
+    const p = plan([moved, same, retimed], records);
+    expect(p.counts).toMatchObject({ update: 1, unchanged: 2, roomChanges: 1 });
+    expect(p.roomChanges).toEqual([{ ...records[0], location: 'Hall B' }]);
+    // The meeting itself is unchanged: it stays in `unchanged`, untouched.
+    expect(p.unchanged.map((r) => r.key)).toEqual(['moved', 'same']);
+    expect(p.unchanged[0]?.location).toBe('Room 101');
+  });
+
+  it('ignores rows of sessions the feed no longer has, and rows written before rooms were kept match an empty room', () => {
+    const roomless = session('roomless', 24, { location: '' });
+    const gone = session('gone', 25, { location: 'Room 3' });
+    const p = plan([roomless], [recordFor(roomless, { location: undefined }), recordFor(gone, { state: 'cancelled' })]);
+    expect(p.roomChanges).toEqual([]);
+  });
+});
+
