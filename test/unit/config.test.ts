@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, SETTING_DEFAULTS, SETTINGS } from '../../src/config.js';
+import { emulatorAppSettings } from '../../src/emulator/settings.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -32,7 +33,9 @@ describe('loadConfig', () => {
       CANCEL_MODE: 'shred',
     });
     const names = problems.map((p) => p.split(':')[0]);
-    expect(names).toEqual(expect.arrayContaining(['HORIZON_DAYS', 'POLICY_GLOBAL_GRANTED_AT', 'GRAPH_BASE_URL', 'CANCEL_MODE']));
+    expect(names).toEqual(
+      expect.arrayContaining(['HORIZON_DAYS', 'POLICY_GLOBAL_GRANTED_AT', 'GRAPH_BASE_URL', 'CANCEL_MODE']),
+    );
     expect(problems.join('\n')).not.toContain('hunter2');
   });
 
@@ -66,5 +69,48 @@ describe('loadConfig', () => {
     expect(config.graph?.credential.kind).toBe('certificate');
     expect(config.storage).toEqual({ kind: 'managedIdentity', accountName: 'sttimetable', clientId: null });
     expect(config.policy.globalGrantedAt).toBe('2026-09-01T06:00:00.000Z');
+  });
+});
+
+describe('settings schema (each setting described once)', () => {
+  it('gives every setting a description and derives the defaults from its rule', () => {
+    expect(Object.keys(SETTINGS).length).toBeGreaterThan(30);
+    for (const [name, description] of Object.entries(SETTINGS))
+      expect(description.length, name).toBeGreaterThan(10);
+    expect(Object.keys(SETTING_DEFAULTS)).toEqual(Object.keys(SETTINGS));
+    expect(SETTING_DEFAULTS).toMatchObject({
+      HORIZON_DAYS: '120',
+      MAX_CANCEL_SHARE: '0.2',
+      ALLOW_HTTP_FEEDS: 'false',
+      GRAPH_BASE_URL: 'https://graph.microsoft.com',
+      GRAPH_TENANT_ID: undefined,
+      PUBLIC_BASE_URL: undefined,
+    });
+  });
+
+  it('loading the defaults as settings gives the default configuration', () => {
+    const env = Object.fromEntries(
+      Object.entries(SETTING_DEFAULTS).map(([name, value]) => [name, value ?? '']),
+    );
+    expect(loadConfig(env)).toEqual(loadConfig({}));
+  });
+
+  it('ignores names it does not know', () => {
+    expect(loadConfig({ HORIZON_DAYZ: 'abc' })).toEqual(loadConfig({}));
+  });
+
+  it('the settings that point the daemon at the emulator are settings the schema knows', () => {
+    const settings = emulatorAppSettings(
+      {
+        tenantId: 't',
+        clientId: 'c',
+        clientSecret: 's',
+        authorityHost: 'https://a',
+        graphBaseUrl: 'https://g',
+      },
+      '/ca.pem',
+    );
+    expect(Object.keys(settings).filter((name) => !(name in SETTINGS))).toEqual([]);
+    expect(loadConfig(settings).graph?.caCertFile).toBe('/ca.pem');
   });
 });

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SETTINGS } from '../../src/config.js';
+import { SETTING_DEFAULTS, SETTINGS } from '../../src/config.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -28,6 +28,23 @@ describe('README', () => {
     expect(missing).toEqual([]);
   });
 
+  it('gives each setting the default the schema has (configuration table: `NAME` | default | meaning)', () => {
+    const rows = new Map(
+      [...readme.matchAll(/^\| `([A-Za-z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [
+        m[1] as string,
+        (m[2] as string).trim(),
+      ]),
+    );
+    const wrong = Object.entries(SETTING_DEFAULTS)
+      .map(([name, value]) => ({
+        name,
+        readme: rows.get(name),
+        code: value === undefined ? '—' : `\`${value}\``,
+      }))
+      .filter(({ readme, code }) => readme !== code);
+    expect(wrong).toEqual([]);
+  });
+
   it('documents every CLI command', () => {
     const cli = readFileSync(path.join(root, 'src', 'cli.ts'), 'utf8');
     const commands = [...cli.matchAll(/^\s+([a-z]+): \{ summary:/gm)].map((m) => m[1] as string);
@@ -39,7 +56,10 @@ describe('README', () => {
     const events = new Set<string>();
     for (const file of sourceFiles(path.join(root, 'src'))) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?:\.(?:debug|info|warning|error)|\])\(\s*'([a-zA-Z]+(?:\.[a-zA-Z]+)+)'/g)) events.add(m[1] as string);
+      for (const m of text.matchAll(
+        /(?:\.(?:debug|info|warning|error)|\])\(\s*'([a-zA-Z]+(?:\.[a-zA-Z]+)+)'/g,
+      ))
+        events.add(m[1] as string);
     }
     expect(events.size).toBeGreaterThan(10);
     expect([...events].filter((e) => !readme.includes(`\`${e}\``)).sort()).toEqual([]);

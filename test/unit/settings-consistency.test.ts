@@ -1,11 +1,11 @@
-// SETTINGS in src/config.ts is the one list of app settings. This test keeps the two other places that
+// SETTINGS in src/config.ts (derived from its settings schema) is the one list of app settings. This test keeps the two other places that
 // name them in step: local.settings.sample.json (every setting, with the code's default or empty) and the
 // Bicep app settings (every setting except the local-only ones named in main.bicep), and it catches stale
 // names in either. The checks are pure functions, exercised on broken inputs too, so they can fail.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, SETTINGS } from '../../src/config.js';
+import { loadConfig, SETTING_DEFAULTS, SETTINGS } from '../../src/config.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const INFRA = join(ROOT, 'infra');
@@ -186,6 +186,14 @@ describe('settings consistency (SETTINGS ↔ local.settings.sample.json ↔ infr
     expect(values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
     expect(values.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
     expect(values.AzureWebJobsFeatureFlags).toBe('EnableWorkerIndexing');
+    const notDefault = Object.entries(SETTING_DEFAULTS)
+      .filter(([name]) => name !== 'AzureWebJobsStorage')
+      .filter(([name, value]) => values[name] !== (value ?? ''))
+      .map(
+        ([name, value]) =>
+          `${name}: ${JSON.stringify(values[name])} in the sample, ${JSON.stringify(value ?? '')} in the code`,
+      );
+    expect(notDefault).toEqual([]);
     const fromSample = loadConfig(values as Record<string, string>);
     const defaults = loadConfig({});
     expect({ ...fromSample, storage: null }).toEqual({ ...defaults, storage: null });
@@ -211,6 +219,13 @@ describe('settings consistency (SETTINGS ↔ local.settings.sample.json ↔ infr
       ]),
     );
     expect(compared.length).toBeGreaterThanOrEqual(20);
+    const notDefault = compared
+      .filter((name) => env[name] !== (SETTING_DEFAULTS[name as keyof typeof SETTING_DEFAULTS] ?? ''))
+      .map(
+        (name) =>
+          `${name}: ${JSON.stringify(env[name])} in Bicep, ${JSON.stringify(SETTING_DEFAULTS[name as keyof typeof SETTING_DEFAULTS])} in the code`,
+      );
+    expect(notDefault).toEqual([]);
     const fromBicep = loadConfig(env);
     expect(fromBicep).toEqual(loadConfig({}));
   });
