@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { ConcurrencyError, InvalidInputError, NotFoundError } from './errors.js';
-import { entity, readOne, readRow, requireKey, writeRow, type StoredRow } from './entity.js';
+import { azureTable } from './entity.js';
+import { entity, readRow, requireKey, type StoredRow, type Table } from './table.js';
 
 // Per-deployment secrets (e.g. the HMAC key of organizer calendar links), one row per name. The value
 // is opaque to this layer (callers store base64 or similar) and never appears in an error message.
@@ -46,13 +47,22 @@ export function createDeploymentKeyRepository(
   table: string,
   now: () => Date = () => new Date(),
 ): DeploymentKeyRepository {
+  return deploymentKeyRepository(azureTable(client, table), now);
+}
+
+/** The repository on any Table adapter (Azure above, or the in-memory one). */
+export function deploymentKeyRepository(
+  rows: Table,
+  now: () => Date = () => new Date(),
+): DeploymentKeyRepository {
+  const table = rows.name;
   const get = async (name: string): Promise<DeploymentKey | null> => {
-    const row = await readOne(client, table, KEY_PARTITION, requireKey(name, 'deployment key name'));
+    const row = await rows.read(KEY_PARTITION, requireKey(name, 'deployment key name'));
     return row && fromEntity(row, table);
   };
   const write = async (name: string, value: string, etag: string | undefined): Promise<DeploymentKey> => {
     const createdAt = now().toISOString();
-    const newEtag = await writeRow(client, table, entity(KEY_PARTITION, name, { value, createdAt }), etag);
+    const newEtag = await rows.write(entity(KEY_PARTITION, name, { value, createdAt }), etag);
     return { name, value, createdAt, etag: newEtag };
   };
 

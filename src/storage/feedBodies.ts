@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { InvalidInputError, restErrorInfo, toStorageError } from './errors.js';
-import { requireFeedId } from './entity.js';
+import { requireFeedId } from './table.js';
 
 export interface FeedBodyStore {
   /** Stores `text` as a new version (never overwriting another) and returns its version id. */
@@ -21,22 +21,29 @@ export interface FeedBodyStore {
  */
 const VERSION = /^\d{8}T\d{9}Z-[0-9a-f]{16}$/;
 
-function blobPrefix(feedId: string): string {
+/** The name prefix of a feed's versions (validates the feed id). */
+export function blobPrefix(feedId: string): string {
   return `feeds/${requireFeedId(feedId)}/`;
 }
 
-function blobName(feedId: string, version: string): string {
+/** The blob name of a version (validates both). */
+export function blobName(feedId: string, version: string): string {
   if (!VERSION.test(version))
     throw new InvalidInputError(`feed body version ${JSON.stringify(version.slice(0, 80))} is malformed`);
   return `${blobPrefix(feedId)}${version}.ics`;
+}
+
+/** The version id of `body` stored at `now`: sortable by time, the same for the same content then. */
+export function bodyVersion(body: Buffer, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
+  return `${stamp}-${createHash('sha256').update(body).digest('hex').slice(0, 16)}`;
 }
 
 export function createFeedBodyStore(container: ContainerClient): FeedBodyStore {
   return {
     async put(feedId, text) {
       const body = Buffer.from(text, 'utf8');
-      const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-      const version = `${stamp}-${createHash('sha256').update(body).digest('hex').slice(0, 16)}`;
+      const version = bodyVersion(body, new Date());
       const name = blobName(feedId, version);
       try {
         await container.getBlockBlobClient(name).upload(body, body.length, {

@@ -1,17 +1,16 @@
 import type { TableClient } from '@azure/data-tables';
+import { azureTable } from './entity.js';
 import { ConcurrencyError, ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import {
-  deleteOne,
   entity,
   jsonOrNull,
-  readOne,
   readPartition,
   readRow,
   requireFeedId,
-  writeRow,
   type Entity,
   type StoredRow,
-} from './entity.js';
+  type Table,
+} from './table.js';
 import type { FeedGuard, FeedRecord, RunSummary } from './types.js';
 
 /** All feeds share one partition: there are few of them and list() must be one query. */
@@ -29,18 +28,24 @@ export interface FeedRepository {
 }
 
 export function createFeedRepository(client: TableClient, table: string): FeedRepository {
+  return feedRepository(azureTable(client, table));
+}
+
+/** The repository on any Table adapter (Azure above, or the in-memory one). */
+export function feedRepository(rows: Table): FeedRepository {
+  const table = rows.name;
   return {
     async get(id) {
-      const row = await readOne(client, table, FEED_PARTITION, requireFeedId(id));
+      const row = await rows.read(FEED_PARTITION, requireFeedId(id));
       return row && fromEntity(row, table);
     },
     async list() {
-      const rows = await readPartition(client, table, FEED_PARTITION);
-      return rows.map((row) => fromEntity(row, table));
+      const stored = await readPartition(rows, FEED_PARTITION);
+      return stored.map((row) => fromEntity(row, table));
     },
     async create(record) {
       try {
-        const etag = await writeRow(client, table, toEntity(record), undefined);
+        const etag = await rows.write(toEntity(record), undefined);
         return { ...record, etag };
       } catch (error) {
         // An insert can only lose to an existing row: for a feed that is the admin's duplicate id.
@@ -53,11 +58,11 @@ export function createFeedRepository(client: TableClient, table: string): FeedRe
     async update(record) {
       if (!record.etag)
         throw new InvalidInputError(`feeds.update(${record.id}) needs the etag the record was read with`);
-      const etag = await writeRow(client, table, toEntity(record), record.etag);
+      const etag = await rows.write(toEntity(record), record.etag);
       return { ...record, etag };
     },
     async delete(id) {
-      const deleted = await deleteOne(client, table, FEED_PARTITION, requireFeedId(id));
+      const deleted = await rows.delete(FEED_PARTITION, requireFeedId(id));
       if (!deleted) throw new NotFoundError(`feed ${id} does not exist`, `${table}/${FEED_PARTITION}/${id}`);
     },
   };

@@ -6,6 +6,7 @@ export {
   type StateStoreOptions,
   type StorageNames,
 } from './stateStore.js';
+export { createMemoryStateStore, type MemoryStateStoreOptions } from './memory.js';
 export {
   ConcurrencyError,
   ConflictError,
@@ -14,7 +15,7 @@ export {
   StorageError,
   type StorageErrorCode,
 } from './errors.js';
-export { validateFeedId, MAX_TRANSACTION_ROWS } from './entity.js';
+export { validateFeedId, MAX_TRANSACTION_ROWS } from './table.js';
 export type { FeedRepository } from './feeds.js';
 export type { MeetingRepository } from './meetings.js';
 export { normaliseEmail, organizerRowKey, type OrganizerRepository } from './organizers.js';
@@ -23,9 +24,5 @@ export { ALL_RUNS_PARTITION, type RunRepository } from './runs.js';
 export type { DeploymentKey, DeploymentKeyRepository } from './deploymentKeys.js';
 export type { FeedBodyStore } from './feedBodies.js';
 export { SYNC_QUEUE_NAME, POISON_SUFFIX } from './names.js';
-export {
-  decodeSyncMessage,
-  encodeSyncMessage,
-  type SyncQueue,
-} from './syncQueue.js';
+export { decodeSyncMessage, encodeSyncMessage, type SyncQueue } from './syncQueue.js';
 export type { FeedGuard, FeedRecord, FeedSource, RunOutcome, RunSummary, SyncMessage } from './types.js';

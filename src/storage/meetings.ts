@@ -1,20 +1,20 @@
-import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import type { MeetingError, MeetingRecord, MeetingState } from '../core/state.js';
+import { azureTable } from './entity.js';
 import { InvalidInputError, NotFoundError, StorageError } from './errors.js';
 import {
   entity,
   interner,
   jsonOrNull,
-  mapPartition,
   readPartition,
   readRow,
   requireFeedId,
   requireKey,
-  submitInChunks,
-  writeRow,
   type Entity,
   type StoredRow,
-} from './entity.js';
+  type Table,
+  type TableAction,
+} from './table.js';
 
 const MEETING_STATES: readonly MeetingState[] = [
   'creating',
@@ -44,16 +44,22 @@ export interface MeetingRepository {
 }
 
 export function createMeetingRepository(client: TableClient, table: string): MeetingRepository {
+  return meetingRepository(azureTable(client, table));
+}
+
+/** The repository on any Table adapter (Azure above, or the in-memory one). */
+export function meetingRepository(rows: Table): MeetingRepository {
+  const table = rows.name;
   return {
     async listByFeed(feedId) {
       // A semester-sized feed is 200,000+ rows: map each page as it arrives, one string per distinct
       // organizer, subject, UID and instant.
       const intern = interner();
       intern(requireFeedId(feedId));
-      return mapPartition(client, table, feedId, (row) => fromEntity(row, table, intern));
+      return rows.mapPartition(feedId, (row) => fromEntity(row, table, intern));
     },
     async put(record) {
-      const etag = await writeRow(client, table, toEntity(record), record.etag);
+      const etag = await rows.write(toEntity(record), record.etag);
       return { ...record, etag };
     },
     async putMany(records) {
@@ -66,7 +72,7 @@ export function createMeetingRepository(client: TableClient, table: string): Mee
       // Build (and so validate) every row before writing any, so a bad record writes nothing.
       const plans = [...byFeed].map(([feedId, indexes]) => {
         const seen = new Set<string>();
-        const actions: TransactionAction[] = indexes.map((index) => {
+        const actions: TableAction[] = indexes.map((index) => {
           const record = records[index] as MeetingRecord;
           // A transaction may touch a row only once; two versions of one meeting is a caller bug.
           if (seen.has(record.key))
@@ -81,7 +87,7 @@ export function createMeetingRepository(client: TableClient, table: string): Mee
       });
       const result: MeetingRecord[] = [...records];
       for (const { feedId, indexes, actions } of plans) {
-        const etags = await submitInChunks(client, table, feedId, actions);
+        const etags = await rows.submit(feedId, actions);
         indexes.forEach((index, position) => {
           const etag = etags[position];
           if (!etag)
@@ -97,14 +103,14 @@ export function createMeetingRepository(client: TableClient, table: string): Mee
       // A row deleted by someone else between our query and our transaction fails that transaction
       // (404): query again and delete what is left, a bounded number of times.
       for (let attempt = 1; ; attempt++) {
-        const rows = await readPartition(client, table, feedId, { select: ['RowKey'] });
+        const stored = await readPartition(rows, feedId, { select: ['RowKey'] });
         // Unconditional deletes: removing a whole feed wins over any concurrent update of its rows.
-        const actions: TransactionAction[] = rows.map((row) => [
+        const actions: TableAction[] = stored.map((row) => [
           'delete',
           { partitionKey: feedId, rowKey: row.rowKey ?? '' },
         ]);
         try {
-          await submitInChunks(client, table, feedId, actions, (done) => (deleted += done));
+          await rows.submit(feedId, actions, (done) => (deleted += done));
           return deleted;
         } catch (error) {
           if (!(error instanceof NotFoundError) || attempt >= 3) throw error;

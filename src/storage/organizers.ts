@@ -1,7 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
 import type { OrganizerRecord } from '../core/state.js';
 import { InvalidInputError } from './errors.js';
-import { entity, readOne, readRow, writeRow, type StoredRow } from './entity.js';
+import { azureTable } from './entity.js';
+import { entity, readRow, type StoredRow, type Table } from './table.js';
 
 const ORGANIZER_PARTITION = 'organizer';
 
@@ -30,9 +31,15 @@ export function organizerRowKey(email: string): string {
 }
 
 export function createOrganizerRepository(client: TableClient, table: string): OrganizerRepository {
+  return organizerRepository(azureTable(client, table));
+}
+
+/** The repository on any Table adapter (Azure above, or the in-memory one). */
+export function organizerRepository(rows: Table): OrganizerRepository {
+  const table = rows.name;
   return {
     async get(email) {
-      const row = await readOne(client, table, ORGANIZER_PARTITION, organizerRowKey(email));
+      const row = await rows.read(ORGANIZER_PARTITION, organizerRowKey(email));
       return row && fromEntity(row, table);
     },
     async put(record) {
@@ -45,7 +52,7 @@ export function createOrganizerRepository(client: TableClient, table: string): O
         resolvedAt: record.resolvedAt,
         expiresAt: record.expiresAt,
       });
-      const etag = await writeRow(client, table, row, record.etag);
+      const etag = await rows.write(row, record.etag);
       return { ...record, email, etag };
     },
   };

@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { PolicyRecord, PolicyStateName } from '../core/state.js';
-import { entity, readOne, readPartition, readRow, requireKey, writeRow, type StoredRow } from './entity.js';
+import { azureTable } from './entity.js';
+import { entity, readPartition, readRow, requireKey, type StoredRow, type Table } from './table.js';
 
 const POLICY_PARTITION = 'policy';
 const POLICY_STATES: readonly PolicyStateName[] = ['unknown', 'granted', 'propagating', 'active', 'missing'];
@@ -14,14 +15,20 @@ export interface PolicyRepository {
 }
 
 export function createPolicyRepository(client: TableClient, table: string): PolicyRepository {
+  return policyRepository(azureTable(client, table));
+}
+
+/** The repository on any Table adapter (Azure above, or the in-memory one). */
+export function policyRepository(rows: Table): PolicyRepository {
+  const table = rows.name;
   return {
     async get(objectId) {
-      const row = await readOne(client, table, POLICY_PARTITION, requireKey(objectId, 'policy object id'));
+      const row = await rows.read(POLICY_PARTITION, requireKey(objectId, 'policy object id'));
       return row && fromEntity(row, table);
     },
     async list() {
-      const rows = await readPartition(client, table, POLICY_PARTITION);
-      return rows.map((row) => fromEntity(row, table));
+      const stored = await readPartition(rows, POLICY_PARTITION);
+      return stored.map((row) => fromEntity(row, table));
     },
     async put(record) {
       const row = entity(POLICY_PARTITION, requireKey(record.objectId, 'policy object id'), {
@@ -32,7 +39,7 @@ export function createPolicyRepository(client: TableClient, table: string): Poli
         lastDeniedAt: record.lastDeniedAt,
         lastProbeAt: record.lastProbeAt,
       });
-      const etag = await writeRow(client, table, row, record.etag);
+      const etag = await rows.write(row, record.etag);
       return { ...record, etag };
     },
   };

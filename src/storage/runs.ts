@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { InvalidInputError } from './errors.js';
-import { entity, readPartition, readRow, requireFeedId, writeRow, type StoredRow } from './entity.js';
+import { azureTable } from './entity.js';
+import { entity, readPartition, readRow, requireFeedId, type StoredRow, type Table } from './table.js';
 import type { RunOutcome, RunSummary } from './types.js';
 
 /**
@@ -44,6 +45,12 @@ export function runRowKey(finishedAt: string): string {
 }
 
 export function createRunRepository(client: TableClient, table: string): RunRepository {
+  return runRepository(azureTable(client, table));
+}
+
+/** The repository on any Table adapter (Azure above, or the in-memory one). */
+export function runRepository(rows: Table): RunRepository {
+  const table = rows.name;
   return {
     async add(summary) {
       const rowKey = runRowKey(summary.finishedAt);
@@ -56,16 +63,16 @@ export function createRunRepository(client: TableClient, table: string): RunRepo
         outcome: summary.outcome,
         message: summary.message?.slice(0, MAX_MESSAGE_LENGTH),
       };
-      await writeRow(client, table, entity(summary.feedId, rowKey, properties), undefined);
-      await writeRow(client, table, entity(ALL_RUNS_PARTITION, rowKey, properties), undefined);
+      await rows.write(entity(summary.feedId, rowKey, properties), undefined);
+      await rows.write(entity(ALL_RUNS_PARTITION, rowKey, properties), undefined);
     },
     async latest(feedId, limit) {
-      return (await readPartition(client, table, requireFeedId(feedId), { limit: positive(limit) })).map(
-        (row) => fromEntity(row, table),
+      return (await readPartition(rows, requireFeedId(feedId), { limit: positive(limit) })).map((row) =>
+        fromEntity(row, table),
       );
     },
     async latestAll(limit) {
-      return (await readPartition(client, table, ALL_RUNS_PARTITION, { limit: positive(limit) })).map((row) =>
+      return (await readPartition(rows, ALL_RUNS_PARTITION, { limit: positive(limit) })).map((row) =>
         fromEntity(row, table),
       );
     },

@@ -13,7 +13,10 @@ import { createMeetingRepository, type MeetingRepository } from './meetings.js';
 import { createOrganizerRepository, type OrganizerRepository } from './organizers.js';
 import { createPolicyRepository, type PolicyRepository } from './policies.js';
 import { createRunRepository, type RunRepository } from './runs.js';
-import { POISON_SUFFIX, SYNC_QUEUE_NAME, createSyncQueue, type SyncQueue } from './syncQueue.js';
+import { storageNames, type StorageNames } from './storageNames.js';
+import { createSyncQueue, type SyncQueue } from './syncQueue.js';
+
+export { storageNames, type StorageNames } from './storageNames.js';
 
 export type StateStoreOptions =
   | { connectionString: string; namePrefix?: string }
@@ -33,48 +36,6 @@ export interface StateStore {
   readonly deploymentKeys: DeploymentKeyRepository;
   readonly feedBodies: FeedBodyStore;
   readonly syncQueue: SyncQueue;
-}
-
-export interface StorageNames {
-  tables: {
-    feeds: string;
-    meetings: string;
-    organizers: string;
-    policies: string;
-    runs: string;
-    deploymentKeys: string;
-  };
-  container: string;
-  queue: string;
-  poisonQueue: string;
-}
-
-// Table names are alphanumeric and start with a letter; containers and queues are lower-case with
-// hyphens. A lower-case alphanumeric prefix starting with a letter is valid for all three.
-const NAME_PREFIX = /^[a-z][a-z0-9]{0,19}$/;
-
-/** The resource names for a prefix ('' in production: `feeds`, …, `deploymentkeys`, `feed-bodies`, `sync-feeds`). */
-export function storageNames(namePrefix = ''): StorageNames {
-  if (namePrefix !== '' && !NAME_PREFIX.test(namePrefix)) {
-    throw new InvalidInputError(
-      'namePrefix must be 1-20 lower-case letters or digits, starting with a letter',
-    );
-  }
-  const dashed = namePrefix ? `${namePrefix}-` : '';
-  const queue = `${dashed}${SYNC_QUEUE_NAME}`;
-  return {
-    tables: {
-      feeds: `${namePrefix}feeds`,
-      meetings: `${namePrefix}meetings`,
-      organizers: `${namePrefix}organizers`,
-      policies: `${namePrefix}policies`,
-      runs: `${namePrefix}runs`,
-      deploymentKeys: `${namePrefix}deploymentkeys`,
-    },
-    container: `${dashed}feed-bodies`,
-    queue,
-    poisonQueue: `${queue}${POISON_SUFFIX}`,
-  };
 }
 
 interface Clients {

@@ -1,6 +1,6 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { InvalidInputError, restErrorInfo, toStorageError } from './errors.js';
-import { requireFeedId } from './entity.js';
+import { requireFeedId } from './table.js';
 import type { SyncMessage } from './types.js';
 
 // The queue names live in names.ts (no SDK imports, so trigger registrations can use them cheaply).
@@ -51,13 +51,34 @@ export function decodeSyncMessage(text: string): SyncMessage | null {
       ) {
         const { feedId, reason, requestedAt, force } = value as Record<string, unknown>;
         const text = (field: unknown): string => (typeof field === 'string' ? field : '');
-        return { feedId: feedId as string, reason: text(reason), requestedAt: text(requestedAt), ...(force === true ? { force: true } : {}) };
+        return {
+          feedId: feedId as string,
+          reason: text(reason),
+          requestedAt: text(requestedAt),
+          ...(force === true ? { force: true } : {}),
+        };
       }
     } catch {
       // not this encoding; try the next
     }
   }
   return null;
+}
+
+/** How many messages one receive asks for: 1-32, what the service allows. */
+export function receiveCount(max: number): number {
+  return Math.min(Math.max(1, max), 32);
+}
+
+export function requirePeekLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 0)
+    throw new InvalidInputError('peekPoison limit must be a non-negative integer');
+  return limit;
+}
+
+/** The feed ids peekPoison reports for the peeked message texts. */
+export function poisonFeedIds(texts: readonly string[]): string[] {
+  return texts.map((text) => decodeSyncMessage(text)?.feedId ?? '(unreadable)');
 }
 
 export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQueue {
@@ -74,7 +95,10 @@ export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQu
     },
     async receive(max, visibilitySeconds) {
       try {
-        const received = await queue.receiveMessages({ numberOfMessages: Math.min(Math.max(1, max), 32), visibilityTimeout: visibilitySeconds });
+        const received = await queue.receiveMessages({
+          numberOfMessages: receiveCount(max),
+          visibilityTimeout: visibilitySeconds,
+        });
         return received.receivedMessageItems.map((item) => {
           let popReceipt = item.popReceipt;
           return {
@@ -85,7 +109,9 @@ export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQu
               await queue.deleteMessage(item.messageId, popReceipt);
             },
             retryLater: async (seconds: number) => {
-              popReceipt = (await queue.updateMessage(item.messageId, popReceipt, undefined, seconds)).popReceipt ?? popReceipt;
+              popReceipt =
+                (await queue.updateMessage(item.messageId, popReceipt, undefined, seconds)).popReceipt ??
+                popReceipt;
             },
             poison: async () => {
               await poison.sendMessage(item.messageText);
@@ -98,17 +124,14 @@ export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQu
       }
     },
     async peekPoison(limit) {
-      if (!Number.isInteger(limit) || limit < 0)
-        throw new InvalidInputError('peekPoison limit must be a non-negative integer');
+      requirePeekLimit(limit);
       try {
         const properties = await poison.getProperties();
         const count = properties.approximateMessagesCount ?? 0;
         if (count === 0 || limit === 0) return { count, feedIds: [] };
         // Peek does not dequeue (the messages stay for an operator); the service returns at most 32.
         const peeked = await poison.peekMessages({ numberOfMessages: Math.min(limit, 32) });
-        const feedIds = peeked.peekedMessageItems.map(
-          (item) => decodeSyncMessage(item.messageText)?.feedId ?? '(unreadable)',
-        );
+        const feedIds = poisonFeedIds(peeked.peekedMessageItems.map((item) => item.messageText));
         return { count, feedIds };
       } catch (error) {
         // The host creates the poison queue on first use; no queue means no poison messages.

@@ -1,47 +1,18 @@
+// What only the Azure Blob/Queue side does (the shared behaviour is the StateStore contract,
+// test/integration/storage-azurite.contract.test.ts): the message encoding the Functions host reads,
+// poison messages written by the host, and building the store from a connection string.
 import { QueueClient } from '@azure/storage-queue';
 import { describe, expect, it } from 'vitest';
 import {
   InvalidInputError,
   SYNC_QUEUE_NAME,
   createStateStore,
-  decodeSyncMessage,
   encodeSyncMessage,
   storageNames,
 } from '../../src/storage/index.js';
 import { useAzurite } from '../support/azurite.js';
 
 const azurite = useAzurite();
-
-const ICS_A =
-  'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//uni//tt//EN\r\nX-WR-CALNAME:Vorlesung Übung – Café\r\nEND:VCALENDAR\r\n';
-const ICS_B = ICS_A.replace('Café', 'Mensa');
-
-describe('feedBodies', () => {
-  it('stores every accepted body as its own version and reads each back exactly', async () => {
-    const store = await azurite.store();
-    const { version: v1 } = await store.feedBodies.put('cs-101', ICS_A);
-    const { version: v2 } = await store.feedBodies.put('cs-101', ICS_B);
-    expect(v1).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{16}$/);
-    expect(v2).not.toBe(v1);
-    expect(await store.feedBodies.get('cs-101', v1)).toBe(ICS_A);
-    expect(await store.feedBodies.get('cs-101', v2)).toBe(ICS_B);
-    expect(await store.feedBodies.list('cs-101')).toEqual([v1, v2].sort());
-    expect(await store.feedBodies.get('cs-101', '20000101T000000000Z-0000000000000000')).toBeNull();
-    expect(await store.feedBodies.get('other', v1)).toBeNull();
-    await expect(store.feedBodies.get('cs-101', '../x')).rejects.toBeInstanceOf(InvalidInputError);
-  });
-
-  it('deleteAll removes the feed’s versions and no other feed’s', async () => {
-    const store = await azurite.store();
-    await store.feedBodies.put('cs-101', ICS_A);
-    await store.feedBodies.put('cs-101', ICS_B);
-    const { version: kept } = await store.feedBodies.put('cs-1010', ICS_A); // shares a name prefix
-    expect(await store.feedBodies.deleteAll('cs-101')).toBe(2);
-    expect(await store.feedBodies.list('cs-101')).toEqual([]);
-    expect(await store.feedBodies.get('cs-1010', kept)).toBe(ICS_A);
-    expect(await store.feedBodies.deleteAll('cs-101')).toBe(0);
-  });
-});
 
 describe('syncQueue', () => {
   it('enqueues base64 JSON that a consumer decodes to the message', async () => {
@@ -77,28 +48,6 @@ describe('syncQueue', () => {
       count: 4,
       feedIds: ['cs-101', 'ma-200', 'ph-300', '(unreadable)'],
     });
-  });
-
-  it('receive hands out messages the way the queue trigger gets them: complete deletes, poison moves', async () => {
-    const store = await azurite.store();
-    await store.syncQueue.enqueue({ feedId: 'done', reason: 'test', requestedAt: '2027-01-04T08:00:00Z' });
-    await store.syncQueue.enqueue({ feedId: 'broken', reason: 'test', requestedAt: '2027-01-04T08:00:00Z' });
-    const received = await store.syncQueue.receive(8, 30);
-    expect(received.map((m) => decodeSyncMessage(m.text)?.feedId).sort()).toEqual(['broken', 'done']);
-    expect(received.every((m) => m.dequeueCount === 1)).toBe(true);
-    for (const message of received) await (decodeSyncMessage(message.text)?.feedId === 'done' ? message.complete() : message.poison());
-    expect(await store.syncQueue.receive(8, 30)).toEqual([]);
-    expect(await store.syncQueue.peekPoison(5)).toEqual({ count: 1, feedIds: ['broken'] });
-  });
-
-  it('receive: retryLater makes a message visible again, delivered once more', async () => {
-    const store = await azurite.store();
-    await store.syncQueue.enqueue({ feedId: 'flaky', reason: 'test', requestedAt: '2027-01-04T08:00:00Z' });
-    const [first] = await store.syncQueue.receive(1, 30);
-    await first?.retryLater(0);
-    const [again] = await store.syncQueue.receive(1, 30);
-    expect(again?.dequeueCount).toBe(2);
-    expect(decodeSyncMessage(again?.text ?? '')?.feedId).toBe('flaky');
   });
 
   it('peekPoison reports zero when the poison queue was never created', async () => {

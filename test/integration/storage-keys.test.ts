@@ -1,5 +1,6 @@
-// Deployment keys (src/storage/deploymentKeys.ts) on real Azurite, and the organizer-calendar key store
-// built on them (src/calendar/organizerTokens.ts).
+// Deployment keys (src/storage/deploymentKeys.ts) on real Azurite where it differs from the in-memory store
+// (the shared behaviour is the StateStore contract), and the organizer-calendar key store built on them
+// (src/calendar/organizerTokens.ts).
 import { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,7 +9,7 @@ import {
   organizerToken,
   ORGANIZER_KEY_NAME,
 } from '../../src/calendar/organizerTokens.js';
-import { createStateStore, InvalidInputError, StorageError, storageNames } from '../../src/storage/index.js';
+import { createStateStore, StorageError, storageNames } from '../../src/storage/index.js';
 import { useAzurite } from '../support/azurite.js';
 
 const azurite = useAzurite();
@@ -20,20 +21,6 @@ describe('deployment keys', () => {
     expect(store.names.tables.deploymentKeys).toBe('keysnamesdeploymentkeys');
     // ensure() made the table: a read of a missing row is null, not "table not found".
     await expect(store.deploymentKeys.get('absent')).resolves.toBeNull();
-  });
-
-  it('getOrCreate inserts once and then returns the stored key without calling create', async () => {
-    const store = await azurite.store();
-    let calls = 0;
-    const create = () => `value-${++calls}`;
-    const first = await store.deploymentKeys.getOrCreate('k', create);
-    expect(first).toMatchObject({ name: 'k', value: 'value-1' });
-    expect(first.etag).toBeTruthy();
-    expect(Date.parse(first.createdAt)).not.toBeNaN();
-    const second = await store.deploymentKeys.getOrCreate('k', create);
-    expect(second).toEqual(first);
-    expect(calls).toBe(1);
-    expect(await store.deploymentKeys.get('k')).toEqual(first);
   });
 
   it('instances racing on first use all end up with the one key that was inserted', async () => {
@@ -48,39 +35,6 @@ describe('deployment keys', () => {
     const values = new Set(results.map((r) => r.value));
     expect(values.size).toBe(1);
     expect((await stores[0]!.deploymentKeys.get('shared'))?.value).toBe([...values][0]);
-  });
-
-  it('rotate replaces the value (new etag), and inserts when there is none', async () => {
-    const store = await azurite.store();
-    const fresh = await store.deploymentKeys.rotate('new', 'v1');
-    expect(fresh).toMatchObject({ name: 'new', value: 'v1' });
-    const original = await store.deploymentKeys.getOrCreate('k', () => 'v1');
-    const rotated = await store.deploymentKeys.rotate('k', 'v2');
-    expect(rotated.value).toBe('v2');
-    expect(rotated.etag).not.toBe(original.etag);
-    expect((await store.deploymentKeys.get('k'))?.value).toBe('v2');
-    expect((await store.deploymentKeys.getOrCreate('k', () => 'never'))?.value).toBe('v2');
-  });
-
-  it('concurrent rotations all succeed (each re-reads after losing the ETag race); the last write stays', async () => {
-    const store = await azurite.store();
-    await store.deploymentKeys.getOrCreate('k', () => 'v0');
-    const results = await Promise.all(['a', 'b', 'c'].map((v) => store.deploymentKeys.rotate('k', v)));
-    expect(results.map((r) => r.value)).toEqual(['a', 'b', 'c']);
-    const stored = await store.deploymentKeys.get('k');
-    const winner = results.find((r) => r.etag === stored?.etag);
-    expect(winner?.value).toBe(stored?.value);
-  });
-
-  it('refuses bad names and values as InvalidInputError, without quoting the value', async () => {
-    const store = await azurite.store();
-    await expect(store.deploymentKeys.get('a/b')).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(store.deploymentKeys.getOrCreate('k', () => '')).rejects.toBeInstanceOf(InvalidInputError);
-    const secret = 'S'.repeat(5000);
-    const error = await store.deploymentKeys.rotate('k', secret).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InvalidInputError);
-    expect(String((error as Error).message)).not.toContain('SSSS');
-    expect(await store.deploymentKeys.get('k')).toBeNull();
   });
 
   it('a row of the wrong shape is corruptRow, and the message names the row, not the value', async () => {
