@@ -98,7 +98,7 @@ describe('create', () => {
     expect(failed).toMatchObject({ state: 'failed', externalId: externalIdFor('k1', 0), organizerId: ada.id, meetingId: null });
     expect(live()).toHaveLength(1); // committed in Teams; only the key connects it to the row
 
-    const retry = await s.apply([create(lecture, failed!)]);
+    const retry = await s.apply([create(lecture, failed)]);
     expect(retry.counters).toMatchObject({ created: 1, failed: 0 });
     expect(live()).toHaveLength(1);
     expect((await s.rows())[0]).toMatchObject({ state: 'active', meetingId: live()[0]!.id, joinWebUrl: live()[0]!.joinWebUrl });
