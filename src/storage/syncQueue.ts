@@ -105,17 +105,28 @@ export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQu
             text: item.messageText,
             dequeueCount: item.dequeueCount,
             id: item.messageId,
+            // Wrapped like every other storage call: callers (and the memory store) see StorageError only.
             complete: async () => {
-              await queue.deleteMessage(item.messageId, popReceipt);
+              await queue.deleteMessage(item.messageId, popReceipt).catch((error: unknown) => {
+                throw toStorageError(error, `complete message in ${queue.name}`);
+              });
             },
             retryLater: async (seconds: number) => {
-              popReceipt =
-                (await queue.updateMessage(item.messageId, popReceipt, undefined, seconds)).popReceipt ??
-                popReceipt;
+              try {
+                popReceipt =
+                  (await queue.updateMessage(item.messageId, popReceipt, undefined, seconds)).popReceipt ??
+                  popReceipt;
+              } catch (error) {
+                throw toStorageError(error, `retry message in ${queue.name}`);
+              }
             },
             poison: async () => {
-              await poison.sendMessage(item.messageText);
-              await queue.deleteMessage(item.messageId, popReceipt);
+              try {
+                await poison.sendMessage(item.messageText);
+                await queue.deleteMessage(item.messageId, popReceipt);
+              } catch (error) {
+                throw toStorageError(error, `move message to ${poison.name}`);
+              }
             },
           };
         });

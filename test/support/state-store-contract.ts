@@ -649,7 +649,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           await received[0]!.complete();
           await received[1]!.poison();
           expect(await store.syncQueue.peekPoison(5)).toEqual({ count: 1, feedIds: ['broken'] });
-          await expect(received[0]!.complete()).rejects.toThrow();
+          await expect(received[0]!.complete()).rejects.toBeInstanceOf(StorageError);
           await expect(store.syncQueue.enqueue(message('a/b'))).rejects.toBeInstanceOf(InvalidInputError);
         }),
       );
@@ -673,9 +673,9 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           const again = await store.syncQueue.receive(8, 30);
           expect(feedIds(again)).toEqual(['b', 'c', 'flaky']);
           expect(again.map((m) => m.dequeueCount)).toEqual([1, 1, 2]);
-          await expect(first!.complete()).rejects.toThrow(); // its lease ended with the second delivery
+          await expect(first!.complete()).rejects.toBeInstanceOf(StorageError); // its lease ended with the second delivery
           await again[2]!.complete();
-          await expect(again[2]!.retryLater(0)).rejects.toThrow();
+          await expect(again[2]!.retryLater(0)).rejects.toBeInstanceOf(StorageError);
         }),
       );
 
@@ -689,7 +689,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           const [next] = await store.syncQueue.receive(1, 30);
           expect(next?.id).toBe(lease?.id);
           expect(next?.dequeueCount).toBe(2);
-          await expect(lease!.complete()).rejects.toThrow();
+          await expect(lease!.complete()).rejects.toBeInstanceOf(StorageError);
           await next!.complete();
           expect(await store.syncQueue.receive(1, 1)).toEqual([]);
           await expect(store.syncQueue.receive(1, 0)).rejects.toBeInstanceOf(StorageError);
