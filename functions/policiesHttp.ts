@@ -1,9 +1,7 @@
 // Admin API: Teams application access policies (record grants, list organizers, grant script).
-// Registered from the static route table; the handlers (and the SDKs behind them) load on the first request.
+// Registered from the route table (src/http/routeTable.ts, group 'policies'); the handlers (and the SDKs
+// behind them) load on the first request, by the group's dynamic import() there.
 import { app } from '@azure/functions';
 import { lazyRoutes } from '../src/http/routeTable.js';
 
-for (const { name, options } of lazyRoutes('policies', async () =>
-  (await import('../src/http/policies.js')).createPoliciesRoutes(),
-))
-  app.http(name, options);
+for (const { name, options } of lazyRoutes('policies')) app.http(name, options);

@@ -1,9 +1,7 @@
 // Health probe (anonymous) and the ops status report (admin).
-// Registered from the static route table; the handlers (and the SDKs behind them) load on the first request.
+// Registered from the route table (src/http/routeTable.ts, group 'status'); the handlers (and the SDKs
+// behind them) load on the first request, by the group's dynamic import() there.
 import { app } from '@azure/functions';
 import { lazyRoutes } from '../src/http/routeTable.js';
 
-for (const { name, options } of lazyRoutes('status', async () =>
-  (await import('../src/http/status.js')).createStatusRoutes(),
-))
-  app.http(name, options);
+for (const { name, options } of lazyRoutes('status')) app.http(name, options);

@@ -5,15 +5,34 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 
 import { problems } from '../admin/problems.js';
 import { organizerCalendarLinks, publicBaseUrl } from '../calendar/links.js';
-import { isValidOrganizerToken, organizerKeyStoreFor, organizerToken, type OrganizerKeyStore } from '../calendar/organizerTokens.js';
-import { etagOf, matchesIfNoneMatch, renderIcs, renderJson, toPublishedSessions, type PublishedSession } from '../calendar/render.js';
+import {
+  isValidOrganizerToken,
+  organizerKeyStoreFor,
+  organizerToken,
+  type OrganizerKeyStore,
+} from '../calendar/organizerTokens.js';
+import {
+  etagOf,
+  matchesIfNoneMatch,
+  renderIcs,
+  renderJson,
+  toPublishedSessions,
+  type PublishedSession,
+} from '../calendar/render.js';
 import type { AppServices } from '../compose.js';
 import { normalizeEmail } from '../core/identity.js';
 import { contextSink, createEventLogger } from '../events.js';
 import { validateFeedId } from '../storage/index.js';
 import { constantTimeEqual } from './auth.js';
 import { routeParam } from './request.js';
-import { adminRoute, anonymousRoute, jsonResponse, type HttpRouteOptions, type RouteDefinition } from './routes.js';
+import { routeDefinitions, type GroupHandlers } from './routeTable.js';
+import {
+  adminRoute,
+  anonymousRoute,
+  jsonResponse,
+  type HttpRouteOptions,
+  type RouteDefinition,
+} from './routes.js';
 
 export interface CalendarRouteOptions extends HttpRouteOptions {
   /** Organizer-calendar key store (default: `services.store.deploymentKeys`). */
@@ -26,7 +45,9 @@ const EMAIL = /^[^@\s/\\]+@[^@\s/\\]+$/;
 const DUMMY_TOKEN = 'x'.repeat(32);
 
 function notFound() {
-  return problems.notFound('no such calendar (check the link, or ask for a new one if its token was rotated)');
+  return problems.notFound(
+    'no such calendar (check the link, or ask for a new one if its token was rotated)',
+  );
 }
 
 function splitFile(file: string): { name: string; format: 'ics' | 'json' } {
@@ -35,19 +56,36 @@ function splitFile(file: string): { name: string; format: 'ics' | 'json' } {
   return { name: match[1], format: match[2].toLowerCase() as 'ics' | 'json' };
 }
 
-function respond(request: HttpRequest, format: 'ics' | 'json', title: string, sessions: PublishedSession[]): HttpResponseInit {
+function respond(
+  request: HttpRequest,
+  format: 'ics' | 'json',
+  title: string,
+  sessions: PublishedSession[],
+): HttpResponseInit {
   const body = format === 'ics' ? renderIcs(title, sessions) : renderJson(title, sessions);
   const etag = etagOf(body);
-  const headers = { etag, 'cache-control': CACHE_CONTROL, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+  const headers = {
+    etag,
+    'cache-control': CACHE_CONTROL,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
   if (matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) return { status: 304, headers };
   return {
     status: 200,
-    headers: { ...headers, 'content-type': format === 'ics' ? 'text/calendar; charset=utf-8' : 'application/json; charset=utf-8' },
+    headers: {
+      ...headers,
+      'content-type': format === 'ics' ? 'text/calendar; charset=utf-8' : 'application/json; charset=utf-8',
+    },
     body,
   };
 }
 
-async function feedCalendar(request: HttpRequest, _context: InvocationContext, services: AppServices): Promise<HttpResponseInit> {
+async function feedCalendar(
+  request: HttpRequest,
+  _context: InvocationContext,
+  services: AppServices,
+): Promise<HttpResponseInit> {
   const { name: feedId, format } = splitFile(routeParam(request, 'file'));
   const token = request.query.get('token') ?? '';
   const feed = validateFeedId(feedId) ? null : await services.store.feeds.get(feedId);
@@ -57,10 +95,15 @@ async function feedCalendar(request: HttpRequest, _context: InvocationContext, s
   return respond(request, format, feed.id, toPublishedSessions(feed, records, services.now().getTime()));
 }
 
-export function createCalendarRoutes(options: CalendarRouteOptions = {}): RouteDefinition[] {
+/** The handlers of the calendar routes, by route name (their metadata: ROUTES in routeTable.ts). */
+export function createCalendarHandlers(options: CalendarRouteOptions = {}): GroupHandlers<'calendar'> {
   const keysFor = options.organizerKeys ?? organizerKeyStoreFor;
 
-  const organizerCalendar = async (request: HttpRequest, _context: InvocationContext, services: AppServices): Promise<HttpResponseInit> => {
+  const organizerCalendar = async (
+    request: HttpRequest,
+    _context: InvocationContext,
+    services: AppServices,
+  ): Promise<HttpResponseInit> => {
     const { name, format } = splitFile(routeParam(request, 'file'));
     const email = normalizeEmail(name);
     const token = request.query.get('token') ?? '';
@@ -69,30 +112,51 @@ export function createCalendarRoutes(options: CalendarRouteOptions = {}): RouteD
     const nowMs = services.now().getTime();
     const sessions: PublishedSession[] = [];
     for (const feed of await services.store.feeds.list()) {
-      const records = (await services.store.meetings.listByFeed(feed.id)).filter((r) => normalizeEmail(r.organizerEmail) === email);
+      const records = (await services.store.meetings.listByFeed(feed.id)).filter(
+        (r) => normalizeEmail(r.organizerEmail) === email,
+      );
       sessions.push(...toPublishedSessions(feed, records, nowMs));
     }
     return respond(request, format, email, sessions);
   };
 
-  const organizerLinks = adminRoute('calendarOrganizerLinks', options, async (request, _context, services) => {
-    const email = normalizeEmail(routeParam(request, 'email'));
-    if (!EMAIL.test(email)) throw problems.badRequest(`'${email.slice(0, 80)}' is not an e-mail address`);
-    const key = await (await keysFor(services)).current();
-    const base = publicBaseUrl(services.config.publicBaseUrl, request);
-    return jsonResponse(200, { email, calendar: organizerCalendarLinks(base, email, organizerToken(key, email)) });
-  });
+  const organizerLinks = adminRoute(
+    'calendarOrganizerLinks',
+    options,
+    async (request, _context, services) => {
+      const email = normalizeEmail(routeParam(request, 'email'));
+      if (!EMAIL.test(email)) throw problems.badRequest(`'${email.slice(0, 80)}' is not an e-mail address`);
+      const key = await (await keysFor(services)).current();
+      const base = publicBaseUrl(services.config.publicBaseUrl, request);
+      return jsonResponse(200, {
+        email,
+        calendar: organizerCalendarLinks(base, email, organizerToken(key, email)),
+      });
+    },
+  );
 
-  const rotateOrganizerKey = adminRoute('calendarRotateOrganizerKey', options, async (_request, context, services) => {
-    await (await keysFor(services)).rotate();
-    createEventLogger(contextSink(context)).info('calendar.organizer.key.rotated', {});
-    return jsonResponse(200, { rotated: true, note: 'every organizer calendar link issued before now has stopped working; other instances follow within 5 minutes' });
-  });
+  const rotateOrganizerKey = adminRoute(
+    'calendarRotateOrganizerKey',
+    options,
+    async (_request, context, services) => {
+      await (await keysFor(services)).rotate();
+      createEventLogger(contextSink(context)).info('calendar.organizer.key.rotated', {});
+      return jsonResponse(200, {
+        rotated: true,
+        note: 'every organizer calendar link issued before now has stopped working; other instances follow within 5 minutes',
+      });
+    },
+  );
 
-  return [
-    { name: 'calendarFeed', methods: ['GET'], route: 'calendars/{file}', authLevel: 'anonymous', handler: anonymousRoute('calendarFeed', options, feedCalendar) },
-    { name: 'calendarOrganizer', methods: ['GET'], route: 'calendars/organizers/{file}', authLevel: 'anonymous', handler: anonymousRoute('calendarOrganizer', options, organizerCalendar) },
-    { name: 'calendarOrganizerLinks', methods: ['GET'], route: 'calendar-links/organizers/{email}', authLevel: 'function', handler: organizerLinks },
-    { name: 'calendarRotateOrganizerKey', methods: ['POST'], route: 'calendar-links/organizer-key', authLevel: 'function', handler: rotateOrganizerKey },
-  ];
+  return {
+    calendarFeed: anonymousRoute('calendarFeed', options, feedCalendar),
+    calendarOrganizer: anonymousRoute('calendarOrganizer', options, organizerCalendar),
+    calendarOrganizerLinks: organizerLinks,
+    calendarRotateOrganizerKey: rotateOrganizerKey,
+  };
+}
+
+/** The calendar routes (ROUTES, group 'calendar') with their handlers. */
+export function createCalendarRoutes(options: CalendarRouteOptions = {}): RouteDefinition[] {
+  return routeDefinitions('calendar', createCalendarHandlers(options));
 }

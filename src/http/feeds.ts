@@ -4,13 +4,31 @@
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 
-import { confirmCancellations, dryRunPlan, registerFeedUrl, removeFeed, requestSync, requireFeed, updateFeedSettings, uploadFeed, type FeedSettingsInput } from '../admin/feeds.js';
+import {
+  confirmCancellations,
+  dryRunPlan,
+  registerFeedUrl,
+  removeFeed,
+  requestSync,
+  requireFeed,
+  updateFeedSettings,
+  uploadFeed,
+  type FeedSettingsInput,
+} from '../admin/feeds.js';
 import { problems } from '../admin/problems.js';
 import { feedCalendarLinks, newCalendarToken, publicBaseUrl } from '../calendar/links.js';
 import type { AppServices } from '../compose.js';
 import { contextSink, createEventLogger } from '../events.js';
 import { validateFeedId, type FeedRecord } from '../storage/index.js';
-import { booleanQuery, integerQuery, mediaTypeOf, readCalendarUpload, readJson, routeParam } from './request.js';
+import {
+  booleanQuery,
+  integerQuery,
+  mediaTypeOf,
+  readCalendarUpload,
+  readJson,
+  routeParam,
+} from './request.js';
+import { routeDefinitions, type GroupHandlers } from './routeTable.js';
 import { adminRoute, jsonResponse, type HttpRouteOptions, type RouteDefinition } from './routes.js';
 import { toDryRunView, toFeedView } from './views.js';
 
@@ -34,7 +52,7 @@ function settingsFromQuery(request: HttpRequest): FeedSettingsInput {
   if (horizonDays !== undefined) settings.horizonDays = horizonDays;
   const enabled = request.query.get('enabled');
   if (enabled !== null) settings.enabled = booleanQuery(request, 'enabled', true);
-  return (settings);
+  return settings;
 }
 
 function withoutUndefined(input: z.infer<typeof feedJsonSchema>): FeedSettingsInput {
@@ -43,22 +61,35 @@ function withoutUndefined(input: z.infer<typeof feedJsonSchema>): FeedSettingsIn
   if (input.timeZone !== undefined) settings.timeZone = input.timeZone;
   if (input.horizonDays !== undefined) settings.horizonDays = input.horizonDays;
   if (input.enabled !== undefined) settings.enabled = input.enabled;
-  return (settings);
+  return settings;
 }
 
 /** A new or changed feed should not wait for the timer; a failed enqueue is reported, not fatal. */
-async function queueSync(services: AppServices, feed: FeedRecord, reason: string, context: InvocationContext): Promise<boolean> {
+async function queueSync(
+  services: AppServices,
+  feed: FeedRecord,
+  reason: string,
+  context: InvocationContext,
+): Promise<boolean> {
   if (!feed.enabled) return false;
   try {
-    await services.store.syncQueue.enqueue({ feedId: feed.id, reason, requestedAt: services.now().toISOString() });
+    await services.store.syncQueue.enqueue({
+      feedId: feed.id,
+      reason,
+      requestedAt: services.now().toISOString(),
+    });
     return true;
   } catch (error) {
-    createEventLogger(contextSink(context)).warning('feed.sync.enqueue.failed', { feedId: feed.id, reason: error instanceof Error ? error.message : String(error) });
+    createEventLogger(contextSink(context)).warning('feed.sync.enqueue.failed', {
+      feedId: feed.id,
+      reason: error instanceof Error ? error.message : String(error),
+    });
     return false;
   }
 }
 
-export function createFeedsRoutes(options: HttpRouteOptions = {}): RouteDefinition[] {
+/** The handlers of the feeds routes, by route name (their metadata: ROUTES in routeTable.ts). */
+export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandlers<'feeds'> {
   const put = adminRoute('feedsPut', options, async (request, context, services) => {
     const feedId = routeParam(request, 'id');
     const type = mediaTypeOf(request);
@@ -70,7 +101,13 @@ export function createFeedsRoutes(options: HttpRouteOptions = {}): RouteDefiniti
       if (invalidId) throw problems.badRequest(`feed id '${feedId.slice(0, 80)}': ${invalidId}`);
       const result = await uploadFeed(services, feedId, body, settings);
       const syncQueued = await queueSync(services, result.feed, 'upload', context);
-      createEventLogger(contextSink(context)).info('feed.uploaded', { feedId, created: result.created, bodyVersion: result.feed.bodyVersion, sessions: result.sessions, warnings: result.warnings.length });
+      createEventLogger(contextSink(context)).info('feed.uploaded', {
+        feedId,
+        created: result.created,
+        bodyVersion: result.feed.bodyVersion,
+        sessions: result.sessions,
+        warnings: result.warnings.length,
+      });
       return jsonResponse(result.created ? 201 : 200, {
         feed: toFeedView(result.feed),
         created: result.created,
@@ -93,13 +130,22 @@ export function createFeedsRoutes(options: HttpRouteOptions = {}): RouteDefiniti
       createEventLogger(contextSink(context)).info('feed.registered', { feedId, created });
       return jsonResponse(created ? 201 : 200, { feed: toFeedView(feed), created, syncQueued });
     }
-    if (Object.keys(settings).length === 0) throw problems.badRequest('the body changes nothing: give url, defaultOrganizer, timeZone, horizonDays or enabled');
+    if (Object.keys(settings).length === 0)
+      throw problems.badRequest(
+        'the body changes nothing: give url, defaultOrganizer, timeZone, horizonDays or enabled',
+      );
     const invalidId = validateFeedId(feedId);
     if (invalidId) throw problems.badRequest(`feed id '${feedId.slice(0, 80)}': ${invalidId}`);
-    if (!(await services.store.feeds.get(feedId))) throw problems.notFound(`feed '${feedId.slice(0, 80)}' is not registered: give a url, or upload a text/calendar body, to create it`);
+    if (!(await services.store.feeds.get(feedId)))
+      throw problems.notFound(
+        `feed '${feedId.slice(0, 80)}' is not registered: give a url, or upload a text/calendar body, to create it`,
+      );
     const feed = await updateFeedSettings(services, feedId, settings);
     const syncQueued = await queueSync(services, feed, 'settings', context);
-    createEventLogger(contextSink(context)).info('feed.settings.changed', { feedId, fields: Object.keys(settings) });
+    createEventLogger(contextSink(context)).info('feed.settings.changed', {
+      feedId,
+      fields: Object.keys(settings),
+    });
     return jsonResponse(200, { feed: toFeedView(feed), created: false, syncQueued });
   });
 
@@ -111,7 +157,10 @@ export function createFeedsRoutes(options: HttpRouteOptions = {}): RouteDefiniti
   const get = adminRoute('feedsGet', options, async (request, _context, services) => {
     const feed = await requireFeed(services, routeParam(request, 'id'));
     const base = publicBaseUrl(services.config.publicBaseUrl, request);
-    return jsonResponse(200, { feed: toFeedView(feed), calendar: feedCalendarLinks(base, feed.id, feed.calendarToken) });
+    return jsonResponse(200, {
+      feed: toFeedView(feed),
+      calendar: feedCalendarLinks(base, feed.id, feed.calendarToken),
+    });
   });
 
   const remove = adminRoute('feedsDelete', options, async (request, context, services) => {
@@ -119,7 +168,12 @@ export function createFeedsRoutes(options: HttpRouteOptions = {}): RouteDefiniti
     const cancelFutureMeetings = booleanQuery(request, 'cancelMeetings', false);
     const result = await removeFeed(services, feedId, { cancelFutureMeetings });
     createEventLogger(contextSink(context)).info('feed.removed', { feedId, ...result });
-    return jsonResponse(200, { feedId, deleted: true, cancelledMeetings: result.cancelled, keptMeetings: result.kept });
+    return jsonResponse(200, {
+      feedId,
+      deleted: true,
+      cancelledMeetings: result.cancelled,
+      keptMeetings: result.kept,
+    });
   });
 
   const sync = adminRoute('feedsSync', options, async (request, context, services) => {
@@ -138,27 +192,42 @@ export function createFeedsRoutes(options: HttpRouteOptions = {}): RouteDefiniti
     const feedId = routeParam(request, 'id');
     const feed = await confirmCancellations(services, feedId);
     const syncQueued = await queueSync(services, feed, 'cancellationsConfirmed', context);
-    createEventLogger(contextSink(context)).info('feed.cancellations.confirmed', { feedId, wouldCancel: feed.guard?.wouldCancel ?? 0 });
+    createEventLogger(contextSink(context)).info('feed.cancellations.confirmed', {
+      feedId,
+      wouldCancel: feed.guard?.wouldCancel ?? 0,
+    });
     return jsonResponse(200, { feed: toFeedView(feed), syncQueued });
   });
 
   const rotateToken = adminRoute('feedsRotateCalendarToken', options, async (request, context, services) => {
     const feed = await requireFeed(services, routeParam(request, 'id'));
     // If-Match on the read ETag: a concurrent sync's write makes this a 409 and the caller repeats.
-    const updated = await services.store.feeds.update({ ...feed, calendarToken: newCalendarToken(), updatedAt: services.now().toISOString() });
+    const updated = await services.store.feeds.update({
+      ...feed,
+      calendarToken: newCalendarToken(),
+      updatedAt: services.now().toISOString(),
+    });
     createEventLogger(contextSink(context)).info('calendar.token.rotated', { feedId: feed.id });
     const base = publicBaseUrl(services.config.publicBaseUrl, request);
-    return jsonResponse(200, { feedId: feed.id, calendar: feedCalendarLinks(base, updated.id, updated.calendarToken) });
+    return jsonResponse(200, {
+      feedId: feed.id,
+      calendar: feedCalendarLinks(base, updated.id, updated.calendarToken),
+    });
   });
 
-  return [
-    { name: 'feedsList', methods: ['GET'], route: 'feeds', authLevel: 'function', handler: list },
-    { name: 'feedsGet', methods: ['GET'], route: 'feeds/{id}', authLevel: 'function', handler: get },
-    { name: 'feedsPut', methods: ['PUT'], route: 'feeds/{id}', authLevel: 'function', handler: put },
-    { name: 'feedsDelete', methods: ['DELETE'], route: 'feeds/{id}', authLevel: 'function', handler: remove },
-    { name: 'feedsSync', methods: ['POST'], route: 'feeds/{id}/sync', authLevel: 'function', handler: sync },
-    { name: 'feedsPlan', methods: ['GET'], route: 'feeds/{id}/plan', authLevel: 'function', handler: plan },
-    { name: 'feedsConfirmCancellations', methods: ['POST'], route: 'feeds/{id}/confirm-cancellations', authLevel: 'function', handler: confirm },
-    { name: 'feedsRotateCalendarToken', methods: ['POST'], route: 'feeds/{id}/calendar-token', authLevel: 'function', handler: rotateToken },
-  ];
+  return {
+    feedsList: list,
+    feedsGet: get,
+    feedsPut: put,
+    feedsDelete: remove,
+    feedsSync: sync,
+    feedsPlan: plan,
+    feedsConfirmCancellations: confirm,
+    feedsRotateCalendarToken: rotateToken,
+  };
+}
+
+/** The feeds routes (ROUTES, group 'feeds') with their handlers. */
+export function createFeedsRoutes(options: HttpRouteOptions = {}): RouteDefinition[] {
+  return routeDefinitions('feeds', createFeedsHandlers(options));
 }

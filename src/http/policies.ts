@@ -2,10 +2,16 @@
 // and the PowerShell (or its data, for infra/scripts/grant-access-policy.ps1) that fixes missing ones.
 import { z } from 'zod';
 
-import { listOrganizerPolicies, organizersLackingPolicy, policyScript, recordPolicyGrant } from '../admin/policies.js';
+import {
+  listOrganizerPolicies,
+  organizersLackingPolicy,
+  policyScript,
+  recordPolicyGrant,
+} from '../admin/policies.js';
 import { problems } from '../admin/problems.js';
 import { contextSink, createEventLogger } from '../events.js';
 import { readJson } from './request.js';
+import { routeDefinitions, type GroupHandlers } from './routeTable.js';
 import { adminRoute, jsonResponse, type HttpRouteOptions, type RouteDefinition } from './routes.js';
 
 const grantSchema = z
@@ -16,7 +22,8 @@ const grantSchema = z
   })
   .strict();
 
-export function createPoliciesRoutes(options: HttpRouteOptions = {}): RouteDefinition[] {
+/** The handlers of the policies routes, by route name (their metadata: ROUTES in routeTable.ts). */
+export function createPoliciesHandlers(options: HttpRouteOptions = {}): GroupHandlers<'policies'> {
   const grant = adminRoute('policiesGrant', options, async (request, context, services) => {
     const input = await readJson(request, grantSchema);
     const result = await recordPolicyGrant(services, {
@@ -24,7 +31,10 @@ export function createPoliciesRoutes(options: HttpRouteOptions = {}): RouteDefin
       ...(input.global !== undefined ? { global: input.global } : {}),
       ...(input.grantedAt !== undefined ? { grantedAt: input.grantedAt } : {}),
     });
-    createEventLogger(contextSink(context)).info('policy.grant.recorded', { objectId: result.objectId, grantedAt: result.record.grantedAt });
+    createEventLogger(contextSink(context)).info('policy.grant.recorded', {
+      objectId: result.objectId,
+      grantedAt: result.record.grantedAt,
+    });
     const { etag: _etag, ...record } = result.record;
     return jsonResponse(201, { objectId: result.objectId, email: result.email, policy: record });
   });
@@ -32,7 +42,11 @@ export function createPoliciesRoutes(options: HttpRouteOptions = {}): RouteDefin
   const list = adminRoute('policiesList', options, async (_request, _context, services) => {
     const { global, organizers } = await listOrganizerPolicies(services);
     const globalView = global ? (({ etag: _etag, ...rest }) => rest)(global) : null;
-    return jsonResponse(200, { policyName: services.config.policy.policyName, global: globalView, organizers });
+    return jsonResponse(200, {
+      policyName: services.config.policy.policyName,
+      global: globalView,
+      organizers,
+    });
   });
 
   const script = adminRoute('policiesScript', options, async (request, _context, services) => {
@@ -43,10 +57,15 @@ export function createPoliciesRoutes(options: HttpRouteOptions = {}): RouteDefin
       return jsonResponse(200, {
         policyName: services.config.policy.policyName,
         appId,
-        organizers: lacking.map((o) => ({ objectId: o.objectId, email: o.email || null, blockedSessions: o.blockedSessions })),
+        organizers: lacking.map((o) => ({
+          objectId: o.objectId,
+          email: o.email || null,
+          blockedSessions: o.blockedSessions,
+        })),
       });
     }
-    if (format !== 'ps1' && format !== 'text') throw problems.badRequest(`format must be ps1 (default) or json (got '${format.slice(0, 40)}')`);
+    if (format !== 'ps1' && format !== 'text')
+      throw problems.badRequest(`format must be ps1 (default) or json (got '${format.slice(0, 40)}')`);
     return {
       status: 200,
       headers: {
@@ -58,9 +77,10 @@ export function createPoliciesRoutes(options: HttpRouteOptions = {}): RouteDefin
     };
   });
 
-  return [
-    { name: 'policiesGrant', methods: ['POST'], route: 'policies/grants', authLevel: 'function', handler: grant },
-    { name: 'policiesList', methods: ['GET'], route: 'policies', authLevel: 'function', handler: list },
-    { name: 'policiesScript', methods: ['GET'], route: 'policies/script', authLevel: 'function', handler: script },
-  ];
+  return { policiesGrant: grant, policiesList: list, policiesScript: script };
+}
+
+/** The policies routes (ROUTES, group 'policies') with their handlers. */
+export function createPoliciesRoutes(options: HttpRouteOptions = {}): RouteDefinition[] {
+  return routeDefinitions('policies', createPoliciesHandlers(options));
 }

@@ -16,16 +16,9 @@ import azureFunctions, { type HttpResponseInit, type LogHandler } from '@azure/f
 
 import type { AppServices } from '../compose.js';
 import { MAX_DEQUEUE_COUNT, syncFeedFromMessage } from '../handlers/sync.js';
-import {
-  createCalendarRoutes,
-  createFeedsRoutes,
-  createPoliciesRoutes,
-  createStatusRoutes,
-  type HttpRouteOptions,
-  type RouteDefinition,
-} from '../http/index.js';
+import { loadRoutes, type HttpRouteOptions, type RouteDefinition } from '../http/index.js';
 import { PAGE_ROUTE } from './constants.js';
-import { createAdminPageRoutes, SECURITY_HEADERS } from './page.js';
+import { SECURITY_HEADERS } from './page.js';
 
 // @azure/functions is CommonJS and Node's ESM loader cannot see these classes as named exports.
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
@@ -248,7 +241,9 @@ function startQueueWorker(
       } catch {
         // syncFeedFromMessage logged sync.run.crashed / sync.poison. Like the host: retry after a short
         // visibility timeout, and after MAX_DEQUEUE_COUNT deliveries move the message to the poison queue.
-        await (item.dequeueCount >= MAX_DEQUEUE_COUNT ? item.poison() : item.retryLater(5)).catch(() => undefined);
+        await (item.dequeueCount >= MAX_DEQUEUE_COUNT ? item.poison() : item.retryLater(5)).catch(
+          () => undefined,
+        );
       }
     }
   };
@@ -276,16 +271,10 @@ function startQueueWorker(
 
 // ---- the server ----------------------------------------------------------------------------------
 
-/** The routes the local server mounts: the whole HTTP surface of functions/*Http.ts plus the page. */
-export function localRoutes(services: AppServices, adminKey: string): RouteDefinition[] {
+/** The routes the local server mounts: every route of the table (src/http/routeTable.ts), as the host. */
+export function localRoutes(services: AppServices, adminKey: string): Promise<RouteDefinition[]> {
   const options: HttpRouteOptions = { services: () => Promise.resolve(services), requireKey: adminKey };
-  return [
-    ...createFeedsRoutes(options),
-    ...createPoliciesRoutes(options),
-    ...createCalendarRoutes(options),
-    ...createStatusRoutes(options),
-    ...createAdminPageRoutes(),
-  ];
+  return loadRoutes(options);
 }
 
 export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServer> {
@@ -295,7 +284,7 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const verbose = options.verbose ?? false;
   const logHandler = logHandlerFor(log, verbose);
-  const compiled = compile(localRoutes(services, adminKey));
+  const compiled = compile(await localRoutes(services, adminKey));
   const bodyLimit = Math.max(services.config.sync.maxFeedBytes, 64 * 1024) + 64 * 1024;
   const host = options.host ?? '127.0.0.1';
 

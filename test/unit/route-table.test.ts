@@ -1,8 +1,11 @@
-// The static route table (src/http/routeTable.ts) that functions/*.ts register from, so that loading
-// the function app evaluates no SDK (cold start, docs/performance.md part 4):
-// - it equals the factories' route definitions (minus handlers), so the two cannot drift;
-// - functions/*.ts register exactly those routes plus the two sync triggers, through lazy handlers that
-//   load the factory's module on the first request and forward to the handler of the same name;
+// The route table (src/http/routeTable.ts) is the one source of route metadata: functions/*.ts register
+// from it, the group modules return handlers keyed by its route names (the compiler checks each route
+// has one), the local server mounts loadRoutes(). What the compiler cannot check is checked here:
+// - each group's loader (a dynamic import()) really yields a handler for each of its routes;
+// - function names are unique and avoid the host's reserved "admin" prefix; the README lists every route;
+// - src/web/page.ts's own createAdminPageRoutes (still written by hand there) matches the table;
+// - functions/*.ts register exactly the table's routes plus the two sync triggers, through lazy
+//   handlers that load the group on the first request and forward to the handler of the same name;
 // - the registration modules import nothing heavy (checked on the sources' import statements).
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,12 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { HttpRequest, InvocationContext, type HttpHandler } from '@azure/functions';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { createCalendarRoutes } from '../../src/http/calendar.js';
-import { createFeedsRoutes } from '../../src/http/feeds.js';
-import { createPoliciesRoutes } from '../../src/http/policies.js';
-import { lazyRoutes, ROUTE_TABLE, type RouteGroup, type RouteSpec } from '../../src/http/routeTable.js';
-import type { RouteDefinition } from '../../src/http/routes.js';
-import { createStatusRoutes } from '../../src/http/status.js';
+import {
+  HANDLER_LOADERS,
+  lazyRoutes,
+  loadRoutes,
+  routesOf,
+  ROUTES,
+  type RouteGroup,
+} from '../../src/http/routeTable.js';
 import { SYNC_QUEUE_NAME } from '../../src/storage/index.js';
 import * as storageNames from '../../src/storage/names.js';
 import { createAdminPageRoutes } from '../../src/web/page.js';
@@ -42,35 +47,79 @@ vi.mock('@azure/functions', async (importOriginal) => {
 });
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FACTORIES: Record<RouteGroup, () => RouteDefinition[]> = {
-  feeds: () => createFeedsRoutes(),
-  policies: () => createPoliciesRoutes(),
-  calendar: () => createCalendarRoutes(),
-  status: () => createStatusRoutes(),
-  adminPage: () => createAdminPageRoutes(),
-};
-const withoutHandler = ({ name, methods, route, authLevel }: RouteSpec): RouteSpec => ({
+const GROUPS = Object.keys(HANDLER_LOADERS) as RouteGroup[];
+
+interface Spec {
+  name: string;
+  methods: readonly string[];
+  route: string;
+  authLevel: string;
+}
+const specOf = ({ name, methods, route, authLevel }: Spec): Spec => ({
   name,
   methods: [...methods],
   route,
   authLevel,
 });
 
-describe('ROUTE_TABLE', () => {
-  it.each(Object.keys(FACTORIES) as RouteGroup[])(
-    '%s: equals the factory definitions (names, routes, methods, authLevel, order)',
-    (group) => {
-      const definitions = FACTORIES[group]();
-      expect(ROUTE_TABLE[group].map(withoutHandler)).toEqual(definitions.map(withoutHandler));
-      // and nothing else: a new field on RouteDefinition must be added to the table too
-      for (const definition of definitions)
-        expect(Object.keys(definition).sort()).toEqual(['authLevel', 'handler', 'methods', 'name', 'route']);
-    },
-  );
+/** Routes the README's HTTP table does not mention as `METHOD /api/route` (a {param} matches any text). */
+function routesMissingFrom(readme: string, routes: readonly Spec[]): string[] {
+  const missing: string[] = [];
+  for (const route of routes) {
+    const template = route.route
+      .split(/(\{[^}]+\})/)
+      .map((part) => (part.startsWith('{') ? '[^/\\s`|,?]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    for (const method of route.methods)
+      if (!new RegExp(`\`${method} /api/${template}(?:[?\\[\`]|$)`, 'm').test(readme))
+        missing.push(`${route.name}: ${method} /api/${route.route}`);
+  }
+  return missing;
+}
 
-  it('function names are unique across the app', () => {
-    const names = Object.values(ROUTE_TABLE).flatMap((specs) => specs.map((s) => s.name));
+describe('ROUTES', () => {
+  it('function names are unique across the app and avoid the host’s reserved "admin" prefix', () => {
+    const names = ROUTES.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);
+    expect(
+      ROUTES.filter((r) => /^admin/i.test(r.name) || /^admin/i.test(r.route)).map((r) => r.name),
+    ).toEqual([]);
+  });
+
+  it('each method + route template is served by one route only', () => {
+    const keys = ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.route}`));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it.each(GROUPS)('%s: its loader yields exactly one handler per route of the group', async (group) => {
+    const handlers = await HANDLER_LOADERS[group]({});
+    expect(Object.keys(handlers).sort()).toEqual(
+      routesOf(group)
+        .map((r) => r.name)
+        .sort(),
+    );
+    for (const handler of Object.values(handlers)) expect(typeof handler).toBe('function');
+  });
+
+  it('loadRoutes mounts every route of the table, in table order, with its handler', async () => {
+    const routes = await loadRoutes({});
+    expect(routes.map(specOf)).toEqual(ROUTES.map(specOf));
+    for (const route of routes) expect(typeof route.handler).toBe('function');
+  });
+
+  it('src/web/page.ts’s createAdminPageRoutes (hand-written there) matches the table', () => {
+    expect(createAdminPageRoutes().map(specOf)).toEqual(routesOf('adminPage').map(specOf));
+  });
+
+  it('the README lists every route with its methods', async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    expect(routesMissingFrom(readme, ROUTES)).toEqual([]);
+    // the check can fail
+    const broken = [{ name: 'x', methods: ['GET'], route: 'feeds/{id}/nothing', authLevel: 'function' }];
+    expect(routesMissingFrom(readme, broken)).toEqual(['x: GET /api/feeds/{id}/nothing']);
+    expect(
+      routesMissingFrom(readme, [{ ...broken[0]!, route: 'feeds/{id}', methods: ['PATCH'] }]),
+    ).toHaveLength(1);
   });
 
   it('SYNC_QUEUE_NAME and POISON_SUFFIX are the storage layer’s (re-exported from names.ts)', () => {
@@ -83,14 +132,16 @@ describe('ROUTE_TABLE', () => {
 describe('lazyRoutes', () => {
   const request = () => new HttpRequest({ method: 'GET', url: 'http://localhost/api/status' });
   const context = () => new InvocationContext({ functionName: 'test' });
-  const definitions = (tag: string) =>
-    ROUTE_TABLE.status.map((spec) => ({
-      name: spec.name,
-      handler: vi.fn<HttpHandler>(() => Promise.resolve({ body: `${tag}:${spec.name}` })),
-    }));
+  const handlers = (tag: string) =>
+    Object.fromEntries(
+      routesOf('status').map((spec) => [
+        spec.name,
+        vi.fn<HttpHandler>(() => Promise.resolve({ body: `${tag}:${spec.name}` })),
+      ]),
+    );
 
   it('loads nothing until the first request, then once, and forwards to the handler of the same name', async () => {
-    const loaded = definitions('a');
+    const loaded = handlers('a');
     const load = vi.fn(() => Promise.resolve(loaded));
     const routes = lazyRoutes('status', load);
     expect(routes.map((r) => r.name)).toEqual(['health', 'status']);
@@ -104,20 +155,20 @@ describe('lazyRoutes', () => {
     expect([a, b]).toEqual([{ body: 'a:status' }, { body: 'a:health' }]);
     await status!.handler(request(), context());
     expect(load).toHaveBeenCalledTimes(1);
-    expect(loaded[1]!.handler).toHaveBeenCalledTimes(2);
+    expect(loaded.status).toHaveBeenCalledTimes(2);
   });
 
   it('a failed load is retried on the next request', async () => {
-    const load = vi.fn().mockRejectedValueOnce(new Error('boom')).mockResolvedValue(definitions('b'));
+    const load = vi.fn().mockRejectedValueOnce(new Error('boom')).mockResolvedValue(handlers('b'));
     const health = lazyRoutes('status', load)[0]!.options;
     await expect(health.handler(request(), context())).rejects.toThrow('boom');
     await expect(health.handler(request(), context())).resolves.toEqual({ body: 'b:health' });
     expect(load).toHaveBeenCalledTimes(2);
   });
 
-  it('fails loudly when the factory has no handler of that name', async () => {
-    const health = lazyRoutes('status', () => Promise.resolve([]))[0]!.options;
-    await expect(health.handler(request(), context())).rejects.toThrow(/no handler of that name/);
+  it('fails loudly when the loaded handlers have none of that name', async () => {
+    const health = lazyRoutes('status', () => Promise.resolve({}))[0]!.options;
+    await expect(health.handler(request(), context())).rejects.toThrow(/none of that name/);
   });
 });
 
@@ -144,9 +195,9 @@ describe('functions/*.ts', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('register every route of the table, with its route, methods and authLevel', () => {
-    const expected = Object.values(ROUTE_TABLE).flat().map(withoutHandler);
+    const expected = ROUTES.map(specOf);
     const actual = registered.http.map(({ name, options }) =>
-      withoutHandler({ name, ...(options as unknown as Omit<RouteSpec, 'name'>) }),
+      specOf({ name, ...(options as unknown as Omit<Spec, 'name'>) }),
     );
     expect(actual.sort((x, y) => x.name.localeCompare(y.name))).toEqual(
       expected.sort((x, y) => x.name.localeCompare(y.name)),
@@ -168,9 +219,9 @@ describe('functions/*.ts', () => {
     });
   });
 
-  it('a registered handler loads its factory on the first request and answers as the factory’s handler does', async () => {
+  it('a registered handler loads its group on the first request and answers as the group’s handler does', async () => {
     const page = registered.http.find((r) => r.name === 'managePage');
-    const direct = createAdminPageRoutes().find((r) => r.name === 'managePage');
+    const direct = (await loadRoutes({})).find((r) => r.name === 'managePage');
     const req = () => new HttpRequest({ method: 'GET', url: 'http://localhost/api/manage' });
     const viaLazy = await page!.options.handler(req(), new InvocationContext({ functionName: 'managePage' }));
     const viaFactory = await direct!.handler(req(), new InvocationContext({ functionName: 'managePage' }));
