@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 
-import type { RouteDefinition } from '../http/routes.js';
 import { PAGE_CSS } from './assets/css.js';
 import { PAGE_HTML } from './assets/html.js';
 import { PAGE_JS } from './assets/app-js.js';
@@ -86,24 +85,3 @@ export const adminPageAssetHandler: HttpHandler = (request) => {
   const f = asset === 'app.js' || asset === 'app.css' ? FILES[asset] : undefined;
   return Promise.resolve(f ? serve(request, f) : notFound());
 };
-
-/** Route table of the page (registered by functions/adminPage.ts and mounted by the local server). */
-export function createAdminPageRoutes(): RouteDefinition[] {
-  return [
-    // Function names must not start with "admin" either (the host derives reserved-route checks from them).
-    {
-      name: 'managePage',
-      methods: ['GET'],
-      route: PAGE_ROUTE,
-      authLevel: 'anonymous',
-      handler: adminPageHandler,
-    },
-    {
-      name: 'managePageAsset',
-      methods: ['GET'],
-      route: `${PAGE_ROUTE}/{asset}`,
-      authLevel: 'anonymous',
-      handler: adminPageAssetHandler,
-    },
-  ];
-}

@@ -3,7 +3,6 @@
 // has one), the local server mounts loadRoutes(). What the compiler cannot check is checked here:
 // - each group's loader (a dynamic import()) really yields a handler for each of its routes;
 // - function names are unique and avoid the host's reserved "admin" prefix; the README lists every route;
-// - src/web/page.ts's own createAdminPageRoutes (still written by hand there) matches the table;
 // - functions/*.ts register exactly the table's routes plus the two sync triggers, through lazy
 //   handlers that load the group on the first request and forward to the handler of the same name;
 // - the registration modules import nothing heavy (checked on the sources' import statements).
@@ -23,7 +22,6 @@ import {
 } from '../../src/http/routeTable.js';
 import { SYNC_QUEUE_NAME } from '../../src/storage/index.js';
 import * as storageNames from '../../src/storage/names.js';
-import { createAdminPageRoutes } from '../../src/web/page.js';
 
 // Record what functions/*.ts hand to the app object instead of registering with a (missing) host.
 const registered = vi.hoisted(() => ({
@@ -105,10 +103,6 @@ describe('ROUTES', () => {
     const routes = await loadRoutes({});
     expect(routes.map(specOf)).toEqual(ROUTES.map(specOf));
     for (const route of routes) expect(typeof route.handler).toBe('function');
-  });
-
-  it('src/web/page.ts’s createAdminPageRoutes (hand-written there) matches the table', () => {
-    expect(createAdminPageRoutes().map(specOf)).toEqual(routesOf('adminPage').map(specOf));
   });
 
   it('the README lists every route with its methods', async () => {
