@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 
 import { confirmCancellations, registerFeedUrl, removeFeed, requestSync, uploadFeed, type FeedSettingsInput } from '../admin/feeds.js';
 import { UsageError, parseArgs } from './errors.js';
-import { cliServices, formatTable } from './context.js';
+import { cliLogger, cliServices, formatTable } from './context.js';
 import { userError } from '../errors.js';
 
 const USAGE = `usage:
@@ -63,7 +63,7 @@ export async function run(args: string[]): Promise<number> {
       return 0;
     }
     case 'remove': {
-      const result = await removeFeed(services, id as string, { cancelFutureMeetings: flags.has('cancel-meetings') });
+      const result = await removeFeed({ ...services, logger: cliLogger(false) }, id as string, { cancelFutureMeetings: flags.has('cancel-meetings') });
       console.log(`removed feed ${id}: ${result.cancelled} future meetings cancelled, ${result.kept} kept`);
       return 0;
     }

@@ -10,7 +10,7 @@
 //    `config.adminRole` (TimetableSync.Admin): without it → 403; an unreadable header → 401.
 //    The header only ever *narrows* access: a caller who forges it still needs the function key.
 // https://learn.microsoft.com/azure/app-service/configure-authentication-user-identities#access-user-claims-in-app-code
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '../core/constantTime.js';
 
 import type { HttpRequest } from '@azure/functions';
 
@@ -33,12 +33,6 @@ export interface AdminCaller {
 const ROLE_CLAIM_TYPES = new Set(['roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role']);
 const OBJECT_ID_CLAIM_TYPES = new Set(['oid', 'http://schemas.microsoft.com/identity/claims/objectidentifier']);
 
-/** Equal-length digests first, so neither the content nor the length of the secret leaks through timing. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a, 'utf8').digest();
-  const db = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(da, db);
-}
 
 interface ClientPrincipal {
   claims: Array<{ typ: string; val: string }>;

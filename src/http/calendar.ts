@@ -23,7 +23,7 @@ import type { AppServices } from '../compose.js';
 import { normalizeEmail } from '../core/identity.js';
 import { contextSink, createEventLogger } from '../events.js';
 import { validateFeedId } from '../storage/index.js';
-import { constantTimeEqual } from './auth.js';
+import { constantTimeEqual } from '../core/constantTime.js';
 import { routeParam } from './request.js';
 import { routeDefinitions, type GroupHandlers } from './routeTable.js';
 import {

@@ -166,8 +166,9 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
   const remove = adminRoute('feedsDelete', options, async (request, context, services) => {
     const feedId = routeParam(request, 'id');
     const cancelFutureMeetings = booleanQuery(request, 'cancelMeetings', false);
-    const result = await removeFeed(services, feedId, { cancelFutureMeetings });
-    createEventLogger(contextSink(context)).info('feed.removed', { feedId, ...result });
+    const logger = createEventLogger(contextSink(context));
+    const result = await removeFeed({ ...services, logger }, feedId, { cancelFutureMeetings });
+    logger.info('feed.removed', { feedId, ...result });
     return jsonResponse(200, {
       feedId,
       deleted: true,

@@ -14,5 +14,5 @@ export {
   type RouteName,
   type RouteSpec,
 } from './routeTable.js';
-export { authorizeAdmin, constantTimeEqual, type AdminAuthOptions, type AdminCaller } from './auth.js';
+export { authorizeAdmin, type AdminAuthOptions, type AdminCaller } from './auth.js';
 export type { HttpRouteOptions, RouteDefinition, ServicesProvider } from './routes.js';

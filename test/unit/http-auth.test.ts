@@ -2,7 +2,8 @@ import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 
 import { ProblemError } from '../../src/admin/problems.js';
-import { authorizeAdmin, constantTimeEqual } from '../../src/http/auth.js';
+import { constantTimeEqual } from '../../src/core/constantTime.js';
+import { authorizeAdmin } from '../../src/http/auth.js';
 import { booleanQuery, integerQuery, mediaTypeOf } from '../../src/http/request.js';
 
 const principal = (claims: unknown) => Buffer.from(JSON.stringify({ claims })).toString('base64');
