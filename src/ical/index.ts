@@ -1,4 +1,5 @@
 // Public API of the iCalendar engine.
-export { expandCalendar, resolveDefaultTimeZone, feedTimeZone, type ExpandOptions } from './expand.js';
+export { expandCalendar, type ExpandOptions } from './expand.js';
+export { resolveDefaultTimeZone, feedTimeZone } from './tzid.js';
 export { CalendarError, type CalendarErrorCode } from './errors.js';
 export { resolveZoneName, wallToUtc, utcToWall, type Zone } from './zones.js';

@@ -1,7 +1,7 @@
 // Recurrence-rule expansion in wall time (RFC 5545 §3.3.10, §3.8.5.3). Simple rules (DAILY/WEEKLY
 // with plain BYDAY, and SECONDLY..HOURLY without BY parts) are computed arithmetically, skipping
 // straight to the window; everything else is iterated with ical.js's RecurIterator under a hard cap.
-import { ical } from './icaljs.js';
+import { ical, type Ical } from './icaljs.js';
 import { DAY, parseBasicDateTime } from './zones.js';
 
 const KNOWN_PARTS = new Set([
@@ -31,6 +31,7 @@ const FREQS: Record<string, number> = {
 };
 const WEEKDAYS: Record<string, number> = { SU: 0, MO: 1, TU: 2, WE: 3, TH: 4, FR: 5, SA: 6 };
 
+/** A recurrence rule that cannot be used. Internal: the event is skipped with a warning. */
 export class RuleError extends Error {}
 
 export interface ParsedRule {
@@ -234,23 +235,39 @@ function fastExpand(inp: ExpandRuleInput): boolean | undefined {
   }
 }
 
+/** ical.js's iterator checked its BY filters more often than the rule's step cap allows. */
 class StepLimit extends Error {}
+
+/**
+ * A rule that ical.js refuses only once it iterates (e.g. "FREQ=MONTHLY;BYYEARDAY=1", or BYDAY
+ * values that fit no month of the series): a RuleError, so that the event is skipped with a warning.
+ */
+function refused(rule: ParsedRule, e: unknown): RuleError {
+  return new RuleError(
+    `RRULE "${rule.text.trim()}" is invalid: ${e instanceof Error ? e.message : String(e)}`,
+  );
+}
 
 function icalExpand(inp: ExpandRuleInput): boolean {
   const { rule, dtstart, isDate, untilWall, wallFrom, wallTo, emit } = inp;
   const ICAL = ical();
-  const recur = ICAL.Recur.fromString(ruleWithoutUntil(rule.parts));
   const d = new Date(dtstart);
-  const start = ICAL.Time.fromData({
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: isDate ? 0 : d.getUTCHours(),
-    minute: isDate ? 0 : d.getUTCMinutes(),
-    second: isDate ? 0 : d.getUTCSeconds(),
-    isDate,
-  });
-  const it = recur.iterator(start);
+  let it: ReturnType<InstanceType<Ical['Recur']>['iterator']>;
+  try {
+    const recur = ICAL.Recur.fromString(ruleWithoutUntil(rule.parts));
+    const start = ICAL.Time.fromData({
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: isDate ? 0 : d.getUTCHours(),
+      minute: isDate ? 0 : d.getUTCMinutes(),
+      second: isDate ? 0 : d.getUTCSeconds(),
+      isDate,
+    });
+    it = recur.iterator(start);
+  } catch (e) {
+    throw refused(rule, e);
+  }
   // ical.js loops inside next() until a candidate passes the BY filters; an impossible combination
   // (e.g. FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30) would spin forever, so count those checks too.
   let checks = 0;
@@ -262,17 +279,18 @@ function icalExpand(inp: ExpandRuleInput): boolean {
     if (++checks > maxChecks) throw new StepLimit();
     return proto.check_contracting_rules.call(this);
   };
-  try {
-    for (let steps = 0; steps < inp.maxSteps; steps++) {
-      const t = it.next();
-      if (!t) return true;
-      const wall = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
-      if (wall > untilWall || wall > wallTo) return true;
-      if (wall >= wallFrom && !emit(wall)) return true;
+  for (let steps = 0; steps < inp.maxSteps; steps++) {
+    let t: ReturnType<typeof it.next>;
+    try {
+      t = it.next();
+    } catch (e) {
+      if (e instanceof StepLimit) return false;
+      throw refused(rule, e);
     }
-    return false;
-  } catch (e) {
-    if (e instanceof StepLimit) return false;
-    throw e;
+    if (!t) return true;
+    const wall = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+    if (wall > untilWall || wall > wallTo) return true;
+    if (wall >= wallFrom && !emit(wall)) return true;
   }
+  return false;
 }
