@@ -60,13 +60,13 @@ export default tseslint.config(
   ...layerRules(),
   { files: ['eslint.config.js', 'scripts/**/*.mjs'], extends: [tseslint.configs.disableTypeChecked] },
   { files: ['scripts/**/*.mjs'], languageOptions: { globals: { URL: 'readonly', console: 'readonly', process: 'readonly' } } },
-  // The admin page's script: browser JavaScript (a classic script), type-checked through its JSDoc by
+  // The admin page's scripts: browser JavaScript (native ES modules), type-checked through their JSDoc by
   // tsconfig.web.json, which the type-aware rules use too (the main project does not take .js files).
-  // Its globals are listed here, the browser's the script uses (`globals` is no dependency of ours).
+  // Their globals are listed here, the browser's the scripts use (`globals` is no dependency of ours).
   {
-    files: ['src/web/assets/app.js'],
+    files: ['src/web/assets/script/*.js'],
     languageOptions: {
-      sourceType: 'script',
+      sourceType: 'module',
       parserOptions: {
         projectService: false,
         project: './tsconfig.web.json',

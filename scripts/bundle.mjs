@@ -51,19 +51,25 @@ const entryPlugin = {
   },
 };
 
-// The admin page's script is a file (src/web/assets/app.js, copied next to app-js.js by the build) that
-// app-js.js reads at load; the bundle has no such file beside its chunks, so the module is replaced by
-// the file's text here.
-const pageScriptModule = path.join(root, 'dist', 'src', 'web', 'assets', 'app-js.js');
-let pageScriptInlined = false;
-const pageScriptPlugin = {
-  name: 'page-script',
+// The admin page's scripts are files (src/web/assets/script/*.js, copied to dist/src/web/assets/script/
+// by the build) that scripts.js lists and reads at load; the bundle has no such folder beside its chunks,
+// so the module is replaced here by one holding the same map (file name → text) of the folder's .js files.
+const pageScriptsModule = path.join(root, 'dist', 'src', 'web', 'assets', 'scripts.js');
+let pageScripts = null;
+const pageScriptsPlugin = {
+  name: 'page-scripts',
   setup(b) {
-    b.onLoad({ filter: /[\\/]web[\\/]assets[\\/]app-js\.js$/ }, async (args) => {
-      if (path.resolve(args.path) !== pageScriptModule) return undefined;
-      const text = await readFile(path.join(path.dirname(args.path), 'app.js'), 'utf8');
-      pageScriptInlined = true;
-      return { contents: `export const PAGE_JS = ${JSON.stringify(text)};\n`, loader: 'js' };
+    b.onLoad({ filter: /[\\/]web[\\/]assets[\\/]scripts\.js$/ }, async (args) => {
+      if (path.resolve(args.path) !== pageScriptsModule) return undefined;
+      const dir = path.join(path.dirname(args.path), 'script');
+      const names = (await readdir(dir)).filter((name) => name.endsWith('.js')).sort();
+      const files = {};
+      for (const name of names) files[name] = await readFile(path.join(dir, name), 'utf8');
+      pageScripts = names;
+      return {
+        contents: `export const PAGE_SCRIPTS = Object.freeze(${JSON.stringify(files)});\n`,
+        loader: 'js',
+      };
     });
   },
 };
@@ -71,7 +77,7 @@ const pageScriptPlugin = {
 const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 const result = await build({
   entryPoints: [{ in: 'functions-entry', out: 'main' }],
-  plugins: [entryPlugin, pageScriptPlugin],
+  plugins: [entryPlugin, pageScriptsPlugin],
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -93,10 +99,13 @@ const result = await build({
   logLevel: 'warning',
 });
 
-if (!pageScriptInlined) {
+if (!pageScripts || pageScripts.length === 0) {
+  const why = pageScripts
+    ? 'its folder script/ has no .js files: run `npm run build`'
+    : 'the module was not bundled';
   console.error(
-    `bundle: ${path.relative(root, pageScriptModule)} was not bundled, so the admin page's script is missing ` +
-      '(see pageScriptPlugin in scripts/bundle.mjs)',
+    `bundle: ${path.relative(root, pageScriptsModule)} was not replaced by the admin page's scripts (${why}), ` +
+      'so the page would have no script (see pageScriptsPlugin in scripts/bundle.mjs)',
   );
   process.exit(1);
 }

@@ -2,8 +2,12 @@
 // with "admin" (its own /admin API) and refuses to register such a function ("The specified route
 // conflicts with one or more built in routes"), whatever the route prefix. So: GET /api/manage.
 export const PAGE_ROUTE = 'manage';
-/** Files served next to the page (GET /api/manage/{asset}). */
-export const PAGE_ASSETS = ['app.js', 'app.css'] as const;
-export type PageAsset = (typeof PAGE_ASSETS)[number];
+/**
+ * The page's entry script (GET /api/manage/main.js), a file of src/web/assets/script/ like every script
+ * it imports; the files served next to the page are that folder's (assets/scripts.ts) and the stylesheet.
+ */
+export const PAGE_ENTRY_SCRIPT = 'main.js';
+/** The page's stylesheet (GET /api/manage/app.css, assets/css.ts). */
+export const PAGE_STYLESHEET = 'app.css';
 /** sessionStorage key the page keeps the function key under (documented in docs/admin-page.md). */
 export const KEY_STORAGE_NAME = 'timetable-sync.functionKey';

@@ -1,7 +1,8 @@
-// The admin page as HTTP routes: GET /api/manage (the HTML shell) and GET /api/manage/{asset} (app.js,
-// app.css). Anonymous on purpose: the page holds no data and no secret; every data call it makes goes
-// to the admin API with the admin's function key (and, when deployed behind App Service
-// Authentication, the Entra session cookie, which the platform checks before any of this runs).
+// The admin page as HTTP routes: GET /api/manage (the HTML shell) and GET /api/manage/{asset} (its
+// scripts, main.js and the modules it imports, and app.css). Anonymous on purpose: the page holds no
+// data and no secret; every data call it makes goes to the admin API with the admin's function key
+// (and, when deployed behind App Service Authentication, the Entra session cookie, which the platform
+// checks before any of this runs).
 //
 // Security headers: a Content-Security-Policy without 'unsafe-inline' (script and style come only from
 // these routes; fetches only to this origin), no framing, no referrer (calendar links carry tokens),
@@ -12,8 +13,8 @@ import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/function
 
 import { PAGE_CSS } from './assets/css.js';
 import { PAGE_HTML } from './assets/html.js';
-import { PAGE_JS } from './assets/app-js.js';
-import { PAGE_ROUTE, type PageAsset } from './constants.js';
+import { PAGE_SCRIPTS } from './assets/scripts.js';
+import { PAGE_ROUTE, PAGE_STYLESHEET } from './constants.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -50,11 +51,18 @@ function file(body: string, contentType: string): StaticFile {
   };
 }
 
-const FILES: Record<'page' | PageAsset, StaticFile> = {
-  page: file(PAGE_HTML, 'text/html; charset=utf-8'),
-  'app.js': file(PAGE_JS, 'text/javascript; charset=utf-8'),
-  'app.css': file(PAGE_CSS, 'text/css; charset=utf-8'),
-};
+const PAGE = file(PAGE_HTML, 'text/html; charset=utf-8');
+
+/**
+ * The files served next to the page, by name: every script of assets/script/ (the folder's listing is
+ * the allow-list) and the stylesheet. A Map, so that no name reaches an object's prototype.
+ */
+const ASSETS: ReadonlyMap<string, StaticFile> = new Map([
+  ...Object.entries(PAGE_SCRIPTS).map(
+    ([name, body]) => [name, file(body, 'text/javascript; charset=utf-8')] as const,
+  ),
+  [PAGE_STYLESHEET, file(PAGE_CSS, 'text/css; charset=utf-8')],
+]);
 
 function notFound(): HttpResponseInit {
   return {
@@ -78,10 +86,9 @@ function serve(request: HttpRequest, f: StaticFile): HttpResponseInit {
   return { status: 200, headers: { ...headers, 'content-type': f.contentType }, body: f.body };
 }
 
-export const adminPageHandler: HttpHandler = (request) => Promise.resolve(serve(request, FILES.page));
+export const adminPageHandler: HttpHandler = (request) => Promise.resolve(serve(request, PAGE));
 
 export const adminPageAssetHandler: HttpHandler = (request) => {
-  const asset = request.params.asset ?? '';
-  const f = asset === 'app.js' || asset === 'app.css' ? FILES[asset] : undefined;
+  const f = ASSETS.get(request.params.asset ?? '');
   return Promise.resolve(f ? serve(request, f) : notFound());
 };

@@ -1,7 +1,8 @@
 // The admin page's HTML shell. It holds no data and no secret: every value on the page is fetched by
-// app.js from the admin API with the admin's own credentials. No inline script or style (see the
+// its scripts (./script/, entry main.js, an ES module: deferred like every module script) from the
+// admin API with the admin's own credentials. No inline script or style (see the
 // Content-Security-Policy in ../page.ts); asset URLs are absolute under the page's route.
-import { PAGE_ROUTE } from '../constants.js';
+import { PAGE_ENTRY_SCRIPT, PAGE_ROUTE, PAGE_STYLESHEET } from '../constants.js';
 
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -10,8 +11,8 @@ export const PAGE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>timetable-sync admin</title>
-<link rel="stylesheet" href="/api/${PAGE_ROUTE}/app.css">
-<script src="/api/${PAGE_ROUTE}/app.js" defer></script>
+<link rel="stylesheet" href="/api/${PAGE_ROUTE}/${PAGE_STYLESHEET}">
+<script type="module" src="/api/${PAGE_ROUTE}/${PAGE_ENTRY_SCRIPT}"></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

@@ -1,0 +1,213 @@
+// @ts-check
+
+// The Upload view: a calendar file chosen or dropped, validated by PUT /api/feeds/{id}; the result lists
+// the per-event warnings and the sessions that will not get a meeting, a rejection the problem.
+
+/** @import { Feed, UploadResult } from './types.js' */
+import { api, ApiError, problemBox } from './api.js';
+import { $, $input, announce, busy, fmtTime, h, plural, replace } from './dom.js';
+import { watchSync } from './feeds.js';
+import { authFailed } from './key.js';
+import { state } from './state.js';
+
+/** @type {File | null} */
+let chosenFile = null;
+
+/** @param {File | null | undefined} file */
+function chooseFile(file) {
+  chosenFile = file || null;
+  $('upload-file-name').textContent = file
+    ? `${file.name} (${Math.max(1, Math.round(file.size / 1024))} KB)`
+    : 'No file chosen';
+  const id = $input('upload-id');
+  if (file && !id.value) {
+    id.value = file.name
+      .replace(/\.ics$/i, '')
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 63);
+  }
+}
+
+export function initUpload() {
+  const zone = $('dropzone');
+  const input = $input('upload-file');
+  input.addEventListener('change', () => chooseFile(input.files && input.files[0]));
+  /** @type {const} */ (['dragenter', 'dragover']).forEach((type) => {
+    zone.addEventListener(type, (e) => {
+      e.preventDefault();
+      zone.classList.add('dragover');
+      if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+    });
+  });
+  ['dragleave', 'dragend'].forEach((type) => {
+    zone.addEventListener(type, () => {
+      zone.classList.remove('dragover');
+    });
+  });
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('dragover');
+    const file = e.dataTransfer && e.dataTransfer.files[0];
+    if (file) {
+      chooseFile(file);
+      announce(`File ${file.name} chosen.`);
+    }
+  });
+  // A file dropped anywhere else must not navigate away from the page.
+  window.addEventListener('dragover', (e) => {
+    e.preventDefault();
+  });
+  window.addEventListener('drop', (e) => {
+    e.preventDefault();
+  });
+  $('upload-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void upload();
+  });
+}
+
+function upload() {
+  const result = $('upload-result');
+  const id = $input('upload-id').value.trim();
+  const file = chosenFile;
+  /** @type {Array<{ field: string, text: string }>} */
+  const problems = [];
+  if (!file) problems.push({ field: 'upload-file', text: 'Choose or drop an .ics file.' });
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(id))
+    problems.push({
+      field: 'upload-id',
+      text: 'Feed id: 1–63 letters, digits, - or _, starting with a letter or digit.',
+    });
+  if (problems.length || !file) {
+    replace(
+      result,
+      h(
+        'div',
+        { class: 'error', role: 'alert' },
+        h('strong', null, 'Not uploaded'),
+        h(
+          'ul',
+          null,
+          problems.map((p) => h('li', null, p.text)),
+        ),
+      ),
+    );
+    const first = problems[0];
+    if (first) $(first.field).focus();
+    return Promise.resolve();
+  }
+  if (!state.key) {
+    authFailed(new ApiError(401, null, 'no function key entered'));
+    return Promise.resolve();
+  }
+  const query = [];
+  const organizer = $input('upload-organizer').value.trim();
+  const tz = $input('upload-tz').value.trim();
+  if (organizer) query.push(`organizer=${encodeURIComponent(organizer)}`);
+  if (tz) query.push(`timeZone=${encodeURIComponent(tz)}`);
+  const path = `feeds/${encodeURIComponent(id)}${query.length ? `?${query.join('&')}` : ''}`;
+  const button = $('upload-submit');
+  replace(result, h('div', { class: 'notice' }, `Uploading and validating ${file.name}…`));
+  return file
+    .arrayBuffer()
+    .then((bytes) =>
+      busy(
+        button instanceof HTMLButtonElement ? button : null,
+        /** @type {Promise<UploadResult>} */ (
+          api('PUT', path, { contentType: 'text/calendar; charset=utf-8', body: bytes })
+        ),
+      ),
+    )
+    .then((body) => {
+      renderUploadResult(body);
+      if (body.syncQueued)
+        watchSync(id, body.feed && body.feed.lastRun ? body.feed.lastRun.finishedAt : null);
+    })
+    .catch((/** @type {unknown} */ error) => {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        replace(result);
+        return;
+      }
+      replace(
+        result,
+        problemBox(error, 'Upload rejected'),
+        h(
+          'p',
+          { class: 'small' },
+          'Nothing was stored: the feed, its meetings and its published calendar are as they were.',
+        ),
+      );
+      announce(`Upload rejected: ${error instanceof Error ? error.message : String(error)}`);
+      const box = result.querySelector('[role=alert]');
+      if (box instanceof HTMLElement) {
+        box.setAttribute('tabindex', '-1');
+        box.focus();
+      }
+    });
+}
+
+/** @param {UploadResult} body */
+function renderUploadResult(body) {
+  const result = $('upload-result');
+  /** @type {Partial<Feed>} */
+  const feed = body.feed || {};
+  const warnings = body.warnings || [];
+  const skipped = body.skipped || [];
+  const summary =
+    `${body.created ? 'Created feed ' : 'Uploaded a new version of '}${feed.id}: ${plural(body.sessions, 'session')} in the horizon.` +
+    (body.syncQueued
+      ? ' A sync was queued.'
+      : feed.enabled === false
+        ? ' The feed is disabled: nothing will be synced.'
+        : ' The sync could not be queued; use Sync now.');
+  const parts = [h('div', { class: 'success', id: 'upload-summary' }, h('strong', null, summary))];
+  if (warnings.length) {
+    parts.push(
+      h(
+        'div',
+        { class: 'warning', id: 'upload-warnings' },
+        h('strong', null, `${plural(warnings.length, 'event')} skipped as unreadable`),
+        h(
+          'ul',
+          null,
+          warnings.map((w) =>
+            h(
+              'li',
+              null,
+              h('code', null, w.uid || '(no UID)'),
+              w.line ? ` (line ${w.line})` : '',
+              `: ${w.reason}`,
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  if (skipped.length) {
+    parts.push(
+      h(
+        'div',
+        { class: 'warning', id: 'upload-skipped' },
+        h('strong', null, `${plural(skipped.length, 'session')} will not get a meeting`),
+        h(
+          'ul',
+          null,
+          skipped
+            .slice(0, 200)
+            .map((s) =>
+              h(
+                'li',
+                null,
+                h('b', null, s.summary || s.uid),
+                ` — ${fmtTime(s.start)} (${s.reason}): ${s.detail}`,
+              ),
+            ),
+        ),
+        skipped.length > 200 ? h('p', { class: 'small' }, `… and ${skipped.length - 200} more.`) : null,
+      ),
+    );
+  }
+  replace(result, parts);
+  announce(summary + (warnings.length ? ` ${plural(warnings.length, 'warning')}.` : ''));
+}
