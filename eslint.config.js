@@ -14,13 +14,40 @@ const LAYERS = {
   admin: ['core', 'errors', 'config', 'events', 'feeds', 'graph', 'ical', 'storage', 'sync', 'calendar'],
   calendar: ['core', 'errors', 'config', 'events', 'storage'],
 };
-const SRC_MODULES = ['core', 'ical', 'graph', 'storage', 'emulator', 'feeds', 'sync', 'admin', 'calendar', 'http', 'cli', 'web', 'dev', 'handlers', 'errors', 'config', 'events', 'compose', 'cli'];
+const SRC_MODULES = [
+  'core',
+  'ical',
+  'graph',
+  'storage',
+  'emulator',
+  'feeds',
+  'sync',
+  'admin',
+  'calendar',
+  'http',
+  'cli',
+  'web',
+  'dev',
+  'handlers',
+  'errors',
+  'config',
+  'events',
+  'compose',
+  'cli',
+];
 
 function layerRules() {
   return Object.entries(LAYERS).map(([layer, allowed]) => {
     const forbidden = [...new Set(SRC_MODULES)].filter((m) => m !== layer && !allowed.includes(m));
     // `../x` from src/<layer>/file.ts and `../../x` from one folder deeper; `.js` for root modules.
-    const groups = forbidden.flatMap((m) => [`../${m}`, `../${m}/*`, `../${m}.js`, `../../${m}`, `../../${m}/*`, `../../${m}.js`]);
+    const groups = forbidden.flatMap((m) => [
+      `../${m}`,
+      `../${m}/*`,
+      `../${m}.js`,
+      `../../${m}`,
+      `../../${m}/*`,
+      `../../${m}.js`,
+    ]);
     return {
       files: [`src/${layer}/**/*.ts`],
       rules: {
@@ -34,8 +61,19 @@ function layerRules() {
                 message: `src/${layer} may import only ${allowed.length ? allowed.join(', ') : 'its own files'} (layers point inwards: see eslint.config.js)`,
               },
               ...(['admin', 'calendar'].includes(layer)
-                ? [{ group: ['../compose.js', '../../compose.js'], allowTypeImports: true, message: `src/${layer} may use the services' type only: compose.ts is the only place SDK clients are built` }]
-                : [{ group: ['../compose.js', '../../compose.js'], message: `src/${layer} may not import compose.ts: dependencies come in as parameters` }]),
+                ? [
+                    {
+                      group: ['../compose.js', '../../compose.js'],
+                      allowTypeImports: true,
+                      message: `src/${layer} may use the services' type only: compose.ts is the only place SDK clients are built`,
+                    },
+                  ]
+                : [
+                    {
+                      group: ['../compose.js', '../../compose.js'],
+                      message: `src/${layer} may not import compose.ts: dependencies come in as parameters`,
+                    },
+                  ]),
             ],
           },
         ],
@@ -59,7 +97,10 @@ export default tseslint.config(
   // forbidden import failing.
   ...layerRules(),
   { files: ['eslint.config.js', 'scripts/**/*.mjs'], extends: [tseslint.configs.disableTypeChecked] },
-  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { URL: 'readonly', console: 'readonly', process: 'readonly' } } },
+  {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { URL: 'readonly', console: 'readonly', process: 'readonly' } },
+  },
   // The admin page's scripts: browser JavaScript (native ES modules), type-checked through their JSDoc by
   // tsconfig.web.json, which the type-aware rules use too (the main project does not take .js files).
   // Their globals are listed here, the browser's the scripts use (`globals` is no dependency of ours).

@@ -121,7 +121,10 @@ export async function benchCold(options: BenchOptions): Promise<PartResult> {
     .map((f) => path.join(functionsDir, f));
   const deployDir = path.join(ROOT, 'dist', 'deploy');
   // The handler modules are import()ed by the registrations' route table on the first request.
-  const plainApp: App = { entry: plain, lazy: await lazyImportsOf([...plain, path.join(ROOT, 'dist', 'src', 'http', 'routeTable.js')]) };
+  const plainApp: App = {
+    entry: plain,
+    lazy: await lazyImportsOf([...plain, path.join(ROOT, 'dist', 'src', 'http', 'routeTable.js')]),
+  };
   const bundledApp: App = {
     entry: [path.join(deployDir, 'main.js')],
     lazy: bundle.lazyChunks.map((chunk) => path.join(deployDir, chunk)),

@@ -5,20 +5,45 @@ import { UsageError, cliExitCode, formatCliError } from './cli/errors.js';
 type CommandModule = { run(args: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  expand: { summary: 'expand FILE --from DATE --to DATE [--format json|table] [--tz ZONE]', load: () => import('./cli/expand.js') },
-  emulator: { summary: 'emulator [--port N] [--propagation-seconds N] [--users FILE.json]: run the Graph emulator', load: () => import('./cli/emulator.js') },
-  start: { summary: '(npm start) the demo on Azurite + the Graph emulator, or a real sync when Graph settings are given', load: () => import('./cli/start.js') },
-  demo: { summary: 'demo [--feed FILE] [--now ISO] [--horizon-days N] [--json] [--serve [--port N]]', load: () => import('./cli/demo.js') },
-  sync: { summary: 'sync [--feed ID] [--now ISO] [--force] [--json] [--verbose]', load: () => import('./cli/sync.js') },
+  expand: {
+    summary: 'expand FILE --from DATE --to DATE [--format json|table] [--tz ZONE]',
+    load: () => import('./cli/expand.js'),
+  },
+  emulator: {
+    summary: 'emulator [--port N] [--propagation-seconds N] [--users FILE.json]: run the Graph emulator',
+    load: () => import('./cli/emulator.js'),
+  },
+  start: {
+    summary:
+      '(npm start) the demo on Azurite + the Graph emulator, or a real sync when Graph settings are given',
+    load: () => import('./cli/start.js'),
+  },
+  demo: {
+    summary: 'demo [--feed FILE] [--now ISO] [--horizon-days N] [--json] [--serve [--port N]]',
+    load: () => import('./cli/demo.js'),
+  },
+  sync: {
+    summary: 'sync [--feed ID] [--now ISO] [--force] [--json] [--verbose]',
+    load: () => import('./cli/sync.js'),
+  },
   plan: { summary: 'plan --feed FILE|ID [--now ISO] [--json]: dry run', load: () => import('./cli/plan.js') },
   feeds: { summary: 'feeds add|list|remove|confirm|sync', load: () => import('./cli/feeds.js') },
   policy: { summary: 'policy grant|list|script', load: () => import('./cli/policy.js') },
   status: { summary: 'status [--json]', load: () => import('./cli/status.js') },
-  serve: { summary: 'serve [--port N] [--host ADDR] [--no-sync] [--verbose]: the admin page and HTTP API on this machine', load: () => import('./cli/serve.js') },
+  serve: {
+    summary:
+      'serve [--port N] [--host ADDR] [--no-sync] [--verbose]: the admin page and HTTP API on this machine',
+    load: () => import('./cli/serve.js'),
+  },
 };
 
 function usage(): string {
-  return ['usage: timetable-sync <command> [options]', '', 'commands:', ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)].join('\n');
+  return [
+    'usage: timetable-sync <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

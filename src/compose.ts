@@ -10,7 +10,6 @@ import { createStateStore, type StateStore } from './storage/index.js';
 import { createLimiter, type Limiter } from './sync/limiter.js';
 import { userError } from './errors.js';
 
-
 export interface AppServices {
   config: AppConfig;
   store: StateStore;
@@ -25,11 +24,18 @@ export function toGraphSettings(graph: GraphConfig, config: Pick<AppConfig, 'mee
     graph.credential.kind === 'secret'
       ? { kind: 'secret', secret: graph.credential.secret }
       : graph.credential.kind === 'certificate'
-        ? { kind: 'certificate', privateKeyPem: graph.credential.privateKeyPem, thumbprintSha256: graph.credential.thumbprintSha256 }
+        ? {
+            kind: 'certificate',
+            privateKeyPem: graph.credential.privateKeyPem,
+            thumbprintSha256: graph.credential.thumbprintSha256,
+          }
         : (() => {
             const path = graph.credential.path;
             // Workload-identity assertions are short-lived files rotated by the platform: read each time.
-            return { kind: 'assertion' as const, getAssertion: async () => (await readFile(path, 'utf8')).trim() };
+            return {
+              kind: 'assertion' as const,
+              getAssertion: async () => (await readFile(path, 'utf8')).trim(),
+            };
           })();
   return {
     tenantId: graph.tenantId,
@@ -38,7 +44,10 @@ export function toGraphSettings(graph: GraphConfig, config: Pick<AppConfig, 'mee
     authorityHost: graph.authorityHost,
     graphBaseUrl: graph.graphBaseUrl,
     ...(graph.caCertFile ? { caCertPem: readCaFile(graph.caCertFile) } : {}),
-    meetingOptions: { lobbyBypass: config.meeting.lobbyBypass, allowedPresenters: config.meeting.allowedPresenters },
+    meetingOptions: {
+      lobbyBypass: config.meeting.lobbyBypass,
+      allowedPresenters: config.meeting.allowedPresenters,
+    },
   };
 }
 
@@ -51,18 +60,31 @@ function readCaFile(path: string): string {
 }
 
 async function storeFor(storage: StorageConfig): Promise<StateStore> {
-  if (storage.kind === 'connectionString') return createStateStore({ connectionString: storage.connectionString });
+  if (storage.kind === 'connectionString')
+    return createStateStore({ connectionString: storage.connectionString });
   // Managed identity: @azure/identity is loaded only where it is used (Azure), keeping local start-up lean.
   const { DefaultAzureCredential, ManagedIdentityCredential } = await import('@azure/identity');
-  const credential = storage.clientId ? new ManagedIdentityCredential({ clientId: storage.clientId }) : new DefaultAzureCredential();
+  const credential = storage.clientId
+    ? new ManagedIdentityCredential({ clientId: storage.clientId })
+    : new DefaultAzureCredential();
   return createStateStore({ accountName: storage.accountName, credential });
 }
 
-export async function buildServices(config: AppConfig, options: { namePrefix?: string } = {}): Promise<AppServices> {
-  if (!config.storage) throw userError('storageNotConfigured', 'AzureWebJobsStorage: required (a connection string, or AzureWebJobsStorage__accountName)');
+export async function buildServices(
+  config: AppConfig,
+  options: { namePrefix?: string } = {},
+): Promise<AppServices> {
+  if (!config.storage)
+    throw userError(
+      'storageNotConfigured',
+      'AzureWebJobsStorage: required (a connection string, or AzureWebJobsStorage__accountName)',
+    );
   const store =
     options.namePrefix !== undefined && config.storage.kind === 'connectionString'
-      ? createStateStore({ connectionString: config.storage.connectionString, namePrefix: options.namePrefix })
+      ? createStateStore({
+          connectionString: config.storage.connectionString,
+          namePrefix: options.namePrefix,
+        })
       : await storeFor(config.storage);
   await store.ensure();
   const limiter = createLimiter({
@@ -77,7 +99,12 @@ export async function buildServices(config: AppConfig, options: { namePrefix?: s
     // A 429 is the Graph layer's: the SDK retries it, the pacer waits out Retry-After and slows the rate.
     // The limiter hears one signal per 429 on the wire (even one the SDK then retries successfully) and
     // only halves; the sync never reacts to a 429 itself.
-    graph: config.graph ? createGraphAccess({ ...toGraphSettings(config.graph, config), onThrottled: () => limiter.onThrottled() }) : null,
+    graph: config.graph
+      ? createGraphAccess({
+          ...toGraphSettings(config.graph, config),
+          onThrottled: () => limiter.onThrottled(),
+        })
+      : null,
     limiter,
     now: () => new Date(),
   };

@@ -22,7 +22,11 @@ export class AppError extends Error {
 }
 
 /** An error in the input: its message is safe and useful to show as it is. */
-export function userError(code: string, message: string, options: Omit<AppErrorOptions, 'isUserError'> = {}): AppError {
+export function userError(
+  code: string,
+  message: string,
+  options: Omit<AppErrorOptions, 'isUserError'> = {},
+): AppError {
   return new AppError(code, message, { ...options, isUserError: true });
 }
 

@@ -23,14 +23,18 @@ export interface EventLogger {
   error(name: string, properties?: EventProperties): void;
 }
 
-const SECRET_KEY = /secret|token|password|passcode|assertion|authorization|privatekey|joinweburl|joinurl|connectionstring|accountkey/i;
+const SECRET_KEY =
+  /secret|token|password|passcode|assertion|authorization|privatekey|joinweburl|joinurl|connectionstring|accountkey/i;
 // JWTs (three base64url parts starting with `eyJ`) and Teams join links carry credentials or passcodes.
 const JWT = /eyJ[\w-]{5,}\.eyJ[\w-]{5,}\.[\w-]*/g;
 const JOIN_URL = /https:\/\/teams\.microsoft\.com\/l\/meetup-join\/\S+/gi;
 const ACCOUNT_KEY = /AccountKey=[^;]+/gi;
 
 function redactString(value: string): string {
-  return value.replace(JWT, '[redacted-token]').replace(JOIN_URL, '[redacted-join-url]').replace(ACCOUNT_KEY, 'AccountKey=[redacted]');
+  return value
+    .replace(JWT, '[redacted-token]')
+    .replace(JOIN_URL, '[redacted-join-url]')
+    .replace(ACCOUNT_KEY, 'AccountKey=[redacted]');
 }
 
 function redactValue(value: unknown, depth: number): unknown {

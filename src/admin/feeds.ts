@@ -56,22 +56,33 @@ function validateSettings(input: FeedSettingsInput): FeedSettingsInput {
   if (input.timeZone && !isKnownTimeZone(input.timeZone)) {
     throw problems.badRequest(`timeZone '${input.timeZone}' is not a known IANA or Windows time zone`);
   }
-  if (input.horizonDays !== undefined && input.horizonDays !== null && !(Number.isInteger(input.horizonDays) && input.horizonDays >= 1 && input.horizonDays <= 400)) {
+  if (
+    input.horizonDays !== undefined &&
+    input.horizonDays !== null &&
+    !(Number.isInteger(input.horizonDays) && input.horizonDays >= 1 && input.horizonDays <= 400)
+  ) {
     throw problems.badRequest('horizonDays must be a whole number from 1 to 400');
   }
   if (input.defaultOrganizer && !/^[^@\s]+@[^@\s]+$/.test(normalizeEmail(input.defaultOrganizer))) {
     throw problems.badRequest(`defaultOrganizer '${input.defaultOrganizer}' is not an e-mail address`);
   }
-  return { ...input, ...(input.defaultOrganizer ? { defaultOrganizer: normalizeEmail(input.defaultOrganizer) } : {}) };
+  return {
+    ...input,
+    ...(input.defaultOrganizer ? { defaultOrganizer: normalizeEmail(input.defaultOrganizer) } : {}),
+  };
 }
 
 /** Decodes and checks an uploaded body before anything is stored. */
 export function decodeCalendarBody(body: Uint8Array | string, maxBytes: number, what = 'the upload'): string {
   const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (size > maxBytes) throw problems.tooLarge(`${what} is ${size} bytes; the limit is ${maxBytes} (MAX_FEED_BYTES)`);
+  if (size > maxBytes)
+    throw problems.tooLarge(`${what} is ${size} bytes; the limit is ${maxBytes} (MAX_FEED_BYTES)`);
   if (size === 0) throw problems.invalidCalendar(`${what} is empty`);
   if (typeof body === 'string') return body;
-  if (body.includes(0)) throw problems.invalidCalendar(`${what} is binary data (it contains NUL bytes), not an iCalendar text file`);
+  if (body.includes(0))
+    throw problems.invalidCalendar(
+      `${what} is binary data (it contains NUL bytes), not an iCalendar text file`,
+    );
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
@@ -80,13 +91,22 @@ export function decodeCalendarBody(body: Uint8Array | string, maxBytes: number, 
 }
 
 /** Expands a body the way a sync does (same window, same limits), to validate it and report what it holds. */
-export function inspectCalendar(deps: AdminDeps, text: string, settings: FeedSettingsInput, feedId: string): FeedExpansion & { window: FeedWindow } {
+export function inspectCalendar(
+  deps: AdminDeps,
+  text: string,
+  settings: FeedSettingsInput,
+  feedId: string,
+): FeedExpansion & { window: FeedWindow } {
   const window = feedWindow(deps.now().getTime(), settings.horizonDays ?? deps.config.sync.horizonDays);
   if (!/^BEGIN:VEVENT\b/im.test(text) && /^BEGIN:VCALENDAR\b/im.test(text)) {
     throw problems.invalidCalendar('the calendar has no VEVENT: a timetable needs at least one event');
   }
   try {
-    const feed = { id: feedId, timeZone: settings.timeZone ?? null, defaultOrganizer: settings.defaultOrganizer ?? null };
+    const feed = {
+      id: feedId,
+      timeZone: settings.timeZone ?? null,
+      defaultOrganizer: settings.defaultOrganizer ?? null,
+    };
     return { ...expandFeedBody(text, feed, window, deps.config.sync.defaultTimeZone), window };
   } catch (error) {
     if (error instanceof CalendarError) throw problems.invalidCalendar(error.message, { code: error.code });
@@ -121,18 +141,33 @@ function newFeedRecord(id: string, now: string, fields: Partial<FeedRecord>): Fe
 }
 
 /** Validates an uploaded timetable, then stores it as a new version of the feed (creating the feed if new). */
-export async function uploadFeed(deps: AdminDeps, feedId: string, body: Uint8Array | string, settingsInput: FeedSettingsInput = {}): Promise<UploadResult> {
+export async function uploadFeed(
+  deps: AdminDeps,
+  feedId: string,
+  body: Uint8Array | string,
+  settingsInput: FeedSettingsInput = {},
+): Promise<UploadResult> {
   requireValidFeedId(feedId);
   const settings = validateSettings(settingsInput);
   const text = decodeCalendarBody(body, deps.config.sync.maxFeedBytes);
   const existing = await deps.store.feeds.get(feedId);
   const effective = { ...pickSettings(existing), ...settings };
   const { desired, warnings, incomplete } = inspectCalendar(deps, text, effective, feedId);
-  if (incomplete) throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, { warnings: warnings.slice(0, 50) });
+  if (incomplete)
+    throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, {
+      warnings: warnings.slice(0, 50),
+    });
   // Valid: only now is anything written. The blob version first, then the feed row points at it.
   const { version } = await deps.store.feedBodies.put(feedId, text);
   const now = deps.now().toISOString();
-  const fields: Partial<FeedRecord> = { source: 'upload', url: null, contentHash: feedContentHash(text), bodyVersion: version, updatedAt: now, ...settings };
+  const fields: Partial<FeedRecord> = {
+    source: 'upload',
+    url: null,
+    contentHash: feedContentHash(text),
+    bodyVersion: version,
+    updatedAt: now,
+    ...settings,
+  };
   let feed: FeedRecord;
   if (existing) {
     feed = await deps.store.feeds.update({ ...existing, ...fields, httpEtag: null, httpLastModified: null });
@@ -140,7 +175,10 @@ export async function uploadFeed(deps: AdminDeps, feedId: string, body: Uint8Arr
     try {
       feed = await deps.store.feeds.create(newFeedRecord(feedId, now, fields));
     } catch (error) {
-      if (error instanceof ConflictError) throw problems.conflict(`feed '${feedId}' was created by someone else at the same time; upload again`);
+      if (error instanceof ConflictError)
+        throw problems.conflict(
+          `feed '${feedId}' was created by someone else at the same time; upload again`,
+        );
       throw error;
     }
   }
@@ -155,17 +193,28 @@ export async function uploadFeed(deps: AdminDeps, feedId: string, body: Uint8Arr
 
 function pickSettings(feed: FeedRecord | null): FeedSettingsInput {
   if (!feed) return {};
-  return { defaultOrganizer: feed.defaultOrganizer, timeZone: feed.timeZone, horizonDays: feed.horizonDays, enabled: feed.enabled };
+  return {
+    defaultOrganizer: feed.defaultOrganizer,
+    timeZone: feed.timeZone,
+    horizonDays: feed.horizonDays,
+    enabled: feed.enabled,
+  };
 }
 
 /** Registers (or re-points) a URL feed. The URL is checked now (scheme, literal addresses) and at every fetch (DNS). */
-export async function registerFeedUrl(deps: AdminDeps, feedId: string, url: string, settingsInput: FeedSettingsInput = {}): Promise<{ feed: FeedRecord; created: boolean }> {
+export async function registerFeedUrl(
+  deps: AdminDeps,
+  feedId: string,
+  url: string,
+  settingsInput: FeedSettingsInput = {},
+): Promise<{ feed: FeedRecord; created: boolean }> {
   requireValidFeedId(feedId);
   const settings = validateSettings(settingsInput);
   try {
     validateFeedUrl(url, { allowHttp: deps.config.sync.allowHttpFeeds });
   } catch (error) {
-    if (error instanceof FeedFetchError) throw problems.badRequest(`url: ${error.message}`, { code: error.code });
+    if (error instanceof FeedFetchError)
+      throw problems.badRequest(`url: ${error.message}`, { code: error.code });
     throw error;
   }
   const existing = await deps.store.feeds.get(feedId);
@@ -187,11 +236,20 @@ export async function registerFeedUrl(deps: AdminDeps, feedId: string, url: stri
   return { feed, created: true };
 }
 
-export async function updateFeedSettings(deps: AdminDeps, feedId: string, settingsInput: FeedSettingsInput): Promise<FeedRecord> {
+export async function updateFeedSettings(
+  deps: AdminDeps,
+  feedId: string,
+  settingsInput: FeedSettingsInput,
+): Promise<FeedRecord> {
   const settings = validateSettings(settingsInput);
   const feed = await requireFeed(deps, feedId);
   // Settings change what the plan looks like: force the next run past the unchanged-feed fast path.
-  return deps.store.feeds.update({ ...feed, ...settings, lastSyncedHash: null, updatedAt: deps.now().toISOString() });
+  return deps.store.feeds.update({
+    ...feed,
+    ...settings,
+    lastSyncedHash: null,
+    updatedAt: deps.now().toISOString(),
+  });
 }
 
 export async function requireFeed(deps: Pick<AdminDeps, 'store'>, feedId: string): Promise<FeedRecord> {
@@ -203,14 +261,29 @@ export async function requireFeed(deps: Pick<AdminDeps, 'store'>, feedId: string
 
 export async function confirmCancellations(deps: AdminDeps, feedId: string): Promise<FeedRecord> {
   const feed = await requireFeed(deps, feedId);
-  if (!feed.guard?.held) throw problems.conflict(`feed '${feedId}' has no cancellations held by the deletion guard`);
-  return deps.store.feeds.update({ ...feed, cancellationsConfirmedAt: deps.now().toISOString(), updatedAt: deps.now().toISOString() });
+  if (!feed.guard?.held)
+    throw problems.conflict(`feed '${feedId}' has no cancellations held by the deletion guard`);
+  return deps.store.feeds.update({
+    ...feed,
+    cancellationsConfirmedAt: deps.now().toISOString(),
+    updatedAt: deps.now().toISOString(),
+  });
 }
 
 /** Enqueues a sync now; an admin's request (force) runs even when the feed is unchanged. */
-export async function requestSync(deps: AdminDeps, feedId: string, reason: string, options: { force?: boolean } = { force: true }): Promise<void> {
+export async function requestSync(
+  deps: AdminDeps,
+  feedId: string,
+  reason: string,
+  options: { force?: boolean } = { force: true },
+): Promise<void> {
   await requireFeed(deps, feedId);
-  await deps.store.syncQueue.enqueue({ feedId, reason, requestedAt: deps.now().toISOString(), ...(options.force ? { force: true } : {}) });
+  await deps.store.syncQueue.enqueue({
+    feedId,
+    reason,
+    requestedAt: deps.now().toISOString(),
+    ...(options.force ? { force: true } : {}),
+  });
 }
 
 export interface DryRun {
@@ -223,13 +296,21 @@ export interface DryRun {
 
 /** What a sync of this feed (or of this calendar text under the feed's id) would do now; changes nothing. */
 export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string): Promise<DryRun> {
-  const feed = text === undefined ? await requireFeed(deps, feedId) : await deps.store.feeds.get(requireValidFeedId(feedId));
+  const feed =
+    text === undefined
+      ? await requireFeed(deps, feedId)
+      : await deps.store.feeds.get(requireValidFeedId(feedId));
   const body = text ?? (feed?.bodyVersion ? await deps.store.feedBodies.get(feedId, feed.bodyVersion) : null);
-  if (body === null) throw problems.conflict(`feed '${feedId}' has no accepted body yet (a URL feed is fetched on its first sync)`);
+  if (body === null)
+    throw problems.conflict(
+      `feed '${feedId}' has no accepted body yet (a URL feed is fetched on its first sync)`,
+    );
   const { desired, warnings, window } = inspectCalendar(deps, body, pickSettings(feed), feedId);
   const { plan } = await preparePlan(deps, feedId, feed, desired, window);
   const policies = new Map((await deps.store.policies.list()).map((p) => [p.objectId, p]));
-  const emails = [...new Set(plan.operations.flatMap((op) => (op.kind === 'cancel' ? [] : [op.desired.organizerEmail])))];
+  const emails = [
+    ...new Set(plan.operations.flatMap((op) => (op.kind === 'cancel' ? [] : [op.desired.organizerEmail]))),
+  ];
   const blockedOrganizers: DryRun['blockedOrganizers'] = [];
   for (const email of emails) {
     const organizer = await deps.store.organizers.get(email);
@@ -238,8 +319,13 @@ export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string)
       continue;
     }
     if (!organizer?.objectId) continue;
-    const decision = decidePolicyGate(policies.get(organizer.objectId) ?? null, window.now, effectivePolicySettings(deps.config.policy, policies));
-    if (!decision.allow) blockedOrganizers.push({ email, objectId: organizer.objectId, reason: decision.reason });
+    const decision = decidePolicyGate(
+      policies.get(organizer.objectId) ?? null,
+      window.now,
+      effectivePolicySettings(deps.config.policy, policies),
+    );
+    if (!decision.allow)
+      blockedOrganizers.push({ email, objectId: organizer.objectId, reason: decision.reason });
   }
   return { plan, skipped: desired.skipped, warnings, blockedOrganizers };
 }
@@ -261,9 +347,19 @@ export async function removeFeed(
   const future = records.filter((r) => r.state !== 'cancelled' && r.start > nowIso && mayHaveMeeting(r));
   let cancelled = 0;
   if (options.cancelFutureMeetings && future.length > 0) {
-    if (!deps.graph) throw problems.unavailable('Graph is not configured, so future meetings cannot be cancelled; remove with cancel=false to keep them');
+    if (!deps.graph)
+      throw problems.unavailable(
+        'Graph is not configured, so future meetings cannot be cancelled; remove with cancel=false to keep them',
+      );
     const outcome = await cancelMeetings(
-      { store: deps.store, graph: deps.graph, limiter: deps.limiter, logger: deps.logger ?? createEventLogger(), config: deps.config, now: deps.now },
+      {
+        store: deps.store,
+        graph: deps.graph,
+        limiter: deps.limiter,
+        logger: deps.logger ?? createEventLogger(),
+        config: deps.config,
+        now: deps.now,
+      },
       feedId,
       future,
       performance.now() + deps.config.sync.runBudgetSeconds * 1000,

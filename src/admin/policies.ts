@@ -25,7 +25,8 @@ export interface GrantInput {
 function parseGrantedAt(deps: AdminDeps, value: string | undefined): string {
   if (value === undefined) return toUtcIso(deps.now().getTime());
   const ms = Date.parse(value);
-  if (Number.isNaN(ms) || !/^\d{4}-\d\d-\d\dT/.test(value)) throw problems.badRequest(`grantedAt '${value.slice(0, 40)}' is not an ISO 8601 date-time`);
+  if (Number.isNaN(ms) || !/^\d{4}-\d\d-\d\dT/.test(value))
+    throw problems.badRequest(`grantedAt '${value.slice(0, 40)}' is not an ISO 8601 date-time`);
   if (ms > deps.now().getTime() + 5 * 60_000) throw problems.badRequest('grantedAt is in the future');
   return toUtcIso(ms);
 }
@@ -36,7 +37,8 @@ export async function recordPolicyGrant(
   input: GrantInput,
 ): Promise<{ objectId: string; email: string | null; record: PolicyRecord }> {
   if (input.global === true && input.user) throw problems.badRequest('give either user or global, not both');
-  if (input.global !== true && !input.user) throw problems.badRequest('user (e-mail or object id) or global: true is required');
+  if (input.global !== true && !input.user)
+    throw problems.badRequest('user (e-mail or object id) or global: true is required');
   const grantedAt = parseGrantedAt(deps, input.grantedAt);
   let objectId = 'global';
   let email: string | null = null;
@@ -45,8 +47,14 @@ export async function recordPolicyGrant(
       objectId = input.user.trim().toLowerCase();
     } else {
       email = normalizeEmail(input.user);
-      if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw problems.badRequest(`user '${input.user.slice(0, 80)}' is neither an e-mail address nor an object id`);
-      if (!deps.graph) throw problems.unavailable('Graph is not configured, so an e-mail cannot be resolved; give the object id');
+      if (!/^[^@\s]+@[^@\s]+$/.test(email))
+        throw problems.badRequest(
+          `user '${input.user.slice(0, 80)}' is neither an e-mail address nor an object id`,
+        );
+      if (!deps.graph)
+        throw problems.unavailable(
+          'Graph is not configured, so an e-mail cannot be resolved; give the object id',
+        );
       const resolution = await createOrganizerResolver({
         store: deps.store,
         users: deps.graph.users,
@@ -99,7 +107,9 @@ async function allMeetingRecords(deps: AdminDeps): Promise<MeetingRecord[]> {
 }
 
 /** Every organizer the daemon has met, with its policy state, since when, and what it blocks. */
-export async function listOrganizerPolicies(deps: AdminDeps): Promise<{ global: PolicyRecord | null; organizers: OrganizerPolicyView[] }> {
+export async function listOrganizerPolicies(
+  deps: AdminDeps,
+): Promise<{ global: PolicyRecord | null; organizers: OrganizerPolicyView[] }> {
   const [policies, records] = await Promise.all([deps.store.policies.list(), allMeetingRecords(deps)]);
   const byId = new Map(policies.map((p) => [p.objectId, p]));
   const views = new Map<string, OrganizerPolicyView>();
@@ -111,13 +121,21 @@ export async function listOrganizerPolicies(deps: AdminDeps): Promise<{ global: 
       objectId: id,
       email: record.organizerEmail,
       state: id ? (policy?.state ?? 'unknown') : 'unresolved',
-      since: policy ? (policy.state === 'active' ? policy.verifiedAt : (policy.firstDeniedAt ?? policy.grantedAt)) : null,
+      since: policy
+        ? policy.state === 'active'
+          ? policy.verifiedAt
+          : (policy.firstDeniedAt ?? policy.grantedAt)
+        : null,
       grantedAt: policy?.grantedAt ?? null,
       blockedSessions: 0,
       reason: null,
       grantCommand: null,
     };
-    if (record.state !== 'active' && record.state !== 'cancelled' && ORGANIZER_BLOCKS.has(record.lastError?.code ?? '')) {
+    if (
+      record.state !== 'active' &&
+      record.state !== 'cancelled' &&
+      ORGANIZER_BLOCKS.has(record.lastError?.code ?? '')
+    ) {
       view.blockedSessions++;
       view.reason ??= record.lastError?.message ?? null;
     }
@@ -137,7 +155,16 @@ export async function listOrganizerPolicies(deps: AdminDeps): Promise<{ global: 
     });
   }
   const organizers = [...views.values()]
-    .map((v) => ({ ...v, grantCommand: v.objectId && (v.state === 'missing' || v.blockedSessions > 0) && v.state !== 'propagating' && v.state !== 'unresolved' ? grantCommand(deps.config.policy.policyName, v.objectId) : null }))
+    .map((v) => ({
+      ...v,
+      grantCommand:
+        v.objectId &&
+        (v.state === 'missing' || v.blockedSessions > 0) &&
+        v.state !== 'propagating' &&
+        v.state !== 'unresolved'
+          ? grantCommand(deps.config.policy.policyName, v.objectId)
+          : null,
+    }))
     .sort((a, b) => b.blockedSessions - a.blockedSessions || a.email.localeCompare(b.email));
   return { global: byId.get('global') ?? null, organizers };
 }
@@ -174,12 +201,21 @@ export async function policyScript(deps: AdminDeps, appId: string | null): Promi
     '',
   ];
   if (lacking.length === 0) {
-    lines.push('# No organizer lacks the policy right now. For everyone at once you could instead run:', `# ${grantGlobalCommand(policyName)}`);
+    lines.push(
+      '# No organizer lacks the policy right now. For everyone at once you could instead run:',
+      `# ${grantGlobalCommand(policyName)}`,
+    );
   }
   for (const organizer of lacking) {
-    lines.push(`# ${organizer.email || organizer.objectId} — ${organizer.blockedSessions} session(s) blocked`);
+    lines.push(
+      `# ${organizer.email || organizer.objectId} — ${organizer.blockedSessions} session(s) blocked`,
+    );
     lines.push(grantCommand(policyName, organizer.objectId as string));
   }
-  lines.push('', '# Then record the grants so the sync retries at once:', '#   timetable-sync policy grant --user <objectId>   (or POST /api/policies/grants)');
+  lines.push(
+    '',
+    '# Then record the grants so the sync retries at once:',
+    '#   timetable-sync policy grant --user <objectId>   (or POST /api/policies/grants)',
+  );
   return `${lines.join('\r\n')}\r\n`;
 }

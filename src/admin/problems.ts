@@ -35,13 +35,21 @@ export class ProblemError extends AppError {
 }
 
 export const problems = {
-  badRequest: (detail: string, extensions?: Record<string, unknown>) => new ProblemError(400, 'bad-request', 'The request is not valid', detail, extensions),
+  badRequest: (detail: string, extensions?: Record<string, unknown>) =>
+    new ProblemError(400, 'bad-request', 'The request is not valid', detail, extensions),
   invalidCalendar: (detail: string, extensions?: Record<string, unknown>) =>
-    new ProblemError(400, 'invalid-calendar', 'The uploaded file is not a usable iCalendar timetable', detail, extensions),
+    new ProblemError(
+      400,
+      'invalid-calendar',
+      'The uploaded file is not a usable iCalendar timetable',
+      detail,
+      extensions,
+    ),
   notFound: (detail: string) => new ProblemError(404, 'not-found', 'Not found', detail),
   conflict: (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail),
   tooLarge: (detail: string) => new ProblemError(413, 'too-large', 'The request body is too large', detail),
-  unsupportedMediaType: (detail: string) => new ProblemError(415, 'unsupported-media-type', 'Unsupported content type', detail),
+  unsupportedMediaType: (detail: string) =>
+    new ProblemError(415, 'unsupported-media-type', 'Unsupported content type', detail),
   unauthorized: (detail: string) => new ProblemError(401, 'unauthorized', 'Authentication required', detail),
   forbidden: (detail: string) => new ProblemError(403, 'forbidden', 'Not allowed', detail),
   unavailable: (detail: string) => new ProblemError(503, 'unavailable', 'Service unavailable', detail),

@@ -41,11 +41,17 @@ export function credentialStatus(config: Pick<AppConfig, 'graph'>, now: Date): C
   const credential = config.graph?.credential;
   if (!credential) return { kind: 'none', expiresAt: null, daysLeft: null };
   if (credential.kind !== 'certificate') return { kind: credential.kind, expiresAt: null, daysLeft: null };
-  const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(credential.privateKeyPem)?.[0];
+  const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(
+    credential.privateKeyPem,
+  )?.[0];
   if (!certificate) return { kind: 'certificate', expiresAt: null, daysLeft: null };
   try {
     const expires = new Date(new X509Certificate(certificate).validTo);
-    return { kind: 'certificate', expiresAt: expires.toISOString(), daysLeft: Math.floor((expires.getTime() - now.getTime()) / 86_400_000) };
+    return {
+      kind: 'certificate',
+      expiresAt: expires.toISOString(),
+      daysLeft: Math.floor((expires.getTime() - now.getTime()) / 86_400_000),
+    };
   } catch {
     return { kind: 'certificate', expiresAt: null, daysLeft: null };
   }
@@ -70,9 +76,18 @@ export interface StatusReport {
   credential: CredentialStatus;
 }
 
-const EMPTY_COUNTS: Record<MeetingState, number> = { creating: 0, active: 0, blocked: 0, failed: 0, cancelling: 0, cancelled: 0 };
+const EMPTY_COUNTS: Record<MeetingState, number> = {
+  creating: 0,
+  active: 0,
+  blocked: 0,
+  failed: 0,
+  cancelling: 0,
+  cancelled: 0,
+};
 
-export async function buildStatus(services: Pick<AppServices, 'store' | 'now' | 'config'>): Promise<StatusReport> {
+export async function buildStatus(
+  services: Pick<AppServices, 'store' | 'now' | 'config'>,
+): Promise<StatusReport> {
   const feeds = await services.store.feeds.list();
   const blocked = new Map<string, { sessions: number; example: string | null }>();
   const feedStatuses: FeedStatus[] = [];
@@ -93,7 +108,14 @@ export async function buildStatus(services: Pick<AppServices, 'store' | 'now' | 
       enabled: feed.enabled,
       lastRun: feed.lastRun,
       meetings: counts,
-      guard: feed.guard ? { held: feed.guard.held, reason: feed.guard.reason, wouldCancel: feed.guard.wouldCancel, futureMeetings: feed.guard.futureMeetings } : null,
+      guard: feed.guard
+        ? {
+            held: feed.guard.held,
+            reason: feed.guard.reason,
+            wouldCancel: feed.guard.wouldCancel,
+            futureMeetings: feed.guard.futureMeetings,
+          }
+        : null,
       nextRetryAt: feed.nextDueRetryAt,
     });
   }

@@ -25,7 +25,11 @@ export function publicBaseUrl(configured: string | null, request: Pick<HttpReque
 function links(base: string, path: string, token: string): CalendarLinks {
   const query = `?token=${encodeURIComponent(token)}`;
   const ics = `${base}/api/calendars/${path}.ics${query}`;
-  return { ics, json: `${base}/api/calendars/${path}.json${query}`, webcal: ics.replace(/^https?:/, 'webcal:') };
+  return {
+    ics,
+    json: `${base}/api/calendars/${path}.json${query}`,
+    webcal: ics.replace(/^https?:/, 'webcal:'),
+  };
 }
 
 export function feedCalendarLinks(base: string, feedId: string, token: string): CalendarLinks {

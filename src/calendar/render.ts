@@ -51,11 +51,24 @@ export function feedStamp(feed: Pick<FeedRecord, 'bodyVersion' | 'createdAt'>): 
   return new Date(Date.parse(feed.createdAt)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function toPublishedSessions(feed: Pick<FeedRecord, 'id' | 'bodyVersion' | 'createdAt'>, records: readonly MeetingRecord[], nowMs: number): PublishedSession[] {
+export function toPublishedSessions(
+  feed: Pick<FeedRecord, 'id' | 'bodyVersion' | 'createdAt'>,
+  records: readonly MeetingRecord[],
+  nowMs: number,
+): PublishedSession[] {
   const stamp = feedStamp(feed);
   return records
     .filter((r) => isPublished(r, nowMs))
-    .map((r) => ({ uid: `${r.key}@${UID_DOMAIN}`, feedId: feed.id, summary: r.subject, start: r.start, end: r.end, joinUrl: r.joinWebUrl as string, location: r.location ?? '', stamp }));
+    .map((r) => ({
+      uid: `${r.key}@${UID_DOMAIN}`,
+      feedId: feed.id,
+      summary: r.subject,
+      start: r.start,
+      end: r.end,
+      joinUrl: r.joinWebUrl as string,
+      location: r.location ?? '',
+      stamp,
+    }));
 }
 
 export function sortSessions(sessions: PublishedSession[]): PublishedSession[] {
@@ -103,7 +116,15 @@ export function renderIcs(name: string, sessions: PublishedSession[]): string {
 export function renderJson(name: string, sessions: PublishedSession[]): string {
   return JSON.stringify({
     name,
-    events: sortSessions(sessions).map((s) => ({ uid: s.uid, feedId: s.feedId, summary: s.summary, start: s.start, end: s.end, location: s.location, joinUrl: s.joinUrl })),
+    events: sortSessions(sessions).map((s) => ({
+      uid: s.uid,
+      feedId: s.feedId,
+      summary: s.summary,
+      start: s.start,
+      end: s.end,
+      location: s.location,
+      joinUrl: s.joinUrl,
+    })),
   });
 }
 

@@ -8,7 +8,10 @@ import { createEventLogger, stderrSink, type EventLogger } from '../events.js';
 import { UsageError } from './errors.js';
 import { userError } from '../errors.js';
 
-export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, file = 'local.settings.json'): Record<string, string | undefined> {
+export function cliEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  file = 'local.settings.json',
+): Record<string, string | undefined> {
   if (!existsSync(file)) return env;
   let values: Record<string, unknown> = {};
   try {
@@ -16,7 +19,9 @@ export function cliEnvironment(env: NodeJS.ProcessEnv = process.env, file = 'loc
   } catch {
     throw userError('invalidInput', `${file} is not valid JSON`);
   }
-  const fromFile = Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const fromFile = Object.fromEntries(
+    Object.entries(values).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
   return { ...fromFile, ...env }; // the real environment wins, as in the Functions host
 }
 
@@ -26,7 +31,10 @@ export function loadCliConfig(): AppConfig {
 
 export async function cliServices(config: AppConfig = loadCliConfig()): Promise<AppServices> {
   if (!config.storage) {
-    throw userError('storageNotConfigured', 'AzureWebJobsStorage is not set: point it at a Storage account (or Azurite), or run `npm start` for the local demo');
+    throw userError(
+      'storageNotConfigured',
+      'AzureWebJobsStorage is not set: point it at a Storage account (or Azurite), or run `npm start` for the local demo',
+    );
   }
   return buildServices(config);
 }
@@ -39,7 +47,8 @@ export function cliLogger(verbose: boolean): EventLogger {
 export function clockFrom(value: string | undefined): () => Date {
   if (value === undefined) return () => new Date();
   const start = Date.parse(value);
-  if (Number.isNaN(start) || !/^\d{4}-\d\d-\d\d/.test(value)) throw new UsageError(`--now must be an ISO date-time, got '${value}'`);
+  if (Number.isNaN(start) || !/^\d{4}-\d\d-\d\d/.test(value))
+    throw new UsageError(`--now must be an ISO date-time, got '${value}'`);
   const realStart = Date.now();
   return () => new Date(start + (Date.now() - realStart));
 }
@@ -48,6 +57,10 @@ export function clockFrom(value: string | undefined): () => Date {
 export function formatTable(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }

@@ -62,14 +62,23 @@ export interface DemoReport {
 }
 
 /** Lecturers named as ORGANIZER in the feed (within the horizon), with their display names. */
-function lecturersOf(text: string, nowMs: number, horizonDays: number): Array<{ email: string; name: string }> {
-  const { occurrences } = expandCalendar(text, { from: nowMs - 86_400_000, to: nowMs + horizonDays * 86_400_000 });
+function lecturersOf(
+  text: string,
+  nowMs: number,
+  horizonDays: number,
+): Array<{ email: string; name: string }> {
+  const { occurrences } = expandCalendar(text, {
+    from: nowMs - 86_400_000,
+    to: nowMs + horizonDays * 86_400_000,
+  });
   const byEmail = new Map<string, string>();
   for (const occ of occurrences) {
     const email = occ.organizer?.email ? normalizeEmail(occ.organizer.email) : '';
     if (email && !byEmail.has(email)) byEmail.set(email, occ.organizer?.name ?? email);
   }
-  return [...byEmail].map(([email, name]) => ({ email, name })).sort((a, b) => a.email.localeCompare(b.email));
+  return [...byEmail]
+    .map(([email, name]) => ({ email, name }))
+    .sort((a, b) => a.email.localeCompare(b.email));
 }
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
@@ -96,15 +105,26 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const services: AppServices = { ...(await buildServices(config)), now };
 
     // The admin's side: seed the directory, create the policy, grant it (per lecturer), record the grants.
-    const users = emulator.control.seedUsers(lecturers.map((l) => ({ displayName: l.name, userPrincipalName: l.email, mail: l.email })));
+    const users = emulator.control.seedUsers(
+      lecturers.map((l) => ({ displayName: l.name, userPrincipalName: l.email, mail: l.email })),
+    );
     emulator.control.newPolicy(config.policy.policyName, [emulator.clientId], 'timetable-sync demo');
     const roles: DemoReport['lecturers'] = [];
     for (const user of users) {
       const email = user.mail ?? user.userPrincipalName;
-      const policy = mode === 'sample' && email === SAMPLE_NO_POLICY ? 'none' : mode === 'sample' && email === SAMPLE_PROPAGATING ? 'propagating' : 'granted';
+      const policy =
+        mode === 'sample' && email === SAMPLE_NO_POLICY
+          ? 'none'
+          : mode === 'sample' && email === SAMPLE_PROPAGATING
+            ? 'propagating'
+            : 'granted';
       roles.push({ email, objectId: user.id, policy });
       if (policy === 'none') continue;
-      emulator.control.grantPolicy(config.policy.policyName, { userId: user.id }, { delayMs: policy === 'propagating' ? SAMPLE_PROPAGATION_MS : 0 });
+      emulator.control.grantPolicy(
+        config.policy.policyName,
+        { userId: user.id },
+        { delayMs: policy === 'propagating' ? SAMPLE_PROPAGATION_MS : 0 },
+      );
       await recordPolicyGrant(services, { user: user.id, grantedAt: now().toISOString() });
     }
     await uploadFeed(services, SAMPLE_FEED_ID, text, {});
@@ -127,7 +147,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         throttled: requests.graphThrottled,
       },
     };
-    if (options.keepRunning) await options.keepRunning({ report, services, emulator, azurite, feedId: SAMPLE_FEED_ID });
+    if (options.keepRunning)
+      await options.keepRunning({ report, services, emulator, azurite, feedId: SAMPLE_FEED_ID });
     return report;
   } finally {
     await Promise.allSettled([azurite?.stop(), emulator?.stop()]);
@@ -142,35 +163,68 @@ function eventsNamed(report: DemoReport, name: string): LoggedEvent[] {
 export function formatDemoReport(report: DemoReport): string {
   const out: string[] = [];
   out.push(`timetable-sync demo — local Azurite + Graph emulator (no Microsoft tenant is contacted)`);
-  out.push(`feed: ${report.mode === 'sample' ? 'bundled sample, Northbridge University Spring 2027' : report.feed}`);
-  out.push(`sync clock: ${report.now}${report.mode === 'sample' ? ' (a week before the semester; --now to change)' : ''}`);
+  out.push(
+    `feed: ${report.mode === 'sample' ? 'bundled sample, Northbridge University Spring 2027' : report.feed}`,
+  );
+  out.push(
+    `sync clock: ${report.now}${report.mode === 'sample' ? ' (a week before the semester; --now to change)' : ''}`,
+  );
   out.push('');
   out.push('Lecturers (seeded in the emulator directory):');
   out.push(
     formatTable(
       ['lecturer', 'object id', 'access policy'],
-      report.lecturers.map((l) => [l.email, l.objectId, l.policy === 'none' ? 'not granted' : l.policy === 'propagating' ? 'granted, still propagating (5 s)' : 'granted']),
+      report.lecturers.map((l) => [
+        l.email,
+        l.objectId,
+        l.policy === 'none'
+          ? 'not granted'
+          : l.policy === 'propagating'
+            ? 'granted, still propagating (5 s)'
+            : 'granted',
+      ]),
     ),
   );
   out.push('');
   out.push('Sync passes:');
-  out.push(formatTable(['pass', 'outcome', ...SUMMARY_COLUMNS, 'graph calls', 'ms'], report.passes.map((p, i) => [String(i + 1), p.outcome, ...SUMMARY_COLUMNS.map((c) => p[c]), p.graphCalls, p.durationMs])));
+  out.push(
+    formatTable(
+      ['pass', 'outcome', ...SUMMARY_COLUMNS, 'graph calls', 'ms'],
+      report.passes.map((p, i) => [
+        String(i + 1),
+        p.outcome,
+        ...SUMMARY_COLUMNS.map((c) => p[c]),
+        p.graphCalls,
+        p.durationMs,
+      ]),
+    ),
+  );
   out.push('');
   const waited = eventsNamed(report, 'policy.propagating.waiting');
   const active = eventsNamed(report, 'policy.active');
   if (waited.length > 0) {
-    out.push(`Policy propagation: waited ${waited.length}× for a grant to reach Graph${active.length > 0 ? '; it took effect within the run and the meetings were created' : ''}.`);
+    out.push(
+      `Policy propagation: waited ${waited.length}× for a grant to reach Graph${active.length > 0 ? '; it took effect within the run and the meetings were created' : ''}.`,
+    );
   }
   const missing = eventsNamed(report, 'policy.missing');
   if (missing.length > 0) {
-    out.push('Blocked — no application access policy (run these in Teams PowerShell, then `timetable-sync policy grant --user <id>`):');
+    out.push(
+      'Blocked — no application access policy (run these in Teams PowerShell, then `timetable-sync policy grant --user <id>`):',
+    );
     for (const event of missing) out.push(`  ${String(event.properties.grantCommand)}`);
   }
-  for (const event of eventsNamed(report, 'organizer.unresolved')) out.push(`Blocked — organizer ${String(event.properties.email)}: ${String(event.properties.reason)}`);
+  for (const event of eventsNamed(report, 'organizer.unresolved'))
+    out.push(`Blocked — organizer ${String(event.properties.email)}: ${String(event.properties.reason)}`);
   for (const event of eventsNamed(report, 'session.skipped')) {
-    out.push(`Skipped — ${String(event.properties.count)} session(s), reason ${String(event.properties.reason)}${event.properties.reason === 'noOrganizer' ? ' (set the feed\'s default organizer or add ORGANIZER)' : ''}`);
+    out.push(
+      `Skipped — ${String(event.properties.count)} session(s), reason ${String(event.properties.reason)}${event.properties.reason === 'noOrganizer' ? " (set the feed's default organizer or add ORGANIZER)" : ''}`,
+    );
   }
-  for (const event of eventsNamed(report, 'guard.cancellations.held')) out.push(`Deletion guard held ${String(event.properties.wouldCancel)} cancellations (${String(event.properties.reason)})`);
+  for (const event of eventsNamed(report, 'guard.cancellations.held'))
+    out.push(
+      `Deletion guard held ${String(event.properties.wouldCancel)} cancellations (${String(event.properties.reason)})`,
+    );
   out.push('');
   out.push(
     `Emulator: ${report.emulator.meetings} meetings, ${report.emulator.duplicates} duplicates, ${report.emulator.graphRequests} Graph requests (${report.emulator.throttled} throttled).` +
@@ -181,7 +235,14 @@ export function formatDemoReport(report: DemoReport): string {
 
 export function demoJson(report: DemoReport): string {
   return JSON.stringify({
-    passes: report.passes.map((p) => ({ created: p.created, updated: p.updated, cancelled: p.cancelled, unchanged: p.unchanged, blocked: p.blocked, failed: p.failed })),
+    passes: report.passes.map((p) => ({
+      created: p.created,
+      updated: p.updated,
+      cancelled: p.cancelled,
+      unchanged: p.unchanged,
+      blocked: p.blocked,
+      failed: p.failed,
+    })),
     emulator: { meetings: report.emulator.meetings, duplicates: report.emulator.duplicates },
   });
 }
@@ -191,16 +252,22 @@ function serveUntilInterrupted(port: number): NonNullable<DemoOptions['keepRunni
   return async ({ services }) => {
     const adminKey = process.env[ADMIN_KEY_ENV] || randomBytes(18).toString('base64url');
     const server = await serveAdmin({ services, adminKey, port });
-    console.log(`\nAdmin page: ${server.url}\nFunction key (this demo only): ${adminKey}\nCtrl-C stops the page, Azurite and the Graph emulator.`);
+    console.log(
+      `\nAdmin page: ${server.url}\nFunction key (this demo only): ${adminKey}\nCtrl-C stops the page, Azurite and the Graph emulator.`,
+    );
     await untilInterrupted();
     await server.stop();
   };
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, flags } = parseArgs(args, { values: ['feed', 'now', 'horizon-days', 'port'], flags: ['json', 'serve'] });
+  const { values, flags } = parseArgs(args, {
+    values: ['feed', 'now', 'horizon-days', 'port'],
+    flags: ['json', 'serve'],
+  });
   const horizon = values.get('horizon-days');
-  if (horizon !== undefined && !/^\d+$/.test(horizon)) throw new UsageError('--horizon-days must be a whole number');
+  if (horizon !== undefined && !/^\d+$/.test(horizon))
+    throw new UsageError('--horizon-days must be a whole number');
   let printed = false;
   const print = (report: DemoReport) => {
     if (!printed) console.log(flags.has('json') ? demoJson(report) : formatDemoReport(report));

@@ -10,7 +10,8 @@ import { userError } from '../errors.js';
 function parseNonNegativeInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`);
   return n;
 }
 
@@ -20,32 +21,49 @@ async function readUsers(file: string | undefined): Promise<EmulatorUserSeed[]> 
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw userError('badUsersFile', `--users ${file}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw userError(
+      'badUsersFile',
+      `--users ${file}: cannot read JSON (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   const list: unknown = Array.isArray(parsed) ? parsed : (parsed as { users?: unknown } | null)?.users;
-  if (!Array.isArray(list)) throw userError('badUsersFile', `--users ${file}: expected a JSON array of {displayName, userPrincipalName, mail?, id?}`);
+  if (!Array.isArray(list))
+    throw userError(
+      'badUsersFile',
+      `--users ${file}: expected a JSON array of {displayName, userPrincipalName, mail?, id?}`,
+    );
   return list.map((u: unknown, i) => {
     const o = (u ?? {}) as Record<string, unknown>;
-    if (typeof o.userPrincipalName !== 'string' || !o.userPrincipalName) throw userError('badUsersFile', `--users ${file}: entry ${i} has no userPrincipalName`);
+    if (typeof o.userPrincipalName !== 'string' || !o.userPrincipalName)
+      throw userError('badUsersFile', `--users ${file}: entry ${i} has no userPrincipalName`);
     return {
       userPrincipalName: o.userPrincipalName,
       displayName: typeof o.displayName === 'string' ? o.displayName : o.userPrincipalName,
       mail: typeof o.mail === 'string' ? o.mail : null,
       ...(typeof o.id === 'string' ? { id: o.id } : {}),
-      ...(Array.isArray(o.proxyAddresses) ? { proxyAddresses: o.proxyAddresses.filter((p): p is string => typeof p === 'string') } : {}),
+      ...(Array.isArray(o.proxyAddresses)
+        ? { proxyAddresses: o.proxyAddresses.filter((p): p is string => typeof p === 'string') }
+        : {}),
     };
   });
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, flags, positionals } = parseArgs(args, { values: ['port', 'propagation-seconds', 'users'], flags: ['help'] });
+  const { values, flags, positionals } = parseArgs(args, {
+    values: ['port', 'propagation-seconds', 'users'],
+    flags: ['help'],
+  });
   if (flags.has('help')) {
     console.log('usage: timetable-sync emulator [--port N] [--propagation-seconds N] [--users FILE.json]');
     return 0;
   }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const port = parseNonNegativeInt('port', values.get('port'), 0);
-  const propagationSeconds = parseNonNegativeInt('propagation-seconds', values.get('propagation-seconds'), 30 * 60);
+  const propagationSeconds = parseNonNegativeInt(
+    'propagation-seconds',
+    values.get('propagation-seconds'),
+    30 * 60,
+  );
   const users = await readUsers(values.get('users'));
 
   const emulator = await startGraphEmulator({ port, propagationDelayMs: propagationSeconds * 1000, users });

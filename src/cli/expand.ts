@@ -40,7 +40,8 @@ export async function run(args: string[]): Promise<number> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw userError('unreadableFile', 
+    throw userError(
+      'unreadableFile',
       `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(e))}`,
     );
   }

@@ -1,7 +1,14 @@
 // `timetable-sync feeds add|list|remove|confirm|sync`: the admin feed operations from a terminal.
 import { readFile } from 'node:fs/promises';
 
-import { confirmCancellations, registerFeedUrl, removeFeed, requestSync, uploadFeed, type FeedSettingsInput } from '../admin/feeds.js';
+import {
+  confirmCancellations,
+  registerFeedUrl,
+  removeFeed,
+  requestSync,
+  uploadFeed,
+  type FeedSettingsInput,
+} from '../admin/feeds.js';
 import { UsageError, parseArgs } from './errors.js';
 import { cliLogger, cliServices, formatTable } from './context.js';
 import { userError } from '../errors.js';
@@ -35,9 +42,15 @@ export async function run(args: string[]): Promise<number> {
   switch (action) {
     case 'add': {
       const settings = settingsFrom(values, flags);
-      if (values.has('file') === values.has('url')) throw new UsageError(`give exactly one of --file or --url\n${USAGE}`);
+      if (values.has('file') === values.has('url'))
+        throw new UsageError(`give exactly one of --file or --url\n${USAGE}`);
       if (values.has('url')) {
-        const { created } = await registerFeedUrl(services, id as string, values.get('url') as string, settings);
+        const { created } = await registerFeedUrl(
+          services,
+          id as string,
+          values.get('url') as string,
+          settings,
+        );
         console.log(`${created ? 'registered' : 'updated'} URL feed ${id}`);
         return 0;
       }
@@ -46,24 +59,45 @@ export async function run(args: string[]): Promise<number> {
         throw userError('unreadableFile', `cannot read ${path}`);
       });
       const result = await uploadFeed(services, id as string, body, settings);
-      console.log(`${result.created ? 'added' : 'updated'} feed ${id}: ${result.sessions} sessions in the horizon, ${result.warnings.length} warnings, ${result.skipped.length} skipped`);
-      for (const w of result.warnings.slice(0, 20)) console.log(`  warning: ${w.uid || '(no UID)'}${w.line ? ` line ${w.line}` : ''}: ${w.reason}`);
+      console.log(
+        `${result.created ? 'added' : 'updated'} feed ${id}: ${result.sessions} sessions in the horizon, ${result.warnings.length} warnings, ${result.skipped.length} skipped`,
+      );
+      for (const w of result.warnings.slice(0, 20))
+        console.log(`  warning: ${w.uid || '(no UID)'}${w.line ? ` line ${w.line}` : ''}: ${w.reason}`);
       return 0;
     }
     case 'list': {
       const feeds = await services.store.feeds.list();
-      if (flags.has('json')) console.log(JSON.stringify(feeds.map(({ calendarToken: _token, etag: _etag, ...f }) => f), null, 2));
+      if (flags.has('json'))
+        console.log(
+          JSON.stringify(
+            feeds.map(({ calendarToken: _token, etag: _etag, ...f }) => f),
+            null,
+            2,
+          ),
+        );
       else
         console.log(
           formatTable(
             ['feed', 'source', 'enabled', 'last run', 'outcome', 'created', 'blocked', 'guard'],
-            feeds.map((f) => [f.id, f.source === 'url' ? (f.url ?? '') : 'upload', String(f.enabled), f.lastRun?.finishedAt ?? '-', f.lastRun?.outcome ?? '-', f.lastRun?.created ?? 0, f.lastRun?.blocked ?? 0, f.guard?.held ? `held (${f.guard.wouldCancel})` : '-']),
+            feeds.map((f) => [
+              f.id,
+              f.source === 'url' ? (f.url ?? '') : 'upload',
+              String(f.enabled),
+              f.lastRun?.finishedAt ?? '-',
+              f.lastRun?.outcome ?? '-',
+              f.lastRun?.created ?? 0,
+              f.lastRun?.blocked ?? 0,
+              f.guard?.held ? `held (${f.guard.wouldCancel})` : '-',
+            ]),
           ),
         );
       return 0;
     }
     case 'remove': {
-      const result = await removeFeed({ ...services, logger: cliLogger(false) }, id as string, { cancelFutureMeetings: flags.has('cancel-meetings') });
+      const result = await removeFeed({ ...services, logger: cliLogger(false) }, id as string, {
+        cancelFutureMeetings: flags.has('cancel-meetings'),
+      });
       console.log(`removed feed ${id}: ${result.cancelled} future meetings cancelled, ${result.kept} kept`);
       return 0;
     }

@@ -19,7 +19,9 @@ export async function run(args: string[]): Promise<number> {
         ...(flags.has('global') ? { global: true } : {}),
         ...(values.has('at') ? { grantedAt: values.get('at') } : {}),
       });
-      console.log(`recorded grant for ${email ? `${email} (${objectId})` : objectId} at ${record.grantedAt}; state ${record.state}. Graph may take up to 30 minutes to honour it; the sync retries meanwhile.`);
+      console.log(
+        `recorded grant for ${email ? `${email} (${objectId})` : objectId} at ${record.grantedAt}; state ${record.state}. Graph may take up to 30 minutes to honour it; the sync retries meanwhile.`,
+      );
       return 0;
     }
     case 'list': {
@@ -29,7 +31,12 @@ export async function run(args: string[]): Promise<number> {
         return 0;
       }
       if (global) console.log(`global grant recorded at ${global.grantedAt}`);
-      console.log(formatTable(['organizer', 'object id', 'state', 'since', 'blocked'], organizers.map((o) => [o.email, o.objectId ?? '-', o.state, o.since ?? '-', o.blockedSessions])));
+      console.log(
+        formatTable(
+          ['organizer', 'object id', 'state', 'since', 'blocked'],
+          organizers.map((o) => [o.email, o.objectId ?? '-', o.state, o.since ?? '-', o.blockedSessions]),
+        ),
+      );
       return 0;
     }
     case 'script':

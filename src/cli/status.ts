@@ -13,10 +13,20 @@ export async function run(args: string[]): Promise<number> {
   console.log(
     formatTable(
       ['feed', 'last run', 'outcome', 'active', 'blocked', 'failed', 'guard'],
-      status.feeds.map((f) => [f.id, f.lastRun?.finishedAt ?? '-', f.lastRun?.outcome ?? '-', f.meetings.active, f.meetings.blocked, f.meetings.failed, f.guard?.held ? `holding ${f.guard.wouldCancel} cancels` : '-']),
+      status.feeds.map((f) => [
+        f.id,
+        f.lastRun?.finishedAt ?? '-',
+        f.lastRun?.outcome ?? '-',
+        f.meetings.active,
+        f.meetings.blocked,
+        f.meetings.failed,
+        f.guard?.held ? `holding ${f.guard.wouldCancel} cancels` : '-',
+      ]),
     ),
   );
-  for (const b of status.blocked) console.log(`blocked (${b.code}): ${b.sessions} sessions${b.example ? ` — ${b.example}` : ''}`);
-  if (status.poison.count > 0) console.log(`poison messages: ${status.poison.count} (${status.poison.feedIds.join(', ')})`);
+  for (const b of status.blocked)
+    console.log(`blocked (${b.code}): ${b.sessions} sessions${b.example ? ` — ${b.example}` : ''}`);
+  if (status.poison.count > 0)
+    console.log(`poison messages: ${status.poison.count} (${status.poison.feedIds.join(', ')})`);
   return 0;
 }

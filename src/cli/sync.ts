@@ -10,9 +10,18 @@ import { userError } from '../errors.js';
 export async function run(args: string[]): Promise<number> {
   const { values, flags } = parseArgs(args, { values: ['feed', 'now'], flags: ['json', 'verbose', 'force'] });
   const services = await cliServices();
-  if (!services.graph) throw userError('graphNotConfigured', 'GRAPH_TENANT_ID, GRAPH_CLIENT_ID and a credential are needed to sync (or run `npm start` for the local demo)');
-  const deps = { ...syncDepsFor(services, cliLogger(flags.has('verbose'))), now: clockFrom(values.get('now')) };
-  const feedIds = values.has('feed') ? [values.get('feed') as string] : (await services.store.feeds.list()).filter((f) => f.enabled).map((f) => f.id);
+  if (!services.graph)
+    throw userError(
+      'graphNotConfigured',
+      'GRAPH_TENANT_ID, GRAPH_CLIENT_ID and a credential are needed to sync (or run `npm start` for the local demo)',
+    );
+  const deps = {
+    ...syncDepsFor(services, cliLogger(flags.has('verbose'))),
+    now: clockFrom(values.get('now')),
+  };
+  const feedIds = values.has('feed')
+    ? [values.get('feed') as string]
+    : (await services.store.feeds.list()).filter((f) => f.enabled).map((f) => f.id);
   const summaries: RunSummary[] = [];
   const showProgress = process.stderr.isTTY && !flags.has('json') && feedIds.length > 1;
   for (const [index, feedId] of feedIds.entries()) {
@@ -20,6 +29,12 @@ export async function run(args: string[]): Promise<number> {
     summaries.push(await syncFeed(deps, feedId, { force: flags.has('force') }));
   }
   if (showProgress) process.stderr.write('\r\x1b[K');
-  console.log(flags.has('json') ? JSON.stringify({ runs: summaries }, null, 2) : summaries.length ? formatRunTable(summaries) : 'no enabled feeds');
+  console.log(
+    flags.has('json')
+      ? JSON.stringify({ runs: summaries }, null, 2)
+      : summaries.length
+        ? formatRunTable(summaries)
+        : 'no enabled feeds',
+  );
   return summaries.some((s) => s.outcome === 'failed') ? 1 : 0;
 }

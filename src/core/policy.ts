@@ -267,7 +267,10 @@ export function recordGrant(record: PolicyRecord | null, objectId: string, grant
  * The gate's settings: configuration plus the grants recorded in the policies table (a global grant
  * recorded through the API counts like POLICY_GLOBAL_GRANTED_AT; the later one wins).
  */
-export function effectivePolicySettings(configured: PolicySettings, records: ReadonlyMap<string, PolicyRecord | null>): PolicySettings {
+export function effectivePolicySettings(
+  configured: PolicySettings,
+  records: ReadonlyMap<string, PolicyRecord | null>,
+): PolicySettings {
   const recorded = records.get('global')?.grantedAt ?? null;
   const fromConfig = configured.globalGrantedAt;
   return {

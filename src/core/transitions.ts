@@ -39,12 +39,25 @@ export function operationKey(op: PlannedOperation): string {
 }
 
 /** What a meeting row records of its session: the fields a plan compares and a calendar publishes. */
-export function meetingContent(desired: DesiredSession): Pick<MeetingRecord, 'subject' | 'start' | 'end' | 'location' | 'contentHash'> {
-  return { subject: desired.subject, start: desired.start, end: desired.end, location: desired.location, contentHash: desired.contentHash };
+export function meetingContent(
+  desired: DesiredSession,
+): Pick<MeetingRecord, 'subject' | 'start' | 'end' | 'location' | 'contentHash'> {
+  return {
+    subject: desired.subject,
+    start: desired.start,
+    end: desired.end,
+    location: desired.location,
+    contentHash: desired.contentHash,
+  };
 }
 
 /** A row for a session that never had one, before anything is sent to Graph. */
-export function newMeetingRow(feedId: string, desired: DesiredSession, externalId: string, generation: number): MeetingRecord {
+export function newMeetingRow(
+  feedId: string,
+  desired: DesiredSession,
+  externalId: string,
+  generation: number,
+): MeetingRecord {
   return {
     feedId,
     key: desired.key,
@@ -72,12 +85,23 @@ export function creatingRow(
   externalId: string,
   generation: number,
 ): MeetingRecord {
-  return { ...base, organizerEmail: organizer.email, organizerId: organizer.objectId, externalId, generation, ...meetingContent(desired), state: 'creating' };
+  return {
+    ...base,
+    organizerEmail: organizer.email,
+    organizerId: organizer.objectId,
+    externalId,
+    generation,
+    ...meetingContent(desired),
+    state: 'creating',
+  };
 }
 
 const SETTLED = { attempts: 0, nextAttemptAt: null, lastError: null } as const;
 
-export function createdRow(record: MeetingRecord, meeting: { id: string; joinWebUrl: string | null }): MeetingRecord {
+export function createdRow(
+  record: MeetingRecord,
+  meeting: { id: string; joinWebUrl: string | null },
+): MeetingRecord {
   return { ...record, meetingId: meeting.id, joinWebUrl: meeting.joinWebUrl, state: 'active', ...SETTLED };
 }
 
@@ -115,10 +139,23 @@ export function failedRow(
 ): FailedAttempt {
   const attempts = record.attempts + 1;
   const needsAction = NEEDS_ACTION_FAILURES.has(error.kind);
-  const retryAt = nextAttemptAt(now, attempts, { ...(needsAction ? NEEDS_ACTION_BACKOFF : FAILURE_BACKOFF), seed: record.key });
-  const lastError: MeetingError = { code: error.kind, message: error.message, ...(error.requestId ? { requestId: error.requestId } : {}), at: now };
+  const retryAt = nextAttemptAt(now, attempts, {
+    ...(needsAction ? NEEDS_ACTION_BACKOFF : FAILURE_BACKOFF),
+    seed: record.key,
+  });
+  const lastError: MeetingError = {
+    code: error.kind,
+    message: error.message,
+    ...(error.requestId ? { requestId: error.requestId } : {}),
+    at: now,
+  };
   // A row that was never stored keeps its old state where it had one; a failed cancel stays 'cancelling'.
-  const state = operation === 'cancel' ? 'cancelling' : record.state === 'active' || record.state === 'cancelled' ? record.state : 'failed';
+  const state =
+    operation === 'cancel'
+      ? 'cancelling'
+      : record.state === 'active' || record.state === 'cancelled'
+        ? record.state
+        : 'failed';
   return { row: { ...record, state, attempts, nextAttemptAt: retryAt, lastError }, retryAt, needsAction };
 }
 
@@ -135,11 +172,17 @@ export function blockedRow(
   organizerId: string | null,
 ): MeetingRecord {
   // A cancel never waits on a policy: it is held only when its organizer was refused, and stays 'cancelling'.
-  if (op.kind === 'cancel') return { ...current, state: 'cancelling', nextAttemptAt: retryAt, lastError: error };
+  if (op.kind === 'cancel')
+    return { ...current, state: 'cancelling', nextAttemptAt: retryAt, lastError: error };
   if (op.record !== null && mayHaveMeeting(op.record)) {
     // A meeting may exist under the row's organizer: keep who owns it, so a later cancel or replace
     // finds it. An unconfirmed one stays 'creating' (createOrGet will find it again).
-    return { ...current, state: current.meetingId ? current.state : 'creating', nextAttemptAt: retryAt, lastError: error };
+    return {
+      ...current,
+      state: current.meetingId ? current.state : 'creating',
+      nextAttemptAt: retryAt,
+      lastError: error,
+    };
   }
   const { desired } = op;
   return {

@@ -5,10 +5,16 @@
 import type { ExpandWarning } from '../core/occurrence.js';
 
 /** Returns why the body must not replace the feed's current version, or null when it may. */
-export function incompleteCalendarReason(text: string, warnings: readonly ExpandWarning[], occurrences: number): string | null {
-  if (!/^BEGIN:VCALENDAR\r?$/im.test(text)) return 'it is not an iCalendar file: it has no BEGIN:VCALENDAR line';
+export function incompleteCalendarReason(
+  text: string,
+  warnings: readonly ExpandWarning[],
+  occurrences: number,
+): string | null {
+  if (!/^BEGIN:VCALENDAR\r?$/im.test(text))
+    return 'it is not an iCalendar file: it has no BEGIN:VCALENDAR line';
   const lastLine = text.trimEnd().split(/\r?\n/).pop() ?? '';
-  if (!/^END:VCALENDAR$/i.test(lastLine.trim())) return 'it ends before END:VCALENDAR: it looks truncated (RFC 5545 §3.4)';
+  if (!/^END:VCALENDAR$/i.test(lastLine.trim()))
+    return 'it ends before END:VCALENDAR: it looks truncated (RFC 5545 §3.4)';
   const eventLines: number[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     if (/^BEGIN:VEVENT\s*$/i.test(line)) eventLines.push(index + 1);

@@ -19,9 +19,12 @@ import { AppError } from '../errors.js';
 export type FeedFetcher = (
   url: string,
   validators: { etag: string | null; lastModified: string | null },
-) => Promise<{ status: 'notModified' } | { status: 'ok'; body: string; etag: string | null; lastModified: string | null }>;
+) => Promise<
+  { status: 'notModified' } | { status: 'ok'; body: string; etag: string | null; lastModified: string | null }
+>;
 
-export type FeedFetchErrorCode = 'blockedAddress' | 'badUrl' | 'httpStatus' | 'tooLarge' | 'timeout' | 'tooManyRedirects' | 'network';
+export type FeedFetchErrorCode =
+  'blockedAddress' | 'badUrl' | 'httpStatus' | 'tooLarge' | 'timeout' | 'tooManyRedirects' | 'network';
 
 /** The feed's URL or its server is at fault (the admin's input): the message names which and why. */
 export class FeedFetchError extends AppError {
@@ -96,7 +99,10 @@ function checkedLookup(isAllowed: (address: string) => boolean, hostname: string
       const refused = addresses.find((a) => !isAllowed(a.address));
       if (refused || addresses.length === 0) {
         return callback(
-          new FeedFetchError(`feed host ${hostname} resolves to ${refused?.address ?? 'nothing'}, a private or local address: refused`, 'blockedAddress'),
+          new FeedFetchError(
+            `feed host ${hostname} resolves to ${refused?.address ?? 'nothing'}, a private or local address: refused`,
+            'blockedAddress',
+          ),
           '',
           0,
         );
@@ -116,25 +122,40 @@ function parseFeedUrl(raw: string, allowHttp: boolean): URL {
     throw new FeedFetchError(`feed URL is not a valid URL: ${raw.slice(0, 200)}`, 'badUrl');
   }
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
-    throw new FeedFetchError(`feed URL must use https${allowHttp ? ' or http' : ''}: ${url.protocol}// is not allowed`, 'badUrl');
+    throw new FeedFetchError(
+      `feed URL must use https${allowHttp ? ' or http' : ''}: ${url.protocol}// is not allowed`,
+      'badUrl',
+    );
   }
-  if (url.username || url.password) throw new FeedFetchError('feed URL must not contain credentials', 'badUrl');
+  if (url.username || url.password)
+    throw new FeedFetchError('feed URL must not contain credentials', 'badUrl');
   return url;
 }
 
 /** Validates a URL for registration (scheme and literal addresses); DNS is checked at fetch time. */
-export function validateFeedUrl(raw: string, options: Pick<FetchOptions, 'allowHttp' | 'isAllowedAddress'>): URL {
+export function validateFeedUrl(
+  raw: string,
+  options: Pick<FetchOptions, 'allowHttp' | 'isAllowedAddress'>,
+): URL {
   const url = parseFeedUrl(raw, options.allowHttp);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const isAllowed = options.isAllowedAddress ?? ((a: string) => !isBlockedAddress(a));
-  if (isIP(host) && !isAllowed(host)) throw new FeedFetchError(`feed URL points at ${host}, a private or local address: refused`, 'blockedAddress');
+  if (isIP(host) && !isAllowed(host))
+    throw new FeedFetchError(
+      `feed URL points at ${host}, a private or local address: refused`,
+      'blockedAddress',
+    );
   if (/^localhost$|\.localhost$|\.local$|\.internal$/i.test(host)) {
     throw new FeedFetchError(`feed URL host ${host} is a local name: refused`, 'blockedAddress');
   }
   return url;
 }
 
-function requestOnce(url: URL, headers: Record<string, string>, options: FetchOptions): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string | null }> {
+function requestOnce(
+  url: URL,
+  headers: Record<string, string>,
+  options: FetchOptions,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string | null }> {
   const isAllowed = options.isAllowedAddress ?? ((a: string) => !isBlockedAddress(a));
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
@@ -158,7 +179,12 @@ function requestOnce(url: URL, headers: Record<string, string>, options: FetchOp
         const declared = Number(res.headers['content-length'] ?? NaN);
         if (declared > options.maxBytes) {
           res.destroy();
-          reject(new FeedFetchError(`feed is ${declared} bytes, over the limit of ${options.maxBytes} (MAX_FEED_BYTES)`, 'tooLarge'));
+          reject(
+            new FeedFetchError(
+              `feed is ${declared} bytes, over the limit of ${options.maxBytes} (MAX_FEED_BYTES)`,
+              'tooLarge',
+            ),
+          );
           return;
         }
         const chunks: Buffer[] = [];
@@ -167,19 +193,39 @@ function requestOnce(url: URL, headers: Record<string, string>, options: FetchOp
           size += chunk.length;
           if (size > options.maxBytes) {
             res.destroy();
-            reject(new FeedFetchError(`feed is over the limit of ${options.maxBytes} bytes (MAX_FEED_BYTES)`, 'tooLarge'));
+            reject(
+              new FeedFetchError(
+                `feed is over the limit of ${options.maxBytes} bytes (MAX_FEED_BYTES)`,
+                'tooLarge',
+              ),
+            );
             return;
           }
           chunks.push(chunk);
         });
-        res.on('end', () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (error) => reject(new FeedFetchError(`feed download failed: ${error.message}`, 'network')));
+        res.on('end', () =>
+          resolve({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', (error) =>
+          reject(new FeedFetchError(`feed download failed: ${error.message}`, 'network')),
+        );
       },
     );
     // Overall deadline too: `timeout` alone only covers idle sockets, not a slow drip.
-    const deadline = setTimeout(() => req.destroy(new FeedFetchError(`feed did not download within ${timeoutMs / 1000} s`, 'timeout')), timeoutMs);
-    req.on('timeout', () => req.destroy(new FeedFetchError(`feed server did not answer within ${timeoutMs / 1000} s`, 'timeout')));
-    req.on('error', (error) => reject(error instanceof FeedFetchError ? error : new FeedFetchError(`feed request failed: ${error.message}`, 'network')));
+    const deadline = setTimeout(
+      () => req.destroy(new FeedFetchError(`feed did not download within ${timeoutMs / 1000} s`, 'timeout')),
+      timeoutMs,
+    );
+    req.on('timeout', () =>
+      req.destroy(new FeedFetchError(`feed server did not answer within ${timeoutMs / 1000} s`, 'timeout')),
+    );
+    req.on('error', (error) =>
+      reject(
+        error instanceof FeedFetchError
+          ? error
+          : new FeedFetchError(`feed request failed: ${error.message}`, 'network'),
+      ),
+    );
     req.on('close', () => clearTimeout(deadline));
     req.end();
   });
@@ -201,8 +247,13 @@ export async function fetchFeedUrl(
     if (response.status === 304) return { status: 'notModified' };
     if ([301, 302, 303, 307, 308].includes(response.status)) {
       const location = response.headers.location;
-      if (!location) throw new FeedFetchError(`feed URL answered HTTP ${response.status} without a Location`, 'httpStatus');
-      if (hop >= maxRedirects) throw new FeedFetchError(`feed URL redirected more than ${maxRedirects} times`, 'tooManyRedirects');
+      if (!location)
+        throw new FeedFetchError(
+          `feed URL answered HTTP ${response.status} without a Location`,
+          'httpStatus',
+        );
+      if (hop >= maxRedirects)
+        throw new FeedFetchError(`feed URL redirected more than ${maxRedirects} times`, 'tooManyRedirects');
       url = validateFeedUrl(new URL(location, url).toString(), options);
       continue;
     }
@@ -217,6 +268,9 @@ export async function fetchFeedUrl(
   }
 }
 
-export function createFeedFetcher(settings: Pick<SyncConfig, 'maxFeedBytes' | 'allowHttpFeeds'>): FeedFetcher {
-  return (url, validators) => fetchFeedUrl(url, validators, { maxBytes: settings.maxFeedBytes, allowHttp: settings.allowHttpFeeds });
+export function createFeedFetcher(
+  settings: Pick<SyncConfig, 'maxFeedBytes' | 'allowHttpFeeds'>,
+): FeedFetcher {
+  return (url, validators) =>
+    fetchFeedUrl(url, validators, { maxBytes: settings.maxFeedBytes, allowHttp: settings.allowHttpFeeds });
 }

@@ -16,7 +16,11 @@ import {
 import { isGraphError } from './errors.js';
 import { createPacer, type Pacer } from './pacer.js';
 import { createTokenProvider } from './token.js';
-import { createTrustingDispatcher, DispatcherNetworkClient, type DispatcherRequestInit } from './transport.js';
+import {
+  createTrustingDispatcher,
+  DispatcherNetworkClient,
+  type DispatcherRequestInit,
+} from './transport.js';
 import { createUsersGateway } from './users.js';
 import { createMeetingsGateway } from './meetings.js';
 import type { MeetingsGateway, UsersGateway } from './types.js';
@@ -29,7 +33,13 @@ export type GraphCredential =
   | { kind: 'assertion'; getAssertion(): Promise<string> };
 
 /** onlineMeeting lobby scopes: https://learn.microsoft.com/graph/api/resources/lobbybypasssettings */
-export type LobbyBypassScope = 'organizer' | 'organization' | 'organizationAndFederated' | 'everyone' | 'invited' | 'organizationExcludingGuests';
+export type LobbyBypassScope =
+  | 'organizer'
+  | 'organization'
+  | 'organizationAndFederated'
+  | 'everyone'
+  | 'invited'
+  | 'organizationExcludingGuests';
 /** https://learn.microsoft.com/graph/api/resources/onlinemeeting (allowedPresenters) */
 export type AllowedPresenters = 'everyone' | 'organization' | 'roleIsPresenter' | 'organizer';
 
@@ -150,10 +160,16 @@ export function createGraphAccess(input: GraphSettings): GraphAccess {
     graphBaseUrl: trimSlash(input.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL),
   };
   const baseUrl = new URL(settings.graphBaseUrl);
-  if (baseUrl.protocol !== 'https:') throw new Error(`GRAPH_BASE_URL must be https (the Graph SDK sends the token to https hosts only): ${settings.graphBaseUrl}`);
+  if (baseUrl.protocol !== 'https:')
+    throw new Error(
+      `GRAPH_BASE_URL must be https (the Graph SDK sends the token to https hosts only): ${settings.graphBaseUrl}`,
+    );
 
   const dispatcher = settings.caCertPem ? createTrustingDispatcher(settings.caCertPem) : undefined;
-  const tokens = createTokenProvider(settings, dispatcher ? { networkClient: new DispatcherNetworkClient(dispatcher) } : {});
+  const tokens = createTokenProvider(
+    settings,
+    dispatcher ? { networkClient: new DispatcherNetworkClient(dispatcher) } : {},
+  );
 
   const counters: GraphStats = { requests: 0, throttled: 0 };
   // The SDK's default chain, plus a counter before the HTTP handler. The RetryHandler is the one

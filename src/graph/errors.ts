@@ -87,7 +87,10 @@ export function redactSecrets(text: string, extraSecrets: readonly string[] = []
     .replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer [redacted]')
     .replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[redacted-jwt]')
     .replace(/https?:\/\/[^\s"']*\/l\/meetup-join\/[^\s"']*/gi, '[redacted-join-url]')
-    .replace(/(client_secret|client_assertion|passcode|access_token)(["']?\s*[:=]\s*["']?)[^\s"'&,}]+/gi, '$1$2[redacted]');
+    .replace(
+      /(client_secret|client_assertion|passcode|access_token)(["']?\s*[:=]\s*["']?)[^\s"'&,}]+/gi,
+      '$1$2[redacted]',
+    );
 }
 
 function statusKind(status: number, message: string): GraphErrorKind {
@@ -118,7 +121,7 @@ function parseSdkBody(body: unknown): GraphErrorBody | null {
   if (typeof body !== 'string') return null;
   try {
     const parsed = JSON.parse(body) as unknown;
-    return parsed !== null && typeof parsed === 'object' ? (parsed) : null;
+    return parsed !== null && typeof parsed === 'object' ? parsed : null;
   } catch {
     return null;
   }
@@ -137,7 +140,11 @@ function fromSdkError(e: SdkGraphError): GraphError {
       requestId: e.requestId ?? null,
     });
   }
-  return classifyHttpFailure(e.statusCode, headers ?? null, { code: e.code, message: e.message || body?.message, innerError: body?.innerError ?? { 'request-id': e.requestId } });
+  return classifyHttpFailure(e.statusCode, headers ?? null, {
+    code: e.code,
+    message: e.message || body?.message,
+    innerError: body?.innerError ?? { 'request-id': e.requestId },
+  });
 }
 
 /**
@@ -145,16 +152,24 @@ function fromSdkError(e: SdkGraphError): GraphError {
  * body (`{ code, message, innerError: { "request-id", date } }`).
  * https://learn.microsoft.com/graph/errors
  */
-export function classifyHttpFailure(status: number, headers: Headers | null, error: GraphErrorBody | null): GraphError {
+export function classifyHttpFailure(
+  status: number,
+  headers: Headers | null,
+  error: GraphErrorBody | null,
+): GraphError {
   const message = typeof error?.message === 'string' ? error.message : '';
   const code = typeof error?.code === 'string' ? error.code : null;
   const inner = error?.innerError;
-  const requestId = (typeof inner?.['request-id'] === 'string' ? inner['request-id'] : null) ?? headers?.get('request-id') ?? null;
+  const requestId =
+    (typeof inner?.['request-id'] === 'string' ? inner['request-id'] : null) ??
+    headers?.get('request-id') ??
+    null;
   const date = typeof inner?.date === 'string' ? inner.date : null;
   const retryAfterSeconds = parseRetryAfter(headers?.get('retry-after'));
   const kind = statusKind(status, message);
   const prefix: Record<GraphErrorKind, string> = {
-    policyMissing: 'Graph denied the call: the organizer has no (propagated) Teams application access policy for this app',
+    policyMissing:
+      'Graph denied the call: the organizer has no (propagated) Teams application access policy for this app',
     throttled: 'Graph throttled the call (429) after the SDK retries',
     transient: `Graph failed with ${status}`,
     notFound: 'Graph returned 404 (not found)',
@@ -184,7 +199,18 @@ function isMsalError(e: unknown): e is Error & MsalLikeError {
   return e instanceof Error && typeof (e as Partial<MsalLikeError>).errorCode === 'string';
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 function isNetworkError(e: Error): boolean {
   const code = (e as { code?: unknown }).code;
@@ -207,7 +233,11 @@ export function classifyGraphError(e: unknown): GraphError {
     // PreserveGraphErrors (client.ts).
     const carried: unknown = (e as { customError?: unknown }).customError;
     if (isGraphError(carried)) return carried;
-    return new GraphError({ kind: 'invalidRequest', message: `Graph client rejected the request before sending it: ${e.message}`, graphCode: 'GraphClientError' });
+    return new GraphError({
+      kind: 'invalidRequest',
+      message: `Graph client rejected the request before sending it: ${e.message}`,
+      graphCode: 'GraphClientError',
+    });
   }
   if (isMsalError(e)) {
     const network = e.errorCode === 'network_error' || e.errorCode === 'request_timeout' || isNetworkError(e);
@@ -219,9 +249,17 @@ export function classifyGraphError(e: unknown): GraphError {
     });
   }
   if (e instanceof Error && isNetworkError(e)) {
-    return new GraphError({ kind: 'transient', message: `Graph request failed without a response (${e.message})`, graphCode: 'NetworkError' });
+    return new GraphError({
+      kind: 'transient',
+      message: `Graph request failed without a response (${e.message})`,
+      graphCode: 'NetworkError',
+    });
   }
   // Anything else is a bug or an unexpected shape: not worth retrying, so report it as the request's.
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return new GraphError({ kind: 'invalidRequest', message: `Unexpected error calling Graph: ${text}`, graphCode: 'UnexpectedError' });
+  return new GraphError({
+    kind: 'invalidRequest',
+    message: `Unexpected error calling Graph: ${text}`,
+    graphCode: 'UnexpectedError',
+  });
 }

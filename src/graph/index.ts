@@ -1,6 +1,20 @@
 // Public surface of the Graph layer for compose.ts and the sync.
 export { createGraphAccess, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_BASE_URL } from './client.js';
-export type { GraphAccess, GraphCredential, GraphSettings, GraphStats, MeetingOptions, LobbyBypassScope, AllowedPresenters } from './client.js';
-export { GraphError, classifyGraphError, isGraphError, isPolicyDenialMessage, redactSecrets } from './errors.js';
+export type {
+  GraphAccess,
+  GraphCredential,
+  GraphSettings,
+  GraphStats,
+  MeetingOptions,
+  LobbyBypassScope,
+  AllowedPresenters,
+} from './client.js';
+export {
+  GraphError,
+  classifyGraphError,
+  isGraphError,
+  isPolicyDenialMessage,
+  redactSecrets,
+} from './errors.js';
 export { GRAPH_SCOPE, GRAPH_SETTING_NAMES } from './token.js';
 export type * from './types.js';

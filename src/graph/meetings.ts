@@ -17,7 +17,14 @@ interface GraphOnlineMeeting {
 }
 
 function toMeeting(m: GraphOnlineMeeting): OnlineMeeting {
-  return { id: m.id, joinWebUrl: m.joinWebUrl, subject: m.subject ?? '', startDateTime: m.startDateTime, endDateTime: m.endDateTime, externalId: m.externalId ?? null };
+  return {
+    id: m.id,
+    joinWebUrl: m.joinWebUrl,
+    subject: m.subject ?? '',
+    startDateTime: m.startDateTime,
+    endDateTime: m.endDateTime,
+    externalId: m.externalId ?? null,
+  };
 }
 
 function meetingsPath(organizerId: string): string {
@@ -26,7 +33,11 @@ function meetingsPath(organizerId: string): string {
 
 /** The PATCH body: start and end always together (Graph rejects one without the other). */
 export function toMeetingPatch(update: MeetingUpdate, options: MeetingOptions): Record<string, unknown> {
-  const body: Record<string, unknown> = { subject: update.subject, startDateTime: update.startDateTime, endDateTime: update.endDateTime };
+  const body: Record<string, unknown> = {
+    subject: update.subject,
+    startDateTime: update.startDateTime,
+    endDateTime: update.endDateTime,
+  };
   if (update.lockLobby) {
     // `lock` cancel mode: only the organizer skips the lobby and presents, so a cancelled session's
     // link no longer opens a usable meeting. https://learn.microsoft.com/graph/api/resources/lobbybypasssettings
@@ -44,15 +55,35 @@ export function createMeetingsGateway(client: Client, options: MeetingOptions): 
     // createOrGet is the only create path: the SDK's RetryHandler retries POST on 503/504, and a lost
     // response must not leave a second meeting. https://learn.microsoft.com/graph/api/onlinemeeting-createorget
     async createOrGet(organizerId: string, input: MeetingInput) {
-      const body = { externalId: input.externalId, subject: input.subject, startDateTime: input.startDateTime, endDateTime: input.endDateTime };
-      const response = await sendGraph<GraphOnlineMeeting>(client, 'POST', `${meetingsPath(organizerId)}/createOrGet`, body);
-      if (!response.body) throw new GraphError({ kind: 'transient', message: 'createOrGet returned no body', status: response.status, requestId: response.requestId });
+      const body = {
+        externalId: input.externalId,
+        subject: input.subject,
+        startDateTime: input.startDateTime,
+        endDateTime: input.endDateTime,
+      };
+      const response = await sendGraph<GraphOnlineMeeting>(
+        client,
+        'POST',
+        `${meetingsPath(organizerId)}/createOrGet`,
+        body,
+      );
+      if (!response.body)
+        throw new GraphError({
+          kind: 'transient',
+          message: 'createOrGet returned no body',
+          status: response.status,
+          requestId: response.requestId,
+        });
       return { ...toMeeting(response.body), created: response.status === 201 };
     },
 
     async get(organizerId, meetingId) {
       try {
-        const { body } = await sendGraph<GraphOnlineMeeting>(client, 'GET', `${meetingsPath(organizerId)}/${seg(meetingId)}`);
+        const { body } = await sendGraph<GraphOnlineMeeting>(
+          client,
+          'GET',
+          `${meetingsPath(organizerId)}/${seg(meetingId)}`,
+        );
         return body ? toMeeting(body) : null;
       } catch (e) {
         if (isGraphError(e) && e.kind === 'notFound') return null;
@@ -61,7 +92,12 @@ export function createMeetingsGateway(client: Client, options: MeetingOptions): 
     },
 
     async update(organizerId, meetingId, update) {
-      const { body } = await sendGraph<GraphOnlineMeeting>(client, 'PATCH', `${meetingsPath(organizerId)}/${seg(meetingId)}`, toMeetingPatch(update, options));
+      const { body } = await sendGraph<GraphOnlineMeeting>(
+        client,
+        'PATCH',
+        `${meetingsPath(organizerId)}/${seg(meetingId)}`,
+        toMeetingPatch(update, options),
+      );
       if (!body) throw new GraphError({ kind: 'transient', message: 'PATCH onlineMeeting returned no body' });
       return toMeeting(body);
     },

@@ -110,6 +110,10 @@ export function createPacer(options: PacerOptions = {}): Pacer {
       rate += step / rate;
     },
 
-    stats: () => ({ rate: Number.isFinite(rate) ? rate : null, ceiling: Number.isFinite(ceiling) ? ceiling : null, pausedUntil }),
+    stats: () => ({
+      rate: Number.isFinite(rate) ? rate : null,
+      ceiling: Number.isFinite(ceiling) ? ceiling : null,
+      pausedUntil,
+    }),
   };
 }

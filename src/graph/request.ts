@@ -12,7 +12,12 @@ export interface GraphResponse<T> {
 export type GraphMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** Sends one Graph request; throws a classified GraphError for any failure (after SDK retries). */
-export async function sendGraph<T>(client: Client, method: GraphMethod, path: string, body?: unknown): Promise<GraphResponse<T>> {
+export async function sendGraph<T>(
+  client: Client,
+  method: GraphMethod,
+  path: string,
+  body?: unknown,
+): Promise<GraphResponse<T>> {
   let response: Response;
   try {
     const request = client.api(path).responseType(ResponseType.RAW);
@@ -44,8 +49,13 @@ export async function sendGraph<T>(client: Client, method: GraphMethod, path: st
     }
   }
   if (!response.ok) {
-    const error = json !== null && typeof json === 'object' ? ((json as { error?: GraphErrorBody }).error ?? null) : null;
-    throw classifyHttpFailure(response.status, response.headers, error ?? { message: `HTTP ${response.status}` });
+    const error =
+      json !== null && typeof json === 'object' ? ((json as { error?: GraphErrorBody }).error ?? null) : null;
+    throw classifyHttpFailure(
+      response.status,
+      response.headers,
+      error ?? { message: `HTTP ${response.status}` },
+    );
   }
   return { status: response.status, body: json as T | null, requestId };
 }

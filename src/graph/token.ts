@@ -2,7 +2,12 @@
 // Build one provider per process: the ConfidentialClientApplication keeps the token in its in-memory
 // cache and acquireTokenByClientCredential returns it until shortly before it expires.
 // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
-import { ConfidentialClientApplication, LogLevel, type Configuration, type INetworkModule } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  LogLevel,
+  type Configuration,
+  type INetworkModule,
+} from '@azure/msal-node';
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 import { GraphError, classifyGraphError, redactSecrets } from './errors.js';
 import type { GraphSettings, ResolvedGraphSettings } from './client.js';
@@ -23,7 +28,12 @@ export const GRAPH_SETTING_NAMES = {
  * graph.microsoft.com, also against the emulator, whose tokens carry this audience. */
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 
-const MICROSOFT_AUTHORITY_HOSTS = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']);
+const MICROSOFT_AUTHORITY_HOSTS = new Set([
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+]);
 
 export interface TokenProvider extends AuthenticationProvider {
   /** A valid access token (from MSAL's cache when possible). Throws a classified GraphError. */
@@ -42,9 +52,12 @@ function credentialSetting(settings: GraphSettings): string {
 /** Which setting an Entra AADSTS error points at. Codes: https://learn.microsoft.com/entra/identity-platform/reference-error-codes */
 function settingToCheck(settings: GraphSettings, text: string): string {
   const cred = credentialSetting(settings);
-  if (/AADSTS7000215|AADSTS7000222|AADSTS7000216/.test(text)) return `${cred} (the secret's value, not its id; it may have expired)`;
-  if (/AADSTS700027|AADSTS700024|AADSTS700023|AADSTS50012/.test(text)) return `${cred} (certificate/assertion not registered for the app, or signed with the wrong key)`;
-  if (/AADSTS700016/.test(text)) return `${GRAPH_SETTING_NAMES.clientId} and ${GRAPH_SETTING_NAMES.tenantId} (no such app in this tenant)`;
+  if (/AADSTS7000215|AADSTS7000222|AADSTS7000216/.test(text))
+    return `${cred} (the secret's value, not its id; it may have expired)`;
+  if (/AADSTS700027|AADSTS700024|AADSTS700023|AADSTS50012/.test(text))
+    return `${cred} (certificate/assertion not registered for the app, or signed with the wrong key)`;
+  if (/AADSTS700016/.test(text))
+    return `${GRAPH_SETTING_NAMES.clientId} and ${GRAPH_SETTING_NAMES.tenantId} (no such app in this tenant)`;
   if (/AADSTS90002|AADSTS900023/.test(text)) return GRAPH_SETTING_NAMES.tenantId;
   // MSAL could not read the authority's metadata: unreachable host, wrong tenant, or an untrusted
   // TLS certificate (the emulator's CA not configured).
@@ -54,7 +67,10 @@ function settingToCheck(settings: GraphSettings, text: string): string {
   return `${GRAPH_SETTING_NAMES.clientId}, ${GRAPH_SETTING_NAMES.tenantId} and ${cred}`;
 }
 
-export function createTokenProvider(settings: ResolvedGraphSettings, options: TokenProviderOptions = {}): TokenProvider {
+export function createTokenProvider(
+  settings: ResolvedGraphSettings,
+  options: TokenProviderOptions = {},
+): TokenProvider {
   const authorityUrl = new URL(settings.authorityHost);
   const authority = `${authorityUrl.origin}/${settings.tenantId}`;
   const secrets: string[] = settings.credential.kind === 'secret' ? [settings.credential.secret] : [];
@@ -69,7 +85,10 @@ export function createTokenProvider(settings: ResolvedGraphSettings, options: To
       auth.clientSecret = credential.secret;
       break;
     case 'certificate':
-      auth.clientCertificate = { thumbprintSha256: credential.thumbprintSha256, privateKey: credential.privateKeyPem };
+      auth.clientCertificate = {
+        thumbprintSha256: credential.thumbprintSha256,
+        privateKey: credential.privateKeyPem,
+      };
       break;
     case 'assertion':
       // Managed identity as a federated credential: the callback returns a fresh MI token each time
@@ -98,7 +117,11 @@ export function createTokenProvider(settings: ResolvedGraphSettings, options: To
       throw wrapTokenError(e, settings, secrets);
     }
     if (!result?.accessToken) {
-      throw new GraphError({ kind: 'unauthorized', message: `Token endpoint returned no access token; check ${settingToCheck(settings, '')}`, graphCode: 'no_token' });
+      throw new GraphError({
+        kind: 'unauthorized',
+        message: `Token endpoint returned no access token; check ${settingToCheck(settings, '')}`,
+        graphCode: 'no_token',
+      });
     }
     return result.accessToken;
   }

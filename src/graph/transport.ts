@@ -26,7 +26,11 @@ export type DispatcherRequestInit = RequestInit & { dispatcher?: Dispatcher };
 export class DispatcherNetworkClient implements INetworkModule {
   constructor(private readonly dispatcher: Dispatcher) {}
 
-  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+  sendGetRequestAsync<T>(
+    url: string,
+    options?: NetworkRequestOptions,
+    timeout?: number,
+  ): Promise<NetworkResponse<T>> {
     return this.send<T>(url, 'GET', options, timeout);
   }
 
@@ -34,7 +38,12 @@ export class DispatcherNetworkClient implements INetworkModule {
     return this.send<T>(url, 'POST', options);
   }
 
-  private async send<T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+  private async send<T>(
+    url: string,
+    method: 'GET' | 'POST',
+    options?: NetworkRequestOptions,
+    timeout?: number,
+  ): Promise<NetworkResponse<T>> {
     const init: DispatcherRequestInit = {
       method,
       headers: options?.headers ?? {},

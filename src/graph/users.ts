@@ -15,7 +15,12 @@ interface GraphUser {
 const SELECT = '$select=id,displayName,userPrincipalName,mail';
 
 function toDirectoryUser(u: GraphUser): DirectoryUser {
-  return { objectId: u.id, displayName: u.displayName ?? u.userPrincipalName, userPrincipalName: u.userPrincipalName, mail: u.mail ?? null };
+  return {
+    objectId: u.id,
+    displayName: u.displayName ?? u.userPrincipalName,
+    userPrincipalName: u.userPrincipalName,
+    mail: u.mail ?? null,
+  };
 }
 
 export function createUsersGateway(client: Client): UsersGateway {
@@ -30,7 +35,11 @@ export function createUsersGateway(client: Client): UsersGateway {
   }
 
   async function byFilter(filter: string): Promise<DirectoryUser | null> {
-    const { body } = await sendGraph<{ value: GraphUser[] }>(client, 'GET', `/users?$filter=${encodeURIComponent(filter)}&${SELECT}`);
+    const { body } = await sendGraph<{ value: GraphUser[] }>(
+      client,
+      'GET',
+      `/users?$filter=${encodeURIComponent(filter)}&${SELECT}`,
+    );
     const first = body?.value[0];
     return first ? toDirectoryUser(first) : null;
   }

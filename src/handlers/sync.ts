@@ -13,7 +13,8 @@ import { FeedNotFoundError, syncFeed, type SyncDeps } from '../sync/syncFeed.js'
 export const MAX_DEQUEUE_COUNT = 5;
 
 export function syncDepsFor(services: AppServices, logger: EventLogger): SyncDeps {
-  if (!services.graph) throw new Error('GRAPH_TENANT_ID: Graph settings are required to sync (see README, Configuration)');
+  if (!services.graph)
+    throw new Error('GRAPH_TENANT_ID: Graph settings are required to sync (see README, Configuration)');
   return {
     store: services.store,
     graph: services.graph,
@@ -31,7 +32,9 @@ export async function fanOutSync(context: InvocationContext, services?: AppServi
   const logger = createEventLogger(contextSink(context));
   const requestedAt = now().toISOString();
   const feeds = await store.feeds.list();
-  const messages = feeds.filter((feed) => feed.enabled).map((feed) => ({ feedId: feed.id, reason: 'schedule', requestedAt }));
+  const messages = feeds
+    .filter((feed) => feed.enabled)
+    .map((feed) => ({ feedId: feed.id, reason: 'schedule', requestedAt }));
   const poison = await store.syncQueue.peekPoison(10);
   if (poison.count > 0) {
     logger.error('sync.poison', {
@@ -45,7 +48,8 @@ export async function fanOutSync(context: InvocationContext, services?: AppServi
     logger[credential.daysLeft < 7 ? 'error' : 'warning']('credential.expiring', {
       expiresAt: credential.expiresAt,
       daysLeft: credential.daysLeft,
-      action: 'upload a new certificate to the app registration and Key Vault (README: Rotating the Graph credential)',
+      action:
+        'upload a new certificate to the app registration and Key Vault (README: Rotating the Graph credential)',
     });
   }
   logger.info('sync.fanout', { feeds: feeds.length, enqueued: messages.length });
@@ -53,9 +57,16 @@ export async function fanOutSync(context: InvocationContext, services?: AppServi
 }
 
 /** Queue: sync one feed. Throws only for failures worth a redelivery (storage down, credential missing). */
-export async function syncFeedFromMessage(message: unknown, context: InvocationContext, services?: AppServices): Promise<RunSummary | null> {
+export async function syncFeedFromMessage(
+  message: unknown,
+  context: InvocationContext,
+  services?: AppServices,
+): Promise<RunSummary | null> {
   const logger = createEventLogger(contextSink(context));
-  const parsed = typeof message === 'object' && message !== null ? decodeSyncMessage(JSON.stringify(message)) : decodeSyncMessage(String(message));
+  const parsed =
+    typeof message === 'object' && message !== null
+      ? decodeSyncMessage(JSON.stringify(message))
+      : decodeSyncMessage(String(message));
   if (!parsed) {
     // A malformed message can never succeed: drop it with an error instead of poisoning the queue.
     logger.error('sync.message.invalid', { reason: 'queue message is not {"feedId": ...}' });
@@ -63,18 +74,23 @@ export async function syncFeedFromMessage(message: unknown, context: InvocationC
   }
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   try {
-    return await syncFeed(syncDepsFor(services ?? (await getServices()), logger), parsed.feedId, { force: parsed.force === true });
+    return await syncFeed(syncDepsFor(services ?? (await getServices()), logger), parsed.feedId, {
+      force: parsed.force === true,
+    });
   } catch (error) {
     if (error instanceof FeedNotFoundError) {
       logger.warning('sync.feed.gone', { feedId: parsed.feedId, reason: error.message });
       return null;
     }
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    logger[dequeueCount >= MAX_DEQUEUE_COUNT ? 'error' : 'warning'](dequeueCount >= MAX_DEQUEUE_COUNT ? 'sync.poison' : 'sync.run.crashed', {
-      feedId: parsed.feedId,
-      dequeueCount,
-      reason,
-    });
+    logger[dequeueCount >= MAX_DEQUEUE_COUNT ? 'error' : 'warning'](
+      dequeueCount >= MAX_DEQUEUE_COUNT ? 'sync.poison' : 'sync.run.crashed',
+      {
+        feedId: parsed.feedId,
+        dequeueCount,
+        reason,
+      },
+    );
     throw error;
   }
 }

@@ -31,8 +31,10 @@ export interface AdminCaller {
 }
 
 const ROLE_CLAIM_TYPES = new Set(['roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role']);
-const OBJECT_ID_CLAIM_TYPES = new Set(['oid', 'http://schemas.microsoft.com/identity/claims/objectidentifier']);
-
+const OBJECT_ID_CLAIM_TYPES = new Set([
+  'oid',
+  'http://schemas.microsoft.com/identity/claims/objectidentifier',
+]);
 
 interface ClientPrincipal {
   claims: Array<{ typ: string; val: string }>;
@@ -47,7 +49,10 @@ function parsePrincipal(header: string): ClientPrincipal | null {
     return {
       claims: claims.filter(
         (c): c is { typ: string; val: string } =>
-          typeof c === 'object' && c !== null && typeof (c as { typ?: unknown }).typ === 'string' && typeof (c as { val?: unknown }).val === 'string',
+          typeof c === 'object' &&
+          c !== null &&
+          typeof (c as { typ?: unknown }).typ === 'string' &&
+          typeof (c as { val?: unknown }).val === 'string',
       ),
     };
   } catch {
@@ -60,14 +65,19 @@ export function authorizeAdmin(request: HttpRequest, options: AdminAuthOptions):
   let via: AdminCaller['via'] = 'host';
   if (options.requireKey !== undefined) {
     const presented = request.headers.get('x-functions-key') ?? request.query.get('code');
-    if (!presented) throw problems.unauthorized('this route needs the function key (x-functions-key header or code query parameter)');
-    if (!constantTimeEqual(presented, options.requireKey)) throw problems.unauthorized('the function key is not valid');
+    if (!presented)
+      throw problems.unauthorized(
+        'this route needs the function key (x-functions-key header or code query parameter)',
+      );
+    if (!constantTimeEqual(presented, options.requireKey))
+      throw problems.unauthorized('the function key is not valid');
     via = 'key';
   }
   const header = request.headers.get('x-ms-client-principal');
   if (header === null) return { via, objectId: null };
   const principal = parsePrincipal(header);
-  if (!principal) throw problems.unauthorized('the x-ms-client-principal header is not a readable client principal');
+  if (!principal)
+    throw problems.unauthorized('the x-ms-client-principal header is not a readable client principal');
   const roles = principal.claims.filter((c) => ROLE_CLAIM_TYPES.has(c.typ)).map((c) => c.val);
   if (!roles.includes(options.adminRole)) {
     throw problems.forbidden(`the signed-in principal does not hold the app role '${options.adminRole}'`);

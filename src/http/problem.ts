@@ -9,7 +9,10 @@ import { contextSink, createEventLogger } from '../events.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-export function problemResponse(problem: ProblemError, headers: Record<string, string> = {}): HttpResponseInit {
+export function problemResponse(
+  problem: ProblemError,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   const body: ProblemBody = problem.toBody();
   return {
     status: problem.status,
@@ -23,21 +26,34 @@ export function toProblem(error: unknown, context: InvocationContext): ProblemEr
   if (error instanceof ProblemError) return error;
   if (error instanceof AppError) {
     // Storage races and vanished rows are nobody's input error but have a meaningful answer.
-    if (error.code === 'concurrency') return problems.conflict('the record was changed by another request at the same time; try again');
+    if (error.code === 'concurrency')
+      return problems.conflict('the record was changed by another request at the same time; try again');
     if (error.code === 'notFound') return problems.notFound('the record no longer exists');
     if (error.code === 'feedNotFound') return problems.notFound(error.message);
     if (error.code === 'conflict') return problems.conflict(error.message);
     if (error.isUserError) return problems.badRequest(error.message, { code: error.code });
     if (error.code.startsWith('graph.')) {
       const graphError = error as AppError & { requestId?: string | null };
-      return new ProblemError(502, 'graph-failed', 'Microsoft Graph call failed', `a Microsoft Graph call failed (${error.code.slice(6)}); nothing more was changed, try again`, {
-        graphKind: error.code.slice(6),
-        ...(graphError.requestId ? { graphRequestId: graphError.requestId } : {}),
-      });
+      return new ProblemError(
+        502,
+        'graph-failed',
+        'Microsoft Graph call failed',
+        `a Microsoft Graph call failed (${error.code.slice(6)}); nothing more was changed, try again`,
+        {
+          graphKind: error.code.slice(6),
+          ...(graphError.requestId ? { graphRequestId: graphError.requestId } : {}),
+        },
+      );
     }
-    if (error.code === 'unavailable') return problems.unavailable(`storage is not available right now (invocation ${context.invocationId})`);
+    if (error.code === 'unavailable')
+      return problems.unavailable(`storage is not available right now (invocation ${context.invocationId})`);
   }
-  return new ProblemError(500, 'internal', 'Internal error', `unexpected error (invocation ${context.invocationId}); see the function logs`);
+  return new ProblemError(
+    500,
+    'internal',
+    'Internal error',
+    `unexpected error (invocation ${context.invocationId}); see the function logs`,
+  );
 }
 
 /** Logs an unexpected failure as an event (redacted by the event logger) and returns its problem response. */

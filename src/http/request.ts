@@ -19,13 +19,18 @@ function charsetOf(request: HttpRequest): string | null {
 }
 
 /** Refuses by Content-Length before reading, then by the bytes actually received. */
-export async function readBodyBytes(request: HttpRequest, maxBytes: number, what: string): Promise<Uint8Array> {
+export async function readBodyBytes(
+  request: HttpRequest,
+  maxBytes: number,
+  what: string,
+): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
     throw problems.tooLarge(`${what} is ${declared} bytes (Content-Length); the limit is ${maxBytes}`);
   }
   const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > maxBytes) throw problems.tooLarge(`${what} is ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
+  if (bytes.byteLength > maxBytes)
+    throw problems.tooLarge(`${what} is ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
   return bytes;
 }
 
@@ -43,7 +48,9 @@ export async function readCalendarUpload(request: HttpRequest, maxBytes: number)
   }
   const charset = charsetOf(request);
   if (charset !== null && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
-    throw problems.unsupportedMediaType(`charset '${charset.slice(0, 40)}' is not supported: iCalendar is UTF-8 (RFC 5545 §3.1.4)`);
+    throw problems.unsupportedMediaType(
+      `charset '${charset.slice(0, 40)}' is not supported: iCalendar is UTF-8 (RFC 5545 §3.1.4)`,
+    );
   }
   return readBodyBytes(request, maxBytes, 'the upload');
 }
@@ -52,7 +59,9 @@ export async function readCalendarUpload(request: HttpRequest, maxBytes: number)
 export async function readJson<T>(request: HttpRequest, schema: z.ZodType<T>): Promise<T> {
   const type = mediaTypeOf(request);
   if (type !== 'application/json' && !type.endsWith('+json')) {
-    throw problems.unsupportedMediaType(`this route takes Content-Type: application/json (got ${type ? `'${type.slice(0, 80)}'` : 'none'})`);
+    throw problems.unsupportedMediaType(
+      `this route takes Content-Type: application/json (got ${type ? `'${type.slice(0, 80)}'` : 'none'})`,
+    );
   }
   const bytes = await readBodyBytes(request, MAX_JSON_BYTES, 'the JSON body');
   let value: unknown;
@@ -64,7 +73,10 @@ export async function readJson<T>(request: HttpRequest, schema: z.ZodType<T>): P
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+    const errors = parsed.error.issues.map((issue) => ({
+      path: issue.path.join('.') || '(body)',
+      message: issue.message,
+    }));
     throw problems.badRequest(errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
   }
   return parsed.data;
@@ -83,7 +95,8 @@ export function booleanQuery(request: HttpRequest, name: string, fallback: boole
 export function integerQuery(request: HttpRequest, name: string): number | undefined {
   const value = request.query.get(name);
   if (value === null || value === '') return undefined;
-  if (!/^-?\d{1,6}$/.test(value)) throw problems.badRequest(`query parameter ${name} must be a whole number (got '${value.slice(0, 40)}')`);
+  if (!/^-?\d{1,6}$/.test(value))
+    throw problems.badRequest(`query parameter ${name} must be a whole number (got '${value.slice(0, 40)}')`);
   return Number(value);
 }
 

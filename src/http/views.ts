@@ -23,20 +23,47 @@ function recordView(record: MeetingRecord) {
     organizerEmail: record.organizerEmail,
     state: record.state,
     hasMeeting: record.meetingId !== null,
-    lastError: record.lastError ? { code: record.lastError.code, message: record.lastError.message, at: record.lastError.at } : null,
+    lastError: record.lastError
+      ? { code: record.lastError.code, message: record.lastError.message, at: record.lastError.at }
+      : null,
   };
 }
 
 function operationView(op: PlannedOperation) {
   switch (op.kind) {
     case 'create':
-      return { kind: op.kind, key: op.desired.key, subject: op.desired.subject, start: op.desired.start, end: op.desired.end, organizerEmail: op.desired.organizerEmail, revives: op.record?.state ?? null };
+      return {
+        kind: op.kind,
+        key: op.desired.key,
+        subject: op.desired.subject,
+        start: op.desired.start,
+        end: op.desired.end,
+        organizerEmail: op.desired.organizerEmail,
+        revives: op.record?.state ?? null,
+      };
     case 'update':
-      return { kind: op.kind, key: op.desired.key, subject: op.desired.subject, start: op.desired.start, end: op.desired.end, organizerEmail: op.desired.organizerEmail, was: { subject: op.record.subject, start: op.record.start, end: op.record.end } };
+      return {
+        kind: op.kind,
+        key: op.desired.key,
+        subject: op.desired.subject,
+        start: op.desired.start,
+        end: op.desired.end,
+        organizerEmail: op.desired.organizerEmail,
+        was: { subject: op.record.subject, start: op.record.start, end: op.record.end },
+      };
     case 'cancel':
       return { kind: op.kind, reason: op.reason, ...recordView(op.record) };
     case 'replace':
-      return { kind: op.kind, reason: op.reason, key: op.desired.key, subject: op.desired.subject, start: op.desired.start, end: op.desired.end, organizerEmail: op.desired.organizerEmail, was: recordView(op.record) };
+      return {
+        kind: op.kind,
+        reason: op.reason,
+        key: op.desired.key,
+        subject: op.desired.subject,
+        start: op.desired.start,
+        end: op.desired.end,
+        organizerEmail: op.desired.organizerEmail,
+        was: recordView(op.record),
+      };
   }
 }
 

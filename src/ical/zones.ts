@@ -221,11 +221,21 @@ const LENIENT_DATE_TIME = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})?)?(Z)
  * An iCalendar DATE or DATE-TIME in basic form (`YYYYMMDD[THHMMSS][Z]`, RFC 5545 §3.3.4-5) as its
  * wall-clock instant in ms, whether it is a DATE, and whether it is UTC; null when it is neither.
  */
-export function parseBasicDateTime(text: string, lenient = false): { wall: number; isDate: boolean; utc: boolean } | null {
+export function parseBasicDateTime(
+  text: string,
+  lenient = false,
+): { wall: number; isDate: boolean; utc: boolean } | null {
   const m = (lenient ? LENIENT_DATE_TIME : STRICT_DATE_TIME).exec(lenient ? text.trim() : text);
   if (!m) return null;
   return {
-    wall: Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)),
+    wall: Date.UTC(
+      Number(m[1]),
+      Number(m[2]) - 1,
+      Number(m[3]),
+      Number(m[4] ?? 0),
+      Number(m[5] ?? 0),
+      Number(m[6] ?? 0),
+    ),
     isDate: m[4] === undefined,
     utc: m[7] === 'Z',
   };

@@ -18,12 +18,17 @@ export async function cancelMeetings(
   budgetEndsAt: number,
 ): Promise<CancelOutcome> {
   // No in-run waits for a propagating grant: an admin is waiting for the answer.
-  const run = new ApplyRun({ ...deps, sleep: () => Promise.resolve(), policyRetryWaitsMs: [] }, feedId, budgetEndsAt);
+  const run = new ApplyRun(
+    { ...deps, sleep: () => Promise.resolve(), policyRetryWaitsMs: [] },
+    feedId,
+    budgetEndsAt,
+  );
   await applyOperations(
     run,
     records.map((record) => ({ kind: 'cancel' as const, record, reason: 'removed' as const })),
   );
   const { counters } = run;
-  const complete = run.complete && counters.failed === 0 && counters.blocked === 0 && counters.cancelled === records.length;
+  const complete =
+    run.complete && counters.failed === 0 && counters.blocked === 0 && counters.cancelled === records.length;
   return { counters, complete, abortReason: run.abortReason };
 }

@@ -13,7 +13,6 @@ import { CalendarError, expandCalendar } from '../ical/index.js';
 import type { StateStore } from '../storage/index.js';
 import type { FeedRecord } from '../storage/types.js';
 
-
 /** Sessions one feed may hold within its horizon; more is refused as a whole with a clear error. */
 export const MAX_SESSIONS_PER_FEED = 500_000;
 /** Sessions that started up to this long ago are still read (a run just after a session starts sees it). */
@@ -54,15 +53,21 @@ export function expandFeedBody(
   defaultTimeZone: string | null,
 ): FeedExpansion {
   const zone = feed.timeZone ?? defaultTimeZone;
-  const expanded = expandCalendar(body, { from: window.from, to: window.to }, {
-    // A whole university's semester in one feed is ~225,000 sessions: allow it, with headroom.
-    maxOccurrences: MAX_SESSIONS_PER_FEED,
-    ...(zone ? { defaultTimeZone: zone } : {}),
-  });
+  const expanded = expandCalendar(
+    body,
+    { from: window.from, to: window.to },
+    {
+      // A whole university's semester in one feed is ~225,000 sessions: allow it, with headroom.
+      maxOccurrences: MAX_SESSIONS_PER_FEED,
+      ...(zone ? { defaultTimeZone: zone } : {}),
+    },
+  );
   const occurrences = expanded.occurrences.length;
   const incomplete = incompleteCalendarReason(body, expanded.warnings, occurrences);
   // The occurrences are not needed past this point; a semester-sized feed frees tens of MB early.
-  const desired = toDesiredSessions(feed.id, expanded.occurrences, { defaultOrganizer: feed.defaultOrganizer });
+  const desired = toDesiredSessions(feed.id, expanded.occurrences, {
+    defaultOrganizer: feed.defaultOrganizer,
+  });
   return { desired, warnings: expanded.warnings, occurrences, incomplete };
 }
 
@@ -87,7 +92,12 @@ export type LoadedFeed =
       feedUpdate: Partial<FeedRecord>;
     };
 
-export async function loadFeed(deps: LoadDeps, feed: FeedRecord, nowMs: number, options: { force: boolean }): Promise<LoadedFeed> {
+export async function loadFeed(
+  deps: LoadDeps,
+  feed: FeedRecord,
+  nowMs: number,
+  options: { force: boolean },
+): Promise<LoadedFeed> {
   const log = deps.logger;
   const feedId = feed.id;
   const reject = (reason: string, feedUpdate: Partial<FeedRecord> = {}): LoadedFeed => {
@@ -101,7 +111,8 @@ export async function loadFeed(deps: LoadDeps, feed: FeedRecord, nowMs: number, 
   /** A downloaded body that is new: stored as a version only once it has proved whole. */
   let newBody = false;
   if (feed.source === 'url') {
-    if (!deps.fetchFeed || !feed.url) throw new Error(`feed '${feedId}' is a URL feed but no fetcher is configured`);
+    if (!deps.fetchFeed || !feed.url)
+      throw new Error(`feed '${feedId}' is a URL feed but no fetcher is configured`);
     let fetched;
     try {
       fetched = await deps.fetchFeed(feed.url, { etag: feed.httpEtag, lastModified: feed.httpLastModified });
@@ -113,7 +124,11 @@ export async function loadFeed(deps: LoadDeps, feed: FeedRecord, nowMs: number, 
       contentHash = feedContentHash(body);
       newBody = contentHash !== feed.contentHash;
       // The validators are kept only with an accepted body: a rejected one is fetched (and reported) again.
-      feedUpdate = { httpEtag: fetched.etag, httpLastModified: fetched.lastModified, ...(newBody ? { contentHash } : {}) };
+      feedUpdate = {
+        httpEtag: fetched.etag,
+        httpLastModified: fetched.lastModified,
+        ...(newBody ? { contentHash } : {}),
+      };
     }
   }
 
@@ -144,12 +159,18 @@ export async function loadFeed(deps: LoadDeps, feed: FeedRecord, nowMs: number, 
   }
   if (newBody) {
     // A download cut short or an error page must not replace (and so empty) the timetable.
-    if (expansion.incomplete) return reject(`the downloaded feed cannot replace the timetable: ${expansion.incomplete}`);
+    if (expansion.incomplete)
+      return reject(`the downloaded feed cannot replace the timetable: ${expansion.incomplete}`);
     const { version } = await deps.store.feedBodies.put(feedId, body);
     feedUpdate = { ...feedUpdate, bodyVersion: version };
   }
   for (const warning of expansion.warnings.slice(0, 50)) {
-    log.warning('feed.event.skipped', { feedId, uid: warning.uid, line: warning.line, reason: warning.reason });
+    log.warning('feed.event.skipped', {
+      feedId,
+      uid: warning.uid,
+      line: warning.line,
+      reason: warning.reason,
+    });
   }
   reportSkipped(log, feedId, expansion.desired.skipped);
   return { status: 'loaded', desired: expansion.desired, window, contentHash, feedUpdate };

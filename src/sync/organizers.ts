@@ -45,7 +45,9 @@ export function createOrganizerResolver(deps: {
       notFound: user === null,
       resolvedAt: now.toISOString(),
       // A "not found" answer is re-checked sooner: the account may just not be provisioned yet.
-      expiresAt: new Date(now.getTime() + (user ? deps.cacheHours : Math.min(deps.cacheHours, 1)) * 3_600_000).toISOString(),
+      expiresAt: new Date(
+        now.getTime() + (user ? deps.cacheHours : Math.min(deps.cacheHours, 1)) * 3_600_000,
+      ).toISOString(),
       ...(cached?.etag ? { etag: cached.etag } : {}),
     };
     try {
@@ -72,7 +74,12 @@ export function createOrganizerResolver(deps: {
 
 function fromRecord(record: OrganizerRecord): OrganizerResolution {
   if (record.objectId && !record.notFound) {
-    return { status: 'resolved', email: record.email, objectId: record.objectId, displayName: record.displayName ?? record.email };
+    return {
+      status: 'resolved',
+      email: record.email,
+      objectId: record.objectId,
+      displayName: record.displayName ?? record.email,
+    };
   }
   return {
     status: 'unresolved',

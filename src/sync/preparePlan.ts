@@ -23,7 +23,13 @@ export interface PreparedPlan {
 }
 
 /** `feed` is null for a dry run of a feed not registered yet. */
-export async function preparePlan(deps: PrepareDeps, feedId: string, feed: FeedRecord | null, desired: DesiredResult, window: FeedWindow): Promise<PreparedPlan> {
+export async function preparePlan(
+  deps: PrepareDeps,
+  feedId: string,
+  feed: FeedRecord | null,
+  desired: DesiredResult,
+  window: FeedWindow,
+): Promise<PreparedPlan> {
   const records = await deps.store.meetings.listByFeed(feedId);
   const plan = planSync({
     desired: desired.sessions,
@@ -47,7 +53,11 @@ export async function preparePlan(deps: PrepareDeps, feedId: string, feed: FeedR
  * releases them at once, as the policy.missing message promises: the planner sees them as due, and the
  * gate still sends one probe first. Only the plan's view changes; the stored rows keep their ETags.
  */
-async function releasePolicyHolds(deps: PrepareDeps, records: MeetingRecord[], now: string): Promise<MeetingRecord[]> {
+async function releasePolicyHolds(
+  deps: PrepareDeps,
+  records: MeetingRecord[],
+  now: string,
+): Promise<MeetingRecord[]> {
   if (!records.some((r) => isHeldByPolicy(r, now))) return records;
   const policies = new Map((await deps.store.policies.list()).map((p) => [p.objectId, p]));
   const settings = effectivePolicySettings(deps.config.policy, policies);
@@ -60,10 +70,15 @@ async function releasePolicyHolds(deps: PrepareDeps, records: MeetingRecord[], n
     }
     let objectId = record.organizerId;
     if (!objectId) {
-      if (!organizerIds.has(record.organizerEmail)) organizerIds.set(record.organizerEmail, (await deps.store.organizers.get(record.organizerEmail))?.objectId ?? null);
+      if (!organizerIds.has(record.organizerEmail))
+        organizerIds.set(
+          record.organizerEmail,
+          (await deps.store.organizers.get(record.organizerEmail))?.objectId ?? null,
+        );
       objectId = organizerIds.get(record.organizerEmail) ?? null;
     }
-    const allowed = objectId !== null && decidePolicyGate(policies.get(objectId) ?? null, now, settings).allow;
+    const allowed =
+      objectId !== null && decidePolicyGate(policies.get(objectId) ?? null, now, settings).allow;
     released.push(allowed ? { ...record, nextAttemptAt: now } : record);
   }
   return released;

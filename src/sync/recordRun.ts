@@ -2,15 +2,30 @@
 // written even when the run failed, so status and alerts always see the latest run.
 import { performance } from 'node:perf_hooks';
 
+import type { DeletionGuard, SyncPlan } from '../core/plan.js';
+import type { MeetingRecord } from '../core/state.js';
 import type { EventLogger } from '../events.js';
 import type { GraphStats } from '../graph/client.js';
 import { ConcurrencyError } from '../storage/errors.js';
 import type { StateStore } from '../storage/index.js';
 import type { FeedRecord, RunSummary } from '../storage/types.js';
+import type { ApplyRun } from './apply/index.js';
 
-export type RunCounts = Omit<RunSummary, 'feedId' | 'startedAt' | 'finishedAt' | 'durationMs' | 'graphCalls' | 'throttled' | 'outcome' | 'message'>;
+export type RunCounts = Omit<
+  RunSummary,
+  'feedId' | 'startedAt' | 'finishedAt' | 'durationMs' | 'graphCalls' | 'throttled' | 'outcome' | 'message'
+>;
 
-const NO_COUNTS: RunCounts = { created: 0, updated: 0, cancelled: 0, unchanged: 0, blocked: 0, failed: 0, skipped: 0, held: 0 };
+const NO_COUNTS: RunCounts = {
+  created: 0,
+  updated: 0,
+  cancelled: 0,
+  unchanged: 0,
+  blocked: 0,
+  failed: 0,
+  skipped: 0,
+  held: 0,
+};
 
 /** Measures one run: started when created, summarised when asked. */
 export class RunClock {
@@ -31,7 +46,12 @@ export class RunClock {
     return this.started + seconds * 1000 - reserveMs;
   }
 
-  summarize(feedId: string, outcome: RunSummary['outcome'], counts: Partial<RunCounts> = {}, message?: string): RunSummary {
+  summarize(
+    feedId: string,
+    outcome: RunSummary['outcome'],
+    counts: Partial<RunCounts> = {},
+    message?: string,
+  ): RunSummary {
     const stats = this.graphStats();
     return {
       feedId,
@@ -71,7 +91,11 @@ export async function recordRun(
   for (let attempt = 0; attempt < 3 && current; attempt++) {
     // An admin may have uploaded a new version meanwhile: keep their fields, only add the run's.
     const next: FeedRecord = { ...current, ...update, lastRun: summary, updatedAt: summary.finishedAt };
-    if (update.lastSyncedHash !== undefined && current.contentHash !== feed.contentHash && current.contentHash !== update.contentHash) {
+    if (
+      update.lastSyncedHash !== undefined &&
+      current.contentHash !== feed.contentHash &&
+      current.contentHash !== update.contentHash
+    ) {
       next.lastSyncedHash = null;
     }
     try {
@@ -82,7 +106,81 @@ export async function recordRun(
       current = await deps.store.feeds.get(feed.id);
     }
   }
-  const level = summary.outcome === 'failed' ? 'error' : summary.failed > 0 || summary.outcome === 'partial' ? 'warning' : 'info';
+  const level =
+    summary.outcome === 'failed'
+      ? 'error'
+      : summary.failed > 0 || summary.outcome === 'partial'
+        ? 'warning'
+        : 'info';
   deps.logger[level]('sync.run.completed', { ...summary });
   return summary;
+}
+
+/** The summary of a run that applied its plan: what it did, and what waits (blocked or failed earlier). */
+export function appliedRunSummary(
+  clock: RunClock,
+  feedId: string,
+  plan: SyncPlan,
+  run: ApplyRun,
+  skipped: number,
+): RunSummary {
+  const counts = run.counters;
+  const waitingBlocked = plan.waiting.filter((r) => r.state === 'blocked').length;
+  const outcome = run.aborted ? 'failed' : run.complete ? 'completed' : 'partial';
+  const message =
+    run.abortReason ?? (run.complete ? undefined : 'run budget reached; the rest continues next run');
+  return clock.summarize(
+    feedId,
+    outcome,
+    {
+      created: counts.created,
+      updated: counts.updated,
+      cancelled: counts.cancelled,
+      unchanged: plan.unchanged.length,
+      blocked: counts.blocked + waitingBlocked,
+      failed: counts.failed + plan.waiting.length - waitingBlocked,
+      skipped,
+      held: plan.held.length,
+    },
+    message,
+  );
+}
+
+/** What the feed row keeps for the next run: the guard, the fast path's fingerprint, the earliest retry. */
+export function nextRunFields(
+  feed: FeedRecord,
+  plan: SyncPlan,
+  run: ApplyRun,
+  records: readonly MeetingRecord[],
+  synced: { contentHash: string | null; now: string },
+): Partial<FeedRecord> {
+  return {
+    ...guardFields(feed, plan.guard, synced.now),
+    // A row lost to a concurrent run is that run's to finish; if it dies, only a full re-plan notices.
+    ...(run.complete
+      ? { lastSyncedHash: synced.contentHash, lastSyncedHorizonDay: synced.now.slice(0, 10) }
+      : { lastSyncedHash: null }),
+    nextDueRetryAt: earliestRetry(run.latestRecords(records)),
+  };
+}
+
+/** A held guard is kept (sticky until confirmed); a confirmation is used up once the cancels went out. */
+function guardFields(feed: FeedRecord, guard: DeletionGuard, now: string): Partial<FeedRecord> {
+  if (guard.held) {
+    const { reason, wouldCancel, futureMeetings } = guard;
+    return { guard: { held: true, reason, wouldCancel, futureMeetings, at: now } };
+  }
+  return {
+    guard: null,
+    ...(guard.overridden || feed.cancellationsConfirmedAt ? { cancellationsConfirmedAt: null } : {}),
+  };
+}
+
+function earliestRetry(rows: readonly MeetingRecord[]): string | null {
+  let earliest: string | null = null;
+  for (const r of rows) {
+    if (r.state === 'cancelled' || r.nextAttemptAt === null) continue;
+    if (earliest === null || r.nextAttemptAt < earliest) earliest = r.nextAttemptAt;
+  }
+  return earliest;
 }

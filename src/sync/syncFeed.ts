@@ -1,19 +1,18 @@
 // One feed sync, top to bottom: load the feed → prepare the plan (pure planner) → apply it → record
 // the run. Idempotent and resumable: every meeting row is written as `creating` with its createOrGet
 // key before Graph is called, so a crash anywhere is repeated safely by the next run.
-import type { DeletionGuard } from '../core/plan.js';
 import type { AppConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import type { EventLogger } from '../events.js';
 import type { GraphAccess } from '../graph/client.js';
 import type { StateStore } from '../storage/index.js';
-import type { FeedRecord, RunSummary } from '../storage/types.js';
+import type { RunSummary } from '../storage/types.js';
 import { ApplyRun, applyOperations, saveRoomChanges } from './apply/index.js';
 import type { Limiter } from './limiter.js';
 import type { FeedFetcher } from '../feeds/fetch.js';
 import { loadFeed } from './loadFeed.js';
 import { preparePlan } from './preparePlan.js';
-import { RunClock, recordRun, unchangedCounts } from './recordRun.js';
+import { RunClock, appliedRunSummary, nextRunFields, recordRun, unchangedCounts } from './recordRun.js';
 
 export type { FeedFetcher } from '../feeds/fetch.js';
 
@@ -47,7 +46,11 @@ export class FeedNotFoundError extends AppError {
   }
 }
 
-export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOptions = {}): Promise<RunSummary> {
+export async function syncFeed(
+  deps: SyncDeps,
+  feedId: string,
+  options: SyncOptions = {},
+): Promise<RunSummary> {
   const clock = new RunClock(deps.now, deps.graph.stats);
   const log = deps.logger;
   const feed = await deps.store.feeds.get(feedId);
@@ -60,7 +63,12 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
   // 1. The body, the fast path, desired sessions.
   const loaded = await loadFeed(deps, feed, deps.now().getTime(), { force: options.force === true });
   if (loaded.status === 'unchanged') {
-    return clock.summarize(feedId, 'skipped', unchangedCounts(feed.lastRun), 'feed unchanged since the last successful run');
+    return clock.summarize(
+      feedId,
+      'skipped',
+      unchangedCounts(feed.lastRun),
+      'feed unchanged since the last successful run',
+    );
   }
   if (loaded.status === 'rejected') {
     return recordRun(deps, feed, clock.summarize(feedId, 'failed', {}, loaded.reason), loaded.feedUpdate);
@@ -69,7 +77,12 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
 
   // 2. The plan over the stored rows.
   const { plan, records } = await preparePlan(deps, feedId, feed, desired, window);
-  log.info('sync.planned', { feedId, ...plan.counts, sessions: desired.sessions.length, skipped: desired.skipped.length });
+  log.info('sync.planned', {
+    feedId,
+    ...plan.counts,
+    sessions: desired.sessions.length,
+    skipped: desired.skipped.length,
+  });
   if (plan.guard.held) {
     log.warning('guard.cancellations.held', {
       feedId,
@@ -94,44 +107,9 @@ export async function syncFeed(deps: SyncDeps, feedId: string, options: SyncOpti
   await saveRoomChanges(run, plan.roomChanges);
 
   // 4. Record the run and what the next one needs.
-  const counts = run.counters;
-  const waitingBlocked = plan.waiting.filter((r) => r.state === 'blocked').length;
-  const outcome = run.aborted ? 'failed' : run.complete ? 'completed' : 'partial';
-  const message = run.abortReason ?? (run.complete ? undefined : 'run budget reached; the rest continues next run');
-  const summary = clock.summarize(
-    feedId,
-    outcome,
-    {
-      created: counts.created,
-      updated: counts.updated,
-      cancelled: counts.cancelled,
-      unchanged: plan.unchanged.length,
-      blocked: counts.blocked + waitingBlocked,
-      failed: counts.failed + plan.waiting.length - waitingBlocked,
-      skipped: desired.skipped.length,
-      held: plan.held.length,
-    },
-    message,
-  );
+  const summary = appliedRunSummary(clock, feedId, plan, run, desired.skipped.length);
   return recordRun(deps, feed, summary, {
     ...loaded.feedUpdate,
-    ...guardFields(feed, plan.guard, window.now),
-    // A row lost to a concurrent run is that run's to finish; if it dies, only a full re-plan notices.
-    ...(run.complete ? { lastSyncedHash: loaded.contentHash, lastSyncedHorizonDay: window.now.slice(0, 10) } : { lastSyncedHash: null }),
-    nextDueRetryAt: earliestRetry(run.latestRecords(records)),
+    ...nextRunFields(feed, plan, run, records, { contentHash: loaded.contentHash, now: window.now }),
   });
-}
-
-/** A held guard is kept (sticky until confirmed); a confirmation is used up once the cancels went out. */
-function guardFields(feed: FeedRecord, guard: DeletionGuard, now: string): Partial<FeedRecord> {
-  if (guard.held) return { guard: { held: true, reason: guard.reason, wouldCancel: guard.wouldCancel, futureMeetings: guard.futureMeetings, at: now } };
-  return { guard: null, ...(guard.overridden || feed.cancellationsConfirmedAt ? { cancellationsConfirmedAt: null } : {}) };
-}
-
-function earliestRetry(rows: readonly { state: string; nextAttemptAt: string | null }[]): string | null {
-  let earliest: string | null = null;
-  for (const r of rows) {
-    if (r.state !== 'cancelled' && r.nextAttemptAt !== null && (earliest === null || r.nextAttemptAt < earliest)) earliest = r.nextAttemptAt;
-  }
-  return earliest;
 }

@@ -9,14 +9,26 @@ const bin = path.join(root, 'bin', 'timetable-sync.js');
 
 describe('timetable-sync demo (npm start without settings)', () => {
   it('prints the documented JSON: two passes, the second unchanged, and no duplicate meeting', () => {
-    const result = spawnSync(process.execPath, [bin, 'demo', '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync(process.execPath, [bin, 'demo', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(result.status, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as {
       passes: Array<Record<string, number>>;
       emulator: { meetings: number; duplicates: number };
     };
     expect(report.passes).toHaveLength(2);
-    for (const pass of report.passes) expect(Object.keys(pass).sort()).toEqual(['blocked', 'cancelled', 'created', 'failed', 'unchanged', 'updated']);
+    for (const pass of report.passes)
+      expect(Object.keys(pass).sort()).toEqual([
+        'blocked',
+        'cancelled',
+        'created',
+        'failed',
+        'unchanged',
+        'updated',
+      ]);
     const [first, second] = report.passes as [Record<string, number>, Record<string, number>];
     expect(first.created).toBeGreaterThan(100);
     // The lecturer without a policy is blocked, not failed; the propagating grant lands within the run.
@@ -27,12 +39,18 @@ describe('timetable-sync demo (npm start without settings)', () => {
   });
 
   it('--serve keeps the admin page up after the report and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, [bin, 'demo', '--serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'demo', '--serve', '--port', '0'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no admin page URL within 120 s:\n${out}\n${err}`)), 120_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no admin page URL within 120 s:\n${out}\n${err}`)),
+        120_000,
+      );
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const match = /Admin page: (http:\/\/\S+)/.exec(out);

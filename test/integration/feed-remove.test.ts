@@ -13,9 +13,17 @@ const ADA = 'ada@uni.example';
 const BEA = 'bea@uni.example';
 
 const lectures = (organizer: string, uid: string, count: number) =>
-  vevent({ uid, organizer, summary: uid, start: '2027-01-11T09:00:00Z', rrule: `FREQ=WEEKLY;COUNT=${count}` });
+  vevent({
+    uid,
+    organizer,
+    summary: uid,
+    start: '2027-01-11T09:00:00Z',
+    rrule: `FREQ=WEEKLY;COUNT=${count}`,
+  });
 
-async function worldWith(settings: Record<string, string> = {}): Promise<{ world: World; bea: EmulatorUser }> {
+async function worldWith(
+  settings: Record<string, string> = {},
+): Promise<{ world: World; bea: EmulatorUser }> {
   const world = await harness.world({ settings });
   const users = world.seed([ADA, BEA]);
   await world.grant(users.get(ADA)!);
@@ -57,13 +65,22 @@ describe('removing a feed with cancelMeetings', () => {
     // Bea's policy is revoked in Teams: her meetings cannot be deleted by the app any more.
     world.emulator.control.grantPolicy(null, { userId: bea.id }, { delayMs: 0 });
 
-    const failure = await removeFeed(world.services, 'cs', { cancelFutureMeetings: true }).catch((e: unknown) => e);
+    const failure = await removeFeed(world.services, 'cs', { cancelFutureMeetings: true }).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toMatchObject({ status: 409 });
-    expect((failure as Error).message).toMatch(/feed 'cs' was not removed: 2 of 4 future meetings could not be cancelled/);
+    expect((failure as Error).message).toMatch(
+      /feed 'cs' was not removed: 2 of 4 future meetings could not be cancelled/,
+    );
     expect(await world.services.store.feeds.get('cs')).not.toBeNull();
     const live = world.emulator.control.meetings();
     expect(live.map((m) => m.organizerId)).toEqual([bea.id, bea.id]);
     const rows = await world.services.store.meetings.listByFeed('cs');
-    expect(rows.filter((r) => r.state !== 'cancelled').map((r) => r.meetingId).sort()).toEqual(live.map((m) => m.id).sort());
+    expect(
+      rows
+        .filter((r) => r.state !== 'cancelled')
+        .map((r) => r.meetingId)
+        .sort(),
+    ).toEqual(live.map((m) => m.id).sort());
   });
 });

@@ -52,7 +52,12 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const options: FetchOptions = { maxBytes: 1024, allowHttp: true, isAllowedAddress: (a) => a === '127.0.0.1', timeoutMs: 5000 };
+const options: FetchOptions = {
+  maxBytes: 1024,
+  allowHttp: true,
+  isAllowedAddress: (a) => a === '127.0.0.1',
+  timeoutMs: 5000,
+};
 const none = { etag: null, lastModified: null };
 
 async function failure(path: string, opts: FetchOptions = options): Promise<FeedFetchError> {
@@ -69,7 +74,9 @@ describe('fetchFeedUrl against a local server', () => {
   it('fetches the allowed server, follows a same-host redirect and does a conditional GET', async () => {
     const ok = await fetchFeedUrl(`${base}/to-ok`, none, options);
     expect(ok).toEqual({ status: 'ok', body: BODY, etag: '"v1"', lastModified: null });
-    expect(await fetchFeedUrl(`${base}/ok.ics`, { etag: '"v1"', lastModified: null }, options)).toEqual({ status: 'notModified' });
+    expect(await fetchFeedUrl(`${base}/ok.ics`, { etag: '"v1"', lastModified: null }, options)).toEqual({
+      status: 'notModified',
+    });
   });
 
   it.each([
@@ -88,7 +95,9 @@ describe('fetchFeedUrl against a local server', () => {
     const { isAllowedAddress: _drop, ...defaults } = options;
     expect((await failure('/ok.ics', defaults)).code).toBe('blockedAddress');
     const viaName = base.replace('127.0.0.1', 'localhost');
-    await expect(fetchFeedUrl(`${viaName}/ok.ics`, none, defaults)).rejects.toMatchObject({ code: 'blockedAddress' });
+    await expect(fetchFeedUrl(`${viaName}/ok.ics`, none, defaults)).rejects.toMatchObject({
+      code: 'blockedAddress',
+    });
   });
 
   it('stops redirect loops and oversize bodies', async () => {

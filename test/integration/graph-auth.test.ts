@@ -4,7 +4,12 @@ import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphAccess } from '../../src/graph/client.js';
 import { isGraphError } from '../../src/graph/errors.js';
-import { meetingInput, rejectionOf, startTestEmulator, type TestEmulator } from '../support/graph-emulator.js';
+import {
+  meetingInput,
+  rejectionOf,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/graph-emulator.js';
 
 let t: TestEmulator;
 beforeAll(async () => {
@@ -50,15 +55,31 @@ describe('token provider', () => {
   });
 
   it('authenticates with a certificate (client assertion verified against the registered certificate)', async () => {
-    const cert = await generate([{ name: 'commonName', value: 'timetable-sync app' }], { keySize: 2048, algorithm: 'sha256' });
+    const cert = await generate([{ name: 'commonName', value: 'timetable-sync app' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+    });
     const app = t.emulator.control.registerApp({ certificatePems: [cert.cert] });
     const thumbprintSha256 = createHash('sha256').update(new X509Certificate(cert.cert).raw).digest('hex');
-    const graph = createGraphAccess(t.emulator.settings({ clientId: app.clientId, credential: { kind: 'certificate', privateKeyPem: cert.private, thumbprintSha256 } }));
+    const graph = createGraphAccess(
+      t.emulator.settings({
+        clientId: app.clientId,
+        credential: { kind: 'certificate', privateKeyPem: cert.private, thumbprintSha256 },
+      }),
+    );
     await expect(graph.getToken()).resolves.toBeUndefined();
 
-    const other = await generate([{ name: 'commonName', value: 'not registered' }], { keySize: 2048, algorithm: 'sha256' });
+    const other = await generate([{ name: 'commonName', value: 'not registered' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+    });
     const otherThumb = createHash('sha256').update(new X509Certificate(other.cert).raw).digest('hex');
-    const bad = createGraphAccess(t.emulator.settings({ clientId: app.clientId, credential: { kind: 'certificate', privateKeyPem: other.private, thumbprintSha256: otherThumb } }));
+    const bad = createGraphAccess(
+      t.emulator.settings({
+        clientId: app.clientId,
+        credential: { kind: 'certificate', privateKeyPem: other.private, thumbprintSha256: otherThumb },
+      }),
+    );
     const error = await rejectionOf(bad.getToken());
     expect(isGraphError(error) && error.kind).toBe('unauthorized');
     expect((error as Error).message).toContain('GRAPH_CERTIFICATE_PEM');
@@ -84,7 +105,9 @@ describe('token provider', () => {
 
   it('an app without OnlineMeetings.ReadWrite.All gets forbidden (not policyMissing)', async () => {
     const app = t.emulator.control.registerApp({ roles: ['User.Read.All'] });
-    const graph = createGraphAccess(t.emulator.settings({ clientId: app.clientId, credential: { kind: 'secret', secret: app.secret! } }));
+    const graph = createGraphAccess(
+      t.emulator.settings({ clientId: app.clientId, credential: { kind: 'secret', secret: app.secret! } }),
+    );
     const error = await rejectionOf(graph.meetings.createOrGet(t.users[0]!.id, meetingInput()));
     expect(isGraphError(error) && error.kind).toBe('forbidden');
     expect(isGraphError(error) && error.requestId).toMatch(/^[0-9a-f-]{36}$/);

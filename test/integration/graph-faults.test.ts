@@ -4,7 +4,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphAccess } from '../../src/graph/client.js';
 import { classifyGraphError, isGraphError } from '../../src/graph/errors.js';
 import type { MeetingInput } from '../../src/graph/types.js';
-import { meetingInput, rawClient, rejectionOf, startTestEmulator, type TestEmulator } from '../support/graph-emulator.js';
+import {
+  meetingInput,
+  rawClient,
+  rejectionOf,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/graph-emulator.js';
 
 let t: TestEmulator;
 let graph: GraphAccess;
@@ -57,7 +63,14 @@ describe('throttling', () => {
     await new Promise((resolve) => setTimeout(resolve, 1050));
     expect((await post()).status).toBe(201);
     // Another organizer has its own bucket.
-    expect((await raw(`/v1.0/users/${t.users[1]!.id}/onlineMeetings/createOrGet`, { method: 'POST', body: JSON.stringify(meetingInput()) })).status).toBe(201);
+    expect(
+      (
+        await raw(`/v1.0/users/${t.users[1]!.id}/onlineMeetings/createOrGet`, {
+          method: 'POST',
+          body: JSON.stringify(meetingInput()),
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('429 left after the SDK retries is classified throttled with retryAfterSeconds', async () => {
@@ -84,20 +97,39 @@ describe('faults', () => {
   });
 
   it('fail after commit (504): the SDK retries the POST and createOrGet returns the existing meeting', async () => {
-    t.emulator.control.setFaults({ failAfterCommitNext: 1, failAfterCommitMode: '504', retryAfterSeconds: 0 });
+    t.emulator.control.setFaults({
+      failAfterCommitNext: 1,
+      failAfterCommitMode: '504',
+      retryAfterSeconds: 0,
+    });
     const result = await graph.meetings.createOrGet(organizer, meetingInput('504 after commit'));
     expect(result.created).toBe(false);
     expect(t.emulator.control.meetings()).toHaveLength(1);
-    expect(t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet']).toEqual({ '504': 1, '200': 1 });
+    expect(
+      t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet'],
+    ).toEqual({ '504': 1, '200': 1 });
   });
 
   it('random 5xx, resets and lost responses (seeded) never produce duplicates', async () => {
-    t.emulator.control.setFaults({ errorRate: 0.2, resetRate: 0.1, failAfterCommitRate: 0.2, retryAfterSeconds: 0, seed: 7 });
-    const inputs = Array.from({ length: 15 }, (_, i) => meetingInput(`Session ${i}`, `2026-09-${String(10 + i).padStart(2, '0')}T08:00:00Z`, `2026-09-${String(10 + i).padStart(2, '0')}T09:00:00Z`));
+    t.emulator.control.setFaults({
+      errorRate: 0.2,
+      resetRate: 0.1,
+      failAfterCommitRate: 0.2,
+      retryAfterSeconds: 0,
+      seed: 7,
+    });
+    const inputs = Array.from({ length: 15 }, (_, i) =>
+      meetingInput(
+        `Session ${i}`,
+        `2026-09-${String(10 + i).padStart(2, '0')}T08:00:00Z`,
+        `2026-09-${String(10 + i).padStart(2, '0')}T09:00:00Z`,
+      ),
+    );
     for (const input of inputs) await createWithRetries(input, 10);
     expect(t.emulator.control.meetings()).toHaveLength(15);
     expect(t.emulator.control.duplicates()).toBe(0);
-    const counts = t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet'] ?? {};
+    const counts =
+      t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet'] ?? {};
     expect(Object.keys(counts).some((status) => status === 'reset' || Number(status) >= 500)).toBe(true);
   });
 
@@ -123,7 +155,9 @@ describe('faults', () => {
 
   it('a reset is transient; injected latency delays the response', async () => {
     t.emulator.control.setFaults({ resetRate: 1 });
-    expect(classifyGraphError(await rejectionOf(graph.users.resolveByEmail('ada@uni.example'))).kind).toBe('transient');
+    expect(classifyGraphError(await rejectionOf(graph.users.resolveByEmail('ada@uni.example'))).kind).toBe(
+      'transient',
+    );
     t.emulator.control.setFaults({ latencyMs: 200 });
     const started = Date.now();
     await graph.users.resolveByEmail('ada@uni.example');

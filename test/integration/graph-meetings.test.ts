@@ -3,7 +3,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isGraphError } from '../../src/graph/errors.js';
 import type { GraphAccess } from '../../src/graph/client.js';
-import { meetingInput, rawClient, rejectionOf, startTestEmulator, type TestEmulator } from '../support/graph-emulator.js';
+import {
+  meetingInput,
+  rawClient,
+  rejectionOf,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/graph-emulator.js';
 
 let t: TestEmulator;
 let graph: GraphAccess;
@@ -25,9 +31,13 @@ describe('meetings gateway', () => {
     expect(first.created).toBe(true);
     expect(second.created).toBe(false);
     expect(second.id).toBe(first.id);
-    expect(first.joinWebUrl).toMatch(/^https:\/\/teams\.microsoft\.com\/l\/meetup-join\/19%3ameeting_.+\/0\?context=/);
+    expect(first.joinWebUrl).toMatch(
+      /^https:\/\/teams\.microsoft\.com\/l\/meetup-join\/19%3ameeting_.+\/0\?context=/,
+    );
     expect(t.emulator.control.meetings()).toHaveLength(1);
-    expect(t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet']).toEqual({ '201': 1, '200': 1 });
+    expect(
+      t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet'],
+    ).toEqual({ '201': 1, '200': 1 });
   });
 
   it('the same externalId under another organizer is another meeting', async () => {
@@ -39,21 +49,40 @@ describe('meetings gateway', () => {
 
   it('gets, updates (start, end and subject together) and reads back', async () => {
     const created = await graph.meetings.createOrGet(organizer, meetingInput('Old subject'));
-    const updated = await graph.meetings.update(organizer, created.id, { subject: 'New subject', startDateTime: '2026-09-15T09:00:00Z', endDateTime: '2026-09-15T10:30:00Z' });
+    const updated = await graph.meetings.update(organizer, created.id, {
+      subject: 'New subject',
+      startDateTime: '2026-09-15T09:00:00Z',
+      endDateTime: '2026-09-15T10:30:00Z',
+    });
     expect(updated.subject).toBe('New subject');
     expect(Date.parse(updated.startDateTime)).toBe(Date.parse('2026-09-15T09:00:00Z'));
     const read = await graph.meetings.get(organizer, created.id);
     expect(read?.subject).toBe('New subject');
     expect(Date.parse(read!.endDateTime)).toBe(Date.parse('2026-09-15T10:30:00Z'));
     const [view] = t.emulator.control.meetings();
-    expect(view).toMatchObject({ lobbyBypassScope: 'organization', allowedPresenters: 'organization', lobbyLocked: false, patchCount: 1 });
+    expect(view).toMatchObject({
+      lobbyBypassScope: 'organization',
+      allowedPresenters: 'organization',
+      lobbyLocked: false,
+      patchCount: 1,
+    });
   });
 
   it('lockLobby PATCH is visible in the inspection', async () => {
     const created = await graph.meetings.createOrGet(organizer, meetingInput('To be cancelled'));
-    await graph.meetings.update(organizer, created.id, { subject: 'Cancelled: To be cancelled', startDateTime: '2026-09-14T08:15:00Z', endDateTime: '2026-09-14T10:00:00Z', lockLobby: true });
+    await graph.meetings.update(organizer, created.id, {
+      subject: 'Cancelled: To be cancelled',
+      startDateTime: '2026-09-14T08:15:00Z',
+      endDateTime: '2026-09-14T10:00:00Z',
+      lockLobby: true,
+    });
     const [view] = t.emulator.control.meetings();
-    expect(view).toMatchObject({ lobbyLocked: true, lobbyBypassScope: 'organizer', allowedPresenters: 'organizer', subject: 'Cancelled: To be cancelled' });
+    expect(view).toMatchObject({
+      lobbyLocked: true,
+      lobbyBypassScope: 'organizer',
+      allowedPresenters: 'organizer',
+      subject: 'Cancelled: To be cancelled',
+    });
   });
 
   it('delete returns true, then false for the deleted meeting; get gives null', async () => {
@@ -71,7 +100,12 @@ describe('meetings gateway', () => {
   });
 
   it('end <= start is invalidRequest with Graph message, request-id and date', async () => {
-    const error = await rejectionOf(graph.meetings.createOrGet(organizer, meetingInput('Backwards', '2026-09-14T10:00:00Z', '2026-09-14T10:00:00Z')));
+    const error = await rejectionOf(
+      graph.meetings.createOrGet(
+        organizer,
+        meetingInput('Backwards', '2026-09-14T10:00:00Z', '2026-09-14T10:00:00Z'),
+      ),
+    );
     expect(isGraphError(error)).toBe(true);
     if (!isGraphError(error)) return;
     expect(error.kind).toBe('invalidRequest');
@@ -83,13 +117,21 @@ describe('meetings gateway', () => {
   });
 
   it('malformed times are a 400', async () => {
-    const error = await rejectionOf(graph.meetings.createOrGet(organizer, meetingInput('Bad', 'next monday', '2026-09-14T10:00:00Z')));
+    const error = await rejectionOf(
+      graph.meetings.createOrGet(organizer, meetingInput('Bad', 'next monday', '2026-09-14T10:00:00Z')),
+    );
     expect(isGraphError(error) && error.kind).toBe('invalidRequest');
   });
 
   it('error messages never contain join URLs or tokens', async () => {
     const created = await graph.meetings.createOrGet(organizer, meetingInput());
-    const error = await rejectionOf(graph.meetings.update(organizer, created.id, { subject: 'x', startDateTime: '2026-09-14T10:00:00Z', endDateTime: '2026-09-14T09:00:00Z' }));
+    const error = await rejectionOf(
+      graph.meetings.update(organizer, created.id, {
+        subject: 'x',
+        startDateTime: '2026-09-14T10:00:00Z',
+        endDateTime: '2026-09-14T09:00:00Z',
+      }),
+    );
     expect(String((error as Error).message)).not.toContain('meetup-join');
     expect(String((error as Error).message)).not.toMatch(/eyJ/);
   });
@@ -99,20 +141,41 @@ describe('emulator Graph rules the gateways do not exercise', () => {
   it('plain POST rejects externalId, PATCH needs start and end together, JoinWebUrl filter finds the meeting, no list API', async () => {
     const raw = await rawClient(t.emulator);
     const base = `/v1.0/users/${organizer}/onlineMeetings`;
-    const plainWithKey = await raw(base, { method: 'POST', body: JSON.stringify({ subject: 'x', externalId: 'k' }) });
+    const plainWithKey = await raw(base, {
+      method: 'POST',
+      body: JSON.stringify({ subject: 'x', externalId: 'k' }),
+    });
     expect(plainWithKey.status).toBe(400);
-    const plain = await raw(base, { method: 'POST', body: JSON.stringify({ subject: 'plain', startDateTime: '2026-09-14T08:00:00Z', endDateTime: '2026-09-14T09:00:00Z' }) });
+    const plain = await raw(base, {
+      method: 'POST',
+      body: JSON.stringify({
+        subject: 'plain',
+        startDateTime: '2026-09-14T08:00:00Z',
+        endDateTime: '2026-09-14T09:00:00Z',
+      }),
+    });
     expect(plain.status).toBe(201);
-    const meeting = (await plain.json()) as { id: string; joinWebUrl: string; joinMeetingIdSettings: { joinMeetingId: string; passcode: string }; participants: { organizer: { identity: { user: { id: string } } } } };
+    const meeting = (await plain.json()) as {
+      id: string;
+      joinWebUrl: string;
+      joinMeetingIdSettings: { joinMeetingId: string; passcode: string };
+      participants: { organizer: { identity: { user: { id: string } } } };
+    };
     expect(meeting.joinMeetingIdSettings.joinMeetingId).toMatch(/^\d{12}$/);
     expect(meeting.participants.organizer.identity.user.id).toBe(organizer);
-    const onlyStart = await raw(`${base}/${encodeURIComponent(meeting.id)}`, { method: 'PATCH', body: JSON.stringify({ startDateTime: '2026-09-14T08:30:00Z' }) });
+    const onlyStart = await raw(`${base}/${encodeURIComponent(meeting.id)}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ startDateTime: '2026-09-14T08:30:00Z' }),
+    });
     expect(onlyStart.status).toBe(400);
     const filter = encodeURIComponent(`JoinWebUrl eq '${meeting.joinWebUrl}'`);
     const found = (await (await raw(`${base}?$filter=${filter}`)).json()) as { value: { id: string }[] };
     expect(found.value.map((m) => m.id)).toEqual([meeting.id]);
     expect((await raw(base)).status).toBe(400);
-    const createOrGetExtra = await raw(`${base}/createOrGet`, { method: 'POST', body: JSON.stringify({ externalId: 'k2', lobbyBypassSettings: { scope: 'organizer' } }) });
+    const createOrGetExtra = await raw(`${base}/createOrGet`, {
+      method: 'POST',
+      body: JSON.stringify({ externalId: 'k2', lobbyBypassSettings: { scope: 'organizer' } }),
+    });
     expect(createOrGetExtra.status).toBe(400);
   });
 
@@ -131,7 +194,10 @@ describe('emulator Graph rules the gateways do not exercise', () => {
   it('the /_emulator API mirrors the control object', async () => {
     await graph.meetings.createOrGet(organizer, meetingInput());
     const raw = await rawClient(t.emulator);
-    const meetings = (await (await raw('/_emulator/meetings', { token: null })).json()) as { value: unknown[]; duplicates: number };
+    const meetings = (await (await raw('/_emulator/meetings', { token: null })).json()) as {
+      value: unknown[];
+      duplicates: number;
+    };
     expect(meetings.value).toHaveLength(1);
     expect(meetings.duplicates).toBe(0);
     const requests = (await (await raw('/_emulator/requests', { token: null })).json()) as { graph: number };

@@ -3,7 +3,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GraphAccess } from '../../src/graph/client.js';
 import { classifyGraphError, isGraphError } from '../../src/graph/errors.js';
-import { meetingInput, rawClient, rejectionOf, startTestEmulator, type TestEmulator } from '../support/graph-emulator.js';
+import {
+  meetingInput,
+  rawClient,
+  rejectionOf,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/graph-emulator.js';
 
 const MINUTE = 60_000;
 let t: TestEmulator;
@@ -40,7 +46,12 @@ describe('application access policy', () => {
     expect(error).toMatchObject({ kind: 'policyMissing', status: 403, graphCode: 'Forbidden' });
     expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
     const raw = await rawClient(t.emulator);
-    const body = (await (await raw(`/v1.0/users/${t.users[0]!.id}/onlineMeetings/createOrGet`, { method: 'POST', body: JSON.stringify(meetingInput()) })).json()) as { error: { code: string; message: string; innerError: Record<string, string> } };
+    const body = (await (
+      await raw(`/v1.0/users/${t.users[0]!.id}/onlineMeetings/createOrGet`, {
+        method: 'POST',
+        body: JSON.stringify(meetingInput()),
+      })
+    ).json()) as { error: { code: string; message: string; innerError: Record<string, string> } };
     expect(body.error.code).toBe('Forbidden');
     expect(body.error.message).toBe('No application access policy found for this app.');
     expect(Object.keys(body.error.innerError).sort()).toEqual(['client-request-id', 'date', 'request-id']);
@@ -63,7 +74,9 @@ describe('application access policy', () => {
     t.emulator.control.setPolicyErrorStyle('legacy');
     const error = await rejectionOf(graph.meetings.createOrGet(t.users[0]!.id, meetingInput()));
     expect(error).toMatchObject({ kind: 'policyMissing', status: 403, graphCode: 'Unauthorized' });
-    expect((error as Error).message).toContain(`App ${t.emulator.clientId} is not authorized to Create meeting on behalf of user ${t.users[0]!.id}`);
+    expect((error as Error).message).toContain(
+      `App ${t.emulator.clientId} is not authorized to Create meeting on behalf of user ${t.users[0]!.id}`,
+    );
   });
 
   it('the policy applies to every onlineMeetings route of that user (get, update, delete)', async () => {
@@ -73,7 +86,10 @@ describe('application access policy', () => {
     const created = await graph.meetings.createOrGet(t.users[0]!.id, meetingInput());
     control.grantPolicy(null, 'global'); // removal propagates too
     control.advanceTime(30 * MINUTE);
-    for (const call of [graph.meetings.get(t.users[0]!.id, created.id), graph.meetings.delete(t.users[0]!.id, created.id)]) {
+    for (const call of [
+      graph.meetings.get(t.users[0]!.id, created.id),
+      graph.meetings.delete(t.users[0]!.id, created.id),
+    ]) {
       expect(classifyGraphError(await rejectionOf(call)).kind).toBe('policyMissing');
     }
   });
@@ -114,14 +130,45 @@ describe('application access policy', () => {
   it('policies are drivable over /_emulator/policies with a real (short) propagation delay', async () => {
     const raw = await rawClient(t.emulator);
     const json = { token: null, method: 'POST' } as const;
-    expect((await raw('/_emulator/settings', { ...json, method: 'PUT', body: JSON.stringify({ propagationDelayMs: 1000 }) })).status).toBe(200);
-    expect((await raw('/_emulator/policies', { ...json, body: JSON.stringify({ name: 'http-policy', appIds: [t.emulator.clientId] }) })).status).toBe(201);
-    expect((await raw('/_emulator/policies/grant', { ...json, body: JSON.stringify({ policyName: 'http-policy', userId: t.users[0]!.id }) })).status).toBe(200);
-    expect((await raw('/_emulator/policies/grant', { ...json, body: JSON.stringify({ policyName: 'missing', global: true }) })).status).toBe(400);
+    expect(
+      (
+        await raw('/_emulator/settings', {
+          ...json,
+          method: 'PUT',
+          body: JSON.stringify({ propagationDelayMs: 1000 }),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await raw('/_emulator/policies', {
+          ...json,
+          body: JSON.stringify({ name: 'http-policy', appIds: [t.emulator.clientId] }),
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await raw('/_emulator/policies/grant', {
+          ...json,
+          body: JSON.stringify({ policyName: 'http-policy', userId: t.users[0]!.id }),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await raw('/_emulator/policies/grant', {
+          ...json,
+          body: JSON.stringify({ policyName: 'missing', global: true }),
+        })
+      ).status,
+    ).toBe(400);
     expect(await kindOfCreate(t.users[0]!.id)).toBe('policyMissing');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await kindOfCreate(t.users[0]!.id)).toBe('ok');
-    const listed = (await (await raw('/_emulator/policies', { token: null })).json()) as { grants: { target: string; effective: boolean }[] };
+    const listed = (await (await raw('/_emulator/policies', { token: null })).json()) as {
+      grants: { target: string; effective: boolean }[];
+    };
     expect(listed.grants).toEqual([expect.objectContaining({ target: t.users[0]!.id, effective: true })]);
     t.emulator.control.setPropagationDelay(30 * MINUTE);
   });

@@ -12,7 +12,12 @@ beforeAll(async () => {
 afterAll(() => t.emulator.stop());
 
 it('resolves by UPN', async () => {
-  await expect(graph.users.resolveByEmail('ada@uni.example')).resolves.toEqual({ objectId: t.users[0]!.id, displayName: 'Ada Lovelace', userPrincipalName: 'ada@uni.example', mail: 'ada.lovelace@uni.example' });
+  await expect(graph.users.resolveByEmail('ada@uni.example')).resolves.toEqual({
+    objectId: t.users[0]!.id,
+    displayName: 'Ada Lovelace',
+    userPrincipalName: 'ada@uni.example',
+    mail: 'ada.lovelace@uni.example',
+  });
 });
 
 it('falls back to mail (with a quote escaped in the filter)', async () => {

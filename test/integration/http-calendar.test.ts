@@ -2,7 +2,12 @@ import ICAL from 'ical.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { AppServices } from '../../src/compose.js';
-import { createCalendarRoutes, createFeedsRoutes, createStatusRoutes, type RouteDefinition } from '../../src/http/index.js';
+import {
+  createCalendarRoutes,
+  createFeedsRoutes,
+  createStatusRoutes,
+  type RouteDefinition,
+} from '../../src/http/index.js';
 import { useAzurite } from '../support/azurite.js';
 import { FEED_ICS, KEY, call, expectProblem, makeServices, meetingRecord } from './http-support.js';
 
@@ -17,27 +22,85 @@ describe('published calendars', () => {
   beforeAll(async () => {
     services = await makeServices(azurite);
     const options = { services: () => Promise.resolve(services), requireKey: KEY };
-    routes = [...createFeedsRoutes(options), ...createCalendarRoutes(options), ...createStatusRoutes(options)];
-    expect((await call(routes, 'feedsPut', 'PUT', 'feeds/maths', { params: { id: 'maths' }, body: FEED_ICS, headers: { 'content-type': 'text/calendar' } })).status).toBe(201);
-    expect((await call(routes, 'feedsPut', 'PUT', 'feeds/physics', { params: { id: 'physics' }, body: FEED_ICS, headers: { 'content-type': 'text/calendar' } })).status).toBe(201);
+    routes = [
+      ...createFeedsRoutes(options),
+      ...createCalendarRoutes(options),
+      ...createStatusRoutes(options),
+    ];
+    expect(
+      (
+        await call(routes, 'feedsPut', 'PUT', 'feeds/maths', {
+          params: { id: 'maths' },
+          body: FEED_ICS,
+          headers: { 'content-type': 'text/calendar' },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call(routes, 'feedsPut', 'PUT', 'feeds/physics', {
+          params: { id: 'physics' },
+          body: FEED_ICS,
+          headers: { 'content-type': 'text/calendar' },
+        })
+      ).status,
+    ).toBe(201);
     token = (await services.store.feeds.get('maths'))?.calendarToken as string;
     const active = [
-      meetingRecord('maths', { subject: 'Algorithms lecture — week 1 (ÜBUNG, Raum 1.01; bring laptops)', start: '2026-09-14T08:15:00Z', end: '2026-09-14T10:00:00Z' }),
-      meetingRecord('maths', { subject: 'Algorithms lecture', start: '2026-09-21T08:15:00Z', end: '2026-09-21T10:00:00Z', recurrenceId: '2026-09-21T08:15:00Z' }),
-      meetingRecord('maths', { subject: 'Databases seminar', organizerEmail: 'chen.wei@uni.example', start: '2026-09-15T12:00:00Z', end: '2026-09-15T13:30:00Z' }),
+      meetingRecord('maths', {
+        subject: 'Algorithms lecture — week 1 (ÜBUNG, Raum 1.01; bring laptops)',
+        start: '2026-09-14T08:15:00Z',
+        end: '2026-09-14T10:00:00Z',
+      }),
+      meetingRecord('maths', {
+        subject: 'Algorithms lecture',
+        start: '2026-09-21T08:15:00Z',
+        end: '2026-09-21T10:00:00Z',
+        recurrenceId: '2026-09-21T08:15:00Z',
+      }),
+      meetingRecord('maths', {
+        subject: 'Databases seminar',
+        organizerEmail: 'chen.wei@uni.example',
+        start: '2026-09-15T12:00:00Z',
+        end: '2026-09-15T13:30:00Z',
+      }),
     ];
     for (const r of active) {
       joinUrls.push(r.joinWebUrl as string);
       await services.store.meetings.put(r);
     }
-    await services.store.meetings.put(meetingRecord('maths', { subject: 'Cancelled one', state: 'cancelled' }));
-    await services.store.meetings.put(meetingRecord('maths', { subject: 'Being cancelled', state: 'cancelling' }));
-    await services.store.meetings.put(meetingRecord('maths', { subject: 'Blocked', state: 'blocked', meetingId: null, joinWebUrl: null }));
-    await services.store.meetings.put(meetingRecord('maths', { subject: 'Long ago', start: '2026-06-01T08:00:00Z', end: '2026-06-01T09:00:00Z' }));
-    await services.store.meetings.put(meetingRecord('physics', { subject: 'Physics with Ada', start: '2026-09-16T08:00:00Z', end: '2026-09-16T09:00:00Z' }));
+    await services.store.meetings.put(
+      meetingRecord('maths', { subject: 'Cancelled one', state: 'cancelled' }),
+    );
+    await services.store.meetings.put(
+      meetingRecord('maths', { subject: 'Being cancelled', state: 'cancelling' }),
+    );
+    await services.store.meetings.put(
+      meetingRecord('maths', { subject: 'Blocked', state: 'blocked', meetingId: null, joinWebUrl: null }),
+    );
+    await services.store.meetings.put(
+      meetingRecord('maths', {
+        subject: 'Long ago',
+        start: '2026-06-01T08:00:00Z',
+        end: '2026-06-01T09:00:00Z',
+      }),
+    );
+    await services.store.meetings.put(
+      meetingRecord('physics', {
+        subject: 'Physics with Ada',
+        start: '2026-09-16T08:00:00Z',
+        end: '2026-09-16T09:00:00Z',
+      }),
+    );
   });
 
-  const feedIcs = (init: Parameters<typeof call>[4] = {}) => call(routes, 'calendarFeed', 'GET', 'calendars/maths.ics', { key: false, params: { file: 'maths.ics' }, query: { token }, ...init });
+  const feedIcs = (init: Parameters<typeof call>[4] = {}) =>
+    call(routes, 'calendarFeed', 'GET', 'calendars/maths.ics', {
+      key: false,
+      params: { file: 'maths.ics' },
+      query: { token },
+      ...init,
+    });
 
   it('serves an .ics that parses back with ical.js: one VEVENT per active session, with its join URL', async () => {
     const result = await feedIcs();
@@ -89,7 +152,13 @@ describe('published calendars', () => {
     expect(notModified.text).toBe('');
     expect(notModified.headers.etag).toBe(etag);
     expect(notModified.headers['cache-control']).toBe('private, max-age=300');
-    await services.store.meetings.put(meetingRecord('maths', { subject: 'Extra session', start: '2026-09-30T08:00:00Z', end: '2026-09-30T09:00:00Z' }));
+    await services.store.meetings.put(
+      meetingRecord('maths', {
+        subject: 'Extra session',
+        start: '2026-09-30T08:00:00Z',
+        end: '2026-09-30T09:00:00Z',
+      }),
+    );
     const changed = await feedIcs({ headers: { 'if-none-match': etag } });
     expect(changed.status).toBe(200);
     expect(changed.headers.etag).not.toBe(etag);
@@ -97,10 +166,17 @@ describe('published calendars', () => {
   });
 
   it('serves the JSON variant', async () => {
-    const result = await call(routes, 'calendarFeed', 'GET', 'calendars/maths.json', { key: false, params: { file: 'maths.json' }, query: { token } });
+    const result = await call(routes, 'calendarFeed', 'GET', 'calendars/maths.json', {
+      key: false,
+      params: { file: 'maths.json' },
+      query: { token },
+    });
     expect(result.status).toBe(200);
     expect(result.headers['content-type']).toBe('application/json; charset=utf-8');
-    const body = result.json() as { name: string; events: Array<{ uid: string; joinUrl: string; start: string }> };
+    const body = result.json() as {
+      name: string;
+      events: Array<{ uid: string; joinUrl: string; start: string }>;
+    };
     expect(body.name).toBe('maths');
     expect(body.events.map((e) => e.joinUrl)).toEqual(expect.arrayContaining(joinUrls));
     expect(body.events.map((e) => e.start)).toEqual([...body.events.map((e) => e.start)].sort());
@@ -121,7 +197,11 @@ describe('published calendars', () => {
     ];
     const bodies = new Set<string>();
     for (const [file, query] of cases) {
-      const result = await call(routes, 'calendarFeed', 'GET', `calendars/${file}`, { key: false, params: { file }, query });
+      const result = await call(routes, 'calendarFeed', 'GET', `calendars/${file}`, {
+        key: false,
+        params: { file },
+        query,
+      });
       const problem = expectProblem(result, 404);
       bodies.add(JSON.stringify(problem));
       expect(result.text).not.toContain(token);
@@ -130,11 +210,30 @@ describe('published calendars', () => {
   });
 
   it('a rotated feed token stops the old link', async () => {
-    const rotated = await call(routes, 'feedsRotateCalendarToken', 'POST', 'feeds/physics/calendar-token', { params: { id: 'physics' } });
-    const fresh = new URL((rotated.json().calendar as { ics: string }).ics).searchParams.get('token') as string;
+    const rotated = await call(routes, 'feedsRotateCalendarToken', 'POST', 'feeds/physics/calendar-token', {
+      params: { id: 'physics' },
+    });
+    const fresh = new URL((rotated.json().calendar as { ics: string }).ics).searchParams.get(
+      'token',
+    ) as string;
     const old = 'irrelevant';
-    expect((await call(routes, 'calendarFeed', 'GET', 'calendars/physics.ics', { key: false, params: { file: 'physics.ics' }, query: { token: fresh } })).status).toBe(200);
-    expectProblem(await call(routes, 'calendarFeed', 'GET', 'calendars/physics.ics', { key: false, params: { file: 'physics.ics' }, query: { token: old } }), 404);
+    expect(
+      (
+        await call(routes, 'calendarFeed', 'GET', 'calendars/physics.ics', {
+          key: false,
+          params: { file: 'physics.ics' },
+          query: { token: fresh },
+        })
+      ).status,
+    ).toBe(200);
+    expectProblem(
+      await call(routes, 'calendarFeed', 'GET', 'calendars/physics.ics', {
+        key: false,
+        params: { file: 'physics.ics' },
+        query: { token: old },
+      }),
+      404,
+    );
   });
 
   describe('organizer calendars', () => {
@@ -142,16 +241,28 @@ describe('published calendars', () => {
     let links: { ics: string; json: string };
 
     beforeAll(async () => {
-      const result = await call(routes, 'calendarOrganizerLinks', 'GET', `calendar-links/organizers/${email}`, { params: { email: 'Ada.Lovelace@UNI.example' } });
+      const result = await call(
+        routes,
+        'calendarOrganizerLinks',
+        'GET',
+        `calendar-links/organizers/${email}`,
+        { params: { email: 'Ada.Lovelace@UNI.example' } },
+      );
       expect(result.status, result.text).toBe(200);
       links = result.json().calendar as { ics: string; json: string };
     });
 
     const organizerCall = (file: string, organizerToken: string | null) =>
-      call(routes, 'calendarOrganizer', 'GET', `calendars/organizers/${file}`, { key: false, params: { file }, query: organizerToken === null ? {} : { token: organizerToken } });
+      call(routes, 'calendarOrganizer', 'GET', `calendars/organizers/${file}`, {
+        key: false,
+        params: { file },
+        query: organizerToken === null ? {} : { token: organizerToken },
+      });
 
     it('the admin gets a link whose token opens that organizer’s sessions across feeds', async () => {
-      expect(links.ics).toMatch(/\/api\/calendars\/organizers\/ada\.lovelace%40uni\.example\.ics\?token=[\w-]{43}$/);
+      expect(links.ics).toMatch(
+        /\/api\/calendars\/organizers\/ada\.lovelace%40uni\.example\.ics\?token=[\w-]{43}$/,
+      );
       const organizerToken = new URL(links.ics).searchParams.get('token') as string;
       const result = await organizerCall(`${email}.ics`, organizerToken);
       expect(result.status, result.text).toBe(200);
@@ -175,18 +286,42 @@ describe('published calendars', () => {
     it('rotating the organizer key invalidates every organizer link', async () => {
       const organizerToken = new URL(links.ics).searchParams.get('token') as string;
       expect((await organizerCall(`${email}.ics`, organizerToken)).status).toBe(200);
-      const rotated = await call(routes, 'calendarRotateOrganizerKey', 'POST', 'calendar-links/organizer-key');
+      const rotated = await call(
+        routes,
+        'calendarRotateOrganizerKey',
+        'POST',
+        'calendar-links/organizer-key',
+      );
       expect(rotated.status).toBe(200);
       expectProblem(await organizerCall(`${email}.ics`, organizerToken), 404);
-      const renewed = await call(routes, 'calendarOrganizerLinks', 'GET', `calendar-links/organizers/${email}`, { params: { email } });
-      const newToken = new URL((renewed.json().calendar as { ics: string }).ics).searchParams.get('token') as string;
+      const renewed = await call(
+        routes,
+        'calendarOrganizerLinks',
+        'GET',
+        `calendar-links/organizers/${email}`,
+        { params: { email } },
+      );
+      const newToken = new URL((renewed.json().calendar as { ics: string }).ics).searchParams.get(
+        'token',
+      ) as string;
       expect(newToken).not.toBe(organizerToken);
       expect((await organizerCall(`${email}.ics`, newToken)).status).toBe(200);
     });
 
     it('organizer links are admin-only', async () => {
-      expectProblem(await call(routes, 'calendarOrganizerLinks', 'GET', `calendar-links/organizers/${email}`, { params: { email }, key: false }), 401);
-      expectProblem(await call(routes, 'calendarOrganizerLinks', 'GET', 'calendar-links/organizers/x', { params: { email: 'not an email' } }), 400);
+      expectProblem(
+        await call(routes, 'calendarOrganizerLinks', 'GET', `calendar-links/organizers/${email}`, {
+          params: { email },
+          key: false,
+        }),
+        401,
+      );
+      expectProblem(
+        await call(routes, 'calendarOrganizerLinks', 'GET', 'calendar-links/organizers/x', {
+          params: { email: 'not an email' },
+        }),
+        400,
+      );
     });
   });
 
@@ -198,11 +333,18 @@ describe('published calendars', () => {
     });
 
     it('GET /api/health is 503 (no detail) when services cannot be built', async () => {
-      const broken = createStatusRoutes({ services: () => Promise.reject(new Error('AccountKey=abc; storage down')) });
+      const broken = createStatusRoutes({
+        services: () => Promise.reject(new Error('AccountKey=abc; storage down')),
+      });
       const result = await call(broken, 'health', 'GET', 'health', { key: false });
       expect(result.status).toBe(503);
       expect(result.json()).toEqual({ healthy: false, storage: 'failed', graph: 'failed' });
-      const status = await call(createStatusRoutes({ services: () => Promise.reject(new Error('AccountKey=abc')), requireKey: KEY }), 'status', 'GET', 'status');
+      const status = await call(
+        createStatusRoutes({ services: () => Promise.reject(new Error('AccountKey=abc')), requireKey: KEY }),
+        'status',
+        'GET',
+        'status',
+      );
       expectProblem(status, 503);
       expect(status.text).not.toContain('AccountKey');
     });
@@ -210,7 +352,10 @@ describe('published calendars', () => {
     it('GET /api/status is the admin report', async () => {
       const result = await call(routes, 'status', 'GET', 'status');
       expect(result.status).toBe(200);
-      const report = result.json() as { feeds: Array<{ id: string; meetings: Record<string, number> }>; poison: { count: number } };
+      const report = result.json() as {
+        feeds: Array<{ id: string; meetings: Record<string, number> }>;
+        poison: { count: number };
+      };
       expect(report.feeds.find((f) => f.id === 'maths')?.meetings.active).toBeGreaterThanOrEqual(4);
       expect(report.poison.count).toBe(0);
       expect(result.text).not.toMatch(/teams\.microsoft\.com|calendarToken/);

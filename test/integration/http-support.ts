@@ -15,9 +15,16 @@ export const KEY = 'test-function-key-0123456789';
 export const NOW = new Date('2026-09-01T00:00:00Z');
 export const MAX_FEED_BYTES = 4096;
 
-export async function makeServices(azurite: AzuriteFixture, options: { graph?: GraphAccess | null; env?: Record<string, string> } = {}): Promise<AppServices> {
+export async function makeServices(
+  azurite: AzuriteFixture,
+  options: { graph?: GraphAccess | null; env?: Record<string, string> } = {},
+): Promise<AppServices> {
   const store = await azurite.store();
-  const config = loadConfig({ AzureWebJobsStorage: azurite.connectionString, MAX_FEED_BYTES: String(MAX_FEED_BYTES), ...options.env });
+  const config = loadConfig({
+    AzureWebJobsStorage: azurite.connectionString,
+    MAX_FEED_BYTES: String(MAX_FEED_BYTES),
+    ...options.env,
+  });
   return {
     config,
     store,
@@ -37,7 +44,12 @@ export interface CallInit {
 }
 
 export function request(method: string, path: string, init: CallInit = {}): HttpRequest {
-  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? { string: init.body } : { bytes: init.body };
+  const body =
+    init.body === undefined
+      ? undefined
+      : typeof init.body === 'string'
+        ? { string: init.body }
+        : { bytes: init.body };
   return new HttpRequest({
     method,
     url: `http://localhost:7071/api/${path}`,
@@ -56,14 +68,35 @@ export interface CallResult {
 }
 
 /** Finds the route by name and invokes its handler like the host would. */
-export async function call(routes: RouteDefinition[], name: string, method: string, path: string, init: CallInit = {}): Promise<CallResult> {
+export async function call(
+  routes: RouteDefinition[],
+  name: string,
+  method: string,
+  path: string,
+  init: CallInit = {},
+): Promise<CallResult> {
   const route = routes.find((r) => r.name === name);
   if (!route) throw new Error(`no route ${name}`);
   expect(route.methods).toContain(method);
-  const response: HttpResponseInit = await route.handler(request(method, path, init), new InvocationContext({ functionName: name }));
-  const text = typeof response.body === 'string' ? response.body : response.body === undefined ? '' : String(response.body as never);
-  const headers = Object.fromEntries(Object.entries((response.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
-  return { status: response.status ?? 200, headers, text, json: () => JSON.parse(text) as Record<string, unknown> };
+  const response: HttpResponseInit = await route.handler(
+    request(method, path, init),
+    new InvocationContext({ functionName: name }),
+  );
+  const text =
+    typeof response.body === 'string'
+      ? response.body
+      : response.body === undefined
+        ? ''
+        : String(response.body as never);
+  const headers = Object.fromEntries(
+    Object.entries((response.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+  );
+  return {
+    status: response.status ?? 200,
+    headers,
+    text,
+    json: () => JSON.parse(text) as Record<string, unknown>,
+  };
 }
 
 /** Asserts an RFC 9457 problem response with this status, and returns its body. */
@@ -80,7 +113,10 @@ export function expectProblem(result: CallResult, status: number, detail?: RegEx
 }
 
 export function principalHeader(claims: Array<{ typ: string; val: string }>): string {
-  return Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims }), 'utf8').toString('base64');
+  return Buffer.from(
+    JSON.stringify({ auth_typ: 'aad', name_typ: 'name', role_typ: 'roles', claims }),
+    'utf8',
+  ).toString('base64');
 }
 
 export const FEED_ICS = [

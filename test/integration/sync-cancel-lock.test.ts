@@ -13,8 +13,18 @@ describe('cancel mode lock', () => {
     const world = await harness.world({ settings: { CANCEL_MODE: 'lock' } });
     const ada = world.seed([ADA]).get(ADA)!;
     await world.grant(ada);
-    const talk = vevent({ uid: 'talk@uni', organizer: ADA, summary: 'Guest talk', start: '2027-01-12T10:00:00Z' });
-    const lecture = vevent({ uid: 'lec@uni', organizer: ADA, summary: 'Lecture', start: '2027-01-13T10:00:00Z' });
+    const talk = vevent({
+      uid: 'talk@uni',
+      organizer: ADA,
+      summary: 'Guest talk',
+      start: '2027-01-12T10:00:00Z',
+    });
+    const lecture = vevent({
+      uid: 'lec@uni',
+      organizer: ADA,
+      summary: 'Lecture',
+      start: '2027-01-13T10:00:00Z',
+    });
     await world.upload('cs', calendar(talk, lecture));
     expect(await world.sync('cs')).toMatchObject({ created: 2 });
 
@@ -42,7 +52,10 @@ describe('room (LOCATION) of a session', () => {
     const world = await harness.world();
     const ada = world.seed([ADA]).get(ADA)!;
     await world.grant(ada);
-    const lecture = (room: string) => [...vevent({ uid: 'lec@uni', organizer: ADA, summary: 'Lecture', start: '2027-01-13T10:00:00Z' }), `LOCATION:${room}`];
+    const lecture = (room: string) => [
+      ...vevent({ uid: 'lec@uni', organizer: ADA, summary: 'Lecture', start: '2027-01-13T10:00:00Z' }),
+      `LOCATION:${room}`,
+    ];
     await world.upload('cs', calendar(lecture('Room 101')));
     expect(await world.sync('cs')).toMatchObject({ created: 1 });
     expect((await world.services.store.meetings.listByFeed('cs'))[0]?.location).toBe('Room 101');

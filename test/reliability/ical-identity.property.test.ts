@@ -20,7 +20,11 @@ function icsUtc(ms: number): string {
   return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}00Z`;
 }
 
-const arbOverride = fc.record({ instance: fc.integer({ min: 0, max: 5 }), shiftHours: fc.integer({ min: -20, max: 20 }), rename: fc.boolean() });
+const arbOverride = fc.record({
+  instance: fc.integer({ min: 0, max: 5 }),
+  shiftHours: fc.integer({ min: -20, max: 20 }),
+  rename: fc.boolean(),
+});
 const arbEvent = fc.record({
   day: fc.integer({ min: 0, max: 60 }),
   hour: fc.integer({ min: 7, max: 18 }),
@@ -73,7 +77,9 @@ function render(events: EventSpec[], v: Variation): string {
       `DTSTART:${icsUtc(start)}`,
       `DTEND:${icsUtc(start + length)}`,
       ...(e.freq === 'NONE' ? [] : [`RRULE:FREQ=${e.freq};COUNT=${e.count}`]),
-      ...(e.freq !== 'NONE' && e.exdate !== null && e.exdate < instances ? [`EXDATE:${icsUtc(start + e.exdate * step)}`] : []),
+      ...(e.freq !== 'NONE' && e.exdate !== null && e.exdate < instances
+        ? [`EXDATE:${icsUtc(start + e.exdate * step)}`]
+        : []),
     ];
     blocks.push(master);
     if (e.freq === 'NONE') return;
@@ -94,7 +100,13 @@ function render(events: EventSpec[], v: Variation): string {
   });
   const ordered = v.order.length === blocks.length ? v.order.map((i) => blocks[i] as string[]) : blocks;
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//reliability identity//EN'];
-  for (const block of ordered) lines.push('BEGIN:VEVENT', 'DTSTAMP:20261201T000000Z', ...block.map((l) => fold(l, v.foldAt)), 'END:VEVENT');
+  for (const block of ordered)
+    lines.push(
+      'BEGIN:VEVENT',
+      'DTSTAMP:20261201T000000Z',
+      ...block.map((l) => fold(l, v.foldAt)),
+      'END:VEVENT',
+    );
   lines.push('END:VCALENDAR');
   return `${lines.join('\r\n')}\r\n`;
 }
@@ -102,11 +114,23 @@ function render(events: EventSpec[], v: Variation): string {
 function sessionsOf(ics: string): Map<string, { start: string; end: string; subject: string }> {
   const expanded = expandCalendar(ics, WINDOW);
   const { sessions } = toDesiredSessions('identity-feed', expanded.occurrences);
-  return new Map(sessions.filter((s) => !s.cancelled).map((s) => [s.key, { start: s.start, end: s.end, subject: s.subject }]));
+  return new Map(
+    sessions
+      .filter((s) => !s.cancelled)
+      .map((s) => [s.key, { start: s.start, end: s.end, subject: s.subject }]),
+  );
 }
 
 function blockCount(events: EventSpec[]): number {
-  return events.reduce((n, e) => n + 1 + (e.freq === 'NONE' ? 0 : e.overrides.filter((o) => o.instance < e.count && o.instance !== e.exdate).length), 0);
+  return events.reduce(
+    (n, e) =>
+      n +
+      1 +
+      (e.freq === 'NONE'
+        ? 0
+        : e.overrides.filter((o) => o.instance < e.count && o.instance !== e.exdate).length),
+    0,
+  );
 }
 
 const arbCase = fc
@@ -114,7 +138,10 @@ const arbCase = fc
   .chain((events) =>
     fc.record({
       events: fc.constant(events),
-      order: fc.shuffledSubarray([...Array(blockCount(events)).keys()], { minLength: blockCount(events), maxLength: blockCount(events) }),
+      order: fc.shuffledSubarray([...Array(blockCount(events)).keys()], {
+        minLength: blockCount(events),
+        maxLength: blockCount(events),
+      }),
       sequenceBump: fc.integer({ min: 1, max: 5 }),
       foldAt: fc.integer({ min: 8, max: 75 }),
     }),
@@ -126,8 +153,12 @@ describe('occurrence keys through the iCalendar parser', () => {
   it('are the same under VEVENT reordering, SEQUENCE bumps and different line folding (and so are the sessions)', () => {
     fc.assert(
       fc.property(arbCase, ({ events, order, sequenceBump, foldAt }) => {
-        const original = sessionsOf(render(events, { order: [], sequenceBump: 0, foldAt: 1_000, extraShiftHours: 0, renameSuffix: '' }));
-        const variant = sessionsOf(render(events, { order, sequenceBump, foldAt, extraShiftHours: 0, renameSuffix: '' }));
+        const original = sessionsOf(
+          render(events, { order: [], sequenceBump: 0, foldAt: 1_000, extraShiftHours: 0, renameSuffix: '' }),
+        );
+        const variant = sessionsOf(
+          render(events, { order, sequenceBump, foldAt, extraShiftHours: 0, renameSuffix: '' }),
+        );
         expect([...variant.keys()].sort()).toEqual([...original.keys()].sort());
         for (const [key, session] of original) expect(variant.get(key)).toEqual(session);
       }),
@@ -137,11 +168,31 @@ describe('occurrence keys through the iCalendar parser', () => {
 
   it('are the same when instances are moved or renamed through their RECURRENCE-ID overrides', () => {
     fc.assert(
-      fc.property(arbCase, fc.integer({ min: 1, max: 30 }), ({ events, order, sequenceBump, foldAt }, shift) => {
-        const original = sessionsOf(render(events, { order: [], sequenceBump: 0, foldAt: 1_000, extraShiftHours: 0, renameSuffix: '' }));
-        const moved = sessionsOf(render(events, { order, sequenceBump, foldAt, extraShiftHours: shift, renameSuffix: ' [room 2]' }));
-        expect([...moved.keys()].sort()).toEqual([...original.keys()].sort());
-      }),
+      fc.property(
+        arbCase,
+        fc.integer({ min: 1, max: 30 }),
+        ({ events, order, sequenceBump, foldAt }, shift) => {
+          const original = sessionsOf(
+            render(events, {
+              order: [],
+              sequenceBump: 0,
+              foldAt: 1_000,
+              extraShiftHours: 0,
+              renameSuffix: '',
+            }),
+          );
+          const moved = sessionsOf(
+            render(events, {
+              order,
+              sequenceBump,
+              foldAt,
+              extraShiftHours: shift,
+              renameSuffix: ' [room 2]',
+            }),
+          );
+          expect([...moved.keys()].sort()).toEqual([...original.keys()].sort());
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });

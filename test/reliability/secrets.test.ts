@@ -37,13 +37,24 @@ const dispatcher = () => new Agent({ connect: { ca: emulator.caCertPem } });
 
 beforeAll(async () => {
   requireBuiltCli();
-  [azurite, emulator] = await Promise.all([startAzurite(), startGraphEmulator({ propagationDelayMs: 0, clientSecret: SECRET })]);
+  [azurite, emulator] = await Promise.all([
+    startAzurite(),
+    startGraphEmulator({ propagationDelayMs: 0, clientSecret: SECRET }),
+  ]);
   workDir = await mkdtemp(path.join(tmpdir(), 'tts-secrets-'));
   caFile = path.join(workDir, 'ca.pem');
   await writeFile(caFile, emulator.caCertPem);
-  const users = emulator.control.seedUsers([...GRANTED, NO_POLICY].map((mail) => ({ displayName: mail.split('@')[0] ?? mail, userPrincipalName: mail, mail })));
+  const users = emulator.control.seedUsers(
+    [...GRANTED, NO_POLICY].map((mail) => ({
+      displayName: mail.split('@')[0] ?? mail,
+      userPrincipalName: mail,
+      mail,
+    })),
+  );
   emulator.control.newPolicy('TimetableSync-OnlineMeetings', [emulator.clientId]);
-  for (const user of users) if (user.mail !== NO_POLICY) emulator.control.grantPolicy('TimetableSync-OnlineMeetings', { userId: user.id }, { delayMs: 0 });
+  for (const user of users)
+    if (user.mail !== NO_POLICY)
+      emulator.control.grantPolicy('TimetableSync-OnlineMeetings', { userId: user.id }, { delayMs: 0 });
 });
 
 afterAll(async () => {
@@ -67,8 +78,17 @@ function timetable(tag: string) {
 }
 
 async function tokenFor(clientId: string, secret: string): Promise<string> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: 'https://graph.microsoft.com/.default' });
-  const response = await fetch(`${emulator.url}/${emulator.tenantId}/oauth2/v2.0/token`, { method: 'POST', body: form, dispatcher: dispatcher() });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: secret,
+    scope: 'https://graph.microsoft.com/.default',
+  });
+  const response = await fetch(`${emulator.url}/${emulator.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    body: form,
+    dispatcher: dispatcher(),
+  });
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
@@ -78,10 +98,13 @@ async function meetingSecrets(): Promise<string[]> {
   const out: string[] = [];
   for (const m of emulator.control.meetings()) {
     out.push(m.joinWebUrl);
-    const response = await fetch(`${emulator.graphBaseUrl}/v1.0/users/${m.organizerId}/onlineMeetings/${encodeURIComponent(m.id)}`, {
-      headers: { authorization: `Bearer ${token}` },
-      dispatcher: dispatcher(),
-    });
+    const response = await fetch(
+      `${emulator.graphBaseUrl}/v1.0/users/${m.organizerId}/onlineMeetings/${encodeURIComponent(m.id)}`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+        dispatcher: dispatcher(),
+      },
+    );
     const body = (await response.json()) as { joinMeetingIdSettings?: { passcode?: string } };
     const passcode = body.joinMeetingIdSettings?.passcode;
     expect(passcode, `meeting ${m.id} has no passcode to look for`).toBeTruthy();
@@ -102,7 +125,10 @@ async function stateText(services: AppServices, feedId: string): Promise<Haystac
   return [
     { name: 'runs table', text: JSON.stringify(runs) },
     // joinWebUrl is stored on purpose (the published calendar needs it); errors and everything else must be clean.
-    { name: 'meeting rows (without joinWebUrl)', text: JSON.stringify(rows.map(({ joinWebUrl: _join, ...rest }) => rest)) },
+    {
+      name: 'meeting rows (without joinWebUrl)',
+      text: JSON.stringify(rows.map(({ joinWebUrl: _join, ...rest }) => rest)),
+    },
     { name: 'feed row', text: JSON.stringify(feed) },
   ];
 }
@@ -111,7 +137,13 @@ function findLeaks(haystacks: Haystack[], needles: { name: string; value: string
   const leaks: string[] = [];
   for (const h of haystacks) {
     for (const n of needles) {
-      const found = typeof n.value === 'string' ? (n.value.length >= 6 && new RegExp(`(?<![A-Za-z0-9])${n.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`).test(h.text)) : n.value.test(h.text);
+      const found =
+        typeof n.value === 'string'
+          ? n.value.length >= 6 &&
+            new RegExp(
+              `(?<![A-Za-z0-9])${n.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`,
+            ).test(h.text)
+          : n.value.test(h.text);
       if (found) leaks.push(`${n.name} found in ${h.name}`);
     }
   }
@@ -129,106 +161,175 @@ function eventsText(events: LoggedEvent[]): Haystack {
 }
 
 describe('secrets never appear in logs, errors, run records or CLI output', () => {
-  it('with a client secret: in-process sync with faults, a wrong secret, and the CLI', { timeout: 120_000 }, async () => {
-    const env = { ...baseEnv(), GRAPH_CLIENT_ID: emulator.clientId, GRAPH_CLIENT_SECRET: SECRET };
-    const services: AppServices = { ...(await buildServices(loadConfig(env), { namePrefix: 'secret' })), now: () => new Date(NOW) };
-    const tt = timetable('sec');
-    await uploadFeed(services, 'secret-feed', tt.ics);
-    const { sink, events } = memorySink();
-    const deps = { ...syncDepsFor(services, createEventLogger(sink)), policyRetryWaitsMs: [] };
-    // Errors on the way: 5xx, resets, lost responses; a policy-less and an unknown organizer.
-    emulator.control.setFaults({ errorRate: 0.2, resetRate: 0.05, failAfterCommitRate: 0.1, seed: 99 });
-    const errors: string[] = [];
-    const first = await syncFeed(deps, 'secret-feed').catch((e: unknown) => (errors.push(String((e as Error)?.stack ?? e)), null));
-    emulator.control.setFaults(null);
+  it(
+    'with a client secret: in-process sync with faults, a wrong secret, and the CLI',
+    { timeout: 120_000 },
+    async () => {
+      const env = { ...baseEnv(), GRAPH_CLIENT_ID: emulator.clientId, GRAPH_CLIENT_SECRET: SECRET };
+      const services: AppServices = {
+        ...(await buildServices(loadConfig(env), { namePrefix: 'secret' })),
+        now: () => new Date(NOW),
+      };
+      const tt = timetable('sec');
+      await uploadFeed(services, 'secret-feed', tt.ics);
+      const { sink, events } = memorySink();
+      const deps = { ...syncDepsFor(services, createEventLogger(sink)), policyRetryWaitsMs: [] };
+      // Errors on the way: 5xx, resets, lost responses; a policy-less and an unknown organizer.
+      emulator.control.setFaults({ errorRate: 0.2, resetRate: 0.05, failAfterCommitRate: 0.1, seed: 99 });
+      const errors: string[] = [];
+      const first = await syncFeed(deps, 'secret-feed').catch(
+        (e: unknown) => (errors.push(String((e as Error)?.stack ?? e)), null),
+      );
+      emulator.control.setFaults(null);
 
-    // A wrong secret: the credential error must not echo it (nor the right one).
-    const wrong: AppServices = { ...(await buildServices(loadConfig({ ...env, GRAPH_CLIENT_SECRET: WRONG_SECRET }), { namePrefix: 'secret' })), now: () => new Date(Date.parse(NOW) + 3_600_000) };
-    await uploadFeed(wrong, 'secret-wrong', timetable('wrong').ics);
-    const wrongRun = await syncFeed({ ...syncDepsFor(wrong, createEventLogger(sink)), policyRetryWaitsMs: [] }, 'secret-wrong').catch(
-      (e: unknown) => (errors.push(String((e as Error)?.stack ?? e)), null),
-    );
-    expect(wrongRun?.outcome ?? 'threw').not.toBe('completed');
+      // A wrong secret: the credential error must not echo it (nor the right one).
+      const wrong: AppServices = {
+        ...(await buildServices(loadConfig({ ...env, GRAPH_CLIENT_SECRET: WRONG_SECRET }), {
+          namePrefix: 'secret',
+        })),
+        now: () => new Date(Date.parse(NOW) + 3_600_000),
+      };
+      await uploadFeed(wrong, 'secret-wrong', timetable('wrong').ics);
+      const wrongRun = await syncFeed(
+        { ...syncDepsFor(wrong, createEventLogger(sink)), policyRetryWaitsMs: [] },
+        'secret-wrong',
+      ).catch((e: unknown) => (errors.push(String((e as Error)?.stack ?? e)), null));
+      expect(wrongRun?.outcome ?? 'threw').not.toBe('completed');
 
-    // The CLI, verbose (every event on stderr), on the production table names.
-    const cliServices: AppServices = { ...(await buildServices(loadConfig(env))), now: () => new Date(NOW) };
-    await uploadFeed(cliServices, 'secret-cli', tt.ics);
-    const cli = await startCli(['sync', '--feed', 'secret-cli', '--now', NOW, '--verbose', '--json'], env, workDir).done;
-    await uploadFeed(cliServices, 'secret-cli-wrong', timetable('cliwrong').ics);
-    const cliWrong = await startCli(['sync', '--feed', 'secret-cli-wrong', '--now', NOW, '--verbose'], { ...env, GRAPH_CLIENT_SECRET: WRONG_SECRET }, workDir).done;
-    expect(cliWrong.code).not.toBe(0);
+      // The CLI, verbose (every event on stderr), on the production table names.
+      const cliServices: AppServices = {
+        ...(await buildServices(loadConfig(env))),
+        now: () => new Date(NOW),
+      };
+      await uploadFeed(cliServices, 'secret-cli', tt.ics);
+      const cli = await startCli(
+        ['sync', '--feed', 'secret-cli', '--now', NOW, '--verbose', '--json'],
+        env,
+        workDir,
+      ).done;
+      await uploadFeed(cliServices, 'secret-cli-wrong', timetable('cliwrong').ics);
+      const cliWrong = await startCli(
+        ['sync', '--feed', 'secret-cli-wrong', '--now', NOW, '--verbose'],
+        { ...env, GRAPH_CLIENT_SECRET: WRONG_SECRET },
+        workDir,
+      ).done;
+      expect(cliWrong.code).not.toBe(0);
 
-    const token = await tokenFor(emulator.clientId, SECRET);
-    const haystacks: Haystack[] = [
-      eventsText(events),
-      { name: 'thrown errors', text: errors.join('\n') },
-      { name: 'run summaries returned', text: JSON.stringify([first, wrongRun]) },
-      { name: 'CLI stdout', text: cli.stdout + cliWrong.stdout },
-      { name: 'CLI stderr', text: cli.stderr + cliWrong.stderr },
-      ...(await stateText(services, 'secret-feed')),
-      ...(await stateText(services, 'secret-wrong')),
-      ...(await stateText(cliServices, 'secret-cli')),
-    ];
-    const passcodes = await meetingSecrets();
-    const leaks = findLeaks(haystacks, [
-      { name: 'the client secret', value: SECRET },
-      { name: 'the wrong client secret', value: WRONG_SECRET },
-      { name: 'an access token', value: token },
-      ...COMMON_NEEDLES,
-      ...passcodes.map((value, i) => ({ name: `join URL or passcode #${i}`, value })),
-    ]);
-    // The detector itself finds what it looks for (a test that can never fail proves nothing).
-    expect(findLeaks([{ name: 'control', text: `x ${SECRET} ${passcodes[1]} ${token}` }], [{ name: 's', value: SECRET }, { name: 'p', value: passcodes[1] as string }, ...COMMON_NEEDLES])).toHaveLength(3);
-    // The run really exercised the error paths it claims to.
-    expect(events.some((e) => e.level === 'error' || e.level === 'warning')).toBe(true);
-    expect(cli.stderr.length).toBeGreaterThan(0);
-    reportFigures('secrets-secret', { logEvents: events.length, cliStderrBytes: cli.stderr.length, meetingsChecked: passcodes.length / 2, leaks: leaks.length });
-    expect(leaks, leaks.join('\n')).toEqual([]);
-  });
+      const token = await tokenFor(emulator.clientId, SECRET);
+      const haystacks: Haystack[] = [
+        eventsText(events),
+        { name: 'thrown errors', text: errors.join('\n') },
+        { name: 'run summaries returned', text: JSON.stringify([first, wrongRun]) },
+        { name: 'CLI stdout', text: cli.stdout + cliWrong.stdout },
+        { name: 'CLI stderr', text: cli.stderr + cliWrong.stderr },
+        ...(await stateText(services, 'secret-feed')),
+        ...(await stateText(services, 'secret-wrong')),
+        ...(await stateText(cliServices, 'secret-cli')),
+      ];
+      const passcodes = await meetingSecrets();
+      const leaks = findLeaks(haystacks, [
+        { name: 'the client secret', value: SECRET },
+        { name: 'the wrong client secret', value: WRONG_SECRET },
+        { name: 'an access token', value: token },
+        ...COMMON_NEEDLES,
+        ...passcodes.map((value, i) => ({ name: `join URL or passcode #${i}`, value })),
+      ]);
+      // The detector itself finds what it looks for (a test that can never fail proves nothing).
+      expect(
+        findLeaks(
+          [{ name: 'control', text: `x ${SECRET} ${passcodes[1]} ${token}` }],
+          [{ name: 's', value: SECRET }, { name: 'p', value: passcodes[1] as string }, ...COMMON_NEEDLES],
+        ),
+      ).toHaveLength(3);
+      // The run really exercised the error paths it claims to.
+      expect(events.some((e) => e.level === 'error' || e.level === 'warning')).toBe(true);
+      expect(cli.stderr.length).toBeGreaterThan(0);
+      reportFigures('secrets-secret', {
+        logEvents: events.length,
+        cliStderrBytes: cli.stderr.length,
+        meetingsChecked: passcodes.length / 2,
+        leaks: leaks.length,
+      });
+      expect(leaks, leaks.join('\n')).toEqual([]);
+    },
+  );
 
-  it('with a certificate credential: the private key and assertions appear nowhere', { timeout: 120_000 }, async () => {
-    const cert = await generate([{ name: 'commonName', value: 'timetable-sync reliability' }], { keySize: 2048, algorithm: 'sha256' });
-    const app = emulator.control.registerApp({ certificatePems: [cert.cert] });
-    emulator.control.setPolicy('TimetableSync-OnlineMeetings', { add: [app.clientId] }, { delayMs: 0 });
-    const thumbprint = createHash('sha256').update(new X509Certificate(cert.cert).raw).digest('hex');
-    const env = { ...baseEnv(), GRAPH_CLIENT_ID: app.clientId, GRAPH_CERTIFICATE_PEM: cert.private, GRAPH_CERTIFICATE_THUMBPRINT_SHA256: thumbprint };
-    const services: AppServices = { ...(await buildServices(loadConfig(env), { namePrefix: 'cert' })), now: () => new Date(NOW) };
-    emulator.control.reset();
-    const tt = timetable('cert');
-    await uploadFeed(services, 'cert-feed', tt.ics);
-    const { sink, events } = memorySink();
-    emulator.control.setFaults({ errorRate: 0.15, failAfterCommitRate: 0.1, seed: 7 });
-    const errors: string[] = [];
-    const run = await syncFeed({ ...syncDepsFor(services, createEventLogger(sink)), policyRetryWaitsMs: [] }, 'cert-feed').catch((e: unknown) => (errors.push(String((e as Error)?.stack ?? e)), null));
-    emulator.control.setFaults(null);
-    expect(run?.created ?? 0).toBeGreaterThan(0);
+  it(
+    'with a certificate credential: the private key and assertions appear nowhere',
+    { timeout: 120_000 },
+    async () => {
+      const cert = await generate([{ name: 'commonName', value: 'timetable-sync reliability' }], {
+        keySize: 2048,
+        algorithm: 'sha256',
+      });
+      const app = emulator.control.registerApp({ certificatePems: [cert.cert] });
+      emulator.control.setPolicy('TimetableSync-OnlineMeetings', { add: [app.clientId] }, { delayMs: 0 });
+      const thumbprint = createHash('sha256').update(new X509Certificate(cert.cert).raw).digest('hex');
+      const env = {
+        ...baseEnv(),
+        GRAPH_CLIENT_ID: app.clientId,
+        GRAPH_CERTIFICATE_PEM: cert.private,
+        GRAPH_CERTIFICATE_THUMBPRINT_SHA256: thumbprint,
+      };
+      const services: AppServices = {
+        ...(await buildServices(loadConfig(env), { namePrefix: 'cert' })),
+        now: () => new Date(NOW),
+      };
+      emulator.control.reset();
+      const tt = timetable('cert');
+      await uploadFeed(services, 'cert-feed', tt.ics);
+      const { sink, events } = memorySink();
+      emulator.control.setFaults({ errorRate: 0.15, failAfterCommitRate: 0.1, seed: 7 });
+      const errors: string[] = [];
+      const run = await syncFeed(
+        { ...syncDepsFor(services, createEventLogger(sink)), policyRetryWaitsMs: [] },
+        'cert-feed',
+      ).catch((e: unknown) => (errors.push(String((e as Error)?.stack ?? e)), null));
+      emulator.control.setFaults(null);
+      expect(run?.created ?? 0).toBeGreaterThan(0);
 
-    const cli = await startCli(['sync', '--feed', 'cert-feed', '--now', NOW, '--verbose', '--json'], env, workDir).done;
-    // The CLI uses production names: its feed does not exist there, so it fails with a message — fine, still checked.
-    const cliServices: AppServices = { ...(await buildServices(loadConfig(env))), now: () => new Date(NOW) };
-    await uploadFeed(cliServices, 'cert-cli', tt.ics);
-    const cli2 = await startCli(['sync', '--feed', 'cert-cli', '--now', NOW, '--verbose', '--json'], env, workDir).done;
-    expect(cli2.code, cli2.stderr).toBe(0);
+      const cli = await startCli(
+        ['sync', '--feed', 'cert-feed', '--now', NOW, '--verbose', '--json'],
+        env,
+        workDir,
+      ).done;
+      // The CLI uses production names: its feed does not exist there, so it fails with a message — fine, still checked.
+      const cliServices: AppServices = {
+        ...(await buildServices(loadConfig(env))),
+        now: () => new Date(NOW),
+      };
+      await uploadFeed(cliServices, 'cert-cli', tt.ics);
+      const cli2 = await startCli(
+        ['sync', '--feed', 'cert-cli', '--now', NOW, '--verbose', '--json'],
+        env,
+        workDir,
+      ).done;
+      expect(cli2.code, cli2.stderr).toBe(0);
 
-    const keyBody = cert.private.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
-    const keyChunks = Array.from({ length: 8 }, (_, i) => keyBody.slice(i * 100 + 40, i * 100 + 80));
-    const haystacks: Haystack[] = [
-      eventsText(events),
-      { name: 'thrown errors', text: errors.join('\n') },
-      { name: 'run summary returned', text: JSON.stringify(run) },
-      { name: 'CLI stdout', text: cli.stdout + cli2.stdout },
-      { name: 'CLI stderr', text: cli.stderr + cli2.stderr },
-      ...(await stateText(services, 'cert-feed')),
-      ...(await stateText(cliServices, 'cert-cli')),
-    ];
-    const passcodes = await meetingSecrets();
-    const leaks = findLeaks(haystacks, [
-      { name: 'PEM private key header', value: /PRIVATE KEY/ },
-      ...keyChunks.map((value, i) => ({ name: `private key text (chunk ${i})`, value })),
-      ...COMMON_NEEDLES,
-      ...passcodes.map((value, i) => ({ name: `join URL or passcode #${i}`, value })),
-    ]);
-    reportFigures('secrets-certificate', { logEvents: events.length, meetingsChecked: passcodes.length / 2, leaks: leaks.length });
-    expect(leaks, leaks.join('\n')).toEqual([]);
-  });
+      const keyBody = cert.private.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+      const keyChunks = Array.from({ length: 8 }, (_, i) => keyBody.slice(i * 100 + 40, i * 100 + 80));
+      const haystacks: Haystack[] = [
+        eventsText(events),
+        { name: 'thrown errors', text: errors.join('\n') },
+        { name: 'run summary returned', text: JSON.stringify(run) },
+        { name: 'CLI stdout', text: cli.stdout + cli2.stdout },
+        { name: 'CLI stderr', text: cli.stderr + cli2.stderr },
+        ...(await stateText(services, 'cert-feed')),
+        ...(await stateText(cliServices, 'cert-cli')),
+      ];
+      const passcodes = await meetingSecrets();
+      const leaks = findLeaks(haystacks, [
+        { name: 'PEM private key header', value: /PRIVATE KEY/ },
+        ...keyChunks.map((value, i) => ({ name: `private key text (chunk ${i})`, value })),
+        ...COMMON_NEEDLES,
+        ...passcodes.map((value, i) => ({ name: `join URL or passcode #${i}`, value })),
+      ]);
+      reportFigures('secrets-certificate', {
+        logEvents: events.length,
+        meetingsChecked: passcodes.length / 2,
+        leaks: leaks.length,
+      });
+      expect(leaks, leaks.join('\n')).toEqual([]);
+    },
+  );
 });

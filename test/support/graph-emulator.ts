@@ -6,8 +6,17 @@ import type { EmulatorHandle, EmulatorOptions, EmulatorUser } from '../../src/em
 
 export const LECTURERS = [
   { displayName: 'Ada Lovelace', userPrincipalName: 'ada@uni.example', mail: 'ada.lovelace@uni.example' },
-  { displayName: "Brian O'Neill", userPrincipalName: 'boneill@uni.example', mail: "brian.o'neill@uni.example" },
-  { displayName: 'Chen Wei', userPrincipalName: 'chen@uni.example', mail: 'chen.wei@uni.example', proxyAddresses: ['SMTP:chen.wei@uni.example', 'smtp:wei.chen@alias.example'] },
+  {
+    displayName: "Brian O'Neill",
+    userPrincipalName: 'boneill@uni.example',
+    mail: "brian.o'neill@uni.example",
+  },
+  {
+    displayName: 'Chen Wei',
+    userPrincipalName: 'chen@uni.example',
+    mail: 'chen.wei@uni.example',
+    proxyAddresses: ['SMTP:chen.wei@uni.example', 'smtp:wei.chen@alias.example'],
+  },
 ];
 
 export interface TestEmulator {
@@ -24,15 +33,25 @@ export async function startTestEmulator(options: EmulatorOptions = {}): Promise<
     emulator,
     users,
     // Short SDK retry delay for 5xx without Retry-After, so fault tests stay fast.
-    access: (overrides = {}) => createGraphAccess({ ...emulator.settings(), retry: { delaySeconds: 1, maxRetries: 3 }, ...overrides }),
+    access: (overrides = {}) =>
+      createGraphAccess({ ...emulator.settings(), retry: { delaySeconds: 1, maxRetries: 3 }, ...overrides }),
   };
 }
 
 let sequence = 0;
 /** A meeting input with a unique externalId. */
-export function meetingInput(subject = 'Algorithms lecture', startIso = '2026-09-14T08:15:00Z', endIso = '2026-09-14T10:00:00Z') {
+export function meetingInput(
+  subject = 'Algorithms lecture',
+  startIso = '2026-09-14T08:15:00Z',
+  endIso = '2026-09-14T10:00:00Z',
+) {
   sequence++;
-  return { externalId: `test-${Date.now()}-${sequence}`, subject, startDateTime: startIso, endDateTime: endIso };
+  return {
+    externalId: `test-${Date.now()}-${sequence}`,
+    subject,
+    startDateTime: startIso,
+    endDateTime: endIso,
+  };
 }
 
 /** Awaits a promise expected to reject and returns the rejection. */
@@ -46,11 +65,22 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /** Raw HTTPS access to the emulator (for Graph behaviours the gateways never trigger). */
-export async function rawClient(emulator: EmulatorHandle): Promise<(path: string, init?: RequestInit & { token?: string | null }) => Promise<Response>> {
+export async function rawClient(
+  emulator: EmulatorHandle,
+): Promise<(path: string, init?: RequestInit & { token?: string | null }) => Promise<Response>> {
   const { Agent } = await import('undici');
   const dispatcher = new Agent({ connect: { ca: emulator.caCertPem } });
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: emulator.clientId, client_secret: emulator.clientSecret, scope: 'https://graph.microsoft.com/.default' });
-  const tokenResponse = await fetch(`${emulator.url}/${emulator.tenantId}/oauth2/v2.0/token`, { method: 'POST', body: form, dispatcher });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: emulator.clientId,
+    client_secret: emulator.clientSecret,
+    scope: 'https://graph.microsoft.com/.default',
+  });
+  const tokenResponse = await fetch(`${emulator.url}/${emulator.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    body: form,
+    dispatcher,
+  });
   const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
   return (path, init = {}) => {
     const headers = new Headers(init.headers);

@@ -12,7 +12,11 @@ export function event(...lines: string[]): string[] {
 }
 
 export function expand(text: string, from: string, to: string, options?: ExpandOptions): ExpandResult {
-  return expandCalendar(text, { from: Date.parse(`${from}T00:00:00Z`), to: Date.parse(`${to}T00:00:00Z`) }, options);
+  return expandCalendar(
+    text,
+    { from: Date.parse(`${from}T00:00:00Z`), to: Date.parse(`${to}T00:00:00Z`) },
+    options,
+  );
 }
 
 /** "start end" pairs, the part of an occurrence users look at first. */

@@ -9,7 +9,8 @@ import { repoRoot } from './reliability-env.js';
 export const CLI_PATH = path.join(repoRoot, 'dist', 'src', 'cli.js');
 
 export function requireBuiltCli(): void {
-  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first (npm test does)`);
+  if (!existsSync(CLI_PATH))
+    throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first (npm test does)`);
 }
 
 export interface CliResult {
@@ -29,7 +30,12 @@ export interface CliRun {
 }
 
 /** Starts the CLI with exactly `env` (plus PATH) in `cwd` (a temp dir, so no local.settings.json is read). */
-export function startCli(args: string[], env: Record<string, string>, cwd: string, timeoutMs = 90_000): CliRun {
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  timeoutMs = 90_000,
+): CliRun {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI_PATH, ...args], {
     cwd,

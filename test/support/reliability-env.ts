@@ -38,7 +38,10 @@ export async function withSeed<T>(label: string, seed: number, body: () => Promi
     return await body();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const wrapped = new Error(`${label} failed with seed ${seed} (reproduce: RELIABILITY_SEED=${seed} npx vitest run test/reliability)\n${message}`, { cause: error });
+    const wrapped = new Error(
+      `${label} failed with seed ${seed} (reproduce: RELIABILITY_SEED=${seed} npx vitest run test/reliability)\n${message}`,
+      { cause: error },
+    );
     if (error instanceof Error && error.stack) wrapped.stack = `${wrapped.message}\n${error.stack}`;
     throw wrapped;
   }
@@ -69,7 +72,14 @@ function icsUtc(ms: number): string {
  * Weekly courses in UTC (no zone rules involved), all starting after `firstDay`: the expected sessions
  * are plain arithmetic, not the product's expansion.
  */
-export function weeklyTimetable(options: { tag: string; organizers: string[]; courses: number; weeks: number; firstDay?: string; subjectSuffix?: string }): Timetable {
+export function weeklyTimetable(options: {
+  tag: string;
+  organizers: string[];
+  courses: number;
+  weeks: number;
+  firstDay?: string;
+  subjectSuffix?: string;
+}): Timetable {
   const first = Date.parse(options.firstDay ?? '2027-01-11T00:00:00Z');
   const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//timetable-sync reliability//EN'];
   const sessions: ExpectedSession[] = [];
@@ -89,7 +99,13 @@ export function weeklyTimetable(options: { tag: string; organizers: string[]; co
       `RRULE:FREQ=WEEKLY;COUNT=${options.weeks}`,
       'END:VEVENT',
     );
-    for (let w = 0; w < options.weeks; w++) sessions.push({ organizerEmail, subject, start: start + w * 7 * 86_400_000, end: end + w * 7 * 86_400_000 });
+    for (let w = 0; w < options.weeks; w++)
+      sessions.push({
+        organizerEmail,
+        subject,
+        start: start + w * 7 * 86_400_000,
+        end: end + w * 7 * 86_400_000,
+      });
   }
   lines.push('END:VCALENDAR');
   return { ics: `${lines.join('\r\n')}\r\n`, sessions };
@@ -129,10 +145,13 @@ export async function checkInvariants(
   const byExternalId = new Map<string, MeetingRecord>(rows.map((r) => [r.externalId, r]));
   const prefixes = new Set(rows.map((r) => `tts-${r.key}-`));
   const all = emulator.control.meetings();
-  const mine = all.filter((m) => (options.onlyExternalIdPrefix ? (m.externalId ?? '').startsWith(options.onlyExternalIdPrefix) : true));
+  const mine = all.filter((m) =>
+    options.onlyExternalIdPrefix ? (m.externalId ?? '').startsWith(options.onlyExternalIdPrefix) : true,
+  );
   const problems: string[] = [];
 
-  const sessionKey = (organizerId: string, subject: string, start: number, end: number) => `${organizerId}|${subject}|${start}|${end}`;
+  const sessionKey = (organizerId: string, subject: string, start: number, end: number) =>
+    `${organizerId}|${subject}|${start}|${end}`;
   const expectedKeys = new Map<string, ExpectedSession>();
   for (const s of expected) {
     const user = users.get(s.organizerEmail);
@@ -147,7 +166,9 @@ export async function checkInvariants(
       // A meeting under an older generation of a known key is still known to the state only if a row
       // of that key exists; anything else is an orphan nobody will ever cancel.
       const knownKey = m.externalId ? [...prefixes].some((p) => m.externalId?.startsWith(p)) : false;
-      problems.push(`orphan meeting ${m.subject} @ ${m.startDateTime} (externalId ${m.externalId ?? 'none'}${knownKey ? ', an older generation of a known row' : ''}) is unknown to the meetings table`);
+      problems.push(
+        `orphan meeting ${m.subject} @ ${m.startDateTime} (externalId ${m.externalId ?? 'none'}${knownKey ? ', an older generation of a known row' : ''}) is unknown to the meetings table`,
+      );
     }
   }
   let duplicates = 0;
@@ -159,18 +180,29 @@ export async function checkInvariants(
     if (!expectedKeys.has(key)) problems.push(`meeting for no expected session: ${key}`);
   }
   if (options.complete) {
-    for (const [key, s] of expectedKeys) if (!seen.has(key)) problems.push(`expected session has no meeting: ${s.subject} @ ${new Date(s.start).toISOString()}`);
+    for (const [key, s] of expectedKeys)
+      if (!seen.has(key))
+        problems.push(`expected session has no meeting: ${s.subject} @ ${new Date(s.start).toISOString()}`);
     const live = new Map(mine.map((m) => [m.externalId, m]));
     for (const row of rows) {
       if (row.state !== 'active') {
-        problems.push(`row ${row.key} (${row.subject}) is ${row.state}${row.lastError ? ` (${row.lastError.code}: ${row.lastError.message})` : ''}`);
+        problems.push(
+          `row ${row.key} (${row.subject}) is ${row.state}${row.lastError ? ` (${row.lastError.code}: ${row.lastError.message})` : ''}`,
+        );
         continue;
       }
       const meeting = live.get(row.externalId);
-      if (!meeting) problems.push(`active row ${row.key} (${row.subject}) has no live meeting with externalId ${row.externalId}`);
-      else if (meeting.id !== row.meetingId) problems.push(`row ${row.key} stores meetingId ${row.meetingId?.slice(0, 16)}… but its meeting is ${meeting.id.slice(0, 16)}…`);
+      if (!meeting)
+        problems.push(
+          `active row ${row.key} (${row.subject}) has no live meeting with externalId ${row.externalId}`,
+        );
+      else if (meeting.id !== row.meetingId)
+        problems.push(
+          `row ${row.key} stores meetingId ${row.meetingId?.slice(0, 16)}… but its meeting is ${meeting.id.slice(0, 16)}…`,
+        );
     }
-    if (rows.length !== expected.length) problems.push(`${rows.length} rows for ${expected.length} expected sessions`);
+    if (rows.length !== expected.length)
+      problems.push(`${rows.length} rows for ${expected.length} expected sessions`);
   }
   expect(problems, problems.join('\n')).toEqual([]);
   return { meetings: mine.length, rows: rows.length, duplicates };

@@ -13,7 +13,12 @@ import { recordPolicyGrant } from '../../src/admin/policies.js';
 import { buildServices, type AppServices } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { startAzurite, type AzuriteInstance } from '../../src/dev/azurite.js';
-import { emulatorAppSettings, startGraphEmulator, type EmulatorHandle, type EmulatorUser } from '../../src/emulator/index.js';
+import {
+  emulatorAppSettings,
+  startGraphEmulator,
+  type EmulatorHandle,
+  type EmulatorUser,
+} from '../../src/emulator/index.js';
 import { createEventLogger, memorySink, type LoggedEvent } from '../../src/events.js';
 import { syncDepsFor } from '../../src/handlers/sync.js';
 import type { RunSummary } from '../../src/storage/index.js';
@@ -33,7 +38,11 @@ export interface World {
   advance(ms: number): void;
   deps(overrides?: Partial<SyncDeps>): SyncDeps;
   sync(feedId: string, options?: SyncOptions & { deps?: Partial<SyncDeps> }): Promise<RunSummary>;
-  upload(feedId: string, ics: string, settings?: Parameters<typeof uploadFeed>[3]): ReturnType<typeof uploadFeed>;
+  upload(
+    feedId: string,
+    ics: string,
+    settings?: Parameters<typeof uploadFeed>[3],
+  ): ReturnType<typeof uploadFeed>;
   /** Seeds directory users (one per e-mail) and returns them by e-mail. */
   seed(emails: string[]): Map<string, EmulatorUser>;
   /** Grants the policy in the emulator (effective after delayMs) and records the grant as an admin would. */
@@ -104,12 +113,23 @@ export function useSyncHarness(): Harness {
         sync: (feedId, opts = {}) => syncFeed(deps(opts.deps), feedId, opts),
         upload: (feedId, ics, settings) => uploadFeed(services, feedId, ics, settings),
         seed(emails) {
-          const users = em.control.seedUsers(emails.map((email) => ({ displayName: email.split('@')[0] ?? email, userPrincipalName: email, mail: email })));
+          const users = em.control.seedUsers(
+            emails.map((email) => ({
+              displayName: email.split('@')[0] ?? email,
+              userPrincipalName: email,
+              mail: email,
+            })),
+          );
           return new Map(users.map((u) => [u.mail ?? u.userPrincipalName, u]));
         },
         async grant(user, grantOptions = {}) {
-          em.control.grantPolicy('TimetableSync-OnlineMeetings', { userId: user.id }, { delayMs: grantOptions.delayMs ?? 0 });
-          if (grantOptions.record !== false) await recordPolicyGrant(services, { user: user.id, grantedAt: now().toISOString() });
+          em.control.grantPolicy(
+            'TimetableSync-OnlineMeetings',
+            { userId: user.id },
+            { delayMs: grantOptions.delayMs ?? 0 },
+          );
+          if (grantOptions.record !== false)
+            await recordPolicyGrant(services, { user: user.id, grantedAt: now().toISOString() });
         },
       };
     },

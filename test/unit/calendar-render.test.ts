@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { foldCalendar, foldLine, unfoldLines } from '../../src/calendar/fold.js';
-import { etagOf, feedStamp, isPublished, matchesIfNoneMatch, renderIcs, type PublishedSession } from '../../src/calendar/render.js';
+import {
+  etagOf,
+  feedStamp,
+  isPublished,
+  matchesIfNoneMatch,
+  renderIcs,
+  type PublishedSession,
+} from '../../src/calendar/render.js';
 import type { MeetingRecord } from '../../src/core/state.js';
 
 describe('foldLine', () => {
@@ -11,7 +18,8 @@ describe('foldLine', () => {
       fc.property(fc.string({ unit: 'grapheme', maxLength: 400 }), (text) => {
         const line = `DESCRIPTION:${text.replace(/[\r\n]/g, ' ')}`;
         const folded = foldLine(line);
-        for (const physical of folded.split('\r\n')) expect(Buffer.byteLength(physical)).toBeLessThanOrEqual(75);
+        for (const physical of folded.split('\r\n'))
+          expect(Buffer.byteLength(physical)).toBeLessThanOrEqual(75);
         expect(unfoldLines(folded)).toBe(line);
       }),
     );
@@ -36,7 +44,8 @@ const session = (overrides: Partial<PublishedSession> = {}): PublishedSession =>
   summary: 'Lecture, part 1; intro',
   start: '2026-09-14T08:15:00Z',
   end: '2026-09-14T10:00:00Z',
-  joinUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0?context=%7b%22Tid%22%3a%22t%22%7d',
+  joinUrl:
+    'https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0?context=%7b%22Tid%22%3a%22t%22%7d',
   location: '',
   stamp: '2026-08-01T12:00:00Z',
   ...overrides,
@@ -56,13 +65,19 @@ describe('renderIcs', () => {
 
   it('keeps the room and appends the Teams link in LOCATION; the link alone when there is no room', () => {
     const withRoom = unfoldLines(renderIcs('maths', [session({ location: 'Room 101' })]));
-    expect(withRoom).toContain('LOCATION:Room 101\\; Microsoft Teams Meeting: https://teams.microsoft.com/l/meetup-join/');
+    expect(withRoom).toContain(
+      'LOCATION:Room 101\\; Microsoft Teams Meeting: https://teams.microsoft.com/l/meetup-join/',
+    );
     const without = unfoldLines(renderIcs('maths', [session()]));
     expect(without).toContain('LOCATION:Microsoft Teams Meeting: https://teams.microsoft.com/l/meetup-join/');
   });
 
   it('is independent of input order', () => {
-    const a = session({ uid: 'a@timetable-sync', start: '2026-09-15T08:00:00Z', end: '2026-09-15T09:00:00Z' });
+    const a = session({
+      uid: 'a@timetable-sync',
+      start: '2026-09-15T08:00:00Z',
+      end: '2026-09-15T09:00:00Z',
+    });
     const b = session({ uid: 'b@timetable-sync' });
     expect(renderIcs('x', [a, b])).toBe(renderIcs('x', [b, a]));
   });
@@ -81,13 +96,25 @@ describe('helpers', () => {
   });
 
   it('DTSTAMP is when the current body was accepted, else the feed creation', () => {
-    expect(feedStamp({ bodyVersion: '20260801T120000123Z-0123456789abcdef', createdAt: '2026-01-01T00:00:00.000Z' })).toBe('2026-08-01T12:00:00Z');
-    expect(feedStamp({ bodyVersion: null, createdAt: '2026-01-01T00:00:00.000Z' })).toBe('2026-01-01T00:00:00Z');
+    expect(
+      feedStamp({
+        bodyVersion: '20260801T120000123Z-0123456789abcdef',
+        createdAt: '2026-01-01T00:00:00.000Z',
+      }),
+    ).toBe('2026-08-01T12:00:00Z');
+    expect(feedStamp({ bodyVersion: null, createdAt: '2026-01-01T00:00:00.000Z' })).toBe(
+      '2026-01-01T00:00:00Z',
+    );
   });
 
   it('publishes only rows with a live meeting, not cancelled, not older than 30 days', () => {
     const now = Date.parse('2026-09-01T00:00:00Z');
-    const base = { joinWebUrl: 'https://teams.microsoft.com/l/meetup-join/x', meetingId: 'm', state: 'active', end: '2026-09-14T10:00:00Z' } as MeetingRecord;
+    const base = {
+      joinWebUrl: 'https://teams.microsoft.com/l/meetup-join/x',
+      meetingId: 'm',
+      state: 'active',
+      end: '2026-09-14T10:00:00Z',
+    } as MeetingRecord;
     expect(isPublished(base, now)).toBe(true);
     expect(isPublished({ ...base, state: 'failed' }, now)).toBe(true); // an update failed; the meeting still exists
     expect(isPublished({ ...base, state: 'cancelled' }, now)).toBe(false);

@@ -60,7 +60,16 @@ function recordFor(desired: DesiredSession, overrides: Partial<MeetingRecord> = 
 }
 
 function plan(desired: DesiredSession[], records: MeetingRecord[], extra: Partial<PlanInput> = {}): SyncPlan {
-  return planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings, skippedKeys: [], guardHeldBefore: false, ...extra });
+  return planSync({
+    desired,
+    records,
+    now: NOW,
+    windowEnd: WINDOW_END,
+    settings,
+    skippedKeys: [],
+    guardHeldBefore: false,
+    ...extra,
+  });
 }
 
 const kinds = (p: SyncPlan): string[] => p.operations.map((op) => op.kind);
@@ -533,7 +542,15 @@ describe('planSync properties', () => {
             );
           }
           const records = [...byKey.values()];
-          const p = planSync({ desired, records, now: NOW, windowEnd: WINDOW_END, settings: s, skippedKeys: [], guardHeldBefore: false });
+          const p = planSync({
+            desired,
+            records,
+            now: NOW,
+            windowEnd: WINDOW_END,
+            settings: s,
+            skippedKeys: [],
+            guardHeldBefore: false,
+          });
           for (const op of [...p.operations, ...p.held]) {
             const record = touchedRecord(op);
             if (op.kind !== 'create' && record !== null)
@@ -632,8 +649,10 @@ describe('room changes', () => {
   it('ignores rows of sessions the feed no longer has, and rows written before rooms were kept match an empty room', () => {
     const roomless = session('roomless', 24, { location: '' });
     const gone = session('gone', 25, { location: 'Room 3' });
-    const p = plan([roomless], [recordFor(roomless, { location: undefined }), recordFor(gone, { state: 'cancelled' })]);
+    const p = plan(
+      [roomless],
+      [recordFor(roomless, { location: undefined }), recordFor(gone, { state: 'cancelled' })],
+    );
     expect(p.roomChanges).toEqual([]);
   });
 });
-

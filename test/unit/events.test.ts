@@ -5,8 +5,12 @@ describe('event logger', () => {
   it('keeps structured properties under the event name', () => {
     const { sink, events } = memorySink();
     createEventLogger(sink).info('sync.run.completed', { feedId: 'cs', created: 3 });
-    expect(events).toEqual([{ level: 'info', name: 'sync.run.completed', properties: { feedId: 'cs', created: 3 } }]);
-    expect(formatEventLine(events[0]!)).toBe('sync.run.completed {"event":"sync.run.completed","feedId":"cs","created":3}');
+    expect(events).toEqual([
+      { level: 'info', name: 'sync.run.completed', properties: { feedId: 'cs', created: 3 } },
+    ]);
+    expect(formatEventLine(events[0]!)).toBe(
+      'sync.run.completed {"event":"sync.run.completed","feedId":"cs","created":3}',
+    );
   });
 
   it('never writes secrets, tokens or join links, even nested or inside messages', () => {
@@ -20,7 +24,8 @@ describe('event logger', () => {
       joinWebUrl: 'https://teams.microsoft.com/l/meetup-join/abc',
     });
     const text = JSON.stringify(events);
-    for (const leaked of ['hunter2', jwt, 'meetup-join', 'c2VjcmV0', '"abc"']) expect(text).not.toContain(leaked);
+    for (const leaked of ['hunter2', jwt, 'meetup-join', 'c2VjcmV0', '"abc"'])
+      expect(text).not.toContain(leaked);
     expect(text).toContain('[redacted');
   });
 });

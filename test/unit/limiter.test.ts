@@ -145,7 +145,7 @@ describe('createLimiter', () => {
     expect(limiter.stats().concurrency).toBe(2);
   });
 
-  it('keeps starting work after a throttle: waiting out Retry-After is the Graph pacer\'s job', async () => {
+  it("keeps starting work after a throttle: waiting out Retry-After is the Graph pacer's job", async () => {
     const limiter = createLimiter({ initial: 4, min: 1, max: 8, perKeyMax: 4 });
     const first = gatedTask(limiter, 'a');
     await settle();

@@ -47,7 +47,7 @@ describe('README', () => {
 
   it('documents every CLI command', () => {
     const cli = readFileSync(path.join(root, 'src', 'cli.ts'), 'utf8');
-    const commands = [...cli.matchAll(/^\s+([a-z]+): \{ summary:/gm)].map((m) => m[1] as string);
+    const commands = [...cli.matchAll(/^\s+([a-z]+): \{\s*summary:/gm)].map((m) => m[1] as string);
     expect(commands.length).toBeGreaterThan(5);
     expect(commands.filter((c) => !readme.includes(`\`${c}`))).toEqual([]);
   });

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const nested = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : Promise.resolve(/\.(ts|js)$/.test(e.name) ? [path.join(dir, e.name)] : []))),
+    entries.map((e) =>
+      e.isDirectory()
+        ? sourceFiles(path.join(dir, e.name))
+        : Promise.resolve(/\.(ts|js)$/.test(e.name) ? [path.join(dir, e.name)] : []),
+    ),
   );
   return nested.flat();
 }

@@ -73,12 +73,31 @@ beforeEach(() => {
   };
 });
 
-function session(key: string, organizerEmail: string, overrides: Partial<DesiredSession> = {}): DesiredSession {
-  const draft = { key, uid: `${key}@uni`, recurrenceId: null, subject: `Lecture ${key}`, start: '2027-01-11T09:00:00Z', end: '2027-01-11T10:00:00Z', organizerEmail, cancelled: false, location: 'Room 1', ...overrides };
+function session(
+  key: string,
+  organizerEmail: string,
+  overrides: Partial<DesiredSession> = {},
+): DesiredSession {
+  const draft = {
+    key,
+    uid: `${key}@uni`,
+    recurrenceId: null,
+    subject: `Lecture ${key}`,
+    start: '2027-01-11T09:00:00Z',
+    end: '2027-01-11T10:00:00Z',
+    organizerEmail,
+    cancelled: false,
+    location: 'Room 1',
+    ...overrides,
+  };
   return { ...draft, contentHash: contentHash(draft) };
 }
 
-const create = (desired: DesiredSession, record: MeetingRecord | null = null, generation = 0): PlannedOperation => ({
+const create = (
+  desired: DesiredSession,
+  record: MeetingRecord | null = null,
+  generation = 0,
+): PlannedOperation => ({
   kind: 'create',
   desired,
   record,
@@ -95,13 +114,22 @@ describe('create', () => {
     const first = await s.apply([create(lecture)]);
     expect(first.counters).toMatchObject({ created: 0, failed: 1 });
     const [failed] = await s.rows();
-    expect(failed).toMatchObject({ state: 'failed', externalId: externalIdFor('k1', 0), organizerId: ada.id, meetingId: null });
+    expect(failed).toMatchObject({
+      state: 'failed',
+      externalId: externalIdFor('k1', 0),
+      organizerId: ada.id,
+      meetingId: null,
+    });
     expect(live()).toHaveLength(1); // committed in Teams; only the key connects it to the row
 
     const retry = await s.apply([create(lecture, failed)]);
     expect(retry.counters).toMatchObject({ created: 1, failed: 0 });
     expect(live()).toHaveLength(1);
-    expect((await s.rows())[0]).toMatchObject({ state: 'active', meetingId: live()[0]!.id, joinWebUrl: live()[0]!.joinWebUrl });
+    expect((await s.rows())[0]).toMatchObject({
+      state: 'active',
+      meetingId: live()[0]!.id,
+      joinWebUrl: live()[0]!.joinWebUrl,
+    });
   });
 });
 
@@ -109,17 +137,39 @@ describe('update', () => {
   it('PATCHes the same meeting (same join link); a meeting deleted in Teams is made again under a new key', async () => {
     await s.apply([create(session('k1', ada.userPrincipalName))]);
     const [row] = await s.rows();
-    const moved = session('k1', ada.userPrincipalName, { start: '2027-01-11T11:00:00Z', end: '2027-01-11T12:00:00Z' });
+    const moved = session('k1', ada.userPrincipalName, {
+      start: '2027-01-11T11:00:00Z',
+      end: '2027-01-11T12:00:00Z',
+    });
     await s.apply([{ kind: 'update', desired: moved, record: row! }]);
     const [updated] = await s.rows();
-    expect(updated).toMatchObject({ meetingId: row!.meetingId, joinWebUrl: row!.joinWebUrl, start: moved.start, state: 'active' });
-    expect(live()[0]).toMatchObject({ startDateTime: expect.stringMatching(/^2027-01-11T11:00:00/) as string, patchCount: 1 });
+    expect(updated).toMatchObject({
+      meetingId: row!.meetingId,
+      joinWebUrl: row!.joinWebUrl,
+      start: moved.start,
+      state: 'active',
+    });
+    expect(live()[0]).toMatchObject({
+      startDateTime: expect.stringMatching(/^2027-01-11T11:00:00/) as string,
+      patchCount: 1,
+    });
 
     await graph.meetings.delete(ada.id, row!.meetingId!); // someone deleted it in Teams
-    const run = await s.apply([{ kind: 'update', desired: session('k1', ada.userPrincipalName, { subject: 'Renamed' }), record: updated! }]);
+    const run = await s.apply([
+      {
+        kind: 'update',
+        desired: session('k1', ada.userPrincipalName, { subject: 'Renamed' }),
+        record: updated!,
+      },
+    ]);
     expect(run.counters.created).toBe(1);
     const [recreated] = await s.rows();
-    expect(recreated).toMatchObject({ generation: 1, externalId: externalIdFor('k1', 1), state: 'active', subject: 'Renamed' });
+    expect(recreated).toMatchObject({
+      generation: 1,
+      externalId: externalIdFor('k1', 1),
+      state: 'active',
+      subject: 'Renamed',
+    });
     expect(live().map((m) => m.subject)).toEqual(['Renamed']);
     expect(s.events.map((e) => e.name)).toContain('meeting.missing.recreated');
   });
@@ -132,7 +182,14 @@ describe('cancel and replace', () => {
     const [a, b] = await s.rows();
     await s.apply([
       { kind: 'cancel', record: a!, reason: 'removed' },
-      { kind: 'replace', desired: session('b', brian.userPrincipalName), record: b!, reason: 'organizerChanged', generation: 1, externalId: externalIdFor('b', 1) },
+      {
+        kind: 'replace',
+        desired: session('b', brian.userPrincipalName),
+        record: b!,
+        reason: 'organizerChanged',
+        generation: 1,
+        externalId: externalIdFor('b', 1),
+      },
     ]);
     expect(live().map((m) => m.organizerId)).toEqual([brian.id]);
     const rows = await s.rows();
@@ -146,7 +203,10 @@ describe('cancel and replace', () => {
     await s.apply([create(session('a', ada.userPrincipalName))]);
     const [a] = await s.rows();
     const config = loadConfig({ CANCEL_MODE: 'lock' });
-    await s.apply([{ kind: 'cancel', record: { ...a!, subject: 'Cancelled: Lecture a' }, reason: 'cancelled' }], { config });
+    await s.apply(
+      [{ kind: 'cancel', record: { ...a!, subject: 'Cancelled: Lecture a' }, reason: 'cancelled' }],
+      { config },
+    );
     expect(live()).toMatchObject([{ subject: 'Cancelled: Lecture a', lobbyLocked: true }]);
   });
 });
@@ -154,21 +214,32 @@ describe('cancel and replace', () => {
 describe('organizer lanes', () => {
   it('an organizer without a policy costs one 403, blocks the rest with the Grant command, and others go ahead', async () => {
     const brians = ['b1', 'b2', 'b3', 'b4'].map((k) => create(session(k, brian.userPrincipalName)));
-    const before = t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet']?.['403'] ?? 0;
+    const before =
+      t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet']?.[
+        '403'
+      ] ?? 0;
     const run = await s.apply([...brians, create(session('a1', ada.userPrincipalName))]);
-    const after = t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet']?.['403'] ?? 0;
+    const after =
+      t.emulator.control.requestCounts().byRoute['POST /v1.0/users/{id}/onlineMeetings/createOrGet']?.[
+        '403'
+      ] ?? 0;
     expect(after - before).toBe(1);
     expect(run.counters).toMatchObject({ created: 1, blocked: 4 });
     const blocked = (await s.rows()).filter((r) => r.state === 'blocked');
     expect(blocked).toHaveLength(4);
-    expect(blocked[0]?.lastError?.message).toContain(`Grant-CsApplicationAccessPolicy -PolicyName TimetableSync-OnlineMeetings -Identity "${brian.id}"`);
+    expect(blocked[0]?.lastError?.message).toContain(
+      `Grant-CsApplicationAccessPolicy -PolicyName TimetableSync-OnlineMeetings -Identity "${brian.id}"`,
+    );
     expect(s.events.filter((e) => e.name === 'policy.missing')).toHaveLength(1);
   });
 
   it('an e-mail the directory does not know blocks its sessions without any meeting call', async () => {
     const run = await s.apply([create(session('x', 'nobody@uni.example'))]);
     expect(run.counters).toMatchObject({ blocked: 1, created: 0 });
-    expect((await s.rows())[0]).toMatchObject({ state: 'blocked', lastError: { code: 'organizerUnresolved' } });
+    expect((await s.rows())[0]).toMatchObject({
+      state: 'blocked',
+      lastError: { code: 'organizerUnresolved' },
+    });
     expect(s.events.map((e) => e.name)).toContain('organizer.unresolved');
   });
 });
@@ -177,7 +248,21 @@ describe('dry run', () => {
   it('shows what a sync would do: sessions held by a missing policy are planned again once a grant is recorded', async () => {
     const deps = { store: s.store, config: loadConfig({}), now: () => new Date(NOW), graph };
     await s.store.feeds.create(feedRecord({ id: FEED }));
-    const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'BEGIN:VEVENT', 'UID:b1@uni', 'DTSTAMP:20261201T000000Z', 'DTSTART:20270111T090000Z', 'DTEND:20270111T100000Z', 'SUMMARY:Lecture', `ORGANIZER:mailto:${brian.userPrincipalName}`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+    const ics = [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//t//EN',
+      'BEGIN:VEVENT',
+      'UID:b1@uni',
+      'DTSTAMP:20261201T000000Z',
+      'DTSTART:20270111T090000Z',
+      'DTEND:20270111T100000Z',
+      'SUMMARY:Lecture',
+      `ORGANIZER:mailto:${brian.userPrincipalName}`,
+      'END:VEVENT',
+      'END:VCALENDAR',
+      '',
+    ].join('\r\n');
     const lecture = (await dryRunPlan(deps, FEED, ics)).plan.operations[0]!;
     await s.apply([lecture]); // blocked: Brian has no policy
     expect((await dryRunPlan(deps, FEED, ics)).plan.counts).toMatchObject({ create: 0, waiting: 1 });

@@ -10,7 +10,12 @@ export async function cancelMeeting(run: ApplyRun, record: MeetingRecord): Promi
   await removeMeeting(run, marked);
   await run.save(cancelledRow(marked));
   run.counters.cancelled++;
-  run.log.debug('meeting.cancelled', { feedId: run.feedId, key: record.key, start: record.start, mode: run.deps.config.sync.cancelMode });
+  run.log.debug('meeting.cancelled', {
+    feedId: run.feedId,
+    key: record.key,
+    start: record.start,
+    mode: run.deps.config.sync.cancelMode,
+  });
 }
 
 /** A cancel of a row that never got an organizer: nothing exists in Graph. */

@@ -28,12 +28,26 @@ export async function createMeeting(
     endDateTime: desired.end,
   });
   // createOrGet never changes an existing meeting: bring one from an interrupted earlier try up to date.
-  if (meeting.subject !== desired.subject || !sameInstant(meeting.startDateTime, desired.start) || !sameInstant(meeting.endDateTime, desired.end)) {
-    meeting = await meetings.update(organizer.objectId, meeting.id, { subject: desired.subject, startDateTime: desired.start, endDateTime: desired.end });
+  if (
+    meeting.subject !== desired.subject ||
+    !sameInstant(meeting.startDateTime, desired.start) ||
+    !sameInstant(meeting.endDateTime, desired.end)
+  ) {
+    meeting = await meetings.update(organizer.objectId, meeting.id, {
+      subject: desired.subject,
+      startDateTime: desired.start,
+      endDateTime: desired.end,
+    });
   }
   const created = await run.save(createdRow(record, meeting));
   run.counters.created++;
-  run.log.debug('meeting.created', { feedId: run.feedId, key: created.key, organizerId: organizer.objectId, start: created.start, generation });
+  run.log.debug('meeting.created', {
+    feedId: run.feedId,
+    key: created.key,
+    organizerId: organizer.objectId,
+    start: created.start,
+    generation,
+  });
 }
 
 function sameInstant(a: string, b: string): boolean {

@@ -11,7 +11,13 @@ import type { ApplyRun } from './run.js';
 export type OperationOutcome = 'ok' | 'policyDenied' | 'failed';
 
 /** Classifies a failure of one operation and records it; a policy 403 is left to the organizer's lane. */
-export async function handleFailure(run: ApplyRun, policies: PolicyLedger, organizerId: string, op: PlannedOperation, error: unknown): Promise<OperationOutcome> {
+export async function handleFailure(
+  run: ApplyRun,
+  policies: PolicyLedger,
+  organizerId: string,
+  op: PlannedOperation,
+  error: unknown,
+): Promise<OperationOutcome> {
   if (error instanceof ConcurrencyError) {
     // Another run (a second queue message) is applying this row right now; it owns the operation.
     run.counters.raced++;
@@ -32,7 +38,8 @@ export async function handleFailure(run: ApplyRun, policies: PolicyLedger, organ
       code: graphError.graphCode,
       requestId: graphError.requestId,
       message: graphError.message,
-      action: 'check GRAPH_TENANT_ID, GRAPH_CLIENT_ID and the credential, and that OnlineMeetings.ReadWrite.All and User.Read.All have admin consent',
+      action:
+        'check GRAPH_TENANT_ID, GRAPH_CLIENT_ID and the credential, and that OnlineMeetings.ReadWrite.All and User.Read.All have admin consent',
     });
   }
   await recordFailure(run, op, graphError);
@@ -58,7 +65,13 @@ async function recordFailure(run: ApplyRun, op: PlannedOperation, error: GraphEr
 }
 
 /** Holds operations back (organizer unknown, policy missing or propagating) until `retryAt`. */
-export async function blockOperations(run: ApplyRun, ops: readonly PlannedOperation[], error: MeetingError, retryAt: string, organizerId: string | null = null): Promise<void> {
+export async function blockOperations(
+  run: ApplyRun,
+  ops: readonly PlannedOperation[],
+  error: MeetingError,
+  retryAt: string,
+  organizerId: string | null = null,
+): Promise<void> {
   if (ops.length === 0) return;
   run.counters.blocked += ops.length;
   await run.saveMany(ops.map((op) => blockedRow(op, run.current(op), error, retryAt, organizerId)));

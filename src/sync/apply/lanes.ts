@@ -50,13 +50,23 @@ class LaneRunner {
     if (ops.some((op) => op.kind !== 'cancel')) {
       const resolution = await this.resolver.resolve(email);
       if (resolution.status === 'unresolved') {
-        run.log.error('organizer.unresolved', { feedId: run.feedId, email, reason: resolution.reason, sessions: ops.length });
+        run.log.error('organizer.unresolved', {
+          feedId: run.feedId,
+          email,
+          reason: resolution.reason,
+          sessions: ops.length,
+        });
         const retryAt = resolution.retryable
           ? nextAttemptAt(run.now(), 1, SHORT_RETRY_BACKOFF)
           : toUtcIso(Date.parse(run.now()) + UNKNOWN_ORGANIZER_RETRY_MS);
         // Cancels of meetings that already exist need no look-up: they go ahead below.
         const needOrganizer = ops.filter((op) => op.kind !== 'cancel');
-        await blockOperations(run, needOrganizer, { code: 'organizerUnresolved', message: resolution.reason, at: run.now() }, retryAt);
+        await blockOperations(
+          run,
+          needOrganizer,
+          { code: 'organizerUnresolved', message: resolution.reason, at: run.now() },
+          retryAt,
+        );
         ops = ops.filter((op) => op.kind === 'cancel');
       } else {
         organizerId = resolution.objectId;
@@ -73,7 +83,9 @@ class LaneRunner {
       if (list) list.push(op);
       else byOrganizer.set(id, [op]);
     }
-    await Promise.all([...byOrganizer].map(([objectId, list]) => this.runOrganizer({ objectId, email }, list)));
+    await Promise.all(
+      [...byOrganizer].map(([objectId, list]) => this.runOrganizer({ objectId, email }, list)),
+    );
   }
 
   private async runOrganizer(organizer: Organizer, ops: PlannedOperation[]): Promise<void> {
@@ -81,7 +93,13 @@ class LaneRunner {
     const decision = policies.decide(organizer.objectId);
     if (!decision.allow) {
       const code = decision.state === 'propagating' ? 'policyPropagating' : 'policyMissing';
-      await blockOperations(run, ops, { code, message: decision.reason, at: run.now() }, decision.retryAt, organizer.objectId);
+      await blockOperations(
+        run,
+        ops,
+        { code, message: decision.reason, at: run.now() },
+        decision.retryAt,
+        organizer.objectId,
+      );
       return;
     }
     await policies.noteProbe(organizer.objectId);
@@ -103,7 +121,11 @@ class LaneRunner {
         return;
       }
       // A grant is propagating: a short wait may be enough (the gate's back-off covers longer ones).
-      run.log.info('policy.propagating.waiting', { feedId: run.feedId, objectId: organizer.objectId, waitMs: wait });
+      run.log.info('policy.propagating.waiting', {
+        feedId: run.feedId,
+        objectId: organizer.objectId,
+        waitMs: wait,
+      });
       await run.deps.sleep(wait);
     }
   }
@@ -119,11 +141,21 @@ class LaneRunner {
     const decision = policies.decide(organizerId);
     const retryAt = decision.allow ? nextAttemptAt(run.now(), 1, SHORT_RETRY_BACKOFF) : decision.retryAt;
     const code = policies.state(organizerId) === 'propagating' ? 'policyPropagating' : 'policyMissing';
-    await blockOperations(run, ops, { code, message: policies.denialMessage(organizerId), at: run.now() }, retryAt, organizerId);
+    await blockOperations(
+      run,
+      ops,
+      { code, message: policies.denialMessage(organizerId), at: run.now() },
+      retryAt,
+      organizerId,
+    );
   }
 
   /** One operation through the limiter; 'policyDenied' for a policy 403 (the lane blocks the rest). */
-  private async runOne(organizer: Organizer, op: PlannedOperation, options: { probe?: boolean } = {}): Promise<OperationOutcome> {
+  private async runOne(
+    organizer: Organizer,
+    op: PlannedOperation,
+    options: { probe?: boolean } = {},
+  ): Promise<OperationOutcome> {
     const { run, policies } = this;
     if (run.aborted) return 'failed';
     if (run.outOfTime()) {

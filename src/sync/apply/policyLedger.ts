@@ -26,7 +26,8 @@ export class PolicyLedger {
   }
 
   async load(): Promise<void> {
-    for (const record of await this.run.deps.store.policies.list()) this.policies.set(record.objectId, record);
+    for (const record of await this.run.deps.store.policies.list())
+      this.policies.set(record.objectId, record);
     this.settings = effectivePolicySettings(this.run.deps.config.policy, this.policies);
   }
 
@@ -44,13 +45,17 @@ export class PolicyLedger {
   }
 
   denialMessage(organizerId: string): string {
-    return this.denials.get(organizerId) ?? `no application access policy covers this organizer: run ${grantCommand(this.settings.policyName, organizerId)}`;
+    return (
+      this.denials.get(organizerId) ??
+      `no application access policy covers this organizer: run ${grantCommand(this.settings.policyName, organizerId)}`
+    );
   }
 
   /** A missing policy is being probed again: record when, so the probe interval counts from now. */
   async noteProbe(organizerId: string): Promise<void> {
     const current = this.policies.get(organizerId) ?? null;
-    if (current?.state === 'missing') await this.save(recordPolicyProbe(current, organizerId, this.run.now()));
+    if (current?.state === 'missing')
+      await this.save(recordPolicyProbe(current, organizerId, this.run.now()));
   }
 
   async noteSuccess(organizerId: string): Promise<void> {
@@ -58,13 +63,19 @@ export class PolicyLedger {
     if (current?.state === 'active') return;
     const next = recordPolicySuccess(current, organizerId, this.run.now());
     this.policies.set(organizerId, next);
-    if (current && current.state !== 'unknown') this.run.log.info('policy.active', { objectId: organizerId, previous: current.state });
+    if (current && current.state !== 'unknown')
+      this.run.log.info('policy.active', { objectId: organizerId, previous: current.state });
     await this.save(next);
   }
 
   async noteDenied(organizerId: string): Promise<void> {
     const current = this.policies.get(organizerId) ?? null;
-    const { record, outcome, retryAt, message } = recordPolicyDenied(current, organizerId, this.run.now(), this.settings);
+    const { record, outcome, retryAt, message } = recordPolicyDenied(
+      current,
+      organizerId,
+      this.run.now(),
+      this.settings,
+    );
     this.policies.set(organizerId, record);
     // Requests already in flight when the first 403 came back are refused too: one alert per organizer
     // and run (the first one says best what happened, e.g. 'revoked').
@@ -74,7 +85,12 @@ export class PolicyLedger {
     if (!alreadyReported) {
       const command = grantCommand(this.settings.policyName, organizerId);
       if (outcome === 'propagating') {
-        this.run.log.warning('policy.propagating', { feedId: this.run.feedId, objectId: organizerId, grantedAt: record.grantedAt, until: retryAt });
+        this.run.log.warning('policy.propagating', {
+          feedId: this.run.feedId,
+          objectId: organizerId,
+          grantedAt: record.grantedAt,
+          until: retryAt,
+        });
       } else {
         this.run.log.error('policy.missing', {
           feedId: this.run.feedId,

@@ -40,7 +40,14 @@ export interface ApplyCounters {
 }
 
 export class ApplyRun {
-  readonly counters: ApplyCounters = { created: 0, updated: 0, cancelled: 0, blocked: 0, failed: 0, raced: 0 };
+  readonly counters: ApplyCounters = {
+    created: 0,
+    updated: 0,
+    cancelled: 0,
+    blocked: 0,
+    failed: 0,
+    raced: 0,
+  };
   /** The time budget ran out before every operation was tried. */
   stoppedEarly = false;
   /** Graph refused the app itself: nothing more is sent in this run. */
@@ -79,7 +86,8 @@ export class ApplyRun {
   current(op: PlannedOperation): MeetingRecord {
     const written = this.written.get(operationKey(op));
     if (written) return written;
-    if (op.kind === 'create') return op.record ?? newMeetingRow(this.feedId, op.desired, op.externalId, op.generation);
+    if (op.kind === 'create')
+      return op.record ?? newMeetingRow(this.feedId, op.desired, op.externalId, op.generation);
     return op.record;
   }
 
@@ -93,7 +101,8 @@ export class ApplyRun {
   async saveMany(records: MeetingRecord[]): Promise<void> {
     if (records.length === 0) return;
     try {
-      for (const stored of await this.deps.store.meetings.putMany(records)) this.written.set(stored.key, stored);
+      for (const stored of await this.deps.store.meetings.putMany(records))
+        this.written.set(stored.key, stored);
     } catch (error) {
       this.noteWriteFailure(error);
     }

@@ -8,7 +8,12 @@ import { classifyGraphError } from '../../graph/errors.js';
 import { createMeeting, type Organizer } from './create.js';
 import type { ApplyRun } from './run.js';
 
-export async function updateMeeting(run: ApplyRun, organizer: Organizer, desired: DesiredSession, record: MeetingRecord): Promise<void> {
+export async function updateMeeting(
+  run: ApplyRun,
+  organizer: Organizer,
+  desired: DesiredSession,
+  record: MeetingRecord,
+): Promise<void> {
   if (!record.meetingId) {
     await createMeeting(run, organizer, desired, record, record.externalId, record.generation);
     return;
@@ -22,12 +27,28 @@ export async function updateMeeting(run: ApplyRun, organizer: Organizer, desired
   } catch (error) {
     if (classifyGraphError(error).kind !== 'notFound') throw error;
     // Someone deleted the meeting in Teams: the session still needs one, under a new key.
-    run.log.warning('meeting.missing.recreated', { feedId: run.feedId, key: record.key, organizerId: organizer.objectId });
+    run.log.warning('meeting.missing.recreated', {
+      feedId: run.feedId,
+      key: record.key,
+      organizerId: organizer.objectId,
+    });
     const generation = record.generation + 1;
-    await createMeeting(run, organizer, desired, withoutMeeting(record), externalIdFor(record.key, generation), generation);
+    await createMeeting(
+      run,
+      organizer,
+      desired,
+      withoutMeeting(record),
+      externalIdFor(record.key, generation),
+      generation,
+    );
     return;
   }
   await run.save(updatedRow(record, desired));
   run.counters.updated++;
-  run.log.debug('meeting.updated', { feedId: run.feedId, key: record.key, organizerId: organizer.objectId, start: desired.start });
+  run.log.debug('meeting.updated', {
+    feedId: run.feedId,
+    key: record.key,
+    organizerId: organizer.objectId,
+    start: desired.start,
+  });
 }
