@@ -128,6 +128,8 @@ function storedRows(
       subject: s.subject,
       start: s.start,
       end: s.end,
+      // An earlier sync stored the room too: without it every row would be a room change to save.
+      location: s.location,
       contentHash: i % 100 === 2 && gone < 0 ? 'changed' : s.contentHash, // 1 % changed
       state: 'active',
       attempts: 0,
