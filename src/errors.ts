@@ -30,7 +30,7 @@ export function userError(
   return new AppError(code, message, { ...options, isUserError: true });
 }
 
-export function isAppError(value: unknown): value is AppError {
+function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
 }
 

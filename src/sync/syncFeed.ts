@@ -7,7 +7,7 @@ import type { EventLogger } from '../events.js';
 import type { GraphAccess } from '../graph/client.js';
 import type { StateStore } from '../storage/index.js';
 import type { RunSummary } from '../storage/types.js';
-import { ApplyRun, applyOperations, saveRoomChanges } from './apply/index.js';
+import { ApplyRun, applyOperations } from './apply/index.js';
 import type { Limiter } from './limiter.js';
 import type { FeedFetcher } from '../feeds/fetch.js';
 import { loadFeed } from './loadFeed.js';
@@ -104,7 +104,7 @@ export async function syncFeed(
     clock.budgetEnd(deps.config.sync.runBudgetSeconds, BUDGET_RESERVE_MS),
   );
   await applyOperations(run, plan.operations);
-  await saveRoomChanges(run, plan.roomChanges);
+  await run.saveMany(plan.roomChanges); // rooms only: no Graph call
 
   // 4. Record the run and what the next one needs.
   const summary = appliedRunSummary(clock, feedId, plan, run, desired.skipped.length);
