@@ -41,10 +41,13 @@ param graphCredentialSecretName string = 'graph-credential'
 param graphClientSecret string = ''
 @description('GRAPH_CERTIFICATE_THUMBPRINT_SHA256: SHA-256 thumbprint (hex) of the certificate (printed by register-app.ps1).')
 param graphCertificateThumbprintSha256 string = ''
-@description('GRAPH_AUTHORITY_HOST')
-param graphAuthorityHost string = 'https://login.microsoftonline.com'
-@description('GRAPH_BASE_URL')
-param graphBaseUrl string = 'https://graph.microsoft.com'
+@description('GRAPH_CLOUD: Microsoft cloud of the tenant (global, usgov = US Government L4, usgovdod = L5/DoD). The China (21Vianet) cloud has no onlineMeetings create/update/delete APIs.')
+@allowed(['global', 'usgov', 'usgovdod'])
+param graphCloud string = 'global'
+@description('GRAPH_AUTHORITY_HOST (empty = the GRAPH_CLOUD\'s authority)')
+param graphAuthorityHost string = ''
+@description('GRAPH_BASE_URL (empty = the GRAPH_CLOUD\'s Graph)')
+param graphBaseUrl string = ''
 
 // ---- Sync ----
 @description('SYNC_SCHEDULE: NCRONTAB schedule of the fan-out timer.')
@@ -198,6 +201,7 @@ var appSettings = {
   GRAPH_CLIENT_SECRET: graphCredentialKind == 'secret' ? graphCredentialReference : ''
   GRAPH_CERTIFICATE_PEM: graphCredentialKind == 'certificate' ? graphCredentialReference : ''
   GRAPH_CERTIFICATE_THUMBPRINT_SHA256: graphCertificateThumbprintSha256
+  GRAPH_CLOUD: graphCloud
   GRAPH_AUTHORITY_HOST: graphAuthorityHost
   GRAPH_BASE_URL: graphBaseUrl
   SYNC_SCHEDULE: syncSchedule

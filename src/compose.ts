@@ -5,7 +5,12 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import { loadConfig, type AppConfig, type GraphConfig, type StorageConfig } from './config.js';
-import { createGraphAccess, type GraphAccess, type GraphSettings } from './graph/client.js';
+import {
+  createGraphAccess,
+  DEFAULT_MAX_RETRY_AFTER_SECONDS,
+  type GraphAccess,
+  type GraphSettings,
+} from './graph/client.js';
 import { createStateStore, type StateStore } from './storage/index.js';
 import { createLimiter, type Limiter } from './sync/limiter.js';
 import { userError } from './errors.js';
@@ -19,7 +24,10 @@ export interface AppServices {
   now: () => Date;
 }
 
-export function toGraphSettings(graph: GraphConfig, config: Pick<AppConfig, 'meeting'>): GraphSettings {
+export function toGraphSettings(
+  graph: GraphConfig,
+  config: Pick<AppConfig, 'meeting' | 'sync'>,
+): GraphSettings {
   const credential: GraphSettings['credential'] =
     graph.credential.kind === 'secret'
       ? { kind: 'secret', secret: graph.credential.secret }
@@ -41,8 +49,14 @@ export function toGraphSettings(graph: GraphConfig, config: Pick<AppConfig, 'mee
     tenantId: graph.tenantId,
     clientId: graph.clientId,
     credential,
+    cloud: graph.cloud,
     authorityHost: graph.authorityHost,
     graphBaseUrl: graph.graphBaseUrl,
+    // No retry or Graph-requested pause longer than an eighth of the run's budget (at most 30 s).
+    maxRetryAfterSeconds: Math.min(
+      DEFAULT_MAX_RETRY_AFTER_SECONDS,
+      Math.ceil(config.sync.runBudgetSeconds / 8),
+    ),
     ...(graph.caCertFile ? { caCertPem: readCaFile(graph.caCertFile) } : {}),
     meetingOptions: {
       lobbyBypass: config.meeting.lobbyBypass,

@@ -11,6 +11,7 @@
 // sample that the tests ask for.
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { cloudRefusal, GRAPH_CLOUD_NAMES, GRAPH_CLOUDS, type GraphCloud } from './graph/clouds.js';
 
 /** Thrown when settings are invalid; `problems` lists each as `NAME: what is wrong`. */
 export class ConfigError extends AppError {
@@ -60,10 +61,18 @@ const settingsSchema = z.object({
   GRAPH_CLIENT_ASSERTION_FILE: optionalText.describe(
     'File holding a federated client assertion (workload identity), re-read on each token request.',
   ),
-  GRAPH_AUTHORITY_HOST: httpsUrl
-    .default('https://login.microsoftonline.com')
-    .describe('Entra authority host.'),
-  GRAPH_BASE_URL: httpsUrl.default('https://graph.microsoft.com').describe('Microsoft Graph base URL.'),
+  GRAPH_CLOUD: z
+    .enum(GRAPH_CLOUD_NAMES, { error: `must be one of ${GRAPH_CLOUD_NAMES.join(', ')}` })
+    .default('global')
+    .describe(
+      "Microsoft cloud: 'global', 'usgov' (US Government L4), 'usgovdod' (L5/DoD); its Graph host is the token scope and it defaults the two hosts below.",
+    ),
+  GRAPH_AUTHORITY_HOST: optionalText
+    .pipe(httpsUrl.optional())
+    .describe("Entra authority host; unset = GRAPH_CLOUD's (https://login.microsoftonline.com for global)."),
+  GRAPH_BASE_URL: optionalText
+    .pipe(httpsUrl.optional())
+    .describe("Microsoft Graph base URL; unset = GRAPH_CLOUD's (https://graph.microsoft.com for global)."),
   GRAPH_CA_CERT_FILE: optionalText.describe(
     'Extra CA certificate (PEM file) to trust for Graph and the authority: only for the local Graph emulator.',
   ),
@@ -178,6 +187,8 @@ export const SETTING_DEFAULTS: Readonly<Record<SettingName, string | undefined>>
 ) as Record<SettingName, string | undefined>;
 
 function graphFrom(s: Settings, problem: Problem) {
+  const refusal = cloudRefusal(s.GRAPH_CLOUD);
+  if (refusal) problem('GRAPH_CLOUD', refusal);
   const credentials = [s.GRAPH_CLIENT_SECRET, s.GRAPH_CERTIFICATE_PEM, s.GRAPH_CLIENT_ASSERTION_FILE].filter(
     Boolean,
   );
@@ -197,7 +208,7 @@ function graphFrom(s: Settings, problem: Problem) {
   if (s.GRAPH_CERTIFICATE_PEM && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s.GRAPH_CERTIFICATE_PEM)) {
     problem('GRAPH_CERTIFICATE_PEM', 'must contain a PEM private key (-----BEGIN PRIVATE KEY-----)');
   }
-  if (!s.GRAPH_TENANT_ID || !s.GRAPH_CLIENT_ID || credentials.length !== 1) return null;
+  if (!s.GRAPH_TENANT_ID || !s.GRAPH_CLIENT_ID || credentials.length !== 1 || refusal) return null;
   const credential = s.GRAPH_CLIENT_SECRET
     ? { kind: 'secret' as const, secret: s.GRAPH_CLIENT_SECRET }
     : s.GRAPH_CERTIFICATE_PEM
@@ -207,12 +218,16 @@ function graphFrom(s: Settings, problem: Problem) {
           thumbprintSha256: s.GRAPH_CERTIFICATE_THUMBPRINT_SHA256 ?? '',
         }
       : { kind: 'assertionFile' as const, path: s.GRAPH_CLIENT_ASSERTION_FILE ?? '' };
+  // Typed optional (absent = global) so that a GraphConfig written by hand stays valid; always set here.
+  const cloud: { cloud?: GraphCloud } = { cloud: s.GRAPH_CLOUD };
   return {
     tenantId: s.GRAPH_TENANT_ID,
     clientId: s.GRAPH_CLIENT_ID,
     credential,
-    authorityHost: s.GRAPH_AUTHORITY_HOST,
-    graphBaseUrl: s.GRAPH_BASE_URL,
+    ...cloud,
+    // Explicit hosts win (the local emulator sets both to 127.0.0.1; GRAPH_CLOUD still names the scope).
+    authorityHost: s.GRAPH_AUTHORITY_HOST ?? GRAPH_CLOUDS[s.GRAPH_CLOUD].authorityHost,
+    graphBaseUrl: s.GRAPH_BASE_URL ?? GRAPH_CLOUDS[s.GRAPH_CLOUD].graphBaseUrl,
     caCertFile: s.GRAPH_CA_CERT_FILE ?? null,
   };
 }

@@ -1,5 +1,6 @@
 // The single place where the MSAL app and the Graph client are built (compose.ts calls
 // createGraphAccess once per process, so MSAL's token cache and the HTTP agent are shared).
+import type { INetworkModule } from '@azure/msal-node';
 import {
   AuthenticationHandler,
   Client,
@@ -13,8 +14,9 @@ import {
   type Context,
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
+import { cloudRefusal, GRAPH_CLOUDS, graphScope, type GraphCloud } from './clouds.js';
 import { isGraphError } from './errors.js';
-import { createPacer, type Pacer } from './pacer.js';
+import { createPacer, type Pacer, type PacerOptions } from './pacer.js';
 import { createTokenProvider } from './token.js';
 import {
   createTrustingDispatcher,
@@ -53,15 +55,29 @@ export interface GraphSettings {
   tenantId: string;
   clientId: string;
   credential: GraphCredential;
-  /** Entra authority host; default https://login.microsoftonline.com. */
+  /**
+   * Which Microsoft cloud (default `global`): its Graph host is the token scope (`<host>/.default`) and
+   * its hosts are the defaults of authorityHost and graphBaseUrl. `china` is refused (no onlineMeetings
+   * writes there).
+   */
+  cloud?: GraphCloud;
+  /** Entra authority host; default the cloud's (https://login.microsoftonline.com for global). */
   authorityHost?: string;
-  /** Graph root without version; default https://graph.microsoft.com. */
+  /** Graph root without version; default the cloud's (https://graph.microsoft.com for global). */
   graphBaseUrl?: string;
   /** Extra CA certificate (PEM) to trust for the authority and Graph hosts: the emulator's. */
   caCertPem?: string;
   meetingOptions?: MeetingOptions;
   /** SDK RetryHandler tuning for 429/503/504 (defaults: 3 retries, 3 s base delay, Retry-After honoured). */
   retry?: { maxRetries?: number; delaySeconds?: number };
+  /**
+   * Longest pause (seconds, default 30) a request waits before or between tries. A 429/503/504 whose
+   * Retry-After (or back-off) is longer is not retried by the SDK: it fails as it came, carrying
+   * retryAfterSeconds. While Graph's pause has longer than this to run, requests fail at once with a
+   * `throttled` GraphError (retryAfterSeconds = the rest of the pause) instead of sleeping through the
+   * run's budget; once the rest is shorter they wait it out and go.
+   */
+  maxRetryAfterSeconds?: number;
   /**
    * Called once for every 429 that reaches the wire, including those the SDK then retries successfully:
    * the concurrency limiter must hear about the storm while it happens, not only when the SDK gives up.
@@ -70,8 +86,9 @@ export interface GraphSettings {
   onThrottled?: () => void;
 }
 
-export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
-export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com';
+export const DEFAULT_AUTHORITY_HOST = GRAPH_CLOUDS.global.authorityHost;
+export const DEFAULT_GRAPH_BASE_URL = GRAPH_CLOUDS.global.graphBaseUrl;
+export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 30;
 
 export interface GraphStats {
   /** HTTP requests actually sent to Graph (each SDK retry counts). */
@@ -150,15 +167,83 @@ class PacingHandler implements Middleware {
   }
 }
 
-/** GraphSettings with the defaults applied. */
-export type ResolvedGraphSettings = GraphSettings & { authorityHost: string; graphBaseUrl: string };
+/**
+ * The SDK RetryHandler's options with the cap: `shouldRetry` is asked before each retry, with the
+ * response; it computes the delay the handler is about to sleep (RetryHandler.getDelay: Retry-After as
+ * seconds or an HTTP date, else the exponential back-off) and refuses when it exceeds the cap. Its first
+ * argument is only the configured base delay, not that computed delay.
+ */
+export function cappedRetryOptions(
+  retry: GraphSettings['retry'],
+  maxDelaySeconds: number,
+): RetryHandlerOptions {
+  const base = new RetryHandlerOptions(retry?.delaySeconds, retry?.maxRetries);
+  return new RetryHandlerOptions(
+    base.delay,
+    base.maxRetries,
+    (delay, attempt, _request, _options, response) =>
+      retryDelaySeconds(response, attempt + 1, delay) <= maxDelaySeconds,
+  );
+}
 
-export function createGraphAccess(input: GraphSettings): GraphAccess {
-  const settings: ResolvedGraphSettings = {
+/** RetryHandler never sleeps longer than this (RetryHandlerOptions.MAX_DELAY, seconds). */
+const SDK_MAX_DELAY_SECONDS = 180;
+
+/** The delay (s) RetryHandler 3.0.7 sleeps before retry number `attempt`, without its < 1 s jitter. */
+export function retryDelaySeconds(response: Response, attempt: number, baseDelay: number): number {
+  const retryAfter = response.headers.get('retry-after');
+  let seconds: number;
+  if (retryAfter !== null) {
+    const asNumber = Number(retryAfter);
+    seconds = Number.isNaN(asNumber)
+      ? (new Date(retryAfter).getTime() - Date.now()) / 1000 // NaN for a malformed date: refused below
+      : asNumber;
+  } else {
+    seconds = attempt >= 2 ? Math.round((2 ** attempt - 1) / 2) + baseDelay : baseDelay;
+  }
+  return Number.isNaN(seconds) ? Infinity : Math.min(Math.max(0, seconds), SDK_MAX_DELAY_SECONDS);
+}
+
+/** GraphSettings with the defaults applied. */
+export type ResolvedGraphSettings = GraphSettings & {
+  cloud: GraphCloud;
+  /** Client-credentials scope: the cloud's Graph resource + /.default. */
+  scope: string;
+  authorityHost: string;
+  graphBaseUrl: string;
+  maxRetryAfterSeconds: number;
+};
+
+/** Test seams below the settings: the wire (last middleware) and MSAL's network module. */
+export interface GraphTransport {
+  /** Replaces HTTPMessageHandler (must set context.response). */
+  httpHandler?: Middleware;
+  /** msal-node network module for the token endpoint (replaces the CA-trusting one). */
+  tokenNetwork?: INetworkModule;
+  /** The pacer's clock and sleep. */
+  pacer?: Pick<PacerOptions, 'now' | 'sleep'>;
+}
+
+export function resolveGraphSettings(input: GraphSettings): ResolvedGraphSettings {
+  const cloud = input.cloud ?? 'global';
+  const refusal = cloudRefusal(cloud);
+  if (refusal) throw new Error(`GRAPH_CLOUD: ${refusal}`);
+  const endpoints = GRAPH_CLOUDS[cloud];
+  const maxRetryAfterSeconds = input.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS;
+  if (!(maxRetryAfterSeconds >= 0)) throw new Error('maxRetryAfterSeconds must be 0 or more');
+  return {
     ...input,
-    authorityHost: trimSlash(input.authorityHost ?? DEFAULT_AUTHORITY_HOST),
-    graphBaseUrl: trimSlash(input.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL),
+    cloud,
+    scope: graphScope(cloud),
+    // Explicit hosts win: the local emulator is at 127.0.0.1 whatever cloud's scope it is asked for.
+    authorityHost: trimSlash(input.authorityHost ?? endpoints.authorityHost),
+    graphBaseUrl: trimSlash(input.graphBaseUrl ?? endpoints.graphBaseUrl),
+    maxRetryAfterSeconds,
   };
+}
+
+export function createGraphAccess(input: GraphSettings, transport: GraphTransport = {}): GraphAccess {
+  const settings = resolveGraphSettings(input);
   const baseUrl = new URL(settings.graphBaseUrl);
   if (baseUrl.protocol !== 'https:')
     throw new Error(
@@ -166,23 +251,23 @@ export function createGraphAccess(input: GraphSettings): GraphAccess {
     );
 
   const dispatcher = settings.caCertPem ? createTrustingDispatcher(settings.caCertPem) : undefined;
-  const tokens = createTokenProvider(
-    settings,
-    dispatcher ? { networkClient: new DispatcherNetworkClient(dispatcher) } : {},
-  );
+  const networkClient =
+    transport.tokenNetwork ?? (dispatcher ? new DispatcherNetworkClient(dispatcher) : undefined);
+  const tokens = createTokenProvider(settings, networkClient ? { networkClient } : {});
 
   const counters: GraphStats = { requests: 0, throttled: 0 };
+  const capMs = settings.maxRetryAfterSeconds * 1000;
   // The SDK's default chain, plus a counter before the HTTP handler. The RetryHandler is the one
-  // retry layer for 429/503/504 (it honours Retry-After); nothing above retries those again.
+  // retry layer for 429/503/504 (it honours Retry-After up to the cap); nothing above retries those again.
   const chain: Middleware[] = [
     new PreserveGraphErrors(),
     new AuthenticationHandler(tokens),
-    new RetryHandler(new RetryHandlerOptions(settings.retry?.delaySeconds, settings.retry?.maxRetries)),
+    new RetryHandler(cappedRetryOptions(settings.retry, settings.maxRetryAfterSeconds)),
     new RedirectHandler(new RedirectHandlerOptions()),
     new TelemetryHandler(),
-    new PacingHandler(createPacer()),
+    new PacingHandler(createPacer({ ...transport.pacer, maxWaitMs: capMs })),
     new CountingHandler(counters, settings.onThrottled),
-    new HTTPMessageHandler(),
+    transport.httpHandler ?? new HTTPMessageHandler(),
   ];
   const fetchOptions: DispatcherRequestInit | undefined = dispatcher ? { dispatcher } : undefined;
   const client = Client.initWithMiddleware({

@@ -61,15 +61,17 @@ export function isGraphError(e: unknown): e is GraphError {
   return e instanceof GraphError;
 }
 
-// The access-policy denial has two known bodies; both are HTTP 403 and the code varies
-// (`Forbidden`, `General`, `Unauthorized`), so we classify on status + message, never on code.
+// The access-policy denial has two known bodies; the code varies (`Forbidden`, `General`,
+// `Unauthorized`), so we classify on status + message, never on code. It is HTTP 403, but the legacy
+// body ("App <id> is not authorized to Create meeting on behalf of user <id>") also comes with 401:
+// either way it is about one organizer, not the app's token.
 // https://learn.microsoft.com/graph/cloud-communication-online-meeting-application-access-policy
 const POLICY_MISSING_PATTERNS = [
   /no application access policy found for this app/i,
   /app \S+ is not authorized to \w+ meeting on behalf of user/i,
 ];
 
-/** True when a 403 message is the Teams application-access-policy denial (current or legacy text). */
+/** True when a 401/403 message is the Teams application-access-policy denial (current or legacy text). */
 export function isPolicyDenialMessage(message: string): boolean {
   return POLICY_MISSING_PATTERNS.some((pattern) => pattern.test(message));
 }
@@ -94,7 +96,8 @@ export function redactSecrets(text: string, extraSecrets: readonly string[] = []
 }
 
 function statusKind(status: number, message: string): GraphErrorKind {
-  if (status === 403) return isPolicyDenialMessage(message) ? 'policyMissing' : 'forbidden';
+  if ((status === 403 || status === 401) && isPolicyDenialMessage(message)) return 'policyMissing';
+  if (status === 403) return 'forbidden';
   if (status === 429) return 'throttled';
   if (status === 401) return 'unauthorized';
   if (status === 404) return 'notFound';
@@ -170,7 +173,7 @@ export function classifyHttpFailure(
   const prefix: Record<GraphErrorKind, string> = {
     policyMissing:
       'Graph denied the call: the organizer has no (propagated) Teams application access policy for this app',
-    throttled: 'Graph throttled the call (429) after the SDK retries',
+    throttled: 'Graph throttled the call (429)',
     transient: `Graph failed with ${status}`,
     notFound: 'Graph returned 404 (not found)',
     invalidRequest: `Graph rejected the request (${status})`,

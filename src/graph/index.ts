@@ -1,5 +1,12 @@
 // Public surface of the Graph layer for compose.ts and the sync.
-export { createGraphAccess, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_BASE_URL } from './client.js';
+export {
+  createGraphAccess,
+  DEFAULT_AUTHORITY_HOST,
+  DEFAULT_GRAPH_BASE_URL,
+  DEFAULT_MAX_RETRY_AFTER_SECONDS,
+} from './client.js';
+export { GRAPH_CLOUDS, graphScope } from './clouds.js';
+export type { GraphCloud } from './clouds.js';
 export type {
   GraphAccess,
   GraphCredential,

@@ -14,6 +14,8 @@ interface GraphOnlineMeeting {
   startDateTime: string;
   endDateTime: string;
   externalId?: string | null;
+  lobbyBypassSettings?: { scope?: string | null } | null;
+  allowedPresenters?: string | null;
 }
 
 function toMeeting(m: GraphOnlineMeeting): OnlineMeeting {
@@ -24,6 +26,8 @@ function toMeeting(m: GraphOnlineMeeting): OnlineMeeting {
     startDateTime: m.startDateTime,
     endDateTime: m.endDateTime,
     externalId: m.externalId ?? null,
+    lobbyBypassScope: m.lobbyBypassSettings?.scope ?? null,
+    allowedPresenters: m.allowedPresenters ?? null,
   };
 }
 
@@ -92,14 +96,25 @@ export function createMeetingsGateway(client: Client, options: MeetingOptions): 
     },
 
     async update(organizerId, meetingId, update) {
+      const path = `${meetingsPath(organizerId)}/${seg(meetingId)}`;
       const { body } = await sendGraph<GraphOnlineMeeting>(
         client,
         'PATCH',
-        `${meetingsPath(organizerId)}/${seg(meetingId)}`,
+        path,
         toMeetingPatch(update, options),
       );
-      if (!body) throw new GraphError({ kind: 'transient', message: 'PATCH onlineMeeting returned no body' });
-      return toMeeting(body);
+      if (body) return toMeeting(body);
+      // PATCH is documented as 200 with the meeting, but Graph PATCH endpoints also answer 204 without
+      // a body: the change is applied, so read the meeting back (a 404 here is the sync's notFound).
+      const read = await sendGraph<GraphOnlineMeeting>(client, 'GET', path);
+      if (!read.body)
+        throw new GraphError({
+          kind: 'transient',
+          message: 'GET onlineMeeting after its PATCH returned no body',
+          status: read.status,
+          requestId: read.requestId,
+        });
+      return toMeeting(read.body);
     },
 
     async delete(organizerId, meetingId) {

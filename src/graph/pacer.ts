@@ -9,6 +9,12 @@
 // it. Halving instead (AIMD) spent half of each cycle far below the ceiling and measured 83 % of a
 // 50 requests/s limit; every 429 also costs a full Retry-After pause, so fewer, later probes pay.
 // https://learn.microsoft.com/graph/throttling#best-practices-to-handle-throttling
+//
+// A pause longer than `maxWaitMs` is not slept through: a request that would wait longer fails at once
+// with a `throttled` GraphError whose retryAfterSeconds is the rest of the wait, so a run whose Graph
+// asked for 300 s ends within its budget and its rows carry a retry time. The pause itself still holds:
+// once less than maxWaitMs of it is left, requests wait it out and go.
+import { GraphError } from './errors.js';
 
 export interface PacerOptions {
   /** Clock in ms; default performance.now. */
@@ -20,6 +26,8 @@ export interface PacerOptions {
   defaultRetryAfterMs?: number;
   /** Back to unpaced after this long without a 429; default 5 minutes. */
   forgetAfterMs?: number;
+  /** Longest wait acquire() accepts; a longer one throws a `throttled` GraphError. Default: no limit. */
+  maxWaitMs?: number;
 }
 
 export interface PacerStats {
@@ -31,11 +39,24 @@ export interface PacerStats {
 }
 
 export interface Pacer {
-  /** Resolves when the next request may go out. */
+  /**
+   * Resolves when the next request may go out; rejects at once with a `throttled` GraphError when that
+   * is more than maxWaitMs away.
+   */
   acquire(): Promise<void>;
   onThrottled(retryAfterMs?: number): void;
   onSuccess(): void;
   stats(): PacerStats;
+}
+
+function tooLong(waitMs: number, paused: boolean, maxWaitMs: number): GraphError {
+  const seconds = Math.ceil(waitMs / 1000);
+  const why = paused ? 'Graph asked this app to pause (Retry-After)' : 'requests are paced after a 429';
+  return new GraphError({
+    kind: 'throttled',
+    message: `Not sent: ${why} and this request would wait ${seconds} s more, over the ${Math.round(maxWaitMs / 1000)} s cap; try again after that`,
+    retryAfterSeconds: seconds,
+  });
 }
 
 /** After a 429: this share of the rate Graph refused. */
@@ -49,6 +70,7 @@ export function createPacer(options: PacerOptions = {}): Pacer {
   const minRate = options.minRate ?? 1;
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
   const forgetAfterMs = options.forgetAfterMs ?? 300_000;
+  const maxWaitMs = options.maxWaitMs ?? Infinity;
 
   let rate = Infinity;
   /** The rate of the last 429: what Graph would not take. */
@@ -70,6 +92,7 @@ export function createPacer(options: PacerOptions = {}): Pacer {
         const t = now();
         if (Number.isFinite(rate) && t - lastThrottleAt > forgetAfterMs) rate = ceiling = Infinity;
         const slot = Math.max(t, pausedUntil, nextAt);
+        if (slot - t > maxWaitMs) throw tooLong(slot - t, pausedUntil > t, maxWaitMs);
         nextAt = slot + interval();
         const seen = epoch;
         if (slot > t) await sleep(slot - t);

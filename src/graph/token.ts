@@ -11,6 +11,7 @@ import {
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 import { GraphError, classifyGraphError, redactSecrets } from './errors.js';
 import type { GraphSettings, ResolvedGraphSettings } from './client.js';
+import { graphScope } from './clouds.js';
 
 /** Environment names of the Graph settings, used to tell ops exactly what to check. */
 export const GRAPH_SETTING_NAMES = {
@@ -22,11 +23,13 @@ export const GRAPH_SETTING_NAMES = {
   authorityHost: 'GRAPH_AUTHORITY_HOST',
   baseUrl: 'GRAPH_BASE_URL',
   caCertFile: 'GRAPH_CA_CERT_FILE',
+  cloud: 'GRAPH_CLOUD',
 } as const;
 
-/** Resource-default scope: the app's granted application permissions (roles) on Graph. Always
- * graph.microsoft.com, also against the emulator, whose tokens carry this audience. */
-export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+/** Resource-default scope of the global cloud: the app's granted application permissions (roles) on
+ * Graph. Other clouds use their own Graph host (clouds.ts graphScope; GraphSettings.cloud); the
+ * emulator is asked for the cloud's scope too, whatever host it is reached at. */
+export const GRAPH_SCOPE = graphScope('global');
 
 const MICROSOFT_AUTHORITY_HOSTS = new Set([
   'login.microsoftonline.com',
@@ -64,6 +67,9 @@ function settingToCheck(settings: GraphSettings, text: string): string {
   if (/endpoints_resolution_error|untrusted_authority|invalid_authority/.test(text)) {
     return `${GRAPH_SETTING_NAMES.authorityHost} (reachable over https with a trusted certificate; ${GRAPH_SETTING_NAMES.caCertFile} for the emulator) and ${GRAPH_SETTING_NAMES.tenantId}`;
   }
+  // The token endpoint does not know the scope's resource: a Graph host of another cloud.
+  if (/AADSTS500011|AADSTS70011|invalid_scope|invalid_resource/.test(text))
+    return `${GRAPH_SETTING_NAMES.cloud} (the scope ${graphScope(settings.cloud ?? 'global')} must be the Graph of the authority's cloud) and ${GRAPH_SETTING_NAMES.authorityHost}`;
   return `${GRAPH_SETTING_NAMES.clientId}, ${GRAPH_SETTING_NAMES.tenantId} and ${cred}`;
 }
 
@@ -112,7 +118,7 @@ export function createTokenProvider(
   async function getAccessToken(): Promise<string> {
     let result;
     try {
-      result = await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
+      result = await app.acquireTokenByClientCredential({ scopes: [settings.scope] });
     } catch (e) {
       throw wrapTokenError(e, settings, secrets);
     }

@@ -7,6 +7,10 @@ export interface DirectoryUser {
   displayName: string;
   userPrincipalName: string;
   mail: string | null;
+  /** 'Member' or 'Guest'; null when the directory did not say. Guests cannot organize meetings for the app. */
+  userType: string | null;
+  /** false for a disabled account; null when the directory did not say. */
+  accountEnabled: boolean | null;
 }
 
 export interface UsersGateway {
@@ -30,6 +34,10 @@ export interface OnlineMeeting {
   startDateTime: string;
   endDateTime: string;
   externalId: string | null;
+  /** lobbyBypassSettings.scope as Graph answered it; null when absent. createOrGet ignores the one asked for. */
+  lobbyBypassScope: string | null;
+  /** allowedPresenters as Graph answered it; null when absent. */
+  allowedPresenters: string | null;
 }
 
 export interface MeetingUpdate {
@@ -52,8 +60,8 @@ export interface MeetingsGateway {
 
 /** How a failed Graph call should be handled; classified in one place (src/graph/errors.ts). */
 export type GraphErrorKind =
-  | 'policyMissing' // 403: no (propagated) application access policy for this organizer
-  | 'throttled' // 429 after the SDK's own retries
+  | 'policyMissing' // 403 (legacy body: also 401): no (propagated) application access policy for this organizer
+  | 'throttled' // 429 after the SDK's own retries, or a Retry-After pause longer than the cap still running
   | 'transient' // 5xx, reset, timeout
   | 'notFound' // 404
   | 'invalidRequest' // 400 and other 4xx the request itself caused

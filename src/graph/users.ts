@@ -10,9 +10,12 @@ interface GraphUser {
   displayName: string | null;
   userPrincipalName: string;
   mail: string | null;
+  userType?: string | null;
+  accountEnabled?: boolean | null;
 }
 
-const SELECT = '$select=id,displayName,userPrincipalName,mail';
+// userType and accountEnabled are returned only when selected.
+const SELECT = '$select=id,displayName,userPrincipalName,mail,userType,accountEnabled';
 
 function toDirectoryUser(u: GraphUser): DirectoryUser {
   return {
@@ -20,6 +23,8 @@ function toDirectoryUser(u: GraphUser): DirectoryUser {
     displayName: u.displayName ?? u.userPrincipalName,
     userPrincipalName: u.userPrincipalName,
     mail: u.mail ?? null,
+    userType: u.userType ?? null,
+    accountEnabled: typeof u.accountEnabled === 'boolean' ? u.accountEnabled : null,
   };
 }
 

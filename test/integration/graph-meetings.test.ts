@@ -99,11 +99,27 @@ describe('meetings gateway', () => {
     expect(t.emulator.control.meetings()).toHaveLength(0);
   });
 
-  it('end <= start is invalidRequest with Graph message, request-id and date', async () => {
+  it('end == start is accepted by Graph and passed through by the gateways (create and PATCH)', async () => {
+    const at = '2026-09-14T10:00:00Z';
+    const created = await graph.meetings.createOrGet(organizer, meetingInput('Zero length', at, at));
+    expect(created.created).toBe(true);
+    expect(Date.parse(created.startDateTime)).toBe(Date.parse(at));
+    expect(Date.parse(created.endDateTime)).toBe(Date.parse(at));
+    const later = '2026-09-15T10:00:00Z';
+    const updated = await graph.meetings.update(organizer, created.id, {
+      subject: 'Zero length',
+      startDateTime: later,
+      endDateTime: later,
+    });
+    expect(Date.parse(updated.startDateTime)).toBe(Date.parse(later));
+    expect(Date.parse(updated.endDateTime)).toBe(Date.parse(later));
+  });
+
+  it('end < start is invalidRequest with Graph message, request-id and date', async () => {
     const error = await rejectionOf(
       graph.meetings.createOrGet(
         organizer,
-        meetingInput('Backwards', '2026-09-14T10:00:00Z', '2026-09-14T10:00:00Z'),
+        meetingInput('Backwards', '2026-09-14T10:00:00Z', '2026-09-14T09:59:59Z'),
       ),
     );
     expect(isGraphError(error)).toBe(true);

@@ -82,7 +82,8 @@ describe('settings schema (each setting described once)', () => {
       HORIZON_DAYS: '120',
       MAX_CANCEL_SHARE: '0.2',
       ALLOW_HTTP_FEEDS: 'false',
-      GRAPH_BASE_URL: 'https://graph.microsoft.com',
+      GRAPH_CLOUD: 'global',
+      GRAPH_BASE_URL: undefined, // the cloud's
       GRAPH_TENANT_ID: undefined,
       PUBLIC_BASE_URL: undefined,
     });
@@ -112,5 +113,62 @@ describe('settings schema (each setting described once)', () => {
     );
     expect(Object.keys(settings).filter((name) => !(name in SETTINGS))).toEqual([]);
     expect(loadConfig(settings).graph?.caCertFile).toBe('/ca.pem');
+  });
+});
+
+describe('GRAPH_CLOUD (national clouds)', () => {
+  const app = {
+    GRAPH_TENANT_ID: 'contoso.onmicrosoft.us',
+    GRAPH_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+    GRAPH_CLIENT_SECRET: 'hunter2-very-secret',
+  };
+
+  it.each([
+    ['global', 'https://login.microsoftonline.com', 'https://graph.microsoft.com'],
+    ['usgov', 'https://login.microsoftonline.us', 'https://graph.microsoft.us'],
+    ['usgovdod', 'https://login.microsoftonline.us', 'https://dod-graph.microsoft.us'],
+  ])('%s gives the authority and Graph hosts their defaults', (cloud, authority, graph) => {
+    const config = loadConfig({ ...app, GRAPH_CLOUD: cloud });
+    expect(config.graph).toMatchObject({ cloud, authorityHost: authority, graphBaseUrl: graph });
+  });
+
+  it('is global when unset or empty', () => {
+    expect(loadConfig(app).graph).toMatchObject({
+      cloud: 'global',
+      authorityHost: 'https://login.microsoftonline.com',
+      graphBaseUrl: 'https://graph.microsoft.com',
+    });
+    expect(loadConfig({ ...app, GRAPH_AUTHORITY_HOST: '', GRAPH_BASE_URL: '' })).toEqual(loadConfig(app));
+  });
+
+  it('explicit hosts win over the cloud (the emulator at 127.0.0.1 with a US Government scope)', () => {
+    const config = loadConfig({
+      ...app,
+      GRAPH_CLOUD: 'usgov',
+      GRAPH_AUTHORITY_HOST: 'https://127.0.0.1:8443/',
+      GRAPH_BASE_URL: 'https://127.0.0.1:8443',
+    });
+    expect(config.graph).toMatchObject({
+      cloud: 'usgov',
+      authorityHost: 'https://127.0.0.1:8443',
+      graphBaseUrl: 'https://127.0.0.1:8443',
+    });
+  });
+
+  it('refuses china at start, and any cloud it does not know', () => {
+    expect(problemsOf({ ...app, GRAPH_CLOUD: 'china' })).toEqual([
+      'GRAPH_CLOUD: the onlineMeetings create/update/delete APIs are not offered in the China (21Vianet) cloud',
+    ]);
+    // Refused even before the other Graph settings are given.
+    expect(problemsOf({ GRAPH_CLOUD: 'china' })).toEqual([
+      'GRAPH_CLOUD: the onlineMeetings create/update/delete APIs are not offered in the China (21Vianet) cloud',
+    ]);
+    expect(problemsOf({ ...app, GRAPH_CLOUD: 'germany' })[0]).toMatch(/^GRAPH_CLOUD: must be one of global/);
+  });
+
+  it('an http host is still refused', () => {
+    expect(problemsOf({ ...app, GRAPH_BASE_URL: 'http://127.0.0.1' })).toEqual([
+      'GRAPH_BASE_URL: must be an https URL',
+    ]);
   });
 });

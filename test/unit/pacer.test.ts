@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GraphError } from '../../src/graph/errors.js';
 import { createPacer } from '../../src/graph/pacer.js';
 
 function fakeClock() {
@@ -75,5 +76,88 @@ describe('Graph pacer', () => {
     pacer.onThrottled(1000);
     pacer.onThrottled(1000);
     expect(pacer.stats().rate).toBe(36);
+  });
+});
+
+describe('Graph pacer with a cap on waiting (maxWaitMs)', () => {
+  async function refusal(promise: Promise<void>): Promise<GraphError> {
+    try {
+      await promise;
+    } catch (e) {
+      if (e instanceof GraphError) return e;
+      throw e;
+    }
+    throw new Error('expected acquire to be refused');
+  }
+
+  it('a pause longer than the cap fails requests at once as throttled, with the rest of the pause', async () => {
+    const clock = fakeClock();
+    const pacer = createPacer({ ...clock, maxWaitMs: 30_000 });
+    await pacer.acquire();
+    pacer.onThrottled(300_000); // Retry-After: 300
+    const first = await refusal(pacer.acquire());
+    expect(clock.now()).toBe(0); // no sleeping
+    expect(first).toMatchObject({ kind: 'throttled', code: 'graph.throttled', retryAfterSeconds: 300 });
+    clock.advance(100_000);
+    expect((await refusal(pacer.acquire())).retryAfterSeconds).toBe(200);
+    clock.advance(100_500);
+    expect((await refusal(pacer.acquire())).retryAfterSeconds).toBe(100); // 99.5 s, rounded up
+  });
+
+  it('once less than the cap is left of the pause, requests wait it out and go; afterwards they are paced normally', async () => {
+    const clock = fakeClock();
+    const pacer = createPacer({ ...clock, maxWaitMs: 30_000 });
+    for (let i = 0; i < 10; i++) await pacer.acquire();
+    pacer.onThrottled(60_000);
+    await refusal(pacer.acquire());
+    clock.advance(40_000);
+    await pacer.acquire(); // 20 s left: under the cap, so it waits
+    expect(clock.now()).toBe(60_000);
+    const before = clock.now();
+    for (let i = 0; i < 9; i++) await pacer.acquire();
+    // 9 at 9/s (90 % of the 10/s Graph refused): about one second, nothing refused.
+    expect(clock.now() - before).toBeCloseTo(1000, -1);
+  });
+
+  it('a refused request reserves no slot: the next one is not pushed back by it', async () => {
+    const clock = fakeClock();
+    const pacer = createPacer({ ...clock, maxWaitMs: 5_000 });
+    await pacer.acquire();
+    pacer.onThrottled(10_000);
+    for (let i = 0; i < 20; i++) await refusal(pacer.acquire());
+    clock.advance(6_000);
+    await pacer.acquire();
+    expect(clock.now()).toBe(10_000);
+  });
+
+  it('a request already waiting when Graph asks for a longer pause is refused instead of waiting on', async () => {
+    let t = 0;
+    const sleeps: Array<() => void> = [];
+    const pacer = createPacer({
+      now: () => t,
+      sleep: (ms) =>
+        new Promise<void>((resolve) =>
+          sleeps.push(() => {
+            t += ms;
+            resolve();
+          }),
+        ),
+      maxWaitMs: 30_000,
+    });
+    await pacer.acquire();
+    pacer.onThrottled(10_000);
+    const waiting = pacer.acquire(); // 10 s: within the cap, sleeps
+    await Promise.resolve();
+    pacer.onThrottled(120_000); // a new 429 while it sleeps
+    sleeps.shift()?.();
+    expect(await refusal(waiting)).toMatchObject({ kind: 'throttled', retryAfterSeconds: 110 });
+  });
+
+  it('without a cap it waits the whole pause, as before', async () => {
+    const clock = fakeClock();
+    const pacer = createPacer(clock);
+    pacer.onThrottled(300_000);
+    await pacer.acquire();
+    expect(clock.now()).toBe(300_000);
   });
 });
