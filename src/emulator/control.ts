@@ -7,17 +7,19 @@ import { appView, registerApp } from './apps.js';
 import { mintManagedIdentityAssertion } from './entra.js';
 import { parseJsonObject, readBody, sendJson } from './http.js';
 import { emulatorErrorBody } from './httpErrors.js';
-import { duplicates, meetingView } from './meetingRecords.js';
+import { duplicates, joinableView, meetingView } from './meetingRecords.js';
+import { behaviourView, createdPerMonthView, setBehaviour } from './meetingRules.js';
 import { PolicyError } from './policies.js';
 import { emptyCounts, type EmulatorState } from './state.js';
 import type { EmulatorControl } from './types.js';
-import { seedUsers } from './users.js';
+import { changeUser, seedUsers } from './users.js';
 
 export function createControl(state: EmulatorState): EmulatorControl {
   const { policies } = state;
   return {
     seedUsers: (seeds) => seedUsers(state.users, seeds),
     users: () => [...state.users.values()].map((u) => ({ ...u })),
+    setUser: (userId, change) => changeUser(state.users, userId, change),
     registerApp: (reg) => registerApp(state.apps, reg),
     apps: () => [...state.apps.values()].map(appView),
     newPolicy: (name, appIds, description, opts) =>
@@ -38,6 +40,8 @@ export function createControl(state: EmulatorState): EmulatorControl {
     setPolicyErrorStyle: (style) => {
       state.policyErrorStyle = style;
     },
+    setBehaviour: (change) => setBehaviour(state, change),
+    behaviour: () => behaviourView(state),
     setThrottle: (s) => state.throttle.configure(s),
     setFaults: (s) => state.faults.configure(s),
     advanceTime: (ms) => {
@@ -45,11 +49,18 @@ export function createControl(state: EmulatorState): EmulatorControl {
     },
     now: () => state.now(),
     mintManagedIdentityAssertion: (clientId) => mintManagedIdentityAssertion(state, clientId),
-    meetings: () => state.meetings.filter((m) => !m.deleted).map(meetingView),
+    meetings: (opts) =>
+      state.meetings.filter((m) => opts?.includeDeleted === true || !m.deleted).map(meetingView),
+    joinable: (joinWebUrl) => {
+      const m = state.meetings.find((x) => x.joinWebUrl === joinWebUrl);
+      return m ? joinableView(m) : null;
+    },
+    meetingsCreatedPerMonth: () => createdPerMonthView(state),
     requestCounts: () => structuredClone(state.counts),
     duplicates: () => duplicates(state.meetings),
     reset: (opts) => {
       state.meetings = [];
+      state.createdPerMonth.clear();
       state.counts = emptyCounts();
       state.throttle.configure(null);
       state.faults.configure(null);
@@ -81,6 +92,7 @@ export async function handleControl(
   req: IncomingMessage,
   res: ServerResponse,
   segments: string[],
+  query: URLSearchParams,
 ): Promise<number> {
   const method = req.method ?? 'GET';
   const path = segments.join('/');
@@ -104,8 +116,10 @@ export async function handleControl(
       segments[0] === 'policies' &&
       segments.length === 2 &&
       !(method === 'POST' && path === 'policies/grant');
+    const isUserPath = segments[0] === 'users' && segments.length === 2;
     const policyName = () => decodeURIComponent(segments[1] ?? '');
-    switch (`${method} ${isPolicyPath ? 'policies/{name}' : path}`) {
+    const template = isPolicyPath ? 'policies/{name}' : isUserPath ? 'users/{id}' : path;
+    switch (`${method} ${template}`) {
       case 'GET ': {
         const { url, tenantId, defaultApp, caCertPem } = state;
         return ok(200, {
@@ -117,10 +131,22 @@ export async function handleControl(
           clientSecret: defaultApp.secret ?? '',
           caCertPem,
           now: new Date(state.now()).toISOString(),
+          tenantDomain: state.tenantDomain,
+          cloud: state.cloud,
+          lastTokenScope: state.lastTokenScope,
         });
       }
       case 'GET meetings':
-        return ok(200, { value: control.meetings(), duplicates: control.duplicates() });
+        return ok(200, {
+          value: control.meetings({ includeDeleted: query.get('includeDeleted') === 'true' }),
+          duplicates: control.duplicates(),
+          createdPerMonth: control.meetingsCreatedPerMonth(),
+        });
+      case 'GET joinable': {
+        const found = control.joinable(query.get('joinWebUrl') ?? '');
+        if (!found) return ok(404, emulatorErrorBody('NotFound', 'the emulator never issued this join link'));
+        return ok(200, found);
+      }
       case 'GET requests':
         return ok(200, control.requestCounts());
       case 'GET duplicates':
@@ -132,6 +158,13 @@ export async function handleControl(
         return ok(200, { value: control.users() });
       case 'POST users':
         return ok(201, { value: control.seedUsers(body(bodies.seedUsersBody).users) });
+      case 'PATCH users/{id}': {
+        const change = body(bodies.userChangeBody);
+        const id = decodeURIComponent(segments[1] ?? '');
+        if (!state.users.has(id.toLowerCase()))
+          return ok(404, emulatorErrorBody('NotFound', `no seeded user ${id}`));
+        return ok(200, control.setUser(id, change));
+      }
       case 'GET apps':
         return ok(200, { value: control.apps() });
       case 'POST apps':
@@ -159,15 +192,10 @@ export async function handleControl(
       case 'DELETE policies/{name}':
         control.removePolicy(policyName());
         return ok(204, undefined);
-      case 'PUT settings': {
-        const b = body(bodies.settingsBody);
-        if (b.propagationDelayMs !== undefined) control.setPropagationDelay(b.propagationDelayMs);
-        if (b.policyErrorStyle !== undefined) control.setPolicyErrorStyle(b.policyErrorStyle);
-        return ok(200, {
-          propagationDelayMs: state.policies.delayMs,
-          policyErrorStyle: state.policyErrorStyle,
-        });
-      }
+      case 'GET settings':
+        return ok(200, control.behaviour());
+      case 'PUT settings':
+        return ok(200, control.setBehaviour(body(bodies.settingsBody)));
       case 'PUT throttle':
         control.setThrottle(body(bodies.throttleBody));
         return ok(200, state.throttle.current());

@@ -2,7 +2,15 @@
 // refused instead of silently leaving the emulator as it was.
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import type { EmulatorAppRegistration, EmulatorUserSeed, FaultSettings, ThrottleSettings } from './types.js';
+import { LOBBY_SCOPES, PRESENTERS } from './meetingRules.js';
+import type {
+  EmulatorAppRegistration,
+  EmulatorBehaviourChange,
+  EmulatorUserChange,
+  EmulatorUserSeed,
+  FaultSettings,
+  ThrottleSettings,
+} from './types.js';
 
 const nonNegative = z.number().nonnegative();
 const share = z.number().min(0).max(1);
@@ -31,9 +39,18 @@ export const seedUsersBody = z.strictObject({
       userPrincipalName: name,
       mail: z.string().nullable().optional(),
       proxyAddresses: z.array(z.string()).optional(),
+      userType: z.enum(['Member', 'Guest']).optional(),
+      accountEnabled: z.boolean().optional(),
+      teamsLicensed: z.boolean().optional(),
     }) satisfies z.ZodType<EmulatorUserSeed>,
   ),
 });
+
+export const userChangeBody = z.strictObject({
+  userType: z.enum(['Member', 'Guest']).optional(),
+  accountEnabled: z.boolean().optional(),
+  teamsLicensed: z.boolean().optional(),
+}) satisfies z.ZodType<EmulatorUserChange>;
 
 export const registerAppBody = z.strictObject({
   clientId: name.optional(),
@@ -89,10 +106,26 @@ export const grantPolicyBody = z
       });
   });
 
+const oneOf = (set: ReadonlySet<string>) => z.enum([...set] as [string, ...string[]]);
+
 export const settingsBody = z.strictObject({
   propagationDelayMs: nonNegative.optional(),
   policyErrorStyle: z.enum(['current', 'legacy']).optional(),
-});
+  meetingDefaults: z
+    .strictObject({
+      lobbyBypassScope: oneOf(LOBBY_SCOPES).optional(),
+      isDialInBypassEnabled: z.boolean().optional(),
+      allowedPresenters: oneOf(PRESENTERS).optional(),
+    })
+    .optional(),
+  monthlyMeetingLimit: z
+    .strictObject({
+      perOrganizer: z.number().int().nonnegative().optional(),
+      status: z.union([z.literal(403), z.literal(429)]).optional(),
+    })
+    .optional(),
+  patchNoContent: z.boolean().optional(),
+}) satisfies z.ZodType<EmulatorBehaviourChange>;
 
 export const throttleBody = z.strictObject({
   perAppPerSecond: nonNegative.optional(),

@@ -1,16 +1,26 @@
 // Entra ID's v2 token endpoint as a daemon app sees it (client credentials with a secret, a
 // certificate assertion or a managed-identity federated assertion) and the metadata documents MSAL
-// reads before asking for a token. App registrations themselves are in apps.ts.
+// reads before asking for a token. App registrations themselves are in apps.ts; the tenant check
+// and the metadata documents in entraTenant.ts.
 // https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readBody, sendJson, str } from './http.js';
 import { EntraError, entraError, entraTransientErrorBody } from './httpErrors.js';
+import { tenantProblem } from './entraTenant.js';
 import { decodeJwt, signJwt, verifyJwtSignature } from './jwt.js';
 import type { AppRecord, EmulatorState } from './state.js';
+import type { EmulatorCloud } from './types.js';
 
 export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** Each cloud's Graph resource: the token scope is `<resource>/.default` and the token's `aud`. */
+// https://learn.microsoft.com/graph/deployments
+export const GRAPH_RESOURCES: Readonly<Record<EmulatorCloud, string>> = {
+  global: GRAPH_RESOURCE,
+  usgov: 'https://graph.microsoft.us',
+  usgovdod: 'https://dod-graph.microsoft.us',
+};
 const MI_AUDIENCE = 'api://AzureADTokenExchange';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -33,6 +43,33 @@ export function mintManagedIdentityAssertion(state: EmulatorState, clientId?: st
 // ---- token endpoint -------------------------------------------------------------------------
 
 type Refuse = (status: number, error: string, aadsts: number, description: string) => EntraError;
+
+/** The Graph scope this cloud's Entra accepts; refuses another cloud's Graph and non-/.default scopes. */
+function checkScope(state: EmulatorState, form: URLSearchParams, refuse: Refuse): void {
+  const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+  const resource = GRAPH_RESOURCES[state.cloud];
+  const defaults = scopes.filter((s) => s.toLowerCase().endsWith('/.default'));
+  if (defaults.length === 0) {
+    throw refuse(
+      400,
+      'invalid_scope',
+      1002012,
+      `The provided value for scope ${scopes.join(' ')} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    );
+  }
+  for (const scope of defaults) {
+    const asked = scope.slice(0, -'/.default'.length).toLowerCase();
+    if (asked === resource || asked === GRAPH_APP_ID) continue;
+    // Another cloud's Graph (or any resource this tenant does not have) is not a principal here.
+    // https://learn.microsoft.com/entra/identity-platform/reference-error-codes (AADSTS500011)
+    throw refuse(
+      400,
+      'invalid_resource',
+      500011,
+      `The resource principal named ${scope.slice(0, -'/.default'.length)} was not found in the tenant named ${state.tenantDomain}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+    );
+  }
+}
 
 function authenticateClient(
   state: EmulatorState,
@@ -167,15 +204,10 @@ async function issueToken(
     entraError(status, error, aadsts, description, correlationId, state.now());
   const tokenEndpoint = `${state.url}/${tenant}/oauth2/v2.0/token`;
   try {
-    if (tenant.toLowerCase() !== tenantId.toLowerCase()) {
-      throw refuse(
-        400,
-        'invalid_request',
-        90002,
-        `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
-      );
-    }
+    const problem = tenantProblem(state, tenant);
+    if (problem) throw refuse(400, problem.error, problem.aadsts, problem.description);
     const form = new URLSearchParams(await readBody(req));
+    state.lastTokenScope = form.get('scope');
     if (form.get('grant_type') !== 'client_credentials') {
       throw refuse(
         400,
@@ -185,23 +217,11 @@ async function issueToken(
       );
     }
     const app = authenticateClient(state, form, tokenEndpoint, refuse);
-    const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
-    const graphScope = scopes.find(
-      (s) =>
-        s.toLowerCase() === `${GRAPH_RESOURCE}/.default` || s.toLowerCase() === `${GRAPH_APP_ID}/.default`,
-    );
-    if (!graphScope) {
-      throw refuse(
-        400,
-        'invalid_scope',
-        1002012,
-        `The provided value for scope ${scopes.join(' ')} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
-      );
-    }
+    checkScope(state, form, refuse);
     const iat = Math.floor(state.now() / 1000);
     // v1-shaped app token, as Graph receives them for client credentials.
     const claims = {
-      aud: GRAPH_RESOURCE,
+      aud: GRAPH_RESOURCES[state.cloud],
       iss: `https://sts.windows.net/${tenantId}/`,
       iat,
       nbf: iat,
@@ -260,47 +280,4 @@ export async function handleToken(
     }
   }
   return issueToken(state, req, res, tenant, requestId);
-}
-
-// ---- metadata -------------------------------------------------------------------------------
-
-export function openIdConfiguration(state: EmulatorState, tenant: string): unknown {
-  const { url } = state;
-  const base = `${url}/${tenant}`;
-  return {
-    token_endpoint: `${base}/oauth2/v2.0/token`,
-    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
-    jwks_uri: `${url}/${tenant}/discovery/v2.0/keys`,
-    response_modes_supported: ['query', 'fragment', 'form_post'],
-    subject_types_supported: ['pairwise'],
-    id_token_signing_alg_values_supported: ['RS256'],
-    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
-    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-    issuer: `${url}/${tenant}/v2.0`,
-    request_uri_parameter_supported: false,
-    userinfo_endpoint: `${url}/oidc/userinfo`,
-    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-    device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
-    http_logout_supported: true,
-    frontchannel_logout_supported: true,
-    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'tid', 'roles'],
-    tenant_region_scope: 'EU',
-    cloud_instance_name: 'microsoftonline.com',
-  };
-}
-
-export function jwks(state: EmulatorState): unknown {
-  const jwk = state.signing.publicKey.export({ format: 'jwk' });
-  return { keys: [{ kty: 'RSA', use: 'sig', kid: state.signing.kid, n: jwk.n, e: jwk.e }] };
-}
-
-/** Instance discovery (MSAL asks only when the authority is not in knownAuthorities). */
-export function instanceDiscovery(state: EmulatorState): unknown {
-  const host = new URL(state.url).host;
-  return {
-    tenant_discovery_endpoint: `${state.url}/${state.tenantId}/v2.0/.well-known/openid-configuration`,
-    'api-version': '1.1',
-    metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
-  };
 }

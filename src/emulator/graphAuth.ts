@@ -1,6 +1,6 @@
 // How Graph checks the bearer token and the app's roles before any /v1.0 route runs.
 import type { IncomingMessage } from 'node:http';
-import { GRAPH_APP_ID, GRAPH_RESOURCE } from './entra.js';
+import { GRAPH_APP_ID, GRAPH_RESOURCES } from './entra.js';
 import { HttpError } from './httpErrors.js';
 import { decodeJwt, verifyJwtSignature } from './jwt.js';
 import type { EmulatorState } from './state.js';
@@ -35,7 +35,7 @@ export function authenticateGraph(state: EmulatorState, req: IncomingMessage): T
   if (jwt.header.alg !== 'RS256' || !verifyJwtSignature(jwt, state.signing.publicKey))
     throw invalid('Access token validation failure.');
   const c = jwt.claims;
-  if (c.aud !== GRAPH_RESOURCE && c.aud !== GRAPH_APP_ID)
+  if (c.aud !== GRAPH_RESOURCES[state.cloud] && c.aud !== GRAPH_APP_ID)
     throw invalid('Access token validation failure. Invalid audience.');
   if (typeof c.exp !== 'number' || c.exp * 1000 <= state.now())
     throw invalid('Lifetime validation failed, the token is expired.');

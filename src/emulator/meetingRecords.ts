@@ -2,7 +2,7 @@
 // Teams'), and how they read back over Graph and over the control API.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { EmulatorState, MeetingRecord } from './state.js';
-import type { EmulatorMeetingView, EmulatorUser } from './types.js';
+import type { EmulatorJoinableView, EmulatorMeetingView, EmulatorUser } from './types.js';
 
 /** Graph dateTime output: UTC with 7 fractional digits, as Graph returns them. */
 function graphTime(ms: number): string {
@@ -45,12 +45,17 @@ export function newMeeting(
     joinMeetingId: String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999)),
     passcode: randomBytes(6).toString('base64url').replace(/[-_]/g, 'x').slice(0, 6),
     threadId: thread,
-    lobbyBypassSettings: { scope: 'organization', isDialInBypassEnabled: false },
-    allowedPresenters: 'everyone',
+    // The tenant's defaults: createOrGet and POST ignore the options they are sent.
+    lobbyBypassSettings: {
+      scope: state.meetingDefaults.lobbyBypassScope,
+      isDialInBypassEnabled: state.meetingDefaults.isDialInBypassEnabled,
+    },
+    allowedPresenters: state.meetingDefaults.allowedPresenters,
     attendees: fields.attendees,
     createdBy,
     patchCount: 0,
     deleted: false,
+    deletedAt: null,
   };
 }
 
@@ -108,9 +113,30 @@ export function meetingView(m: MeetingRecord): EmulatorMeetingView {
     joinWebUrl: m.joinWebUrl,
     lobbyBypassScope: m.lobbyBypassSettings.scope,
     allowedPresenters: m.allowedPresenters,
-    lobbyLocked: m.lobbyBypassSettings.scope === 'organizer' && m.allowedPresenters === 'organizer',
+    lobbyLocked: isLocked(m),
     createdBy: m.createdBy,
     patchCount: m.patchCount,
+    deleted: m.deleted,
+    deletedDateTime: m.deletedAt === null ? null : graphTime(m.deletedAt),
+  };
+}
+
+function isLocked(m: MeetingRecord): boolean {
+  return m.lobbyBypassSettings.scope === 'organizer' && m.allowedPresenters === 'organizer';
+}
+
+/** What a join link opens: a deleted meeting keeps the lobby and presenters it had when deleted. */
+export function joinableView(m: MeetingRecord): EmulatorJoinableView {
+  return {
+    meetingId: m.id,
+    organizerId: m.organizerId,
+    subject: m.subject,
+    deleted: m.deleted,
+    deletedDateTime: m.deletedAt === null ? null : graphTime(m.deletedAt),
+    lobbyBypassScope: m.lobbyBypassSettings.scope,
+    allowedPresenters: m.allowedPresenters,
+    lobbyLocked: isLocked(m),
+    admitsAnyone: m.lobbyBypassSettings.scope !== 'organizer',
   };
 }
 

@@ -8,17 +8,59 @@ import { badRequest, HttpError, methodNotAllowed } from './httpErrors.js';
 import { meetingPayload, newMeeting, type MeetingFields } from './meetingRecords.js';
 import type { EmulatorState, MeetingRecord } from './state.js';
 import type { EmulatorUser } from './types.js';
+import {
+  checkMonthlyLimit,
+  checkOrganizer,
+  countCreation,
+  LOBBY_SCOPES,
+  PRESENTERS,
+} from './meetingRules.js';
 import { findOrganizer } from './users.js';
 
 // ISO 8601 date-time with a zone (Z or ±hh:mm); Graph's dateTime properties are UTC.
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;
-const CREATE_OR_GET_FIELDS = new Set([
-  'subject',
-  'startDateTime',
-  'endDateTime',
-  'participants',
-  'externalId',
+// Properties of microsoft.graph.onlineMeeting: a create body may carry any of them (createOrGet and
+// POST ignore all but subject, times, participants, externalId and chatInfo); any other name is
+// OData's 400. https://learn.microsoft.com/graph/api/resources/onlinemeeting
+const MEETING_PROPERTIES = new Set([
+  'allowAttendeeToEnableCamera',
+  'allowAttendeeToEnableMic',
+  'allowBreakoutRooms',
+  'allowCopyingAndSharingMeetingContent',
+  'allowedLobbyAdmitters',
+  'allowedPresenters',
+  'allowLiveShare',
+  'allowMeetingChat',
+  'allowParticipantsToChangeName',
+  'allowPowerPointSharing',
+  'allowRecording',
+  'allowTeamworkReactions',
+  'allowTranscription',
+  'allowWhiteboard',
+  'audioConferencing',
+  'broadcastSettings',
   'chatInfo',
+  'chatRestrictions',
+  'creationDateTime',
+  'endDateTime',
+  'externalId',
+  'id',
+  'isBroadcast',
+  'isEndToEndEncryptionEnabled',
+  'isEntryExitAnnounced',
+  'joinInformation',
+  'joinMeetingIdSettings',
+  'joinWebUrl',
+  'lobbyBypassSettings',
+  'meetingTemplateId',
+  'participants',
+  'recordAutomatically',
+  'shareMeetingChatHistoryDefault',
+  'startDateTime',
+  'subject',
+  'videoTeleconferenceId',
+  'watermarkProtection',
+  '@odata.type',
 ]);
 const PATCH_FIELDS = new Set([
   'subject',
@@ -34,15 +76,6 @@ const PATCH_FIELDS = new Set([
   'allowAttendeeToEnableCamera',
   'allowAttendeeToEnableMic',
 ]);
-const LOBBY_SCOPES = new Set([
-  'organizer',
-  'organization',
-  'organizationAndFederated',
-  'everyone',
-  'invited',
-  'organizationExcludingGuests',
-]);
-const PRESENTERS = new Set(['everyone', 'organization', 'roleIsPresenter', 'organizer']);
 
 type Body = Record<string, unknown>;
 
@@ -55,16 +88,27 @@ function parseInstant(value: unknown, name: string): number {
   return Date.parse(value);
 }
 
-const endBeforeStart = () => badRequest('The meeting endDateTime must be later than its startDateTime.');
+// Only an end earlier than the start is refused: equal times are accepted.
+const endBeforeStart = () =>
+  badRequest('The meeting endDateTime must be later than or equal to its startDateTime.');
 const invalidSubject = () => badRequest("Invalid value for property 'subject'.");
 
-/** A new meeting's fields: start defaults to now, end to an hour later. */
+/** A property outside the onlineMeeting type is refused (the others a create ignores). */
+function refuseUnknownProperties(body: Body): void {
+  const unknown = Object.keys(body).find((k) => !MEETING_PROPERTIES.has(k));
+  if (unknown !== undefined)
+    throw badRequest(
+      `The property '${unknown}' does not exist on type 'microsoft.graph.onlineMeeting'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+    );
+}
+
+/** A new meeting's fields: start defaults to now, end to an hour later; options are not read. */
 function creationFields(state: EmulatorState, body: Body): MeetingFields {
   const start =
     body.startDateTime === undefined ? state.now() : parseInstant(body.startDateTime, 'startDateTime');
   const end =
     body.endDateTime === undefined ? start + 3600_000 : parseInstant(body.endDateTime, 'endDateTime');
-  if (end <= start) throw endBeforeStart();
+  if (end < start) throw endBeforeStart();
   if (body.subject !== undefined && typeof body.subject !== 'string') throw invalidSubject();
   const participants = body.participants as { attendees?: unknown[] } | undefined;
   return {
@@ -82,8 +126,12 @@ function create(
   externalId: string | null,
   createdBy: MeetingRecord['createdBy'],
 ): GraphResult {
-  const m = newMeeting(state, organizer, creationFields(state, body), externalId, createdBy);
+  refuseUnknownProperties(body);
+  const fields = creationFields(state, body);
+  checkMonthlyLimit(state, organizer.id);
+  const m = newMeeting(state, organizer, fields, externalId, createdBy);
   state.meetings.push(m);
+  countCreation(state, organizer.id, m.created);
   return { status: 201, write: true, body: meetingPayload(state, m, organizer) };
 }
 
@@ -114,6 +162,7 @@ export async function handleMeetings(
   requireRole(token, method === 'GET' ? MEETING_READ_ROLES : MEETING_WRITE_ROLES);
   const organizer = findOrganizer(state, organizerKey);
   checkPolicy(state, method, token.appid, organizer);
+  checkOrganizer(organizer);
   const body = method === 'POST' || method === 'PATCH' ? parseJsonObject(await readBody(req)) : {};
   const mine = (m: MeetingRecord) => !m.deleted && m.organizerId === organizer.id;
 
@@ -145,10 +194,9 @@ export async function handleMeetings(
 
   if (rest.length === 1 && rest[0] === 'createOrGet') {
     if (method !== 'POST') throw methodNotAllowed();
-    // https://learn.microsoft.com/graph/api/onlinemeeting-createorget
-    const unknown = Object.keys(body).filter((k) => !CREATE_OR_GET_FIELDS.has(k));
-    if (unknown.length)
-      throw badRequest(`createOrGet does not accept: ${unknown.join(', ')}. Use PATCH after creation.`);
+    // https://learn.microsoft.com/graph/api/onlinemeeting-createorget: lobbyBypassSettings,
+    // allowedPresenters and the other options are accepted and ignored (msgraph-sdk-dotnet#1121).
+    refuseUnknownProperties(body);
     const externalId = body.externalId;
     if (typeof externalId !== 'string' || !externalId)
       throw badRequest('externalId is required for createOrGet.');
@@ -164,11 +212,15 @@ export async function handleMeetings(
     if (!m) throw new HttpError(404, 'NotFound', `The online meeting '${id}' was not found.`);
     if (method === 'GET') return { status: 200, write: false, body: meetingPayload(state, m, organizer) };
     if (method === 'DELETE') {
+      // Gone from Graph, but its link still opens the meeting as it was (microsoft-graph-docs#7802).
       m.deleted = true;
+      m.deletedAt = state.now();
       return { status: 204, write: true };
     }
     if (method === 'PATCH') {
       applyPatch(m, body);
+      // Documented as 200 with the meeting; other Graph PATCH endpoints answer 204 (optional mode).
+      if (state.patchNoContent) return { status: 204, write: true };
       return { status: 200, write: true, body: meetingPayload(state, m, organizer) };
     }
     throw methodNotAllowed();
@@ -194,7 +246,7 @@ function applyPatch(m: MeetingRecord, body: Body): void {
   if (hasStart && hasEnd) {
     start = parseInstant(body.startDateTime, 'startDateTime');
     end = parseInstant(body.endDateTime, 'endDateTime');
-    if (end <= start) throw endBeforeStart();
+    if (end < start) throw endBeforeStart();
   }
   let lobby = m.lobbyBypassSettings;
   if (body.lobbyBypassSettings !== undefined) {

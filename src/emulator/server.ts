@@ -12,7 +12,8 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { createControl, handleControl } from './control.js';
-import { handleToken, instanceDiscovery, jwks, openIdConfiguration } from './entra.js';
+import { handleToken } from './entra.js';
+import { instanceDiscovery, jwks, openIdConfiguration, type MetadataAnswer } from './entraTenant.js';
 import { handleGraph, routeTemplate } from './graph.js';
 import { sendJson } from './http.js';
 import { emulatorErrorBody, graphErrorBody, HttpError, type RequestIds } from './httpErrors.js';
@@ -58,10 +59,13 @@ function dispatch(
   ids: RequestIds,
 ): Routed {
   const method = req.method ?? 'GET';
-  const json = (body: unknown) => () => {
-    sendJson(res, 200, body);
-    return 200;
-  };
+  const json =
+    (body: unknown, status = 200) =>
+    () => {
+      sendJson(res, status, body);
+      return status;
+    };
+  const metadata = (answer: MetadataAnswer) => json(answer.body, answer.status);
   const [first = '', second, third, fourth] = segments;
   if (first === 'v1.0') {
     const rest = segments.slice(1);
@@ -76,7 +80,7 @@ function dispatch(
     return {
       route: `${method} /_emulator/${rest.join('/')}`,
       graph: false,
-      answer: () => handleControl(state, control, req, res, rest),
+      answer: () => handleControl(state, control, req, res, rest, url.searchParams),
     };
   }
   if (
@@ -102,11 +106,15 @@ function dispatch(
     return {
       route: 'GET /{tenant}/v2.0/.well-known/openid-configuration',
       graph: false,
-      answer: json(openIdConfiguration(state, first)),
+      answer: () => metadata(openIdConfiguration(state, first))(),
     };
   }
   if (method === 'GET' && segments.length === 4 && second === 'discovery' && fourth === 'keys') {
-    return { route: 'GET /{tenant}/discovery/v2.0/keys', graph: false, answer: json(jwks(state)) };
+    return {
+      route: 'GET /{tenant}/discovery/v2.0/keys',
+      graph: false,
+      answer: () => metadata(jwks(state, first))(),
+    };
   }
   if (method === 'GET' && first === 'common' && second === 'discovery' && third === 'instance') {
     return { route: 'GET /common/discovery/instance', graph: false, answer: json(instanceDiscovery(state)) };
@@ -176,13 +184,14 @@ export async function startGraphEmulator(options: EmulatorOptions = {}): Promise
   });
   state.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const { url, tenantId, defaultApp } = state;
+  const { url, tenantId, tenantDomain, defaultApp } = state;
   const secret = defaultApp.secret ?? '';
   return {
     url,
     graphBaseUrl: url,
     authorityHost: url,
     tenantId,
+    tenantDomain,
     clientId: defaultApp.clientId,
     clientSecret: secret,
     caCertPem: tls.cert,

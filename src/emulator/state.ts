@@ -4,8 +4,18 @@ import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'no
 import { registerApp } from './apps.js';
 import type { RegisteredCertificate } from './jwt.js';
 import { Faults, Throttle } from './limits.js';
+import { setBehaviour } from './meetingRules.js';
 import { PolicyStore } from './policies.js';
-import type { EmulatorApp, EmulatorOptions, EmulatorUser, PolicyErrorStyle, RequestCounts } from './types.js';
+import type {
+  EmulatorApp,
+  EmulatorCloud,
+  EmulatorOptions,
+  EmulatorUser,
+  MonthlyMeetingLimit,
+  PolicyErrorStyle,
+  RequestCounts,
+  TenantMeetingDefaults,
+} from './types.js';
 import { seedUsers } from './users.js';
 
 export interface AppRecord {
@@ -35,11 +45,25 @@ export interface MeetingRecord {
   attendees: unknown[];
   createdBy: 'createOrGet' | 'post';
   patchCount: number;
+  /** Deleted over Graph: gone from GET and the control list, but its join link still opens it. */
   deleted: boolean;
+  deletedAt: number | null;
 }
+
+/** Microsoft's createOrGet example: presenters everyone, lobby bypass for the organization. */
+export const DEFAULT_MEETING_DEFAULTS: TenantMeetingDefaults = {
+  lobbyBypassScope: 'organization',
+  isDialInBypassEnabled: false,
+  allowedPresenters: 'everyone',
+};
+export const DEFAULT_MONTHLY_LIMIT: MonthlyMeetingLimit = { perOrganizer: 2000, status: 403 };
 
 export interface EmulatorState {
   readonly tenantId: string;
+  readonly tenantDomain: string;
+  readonly cloud: EmulatorCloud;
+  /** The `scope` of the last token request; null before any. */
+  lastTokenScope: string | null;
   /** https://127.0.0.1:PORT: set once the server listens, before any request can arrive. */
   url: string;
   readonly caCertPem: string;
@@ -51,6 +75,11 @@ export interface EmulatorState {
   readonly users: Map<string, EmulatorUser>;
   readonly apps: Map<string, AppRecord>;
   meetings: MeetingRecord[];
+  /** Meetings created per `organizerId|YYYY-MM` (UTC, emulator clock); deletes do not give any back. */
+  createdPerMonth: Map<string, number>;
+  meetingDefaults: TenantMeetingDefaults;
+  monthlyLimit: MonthlyMeetingLimit;
+  patchNoContent: boolean;
   counts: RequestCounts;
   readonly policies: PolicyStore;
   policyErrorStyle: PolicyErrorStyle;
@@ -76,6 +105,9 @@ export function createState(options: EmulatorOptions, caCertPem: string): Emulat
   });
   const state: EmulatorState = {
     tenantId: options.tenantId ?? randomUUID(),
+    tenantDomain: options.tenantDomain ?? 'contoso.onmicrosoft.com',
+    cloud: options.cloud ?? 'global',
+    lastTokenScope: null,
     url: '',
     caCertPem,
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3599,
@@ -88,6 +120,10 @@ export function createState(options: EmulatorOptions, caCertPem: string): Emulat
     users: new Map(),
     apps,
     meetings: [],
+    createdPerMonth: new Map(),
+    meetingDefaults: { ...DEFAULT_MEETING_DEFAULTS },
+    monthlyLimit: { ...DEFAULT_MONTHLY_LIMIT },
+    patchNoContent: false,
     counts: emptyCounts(),
     policies: new PolicyStore(() => state.now(), options.propagationDelayMs ?? 30 * 60_000),
     policyErrorStyle: options.policyErrorStyle ?? 'current',
@@ -96,6 +132,11 @@ export function createState(options: EmulatorOptions, caCertPem: string): Emulat
     clockOffsetMs: 0,
     now: () => baseNow() + state.clockOffsetMs,
   };
+  setBehaviour(state, {
+    meetingDefaults: options.meetingDefaults,
+    monthlyMeetingLimit: options.monthlyMeetingLimit,
+    patchNoContent: options.patchNoContent,
+  });
   state.throttle.configure(options.throttle ?? null);
   state.faults.configure(options.faults ?? null);
   seedUsers(state.users, options.users ?? []);

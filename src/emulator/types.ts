@@ -11,7 +11,15 @@ export interface EmulatorUserSeed {
   mail?: string | null;
   /** e.g. `SMTP:primary@x` / `smtp:alias@x` */
   proxyAddresses?: string[];
+  /** Default 'Member'. A guest cannot organize meetings for the app (403 on onlineMeetings). */
+  userType?: UserType;
+  /** Default true. A disabled account cannot organize meetings for the app (403 on onlineMeetings). */
+  accountEnabled?: boolean;
+  /** Default true. Without a Teams licence the user cannot organize meetings (403 on onlineMeetings). */
+  teamsLicensed?: boolean;
 }
+
+export type UserType = 'Member' | 'Guest';
 
 export interface EmulatorUser {
   id: string;
@@ -19,7 +27,57 @@ export interface EmulatorUser {
   userPrincipalName: string;
   mail: string | null;
   proxyAddresses: string[];
+  userType: UserType;
+  accountEnabled: boolean;
+  teamsLicensed: boolean;
 }
+
+/** What `control.setUser` may change on a seeded user. */
+export type EmulatorUserChange = Partial<Pick<EmulatorUser, 'userType' | 'accountEnabled' | 'teamsLicensed'>>;
+
+/** Which Microsoft cloud's Entra the token endpoint plays: it decides the Graph scope it accepts. */
+export type EmulatorCloud = 'global' | 'usgov' | 'usgovdod';
+
+/** The settings a new meeting gets, whatever createOrGet / POST asked for (they ignore options). */
+export interface TenantMeetingDefaults {
+  /** lobbyBypassSettings.scope; default 'organization'. */
+  lobbyBypassScope: string;
+  /** lobbyBypassSettings.isDialInBypassEnabled; default false. */
+  isDialInBypassEnabled: boolean;
+  /** Default 'everyone' (Microsoft's createOrGet example response). */
+  allowedPresenters: string;
+}
+
+/** The 2,000 meetings per organizer per calendar month (UTC) limit; its status is undocumented. */
+export interface MonthlyMeetingLimit {
+  /** Meetings one organizer may create per calendar month; default 2,000. */
+  perOrganizer: number;
+  /** 403 (default, no Retry-After) or 429 (Retry-After = seconds to the month's end). */
+  status: 403 | 429;
+}
+
+/** The Graph behaviours a test may set (PUT /_emulator/settings) and what the emulator observed. */
+export interface EmulatorBehaviour {
+  propagationDelayMs: number;
+  policyErrorStyle: PolicyErrorStyle;
+  meetingDefaults: TenantMeetingDefaults;
+  monthlyMeetingLimit: MonthlyMeetingLimit;
+  /** PATCH onlineMeeting answers 204 without a body (still applying the change); default false (200 + meeting). */
+  patchNoContent: boolean;
+  /** Fixed at start. */
+  cloud: EmulatorCloud;
+  /** The tenant's domain, accepted in token and metadata URLs like the tenant id; fixed at start. */
+  tenantDomain: string;
+  /** The `scope` of the last token request (accepted or not); null before any. */
+  lastTokenScope: string | null;
+}
+
+export type EmulatorBehaviourChange = Partial<
+  Pick<EmulatorBehaviour, 'propagationDelayMs' | 'policyErrorStyle' | 'patchNoContent'>
+> & {
+  meetingDefaults?: Partial<TenantMeetingDefaults>;
+  monthlyMeetingLimit?: Partial<MonthlyMeetingLimit>;
+};
 
 export interface EmulatorAppRegistration {
   clientId?: string;
@@ -48,6 +106,10 @@ export interface EmulatorOptions {
   /** 0 (default) = a free port. Always bound to 127.0.0.1. */
   port?: number;
   tenantId?: string;
+  /** The tenant's domain, accepted in the token URL instead of the id; default 'contoso.onmicrosoft.com'. */
+  tenantDomain?: string;
+  /** Default 'global': tokens are for https://graph.microsoft.com/.default only. */
+  cloud?: EmulatorCloud;
   clientId?: string;
   clientSecret?: string;
   /** Application access policy propagation delay; default 30 minutes (Microsoft's "up to 30 minutes"). */
@@ -60,6 +122,9 @@ export interface EmulatorOptions {
   now?: () => number;
   throttle?: ThrottleSettings;
   faults?: FaultSettings;
+  meetingDefaults?: Partial<TenantMeetingDefaults>;
+  monthlyMeetingLimit?: Partial<MonthlyMeetingLimit>;
+  patchNoContent?: boolean;
 }
 
 export interface EmulatorMeetingView {
@@ -77,6 +142,27 @@ export interface EmulatorMeetingView {
   lobbyLocked: boolean;
   createdBy: 'createOrGet' | 'post';
   patchCount: number;
+  /** Deleted over Graph (listed only with `includeDeleted`); its link still opens the meeting. */
+  deleted: boolean;
+  deletedDateTime: string | null;
+}
+
+/**
+ * What opening a join link would find: a deleted meeting's link keeps working
+ * (microsoft-graph-docs#7802), with the lobby and presenters it had when it was deleted.
+ */
+export interface EmulatorJoinableView {
+  meetingId: string;
+  organizerId: string;
+  subject: string;
+  deleted: boolean;
+  deletedDateTime: string | null;
+  lobbyBypassScope: string;
+  allowedPresenters: string;
+  /** Only the organizer bypasses the lobby and presents. */
+  lobbyLocked: boolean;
+  /** Someone other than the organizer bypasses the lobby (scope not 'organizer'): the link lets people in. */
+  admitsAnyone: boolean;
 }
 
 export interface RequestCounts {
@@ -95,6 +181,8 @@ export interface RequestCounts {
 export interface EmulatorControl {
   seedUsers(users: EmulatorUserSeed[]): EmulatorUser[];
   users(): EmulatorUser[];
+  /** Turns a seeded user into a guest, disables it or takes its Teams licence away (or back). */
+  setUser(userId: string, change: EmulatorUserChange): EmulatorUser;
   registerApp(app?: EmulatorAppRegistration): EmulatorApp;
   apps(): EmulatorApp[];
   /** New-CsApplicationAccessPolicy -Identity name -AppIds ... */
@@ -116,6 +204,9 @@ export interface EmulatorControl {
   policies(): { policies: PolicyView[]; grants: GrantView[] };
   setPropagationDelay(ms: number): void;
   setPolicyErrorStyle(style: PolicyErrorStyle): void;
+  /** Changes any of the settable behaviours (a partial meetingDefaults / monthlyMeetingLimit merges). */
+  setBehaviour(change: EmulatorBehaviourChange): EmulatorBehaviour;
+  behaviour(): EmulatorBehaviour;
   setThrottle(settings: ThrottleSettings | null): void;
   setFaults(settings: FaultSettings | null): void;
   /** Moves the emulator clock forward (policy propagation, token expiry). */
@@ -123,12 +214,19 @@ export interface EmulatorControl {
   now(): number;
   /** A managed-identity token the default app accepts as a federated client assertion. */
   mintManagedIdentityAssertion(clientId?: string): string;
-  /** All live meetings (deleted ones excluded). */
-  meetings(): EmulatorMeetingView[];
+  /** All live meetings; deleted ones too (`deleted: true`) with `includeDeleted`. */
+  meetings(options?: { includeDeleted?: boolean }): EmulatorMeetingView[];
+  /** The meeting a join link opens, deleted or not; null for a link the emulator never issued. */
+  joinable(joinWebUrl: string): EmulatorJoinableView | null;
+  /** Meetings created (201) per organizer id per UTC month ('YYYY-MM'), deleted ones included. */
+  meetingsCreatedPerMonth(): Record<string, Record<string, number>>;
   requestCounts(): RequestCounts;
   /** Meetings beyond one per (organizer, subject, start, end). */
   duplicates(): number;
-  /** Clears meetings, request counts, throttle and faults; `everything` also clears users, policies and extra apps. */
+  /**
+   * Clears meetings (deleted ones and monthly counts too), request counts, throttle and faults;
+   * `everything` also clears users, policies and extra apps. The behaviours (setBehaviour) stay.
+   */
   reset(options?: { everything?: boolean }): void;
 }
 
@@ -138,6 +236,8 @@ export interface EmulatorHandle {
   graphBaseUrl: string;
   authorityHost: string;
   tenantId: string;
+  /** Accepted wherever the tenant id is (token and metadata URLs). */
+  tenantDomain: string;
   clientId: string;
   clientSecret: string;
   /** The self-signed certificate the emulator serves; trust it as a CA. */

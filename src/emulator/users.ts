@@ -4,7 +4,7 @@ import { requireRole, USER_READ_ROLES, type TokenClaims } from './graphAuth.js';
 import { odataString, type GraphResult } from './http.js';
 import { HttpError } from './httpErrors.js';
 import type { EmulatorState } from './state.js';
-import type { EmulatorUser, EmulatorUserSeed } from './types.js';
+import type { EmulatorUser, EmulatorUserChange, EmulatorUserSeed } from './types.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -16,10 +16,29 @@ export function seedUsers(users: Map<string, EmulatorUser>, seeds: EmulatorUserS
       userPrincipalName: s.userPrincipalName,
       mail: s.mail ?? null,
       proxyAddresses: s.proxyAddresses ?? (s.mail ? [`SMTP:${s.mail}`] : []),
+      userType: s.userType ?? 'Member',
+      accountEnabled: s.accountEnabled ?? true,
+      teamsLicensed: s.teamsLicensed ?? true,
     };
     users.set(user.id, user);
     return { ...user };
   });
+}
+
+/** Makes a seeded user a guest, disables it or takes its Teams licence (control API). */
+export function changeUser(
+  users: Map<string, EmulatorUser>,
+  userId: string,
+  change: EmulatorUserChange,
+): EmulatorUser {
+  const user = users.get(userId.toLowerCase());
+  if (!user) throw new Error(`unknown user ${userId}`);
+  Object.assign(user, {
+    ...(change.userType !== undefined ? { userType: change.userType } : {}),
+    ...(change.accountEnabled !== undefined ? { accountEnabled: change.accountEnabled } : {}),
+    ...(change.teamsLicensed !== undefined ? { teamsLicensed: change.teamsLicensed } : {}),
+  });
+  return { ...user };
 }
 
 /** onlineMeetings need the object id; a UPN or mail in the path is a 404. */
@@ -34,7 +53,11 @@ export function findOrganizer(state: EmulatorState, key: string): EmulatorUser {
   return user;
 }
 
-function userPayload(u: EmulatorUser): Record<string, unknown> {
+// Office 365 E3, which includes Teams: what a licensed user's assignedLicenses shows.
+const TEAMS_SKU = '6fd2c87f-b296-42f0-b197-1e91e994b900';
+
+/** Every user property the emulator knows, by canonical name (Graph's $select is case-insensitive). */
+function allProperties(u: EmulatorUser): Record<string, unknown> {
   return {
     id: u.id,
     displayName: u.displayName,
@@ -47,7 +70,67 @@ function userPayload(u: EmulatorUser): Record<string, unknown> {
     officeLocation: null,
     preferredLanguage: null,
     mobilePhone: null,
+    userType: u.userType,
+    accountEnabled: u.accountEnabled,
+    proxyAddresses: [...u.proxyAddresses],
+    assignedLicenses: u.teamsLicensed ? [{ disabledPlans: [], skuId: TEAMS_SKU }] : [],
+    otherMails: [],
+    department: null,
+    companyName: null,
+    usageLocation: null,
+    createdDateTime: null,
+    onPremisesSyncEnabled: null,
+    externalUserState: u.userType === 'Guest' ? 'Accepted' : null,
   };
+}
+
+/** Without $select Graph returns this default set; userType and accountEnabled only when selected. */
+const DEFAULT_PROPERTIES = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
+const SAMPLE: EmulatorUser = {
+  id: '',
+  displayName: '',
+  userPrincipalName: '',
+  mail: null,
+  proxyAddresses: [],
+  userType: 'Member',
+  accountEnabled: true,
+  teamsLicensed: true,
+};
+/** Lower-cased name → canonical name, for every property $select may name. */
+const KNOWN = new Map(Object.keys(allProperties(SAMPLE)).map((k) => [k.toLowerCase(), k]));
+
+/** The properties `$select` names (canonical names, in its order); the default set without it. */
+function selection(query: URLSearchParams): { names: string[]; selected: boolean } {
+  const raw = query.get('$select');
+  if (raw === null || !raw.trim()) return { names: DEFAULT_PROPERTIES, selected: false };
+  const names = raw.split(',').map((name) => {
+    const known = KNOWN.get(name.trim().toLowerCase());
+    if (!known)
+      throw new HttpError(
+        400,
+        'Request_BadRequest',
+        `Could not find a property named '${name.trim()}' on type 'Microsoft.DirectoryServices.User'.`,
+      );
+    return known;
+  });
+  return { names: [...new Set(names)], selected: true };
+}
+
+function userPayload(u: EmulatorUser, names: string[]): Record<string, unknown> {
+  const all = allProperties(u);
+  return Object.fromEntries(names.map((n) => [n, all[n]]));
 }
 
 function findUserByIdOrUpn(state: EmulatorState, key: string): EmulatorUser | undefined {
@@ -82,17 +165,17 @@ export function handleUsers(
 ): GraphResult | null {
   if (segments[0] !== 'users' || method !== 'GET' || segments.length > 2) return null;
   requireRole(token, USER_READ_ROLES);
+  const { names, selected } = selection(query);
+  const payload = (u: EmulatorUser) => userPayload(u, names);
+  const context = `${state.url}/v1.0/$metadata#users${selected ? `(${names.join(',')})` : ''}`;
   if (segments.length === 1) {
     const filter = query.get('$filter');
     if (!filter)
-      return { status: 200, write: false, body: { value: [...state.users.values()].map(userPayload) } };
+      return { status: 200, write: false, body: { value: [...state.users.values()].map(payload) } };
     return {
       status: 200,
       write: false,
-      body: {
-        '@odata.context': `${state.url}/v1.0/$metadata#users`,
-        value: filterUsers(state, filter).map(userPayload),
-      },
+      body: { '@odata.context': context, value: filterUsers(state, filter).map(payload) },
     };
   }
   const user = findUserByIdOrUpn(state, segments[1] ?? '');
@@ -105,6 +188,6 @@ export function handleUsers(
   return {
     status: 200,
     write: false,
-    body: { '@odata.context': `${state.url}/v1.0/$metadata#users/$entity`, ...userPayload(user) },
+    body: { '@odata.context': `${context}/$entity`, ...payload(user) },
   };
 }

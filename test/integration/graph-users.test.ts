@@ -17,6 +17,9 @@ it('resolves by UPN', async () => {
     displayName: 'Ada Lovelace',
     userPrincipalName: 'ada@uni.example',
     mail: 'ada.lovelace@uni.example',
+    // The gateway selects them (Graph returns them only when selected): a seeded user's defaults.
+    userType: 'Member',
+    accountEnabled: true,
   });
 });
 
