@@ -81,6 +81,10 @@ param runBudgetSeconds int = 480
 @minValue(0)
 @description('ORGANIZER_CACHE_HOURS')
 param organizerCacheHours int = 24
+@minValue(1)
+@maxValue(100000)
+@description('ORGANIZER_MONTHLY_LIMIT: new meetings per lecturer per UTC month at most (Graph allows 2,000 per user).')
+param organizerMonthlyLimit int = 2000
 @description('MAX_FEED_BYTES')
 param maxFeedBytes int = 10485760
 @description('ALLOW_HTTP_FEEDS: development only; keep false in Azure.')
@@ -218,6 +222,7 @@ var appSettings = {
   MAX_CONCURRENCY: string(maxConcurrency)
   RUN_BUDGET_SECONDS: string(runBudgetSeconds)
   ORGANIZER_CACHE_HOURS: string(organizerCacheHours)
+  ORGANIZER_MONTHLY_LIMIT: string(organizerMonthlyLimit)
   MAX_FEED_BYTES: string(maxFeedBytes)
   ALLOW_HTTP_FEEDS: allowHttpFeeds ? 'true' : 'false'
   MEETING_LOBBY_BYPASS: meetingLobbyBypass

@@ -11,6 +11,7 @@
 // sample that the tests ask for.
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { DEFAULT_MONTHLY_MEETING_LIMIT } from './core/organizer.js';
 import { cloudRefusal, GRAPH_CLOUD_NAMES, GRAPH_CLOUDS, type GraphCloud } from './graph/clouds.js';
 
 /** Thrown when settings are invalid; `problems` lists each as `NAME: what is wrong`. */
@@ -135,6 +136,9 @@ const settingsSchema = z.object({
   ),
   ORGANIZER_CACHE_HOURS: intSetting(24, 0, 24 * 30).describe(
     'How long a resolved organizer (e-mail to object id) is cached.',
+  ),
+  ORGANIZER_MONTHLY_LIMIT: intSetting(DEFAULT_MONTHLY_MEETING_LIMIT, 1, 100_000).describe(
+    "Meetings the sync creates per lecturer per calendar month (UTC) at most: Graph's limit is 2,000 per user; the nearest sessions go first, the rest wait for the next month.",
   ),
   MAX_FEED_BYTES: intSetting(10 * 1024 * 1024, 1024, 200 * 1024 * 1024).describe(
     'Largest accepted feed body.',
@@ -262,6 +266,7 @@ function toAppConfig(s: Settings, problem: Problem) {
       maxConcurrency: s.MAX_CONCURRENCY,
       runBudgetSeconds: s.RUN_BUDGET_SECONDS,
       organizerCacheHours: s.ORGANIZER_CACHE_HOURS,
+      organizerMonthlyLimit: s.ORGANIZER_MONTHLY_LIMIT,
       maxFeedBytes: s.MAX_FEED_BYTES,
       allowHttpFeeds: s.ALLOW_HTTP_FEEDS === 'true',
     },

@@ -72,8 +72,43 @@ export interface OrganizerRecord {
   displayName: string | null;
   /** True when the directory said there is no such user. */
   notFound: boolean;
+  /** 'Member' or 'Guest' as the directory said; null when unknown (rows cached before it was kept). */
+  userType: string | null;
+  /** false for a disabled account; null when unknown. */
+  accountEnabled: boolean | null;
   resolvedAt: string;
   /** UTC ISO after which the cache entry must be refreshed. */
   expiresAt: string;
+  etag?: string;
+}
+
+/** Graph refused an organizer for a reason other than the access policy (guest, licence, disabled, deleted). */
+export interface OrganizerRefusal {
+  /** HTTP status Graph answered (403, 404), or null when the directory look-up gave the reason. */
+  status: number | null;
+  /** Graph's error code, when it gave one. */
+  code: string | null;
+  requestId: string | null;
+  /** What was refused and what to check, for the alert and the blocked rows. */
+  message: string;
+  firstAt: string;
+  lastAt: string;
+  /** Refusals in a row; the back-off grows with it. */
+  attempts: number;
+  /** UTC ISO: the organizer is probed again (with one operation) at this time. */
+  retryAt: string;
+}
+
+/**
+ * What the daemon knows of one organizer across feeds (by Entra object id): a standing refusal, and the
+ * meetings this app created for them in the current month (Graph allows 2,000 per user per month).
+ */
+export interface OrganizerStatusRecord {
+  objectId: string;
+  refusal: OrganizerRefusal | null;
+  /** UTC month 'YYYY-MM' that `created` counts; null before the first create. */
+  month: string | null;
+  /** Meetings created (or reserved by a run in progress) for this organizer in `month`. */
+  created: number;
   etag?: string;
 }

@@ -6,6 +6,7 @@
 //   any planned row ─policy/organizer gate─► blocked (retry when the gate says)
 import { nextAttemptAt, type BackoffOptions } from './backoff.js';
 import type { DesiredSession } from './desired.js';
+import { toUtcIso } from './identity.js';
 import type { PlannedOperation } from './plan.js';
 import type { MeetingError, MeetingRecord } from './state.js';
 
@@ -134,15 +135,20 @@ export interface FailedAttempt {
 export function failedRow(
   record: MeetingRecord,
   operation: PlannedOperation['kind'],
-  error: { kind: string; message: string; requestId: string | null },
+  error: { kind: string; message: string; requestId: string | null; retryAfterSeconds?: number | null },
   now: string,
 ): FailedAttempt {
   const attempts = record.attempts + 1;
   const needsAction = NEEDS_ACTION_FAILURES.has(error.kind);
-  const retryAt = nextAttemptAt(now, attempts, {
+  const backedOff = nextAttemptAt(now, attempts, {
     ...(needsAction ? NEEDS_ACTION_BACKOFF : FAILURE_BACKOFF),
     seed: record.key,
   });
+  // Graph said when to come back (Retry-After longer than the run could wait): not before that.
+  const askedFor = error.retryAfterSeconds
+    ? toUtcIso(Date.parse(now) + error.retryAfterSeconds * 1000)
+    : null;
+  const retryAt = askedFor !== null && askedFor > backedOff ? askedFor : backedOff;
   const lastError: MeetingError = {
     code: error.kind,
     message: error.message,

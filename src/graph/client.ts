@@ -15,7 +15,7 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import { cloudRefusal, GRAPH_CLOUDS, graphScope, type GraphCloud } from './clouds.js';
-import { isGraphError } from './errors.js';
+import { isGraphError, isMonthlyLimitMessage } from './errors.js';
 import { createPacer, type Pacer, type PacerOptions } from './pacer.js';
 import { createTokenProvider } from './token.js';
 import {
@@ -127,6 +127,17 @@ class PreserveGraphErrors implements Middleware {
   }
 }
 
+/** A 429 that is one organizer's monthly meeting limit, not the app being throttled (read from a copy of the body). */
+async function isMonthlyLimitResponse(response: Response): Promise<boolean> {
+  try {
+    const body = (await response.clone().json()) as { error?: { message?: unknown } } | null;
+    const message = body?.error?.message;
+    return typeof message === 'string' && isMonthlyLimitMessage(message);
+  } catch {
+    return false;
+  }
+}
+
 /** Counts what reaches the wire; sits after the RetryHandler so each retry is seen. */
 class CountingHandler implements Middleware {
   private next: Middleware | undefined;
@@ -137,7 +148,7 @@ class CountingHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     this.counters.requests++;
     await this.next?.execute(context);
-    if (context.response?.status === 429) {
+    if (context.response?.status === 429 && !(await isMonthlyLimitResponse(context.response))) {
       this.counters.throttled++;
       this.onThrottled?.();
     }
@@ -155,6 +166,10 @@ class PacingHandler implements Middleware {
     await this.pacer.acquire();
     await this.next?.execute(context);
     const status = context.response?.status;
+    if (status === 429 && context.response && (await isMonthlyLimitResponse(context.response))) {
+      // One organizer's monthly meeting limit: the sync waits for that organizer only, the app goes on.
+      return;
+    }
     if (status === 429) {
       const seconds = Number(context.response?.headers.get('retry-after'));
       this.pacer.onThrottled(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined);

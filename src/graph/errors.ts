@@ -71,6 +71,20 @@ const POLICY_MISSING_PATTERNS = [
   /app \S+ is not authorized to \w+ meeting on behalf of user/i,
 ];
 
+// Graph allows 2,000 meetings per user per month; neither the status (403 or 429) nor the body of the
+// refusal is documented, so it is recognised by what any wording of it must say. It is about one
+// organizer: never a tenant-wide pause or refusal. https://learn.microsoft.com/graph/throttling-limits
+const MONTHLY_LIMIT_PATTERNS = [
+  /maximum number of (online )?meetings/i,
+  /meetings? (creation )?(limit|quota)/i,
+  /(per|a|each|this) month/i,
+];
+
+/** True when a 403/429 message says the organizer's monthly meeting limit is reached. */
+export function isMonthlyLimitMessage(message: string): boolean {
+  return MONTHLY_LIMIT_PATTERNS.some((pattern) => pattern.test(message));
+}
+
 /** True when a 401/403 message is the Teams application-access-policy denial (current or legacy text). */
 export function isPolicyDenialMessage(message: string): boolean {
   return POLICY_MISSING_PATTERNS.some((pattern) => pattern.test(message));
@@ -97,6 +111,7 @@ export function redactSecrets(text: string, extraSecrets: readonly string[] = []
 
 function statusKind(status: number, message: string): GraphErrorKind {
   if ((status === 403 || status === 401) && isPolicyDenialMessage(message)) return 'policyMissing';
+  if ((status === 403 || status === 429) && isMonthlyLimitMessage(message)) return 'monthlyLimit';
   if (status === 403) return 'forbidden';
   if (status === 429) return 'throttled';
   if (status === 401) return 'unauthorized';
@@ -178,7 +193,8 @@ export function classifyHttpFailure(
     notFound: 'Graph returned 404 (not found)',
     invalidRequest: `Graph rejected the request (${status})`,
     unauthorized: 'Graph rejected the access token (401)',
-    forbidden: 'Graph returned 403 (missing permission or consent)',
+    forbidden: 'Graph refused the call (403) for a reason other than the access policy',
+    monthlyLimit: "Graph refused to create another meeting: the organizer's monthly meeting limit is reached",
   };
   return new GraphError({
     kind,

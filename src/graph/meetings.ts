@@ -117,6 +117,13 @@ export function createMeetingsGateway(client: Client, options: MeetingOptions): 
       return toMeeting(read.body);
     },
 
+    carriesOptions(meeting) {
+      return (
+        (!options.lobbyBypass || meeting.lobbyBypassScope === options.lobbyBypass) &&
+        (!options.allowedPresenters || meeting.allowedPresenters === options.allowedPresenters)
+      );
+    },
+
     async delete(organizerId, meetingId) {
       try {
         await sendGraph<never>(client, 'DELETE', `${meetingsPath(organizerId)}/${seg(meetingId)}`);

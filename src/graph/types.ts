@@ -54,6 +54,11 @@ export interface MeetingsGateway {
   get(organizerId: string, meetingId: string): Promise<OnlineMeeting | null>;
   /** PATCH with start, end and subject together (Graph requires start and end together). */
   update(organizerId: string, meetingId: string, update: MeetingUpdate): Promise<OnlineMeeting>;
+  /**
+   * Whether the meeting already has the configured lobby and presenter options. createOrGet ignores
+   * them (a new meeting has the tenant's defaults), so a create PATCHes them when this is false.
+   */
+  carriesOptions(meeting: OnlineMeeting): boolean;
   /** DELETE; resolves `false` when the meeting was already gone (404), `true` when deleted. */
   delete(organizerId: string, meetingId: string): Promise<boolean>;
 }
@@ -66,4 +71,5 @@ export type GraphErrorKind =
   | 'notFound' // 404
   | 'invalidRequest' // 400 and other 4xx the request itself caused
   | 'unauthorized' // 401 / credential problems: stop the run, tell ops
-  | 'forbidden'; // 403 for other reasons (missing role/consent)
+  | 'forbidden' // 403 for other reasons: one organizer (guest, licence, disabled) or a missing role/consent
+  | 'monthlyLimit'; // 403 or 429 saying the organizer's 2,000 meetings a month are used up

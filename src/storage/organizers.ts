@@ -1,16 +1,22 @@
 import type { TableClient } from '@azure/data-tables';
-import type { OrganizerRecord } from '../core/state.js';
+import type { OrganizerRecord, OrganizerRefusal, OrganizerStatusRecord } from '../core/state.js';
 import { InvalidInputError } from './errors.js';
 import { azureTable } from './entity.js';
-import { entity, readRow, type StoredRow, type Table } from './table.js';
+import { entity, jsonOrNull, readRow, requireKey, type StoredRow, type Table } from './table.js';
 
 const ORGANIZER_PARTITION = 'organizer';
+/** Per object id (not per e-mail: aliases share one account and one monthly limit). */
+const STATUS_PARTITION = 'status';
 
 export interface OrganizerRepository {
   /** Looks up by e-mail (normalised here: trimmed, lower-case). */
   get(email: string): Promise<OrganizerRecord | null>;
   /** Same etag semantics as meetings.put; stores the normalised e-mail. */
   put(record: OrganizerRecord): Promise<OrganizerRecord>;
+  /** The organizer's standing refusal and monthly count, by Entra object id. */
+  getStatus(objectId: string): Promise<OrganizerStatusRecord | null>;
+  /** Same etag semantics as meetings.put (runs of several feeds share one organizer's count). */
+  putStatus(record: OrganizerStatusRecord): Promise<OrganizerStatusRecord>;
 }
 
 export function normaliseEmail(email: string): string {
@@ -49,12 +55,38 @@ export function organizerRepository(rows: Table): OrganizerRepository {
         objectId: record.objectId,
         displayName: record.displayName,
         notFound: record.notFound,
+        userType: record.userType,
+        accountEnabled: record.accountEnabled,
         resolvedAt: record.resolvedAt,
         expiresAt: record.expiresAt,
       });
       const etag = await rows.write(row, record.etag);
       return { ...record, email, etag };
     },
+    async getStatus(objectId) {
+      const row = await rows.read(STATUS_PARTITION, requireKey(objectId, 'organizer object id'));
+      return row && statusFromEntity(row, table);
+    },
+    async putStatus(record) {
+      const row = entity(STATUS_PARTITION, requireKey(record.objectId, 'organizer object id'), {
+        refusal: jsonOrNull(record.refusal),
+        month: record.month,
+        created: record.created,
+      });
+      const etag = await rows.write(row, record.etag);
+      return { ...record, etag };
+    },
+  };
+}
+
+function statusFromEntity(row: StoredRow, table: string): OrganizerStatusRecord {
+  const r = readRow(row, table);
+  return {
+    objectId: r.rowKey,
+    refusal: r.jsonOrNull<OrganizerRefusal>('refusal'),
+    month: r.stringOrNull('month'),
+    created: r.number('created'),
+    etag: r.etag,
   };
 }
 
@@ -65,6 +97,8 @@ function fromEntity(row: StoredRow, table: string): OrganizerRecord {
     objectId: r.stringOrNull('objectId'),
     displayName: r.stringOrNull('displayName'),
     notFound: r.boolean('notFound'),
+    userType: r.stringOrNull('userType'),
+    accountEnabled: r.booleanOrNull('accountEnabled'),
     resolvedAt: r.string('resolvedAt'),
     expiresAt: r.string('expiresAt'),
     etag: r.etag,

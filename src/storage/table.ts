@@ -172,7 +172,14 @@ export class RowReader {
   }
 
   boolean(name: string): boolean {
+    const value = this.booleanOrNull(name);
+    if (value === null) throw this.corrupt(name, 'a boolean');
+    return value;
+  }
+
+  booleanOrNull(name: string): boolean | null {
     const value = this.row[name];
+    if (value === undefined || value === null) return null;
     if (typeof value !== 'boolean') throw this.corrupt(name, 'a boolean');
     return value;
   }

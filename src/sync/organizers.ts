@@ -6,7 +6,9 @@ import type { StateStore } from '../storage/index.js';
 
 export type OrganizerResolution =
   | { status: 'resolved'; email: string; objectId: string; displayName: string }
-  | { status: 'unresolved'; email: string; reason: string; retryable: boolean };
+  | { status: 'unresolved'; email: string; reason: string; retryable: boolean }
+  /** The account exists but Teams will refuse it as an organizer (guest, disabled): no call is sent. */
+  | { status: 'refused'; email: string; objectId: string; reason: string; recheckAt: string };
 
 export interface OrganizerResolver {
   resolve(email: string): Promise<OrganizerResolution>;
@@ -43,10 +45,13 @@ export function createOrganizerResolver(deps: {
       objectId: user?.objectId ?? null,
       displayName: user?.displayName ?? null,
       notFound: user === null,
+      userType: user?.userType ?? null,
+      accountEnabled: user?.accountEnabled ?? null,
       resolvedAt: now.toISOString(),
-      // A "not found" answer is re-checked sooner: the account may just not be provisioned yet.
+      // "Not found", a guest or a disabled account is re-checked sooner: someone may be fixing it.
       expiresAt: new Date(
-        now.getTime() + (user ? deps.cacheHours : Math.min(deps.cacheHours, 1)) * 3_600_000,
+        now.getTime() +
+          (user && !unusableReason(user) ? deps.cacheHours : Math.min(deps.cacheHours, 1)) * 3_600_000,
       ).toISOString(),
       ...(cached?.etag ? { etag: cached.etag } : {}),
     };
@@ -72,7 +77,29 @@ export function createOrganizerResolver(deps: {
   };
 }
 
+/**
+ * Why Teams would refuse this account as a meeting organizer for the app, from the directory alone;
+ * null when nothing is known against it. (An unlicensed account shows only when Graph refuses it.)
+ */
+export function unusableReason(user: Pick<OrganizerRecord, 'userType' | 'accountEnabled'>): string | null {
+  if (user.accountEnabled === false)
+    return 'the account is disabled in Entra ID: enable it, or give these sessions another ORGANIZER';
+  if (user.userType?.toLowerCase() === 'guest')
+    return "the account is a guest (B2B) account, which cannot organize meetings for the app: use the lecturer's member account in the timetable";
+  return null;
+}
+
 function fromRecord(record: OrganizerRecord): OrganizerResolution {
+  const unusable = unusableReason(record);
+  if (record.objectId && !record.notFound && unusable) {
+    return {
+      status: 'refused',
+      email: record.email,
+      objectId: record.objectId,
+      reason: `${record.email}: ${unusable}`,
+      recheckAt: record.expiresAt,
+    };
+  }
   if (record.objectId && !record.notFound) {
     return {
       status: 'resolved',

@@ -25,6 +25,8 @@ describe('Azure tables', () => {
       objectId: null,
       displayName: null,
       notFound: true,
+      userType: null,
+      accountEnabled: null,
       resolvedAt: 'a',
       expiresAt: 'b',
     });

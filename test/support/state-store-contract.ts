@@ -78,6 +78,8 @@ const organizer = (email: string, overrides: Partial<OrganizerRecord> = {}): Org
   objectId: '00000000-0000-0000-0000-00000000000a',
   displayName: 'Ada Lovelace',
   notFound: false,
+  userType: 'Member',
+  accountEnabled: true,
   resolvedAt: '2026-01-05T09:00:00.000Z',
   expiresAt: '2026-01-06T09:00:00.000Z',
   ...overrides,
@@ -461,6 +463,37 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
             notFound: true,
             expiresAt: '2026-02-01T00:00:00.000Z',
           });
+        }),
+      );
+      it(
+        "keeps each organizer's refusal and monthly count by object id; a stale put is a ConcurrencyError",
+        withStore(async (store) => {
+          const objectId = '00000000-0000-0000-0000-00000000000a';
+          expect(await store.organizers.getStatus(objectId)).toBeNull();
+          const refusal = {
+            status: 403,
+            code: 'Forbidden',
+            requestId: 'r-1',
+            message: 'Graph refused',
+            firstAt: '2026-01-05T09:00:00.000Z',
+            lastAt: '2026-01-05T09:00:00.000Z',
+            attempts: 1,
+            retryAt: '2026-01-05T10:00:00.000Z',
+          };
+          const saved = await store.organizers.putStatus({ objectId, refusal, month: '2026-01', created: 7 });
+          expect(withoutEtag((await store.organizers.getStatus(objectId))!)).toEqual({
+            objectId,
+            refusal,
+            month: '2026-01',
+            created: 7,
+          });
+          await store.organizers.putStatus({ ...saved, refusal: null, created: 8 });
+          await expect(store.organizers.putStatus({ ...saved, created: 9 })).rejects.toBeInstanceOf(
+            ConcurrencyError,
+          );
+          expect(await store.organizers.getStatus(objectId)).toMatchObject({ refusal: null, created: 8 });
+          // The status rows do not shadow the e-mail rows of the same table.
+          expect(await store.organizers.get('ada@uni.ac.uk')).toBeNull();
         }),
       );
     });

@@ -19,6 +19,7 @@ import {
   type EmulatorHandle,
   type EmulatorUser,
 } from '../../src/emulator/index.js';
+import { DEFAULT_MEETING_DEFAULTS, DEFAULT_MONTHLY_LIMIT } from '../../src/emulator/state.js';
 import { createEventLogger, memorySink, type LoggedEvent } from '../../src/events.js';
 import { syncDepsFor } from '../../src/handlers/sync.js';
 import type { RunSummary } from '../../src/storage/index.js';
@@ -84,6 +85,12 @@ export function useSyncHarness(): Harness {
       const em = running(emulator, 'the Graph emulator');
       // Each world starts from an empty directory, no meetings, no faults.
       em.control.reset({ everything: true });
+      // reset() keeps the behaviours a test set: each world starts from Graph's defaults.
+      em.control.setBehaviour({
+        meetingDefaults: DEFAULT_MEETING_DEFAULTS,
+        monthlyMeetingLimit: DEFAULT_MONTHLY_LIMIT,
+        patchNoContent: false,
+      });
       em.control.newPolicy('TimetableSync-OnlineMeetings', [em.clientId]);
       const config = loadConfig({
         ...emulatorAppSettings(em, caFile),

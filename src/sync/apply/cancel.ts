@@ -2,6 +2,7 @@
 // marked 'cancelling' first (a crash finishes the cancel next run); a row whose meeting id was never
 // stored is resolved with createOrGet first, so a meeting whose create answer was lost is not orphaned.
 import type { MeetingRecord } from '../../core/state.js';
+import { classifyGraphError } from '../../graph/errors.js';
 import { cancelledRow, cancellingRow, lockedSubject, mayHaveMeeting } from '../../core/transitions.js';
 import type { ApplyRun } from './run.js';
 
@@ -24,7 +25,7 @@ export async function cancelWithoutMeeting(run: ApplyRun, record: MeetingRecord)
   run.counters.cancelled++;
 }
 
-/** Deletes (or, with CANCEL_MODE=lock, locks and renames) the row's meeting, if it may have one. */
+/** Locks and renames the row's meeting, then (CANCEL_MODE=delete) deletes it, if it may have one. */
 export async function removeMeeting(run: ApplyRun, record: MeetingRecord): Promise<void> {
   const organizerId = record.organizerId;
   if (!organizerId || !mayHaveMeeting(record)) return;
@@ -40,14 +41,19 @@ export async function removeMeeting(run: ApplyRun, record: MeetingRecord): Promi
     });
     meetingId = found.id;
   }
-  if (run.deps.config.sync.cancelMode === 'lock') {
+  // Lock first in both modes: a deleted meeting's link keeps opening the meeting (and GET can return it
+  // again after someone joins), so before DELETE the lobby admits only the organizer and the subject
+  // says it is cancelled. A meeting already gone (404) needs neither.
+  try {
     await meetings.update(organizerId, meetingId, {
       subject: lockedSubject(record.subject),
       startDateTime: record.start,
       endDateTime: record.end,
       lockLobby: true,
     });
-  } else {
-    await meetings.delete(organizerId, meetingId);
+  } catch (error) {
+    if (classifyGraphError(error).kind === 'notFound') return;
+    throw error;
   }
+  if (run.deps.config.sync.cancelMode === 'delete') await meetings.delete(organizerId, meetingId);
 }

@@ -21,14 +21,19 @@ export async function createMeeting(
 ): Promise<void> {
   const meetings = run.deps.graph.meetings;
   const record = await run.save(creatingRow(base, desired, organizer, externalId, generation));
-  let meeting: OnlineMeeting = await meetings.createOrGet(organizer.objectId, {
+  const found = await meetings.createOrGet(organizer.objectId, {
     externalId,
     subject: desired.subject,
     startDateTime: desired.start,
     endDateTime: desired.end,
   });
-  // createOrGet never changes an existing meeting: bring one from an interrupted earlier try up to date.
+  let meeting: OnlineMeeting = found;
+  if (found.created) run.organizers.noteCreated(organizer.objectId);
+  // createOrGet ignores lobby and presenter options (a new meeting has the tenant's defaults, students
+  // could present) and never changes an existing meeting (one from an interrupted earlier try may be
+  // out of date): PATCH whatever is missing.
   if (
+    !meetings.carriesOptions(meeting) ||
     meeting.subject !== desired.subject ||
     !sameInstant(meeting.startDateTime, desired.start) ||
     !sameInstant(meeting.endDateTime, desired.end)

@@ -5,16 +5,27 @@ import type { MeetingError } from '../../core/state.js';
 import { blockedRow, failedRow } from '../../core/transitions.js';
 import { classifyGraphError, type GraphError } from '../../graph/errors.js';
 import { ConcurrencyError } from '../../storage/errors.js';
+import type { Organizer } from './create.js';
 import type { PolicyLedger } from './policyLedger.js';
 import type { ApplyRun } from './run.js';
 
-export type OperationOutcome = 'ok' | 'policyDenied' | 'failed';
+/** What became of one operation; the three refusals are left to the organizer's lane to hold the rest. */
+export type OperationOutcome = 'ok' | 'failed' | 'policyDenied' | 'organizerRefused' | 'monthlyLimit';
 
-/** Classifies a failure of one operation and records it; a policy 403 is left to the organizer's lane. */
+/** Operations that make a new meeting (and so count against the organizer's monthly limit). */
+export function createsMeeting(run: ApplyRun, op: PlannedOperation): boolean {
+  if (op.kind === 'create' || op.kind === 'replace') return true;
+  return op.kind === 'update' && !run.current(op).meetingId;
+}
+
+/**
+ * Classifies a failure of one operation and records it. Refusals that concern one organizer (policy,
+ * account, monthly limit) are that organizer's; only a rejected token stops the whole run.
+ */
 export async function handleFailure(
   run: ApplyRun,
   policies: PolicyLedger,
-  organizerId: string,
+  organizer: Organizer,
   op: PlannedOperation,
   error: unknown,
 ): Promise<OperationOutcome> {
@@ -26,21 +37,35 @@ export async function handleFailure(
   }
   // 429s are the Graph layer's: the SDK retried them and the pacer slowed down; here one is a failure.
   const graphError = classifyGraphError(error);
-  if (graphError.kind === 'policyMissing') {
-    await policies.noteDenied(organizerId);
-    return 'policyDenied';
-  }
-  if ((graphError.kind === 'unauthorized' || graphError.kind === 'forbidden') && !run.aborted) {
-    run.abortReason = `Graph refused the app itself (${graphError.kind}): ${graphError.message}`;
-    run.log.error('graph.credential.rejected', {
-      feedId: run.feedId,
-      status: graphError.status,
-      code: graphError.graphCode,
-      requestId: graphError.requestId,
-      message: graphError.message,
-      action:
-        'check GRAPH_TENANT_ID, GRAPH_CLIENT_ID and the credential, and that OnlineMeetings.ReadWrite.All and User.Read.All have admin consent',
-    });
+  switch (graphError.kind) {
+    case 'policyMissing':
+      await policies.noteDenied(organizer.objectId);
+      return 'policyDenied';
+    case 'monthlyLimit':
+      await run.organizers.noteMonthlyLimit(organizer.objectId);
+      return 'monthlyLimit';
+    case 'forbidden':
+    case 'notFound':
+      // A 403 that is not the policy's, or a 404 for the organizer itself (a meeting that vanished is
+      // handled by its unit): this organizer's account (guest, licence, disabled, deleted).
+      await run.organizers.noteRefused(organizer.objectId, organizer.email, graphError);
+      return 'organizerRefused';
+    case 'unauthorized':
+      if (!run.aborted) {
+        run.abortReason = `Graph refused the app's token: ${graphError.message}`;
+        run.log.error('graph.credential.rejected', {
+          feedId: run.feedId,
+          status: graphError.status,
+          code: graphError.graphCode,
+          requestId: graphError.requestId,
+          message: graphError.message,
+          action:
+            'check GRAPH_TENANT_ID, GRAPH_CLIENT_ID and the credential (expired secret or certificate), and that OnlineMeetings.ReadWrite.All and User.Read.All have admin consent',
+        });
+      }
+      break;
+    default:
+      break;
   }
   await recordFailure(run, op, graphError);
   return 'failed';

@@ -5,10 +5,12 @@ import { nextAttemptAt } from '../../core/backoff.js';
 import type { PlannedOperation } from '../../core/plan.js';
 import { SHORT_RETRY_BACKOFF, UNKNOWN_ORGANIZER_RETRY_MS } from '../../core/transitions.js';
 import { toUtcIso } from '../../core/identity.js';
+import { monthOf, nextMonthStart } from '../../core/organizer.js';
+import type { OrganizerRefusal } from '../../core/state.js';
 import { createOrganizerResolver, type OrganizerResolver } from '../organizers.js';
 import { cancelMeeting, cancelWithoutMeeting } from './cancel.js';
 import { createMeeting, type Organizer } from './create.js';
-import { blockOperations, handleFailure, type OperationOutcome } from './failures.js';
+import { blockOperations, createsMeeting, handleFailure, type OperationOutcome } from './failures.js';
 import { PolicyLedger } from './policyLedger.js';
 import { replaceMeeting } from './replace.js';
 import type { ApplyRun } from './run.js';
@@ -33,7 +35,12 @@ export async function applyOperations(run: ApplyRun, operations: readonly Planne
     else lanes.set(email, [op]);
   }
   const lane = new LaneRunner(run, policies, resolver);
-  await Promise.all([...lanes].map(([email, ops]) => lane.runLane(email, ops)));
+  try {
+    await Promise.all([...lanes].map(([email, ops]) => lane.runLane(email, ops)));
+  } finally {
+    // Reservations not used (failed, held, out of time) go back to the organizers' monthly budgets.
+    await run.organizers.settle();
+  }
 }
 
 class LaneRunner {
@@ -49,23 +56,44 @@ class LaneRunner {
     let organizerId: string | null = null;
     if (ops.some((op) => op.kind !== 'cancel')) {
       const resolution = await this.resolver.resolve(email);
+      // Cancels of meetings that already exist need no look-up: they go ahead below.
+      const needOrganizer = ops.filter((op) => op.kind !== 'cancel');
       if (resolution.status === 'unresolved') {
         run.log.error('organizer.unresolved', {
           feedId: run.feedId,
           email,
           reason: resolution.reason,
-          sessions: ops.length,
+          sessions: needOrganizer.length,
         });
         const retryAt = resolution.retryable
           ? nextAttemptAt(run.now(), 1, SHORT_RETRY_BACKOFF)
           : toUtcIso(Date.parse(run.now()) + UNKNOWN_ORGANIZER_RETRY_MS);
-        // Cancels of meetings that already exist need no look-up: they go ahead below.
-        const needOrganizer = ops.filter((op) => op.kind !== 'cancel');
         await blockOperations(
           run,
           needOrganizer,
           { code: 'organizerUnresolved', message: resolution.reason, at: run.now() },
           retryAt,
+        );
+        ops = ops.filter((op) => op.kind === 'cancel');
+      } else if (resolution.status === 'refused') {
+        // The directory already says Teams would refuse this account: tell ops, send nothing.
+        run.log.error('organizer.refused', {
+          feedId: run.feedId,
+          email,
+          objectId: resolution.objectId,
+          status: null,
+          reason: resolution.reason,
+          sessions: needOrganizer.length,
+          retryAt: resolution.recheckAt,
+          action:
+            'fix the account in Entra ID or the ORGANIZER in the timetable; the account is looked up again at retryAt',
+        });
+        await blockOperations(
+          run,
+          needOrganizer,
+          { code: 'organizerRefused', message: resolution.reason, at: run.now() },
+          resolution.recheckAt,
+          resolution.objectId,
         );
         ops = ops.filter((op) => op.kind === 'cancel');
       } else {
@@ -102,16 +130,26 @@ class LaneRunner {
       );
       return;
     }
+    const standing = await run.organizers.standing(organizer.objectId);
+    if (standing) {
+      await this.blockRefused(organizer.objectId, ops, standing);
+      return;
+    }
+    ops = await this.withinMonthlyBudget(organizer, nearestFirst(ops));
     await policies.noteProbe(organizer.objectId);
+    const refusedBefore = await run.organizers.needsProbe(organizer.objectId);
     const waits = [...run.deps.policyRetryWaitsMs];
     for (;;) {
-      if (policies.state(organizer.objectId) === 'active') {
+      if (policies.state(organizer.objectId) === 'active' && !refusedBefore) {
         await this.runAll(organizer, ops);
         return;
       }
       const [first, ...rest] = ops;
       if (!first) return;
-      if ((await this.runOne(organizer, first, { probe: true })) !== 'policyDenied') {
+      const outcome = await this.runOne(organizer, first, { probe: true });
+      if (outcome !== 'policyDenied') {
+        // The probe settled it: either the rest goes ahead, or it is held for the same reason.
+        await this.hold(organizer.objectId, outcome, [first]);
         await this.runAll(organizer, rest);
         return;
       }
@@ -130,10 +168,114 @@ class LaneRunner {
     }
   }
 
+  /**
+   * Keeps the creations this month's budget allows (the nearest sessions; `ops` is nearest-first) and
+   * holds the rest until the month turns, with one error event saying how many wait.
+   */
+  private async withinMonthlyBudget(
+    organizer: Organizer,
+    ops: PlannedOperation[],
+  ): Promise<PlannedOperation[]> {
+    const { run } = this;
+    const creating = ops.filter((op) => createsMeeting(run, op));
+    if (creating.length === 0) return ops;
+    const granted = await run.organizers.reserve(organizer.objectId, creating.length);
+    if (granted === creating.length) return ops;
+    const waiting = new Set(creating.slice(granted));
+    const limit = run.organizers.limit;
+    const retryAt = nextMonthStart(run.now());
+    const message =
+      `Organizer ${organizer.email} has reached this month's limit of ${limit} new meetings ` +
+      `(ORGANIZER_MONTHLY_LIMIT; Graph allows 2,000 per user per month): ${waiting.size} session(s) get ` +
+      `their meetings from ${retryAt}. Shorten HORIZON_DAYS, or give these sessions per-lecturer organizers instead of one shared account.`;
+    run.log.error('organizer.monthlyLimit', {
+      feedId: run.feedId,
+      email: organizer.email,
+      objectId: organizer.objectId,
+      limit,
+      month: monthOf(run.now()),
+      sessions: waiting.size,
+      retryAt,
+      action: 'shorten HORIZON_DAYS or split the sessions across per-lecturer organizers',
+    });
+    await blockOperations(
+      run,
+      [...waiting],
+      { code: 'organizerMonthlyLimit', message, at: run.now() },
+      retryAt,
+      organizer.objectId,
+    );
+    return ops.filter((op) => !waiting.has(op));
+  }
+
   private async runAll(organizer: Organizer, ops: PlannedOperation[]): Promise<void> {
     const results = await Promise.all(ops.map((op) => this.runOne(organizer, op)));
-    const denied = ops.filter((_, i) => results[i] === 'policyDenied');
-    if (denied.length > 0) await this.blockAfterDenial(organizer.objectId, denied);
+    for (const outcome of ['policyDenied', 'organizerRefused', 'monthlyLimit'] as const)
+      await this.hold(
+        organizer.objectId,
+        outcome,
+        ops.filter((_, i) => results[i] === outcome),
+      );
+  }
+
+  /** Holds operations an organizer's refusal stopped (outcomes 'ok' and 'failed' need nothing more). */
+  private async hold(organizerId: string, outcome: OperationOutcome, ops: PlannedOperation[]): Promise<void> {
+    if (ops.length === 0) return;
+    const { run } = this;
+    switch (outcome) {
+      case 'policyDenied':
+        return this.blockAfterDenial(organizerId, ops);
+      case 'organizerRefused': {
+        const refusal = run.organizers.refusedInRun(organizerId);
+        if (refusal) await this.blockRefused(organizerId, ops, refusal);
+        return;
+      }
+      case 'monthlyLimit': {
+        const retryAt = nextMonthStart(run.now());
+        const message =
+          `Graph refused a new meeting: the organizer's monthly meeting limit is reached (other apps count ` +
+          `too); the session gets its meeting from ${retryAt}. Shorten HORIZON_DAYS or use per-lecturer organizers.`;
+        run.log.error('organizer.monthlyLimit', {
+          feedId: run.feedId,
+          objectId: organizerId,
+          limit: run.organizers.limit,
+          month: monthOf(run.now()),
+          sessions: ops.length,
+          retryAt,
+          reportedBy: 'graph',
+          action: 'shorten HORIZON_DAYS or split the sessions across per-lecturer organizers',
+        });
+        await blockOperations(
+          run,
+          ops,
+          { code: 'organizerMonthlyLimit', message, at: run.now() },
+          retryAt,
+          organizerId,
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private blockRefused(
+    organizerId: string,
+    ops: PlannedOperation[],
+    refusal: OrganizerRefusal,
+  ): Promise<void> {
+    return blockOperations(
+      this.run,
+      ops,
+      {
+        code: 'organizerRefused',
+        message: refusal.message,
+        ...(refusal.requestId ? { requestId: refusal.requestId } : {}),
+        at: this.run.now(),
+      },
+      refusal.retryAt,
+      organizerId,
+    );
   }
 
   private async blockAfterDenial(organizerId: string, ops: PlannedOperation[]): Promise<void> {
@@ -150,7 +292,7 @@ class LaneRunner {
     );
   }
 
-  /** One operation through the limiter; 'policyDenied' for a policy 403 (the lane blocks the rest). */
+  /** One operation through the limiter; a refusal outcome tells the lane to hold the organizer's rest. */
   private async runOne(
     organizer: Organizer,
     op: PlannedOperation,
@@ -166,6 +308,8 @@ class LaneRunner {
       if (run.aborted) return 'failed';
       // Refused earlier in this run (e.g. a revoked policy whose operations all went to the limiter at once).
       if (!options.probe && policies.isDenied(organizer.objectId)) return 'policyDenied';
+      if (run.organizers.refusedInRun(organizer.objectId)) return 'organizerRefused';
+      if (run.organizers.monthFull(organizer.objectId) && createsMeeting(run, op)) return 'monthlyLimit';
       if (run.outOfTime()) {
         run.stoppedEarly = true;
         return 'failed';
@@ -174,12 +318,19 @@ class LaneRunner {
         await applyOperation(run, organizer, op);
         run.deps.limiter.onSuccess();
         await policies.noteSuccess(organizer.objectId);
+        await run.organizers.noteAccepted(organizer.objectId);
         return 'ok';
       } catch (error) {
-        return handleFailure(run, policies, organizer.objectId, op, error);
+        return handleFailure(run, policies, organizer, op, error);
       }
     });
   }
+}
+
+/** Soonest sessions first: they matter first when the time budget or the monthly limit runs out. */
+function nearestFirst(ops: PlannedOperation[]): PlannedOperation[] {
+  const start = (op: PlannedOperation) => (op.kind === 'cancel' ? op.record.start : op.desired.start);
+  return [...ops].sort((a, b) => Date.parse(start(a)) - Date.parse(start(b)));
 }
 
 function applyOperation(run: ApplyRun, organizer: Organizer, op: PlannedOperation): Promise<void> {

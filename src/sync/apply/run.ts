@@ -12,6 +12,7 @@ import type { GraphAccess } from '../../graph/client.js';
 import { ConcurrencyError } from '../../storage/errors.js';
 import type { StateStore } from '../../storage/index.js';
 import type { Limiter } from '../limiter.js';
+import { OrganizerLedger } from './organizerLedger.js';
 
 export interface ApplyDeps {
   store: StateStore;
@@ -52,6 +53,8 @@ export class ApplyRun {
   stoppedEarly = false;
   /** Graph refused the app itself: nothing more is sent in this run. */
   abortReason: string | null = null;
+  /** Organizer refusals and monthly budgets, shared by every lane of the run. */
+  readonly organizers: OrganizerLedger = new OrganizerLedger(this);
   private readonly written = new Map<string, MeetingRecord>();
 
   constructor(

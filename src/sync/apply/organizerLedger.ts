@@ -1,0 +1,175 @@
+// What this run knows of each organizer beyond the access policy (core/organizer.ts decides): a standing
+// refusal by Graph (guest, unlicensed, disabled, deleted account) and the month's meeting budget. The
+// records are shared by every feed's run, so each write is conditional and retried on a conflict.
+import {
+  exhaustMonth,
+  monthOf,
+  recordRefusal,
+  reserveCreations,
+  standingRefusal,
+  type RefusalCause,
+} from '../../core/organizer.js';
+import type { OrganizerRefusal, OrganizerStatusRecord } from '../../core/state.js';
+import { ConcurrencyError } from '../../storage/errors.js';
+import type { ApplyRun } from './run.js';
+
+/** Conditional writes lost to other runs before a status change gives up (it is then the run's error). */
+const MAX_WRITE_CONFLICTS = 5;
+
+interface Budget {
+  month: string;
+  reserved: number;
+  created: number;
+}
+
+export class OrganizerLedger {
+  private readonly statuses = new Map<string, OrganizerStatusRecord | null>();
+  /** Organizers Graph refused in this run: the rest of their operations are held, not sent. */
+  private readonly refusedNow = new Map<string, OrganizerRefusal>();
+  /** Organizers whose monthly limit Graph reported in this run. */
+  private readonly monthFullNow = new Set<string>();
+  private readonly budgets = new Map<string, Budget>();
+
+  constructor(private readonly run: ApplyRun) {}
+
+  get limit(): number {
+    return this.run.deps.config.sync.organizerMonthlyLimit;
+  }
+
+  async load(objectId: string): Promise<OrganizerStatusRecord | null> {
+    if (!this.statuses.has(objectId))
+      this.statuses.set(objectId, await this.run.deps.store.organizers.getStatus(objectId));
+    return this.statuses.get(objectId) ?? null;
+  }
+
+  /** A refusal recorded by an earlier run whose wait is not over: send nothing for this organizer. */
+  async standing(objectId: string): Promise<OrganizerRefusal | null> {
+    return standingRefusal(await this.load(objectId), this.run.now());
+  }
+
+  /** A refusal whose wait is over: the organizer is probed with one operation first. */
+  async needsProbe(objectId: string): Promise<boolean> {
+    return (await this.load(objectId))?.refusal != null;
+  }
+
+  refusedInRun(objectId: string): OrganizerRefusal | null {
+    return this.refusedNow.get(objectId) ?? null;
+  }
+
+  monthFull(objectId: string): boolean {
+    return this.monthFullNow.has(objectId);
+  }
+
+  /** Graph refused the organizer (not the access policy): alert once per run and wait with back-off. */
+  async noteRefused(objectId: string, email: string, cause: RefusalCause): Promise<OrganizerRefusal> {
+    const known = this.refusedNow.get(objectId);
+    if (known) return known;
+    const stored = await this.change(objectId, (current) =>
+      recordRefusal(current, objectId, email, cause, this.run.now()),
+    );
+    const refusal = stored.refusal as OrganizerRefusal;
+    this.refusedNow.set(objectId, refusal);
+    this.run.log.error('organizer.refused', {
+      feedId: this.run.feedId,
+      email,
+      objectId,
+      status: cause.status,
+      code: cause.graphCode,
+      requestId: cause.requestId,
+      attempts: refusal.attempts,
+      retryAt: refusal.retryAt,
+      message: refusal.message,
+      action:
+        'check in Entra ID and the Teams admin centre that the account is a member (not a guest), is enabled and has a Teams licence; the sync tries one session again at retryAt',
+    });
+    if (cause.status === 404) await this.forgetLookUp(email);
+    return refusal;
+  }
+
+  /** An operation for the organizer succeeded: any standing refusal is over. */
+  async noteAccepted(objectId: string): Promise<void> {
+    const current = await this.load(objectId);
+    if (!current?.refusal) return;
+    const since = current.refusal.firstAt;
+    await this.change(objectId, (status) => ({ ...(status ?? current), refusal: null }));
+    this.run.log.info('organizer.accepted', { feedId: this.run.feedId, objectId, refusedSince: since });
+  }
+
+  /** Reserves creations in this month's budget; returns how many of `wanted` may go ahead. */
+  async reserve(objectId: string, wanted: number): Promise<number> {
+    if (wanted <= 0) return 0;
+    const month = monthOf(this.run.now());
+    let granted = 0;
+    await this.change(objectId, (current) => {
+      const reservation = reserveCreations(current, objectId, month, wanted, this.limit);
+      granted = reservation.granted;
+      return reservation.record;
+    });
+    const budget = this.budgets.get(objectId);
+    if (budget && budget.month === month) budget.reserved += granted;
+    else this.budgets.set(objectId, { month, reserved: granted, created: budget?.created ?? 0 });
+    return granted;
+  }
+
+  /** Graph made a new meeting for the organizer (counted against the month at the end of the run). */
+  noteCreated(objectId: string): void {
+    const month = monthOf(this.run.now());
+    const budget = this.budgets.get(objectId);
+    if (budget) budget.created++;
+    else this.budgets.set(objectId, { month, reserved: 0, created: 1 });
+  }
+
+  /** Graph said the organizer's monthly limit is reached: hold their creations until the month turns. */
+  async noteMonthlyLimit(objectId: string): Promise<void> {
+    if (this.monthFullNow.has(objectId)) return;
+    this.monthFullNow.add(objectId);
+    const month = monthOf(this.run.now());
+    await this.change(objectId, (current) => exhaustMonth(current, objectId, month, this.limit));
+    const budget = this.budgets.get(objectId);
+    // The month is spent whatever was reserved: nothing is given back for it.
+    if (budget) budget.reserved = budget.created;
+  }
+
+  /** End of the run: the month's count becomes what was really created (unused reservations go back). */
+  async settle(): Promise<void> {
+    for (const [objectId, budget] of this.budgets) {
+      const delta = budget.created - budget.reserved;
+      if (delta === 0) continue;
+      await this.change(objectId, (current) => {
+        const base = current ?? { objectId, refusal: null, month: budget.month, created: 0 };
+        if (base.month !== budget.month) return base; // the month turned meanwhile: its count restarted
+        return { ...base, created: Math.max(0, base.created + delta) };
+      });
+    }
+    this.budgets.clear();
+  }
+
+  /** Read-modify-write of one status row, conditional on what was read; re-read and retried on a conflict. */
+  private async change(
+    objectId: string,
+    next: (current: OrganizerStatusRecord | null) => OrganizerStatusRecord,
+  ): Promise<OrganizerStatusRecord> {
+    const repository = this.run.deps.store.organizers;
+    for (let conflicts = 0; ; conflicts++) {
+      const current = await this.load(objectId);
+      try {
+        const stored = await repository.putStatus(next(current));
+        this.statuses.set(objectId, stored);
+        return stored;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || conflicts >= MAX_WRITE_CONFLICTS) throw error;
+        this.statuses.set(objectId, await repository.getStatus(objectId));
+      }
+    }
+  }
+
+  /** The cached e-mail → object id answer led to a 404: look the e-mail up again next run. */
+  private async forgetLookUp(email: string): Promise<void> {
+    const organizers = this.run.deps.store.organizers;
+    const cached = await organizers.get(email);
+    if (!cached) return;
+    await organizers.put({ ...cached, expiresAt: this.run.now() }).catch((error: unknown) => {
+      if (!(error instanceof ConcurrencyError)) throw error;
+    });
+  }
+}
