@@ -1,13 +1,17 @@
 // The Teams application access policy gate, per organizer (ARCHITECTURE.md "Policy gate").
 // Graph answers 403 to onlineMeetings calls for users the app has no access policy for; a fresh
-// Grant-CsApplicationAccessPolicy takes a while to propagate (Microsoft: up to 30 min, often more).
+// Grant-CsApplicationAccessPolicy takes a while to propagate (Microsoft: up to 30 min; tenants report
+// hours to days).
 // https://learn.microsoft.com/graph/cloud-communication-online-meeting-application-access-policy
 //
 //   unknown/null ──first attempt──► (call) ──ok──► active      ──403──► missing ("revoked": alert)
 //   unknown ──403──► missing: probe again every probeHours
 //   granted(T) ──403 before T+window──► propagating: retry at 1, 2, 4 … min after the first denial,
 //                                       last try at T+window
-//   granted(T) ──403 after T+window──► missing + the exact Grant cmdlet
+//   granted(T) ──403 at/after T+window──► missing + alert: not granted (name, AppIds, user) or still
+//                                         propagating, with the exact Grant cmdlet; probe at
+//                                         T+window + 1, 2, 4, 8 … h (the first after the last try,
+//                                         at most probeHours after it), then every probeHours
 //   any ──ok──► active
 //
 // Pure: the shell stores the records these functions return.
@@ -118,6 +122,69 @@ function missingReason(objectId: string, settings: PolicySettings, retryAt: stri
   );
 }
 
+/**
+ * The recorded grant whose propagation window had ended by the organizer's last denial (ms), or null:
+ * then a 403 may mean "not granted" as much as "still propagating", and the probes back off from the
+ * window's end instead of waiting a flat probeHours.
+ */
+function endedGrantWindow(
+  record: PolicyRecord,
+  settings: PolicySettings,
+): { grantMs: number; windowEndMs: number } | null {
+  const grantMs = effectiveGrantMs(record, settings);
+  if (grantMs === null || record.lastDeniedAt === null) return null;
+  const windowEndMs = grantMs + settings.propagationMinutes * MINUTE_MS;
+  return windowEndMs <= instant(record.lastDeniedAt, 'lastDeniedAt') ? { grantMs, windowEndMs } : null;
+}
+
+/**
+ * When a missing organizer is probed next (ms), or null when it was never tried. After a grant whose
+ * window has ended: at windowEnd + 1, 2, 4, 8 … hours (the first of those after the last try, denial or
+ * probe), never later than the last try + probeHours; once those instants lie more than probeHours
+ * apart, and without such a grant: the last try + probeHours.
+ */
+function missingProbeMs(record: PolicyRecord, settings: PolicySettings): number | null {
+  const lastTriedMs = Math.max(
+    record.lastDeniedAt === null ? -Infinity : instant(record.lastDeniedAt, 'lastDeniedAt'),
+    record.lastProbeAt === null ? -Infinity : instant(record.lastProbeAt, 'lastProbeAt'),
+  );
+  if (lastTriedMs === -Infinity) return null;
+  const probeMs = settings.probeHours * HOUR_MS;
+  const flatMs = lastTriedMs + probeMs;
+  const ended = endedGrantWindow(record, settings);
+  if (ended === null) return flatMs;
+  // windowEnd + step is one step / 2 after the instant before it: past 2 × probeHours the back-off is over.
+  let step = HOUR_MS;
+  while (ended.windowEndMs + step <= lastTriedMs && step <= 2 * probeMs) step *= 2;
+  return step > 2 * probeMs ? flatMs : Math.min(ended.windowEndMs + step, flatMs);
+}
+
+/**
+ * A 403 after the grant's window: it may not be in effect at all, or still be on its way. Not for an
+ * organizer verified since the grant (it took effect, then went away: revoked, the plain reason).
+ */
+function grantNotEffectiveReason(
+  record: PolicyRecord,
+  settings: PolicySettings,
+  retryAt: string,
+): string | null {
+  const ended = endedGrantWindow(record, settings);
+  if (ended === null) return null;
+  if (record.verifiedAt !== null && instant(record.verifiedAt, 'verifiedAt') >= ended.grantMs) return null;
+  return (
+    `Organizer ${record.objectId} is still refused by the Teams application access policy (Graph 403) ` +
+    `${settings.propagationMinutes} minutes or more after the grant recorded at ${toUtcIso(ended.grantMs)}. ` +
+    "Either the grant is not in effect (check the policy name, that the policy's AppIds include this " +
+    "app's id, and that it was granted to this organizer and not another user), or it is still " +
+    'propagating (Microsoft says up to 30 minutes; tenants report hours to days). The sync keeps probing ' +
+    'at growing intervals (1, 2, 4 … hours after the window, then every ' +
+    `${settings.probeHours === 1 ? 'hour' : `${settings.probeHours} hours`}); next probe at ${retryAt}. ` +
+    'If it was not granted, run in Teams PowerShell: ' +
+    `${grantCommand(settings.policyName, record.objectId)} (or for everyone: ` +
+    `${grantGlobalCommand(settings.policyName)}), then record the grant so the sync retries at once.`
+  );
+}
+
 function propagatingReason(grantMs: number, windowEndMs: number, retryAt: string): string {
   return (
     `The access policy granted at ${toUtcIso(grantMs)} is not effective yet (Teams takes 30 minutes or ` +
@@ -159,15 +226,12 @@ export function decidePolicyGate(
   // A grant newer than the last denial (e.g. a global grant configured since) deserves a try now.
   if (grantMs !== null && (lastDeniedMs === null || grantMs > lastDeniedMs))
     return { allow: true, probe: true };
-  const lastTriedMs = Math.max(
-    lastDeniedMs ?? -Infinity,
-    record.lastProbeAt === null ? -Infinity : instant(record.lastProbeAt, 'lastProbeAt'),
-  );
-  if (lastTriedMs === -Infinity) return { allow: true, probe: true };
-  const retryMs = lastTriedMs + settings.probeHours * HOUR_MS;
-  if (nowMs >= retryMs) return { allow: true, probe: true };
+  const retryMs = missingProbeMs(record, settings);
+  if (retryMs === null || nowMs >= retryMs) return { allow: true, probe: true };
   const retryAt = toUtcIso(retryMs);
-  return { allow: false, state: 'missing', reason: missingReason(objectId, settings, retryAt), retryAt };
+  const reason =
+    grantNotEffectiveReason(record, settings, retryAt) ?? missingReason(objectId, settings, retryAt);
+  return { allow: false, state: 'missing', reason, retryAt };
 }
 
 /** A call for this organizer got through: the policy works. */
@@ -221,7 +285,6 @@ export function recordPolicyDenied(
     };
   }
 
-  const retryAt = toUtcIso(nowMs + settings.probeHours * HOUR_MS);
   const wasActive = base.state === 'active';
   const firstDeniedAt = base.state === 'missing' && base.firstDeniedAt !== null ? base.firstDeniedAt : now;
   const next: PolicyRecord = {
@@ -231,6 +294,8 @@ export function recordPolicyDenied(
     lastDeniedAt: now,
     lastProbeAt: now,
   };
+  // Never null: `next` was denied just now. The gate computes the same instant from the same record.
+  const retryAt = toUtcIso(missingProbeMs(next, settings) ?? nowMs + settings.probeHours * HOUR_MS);
   if (wasActive) {
     return {
       record: next,
@@ -242,16 +307,11 @@ export function recordPolicyDenied(
         missingReason(objectId, settings, retryAt),
     };
   }
-  const afterGrant =
-    grantMs === null
-      ? ''
-      : `The grant recorded at ${toUtcIso(grantMs)} has not taken effect within ${settings.propagationMinutes} minutes: ` +
-        'check the policy name and the app id in the policy. ';
   return {
     record: next,
     outcome: 'missing',
     retryAt,
-    message: afterGrant + missingReason(objectId, settings, retryAt),
+    message: grantNotEffectiveReason(next, settings, retryAt) ?? missingReason(objectId, settings, retryAt),
   };
 }
 

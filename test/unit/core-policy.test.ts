@@ -144,9 +144,10 @@ describe('a fresh grant that is still propagating', () => {
     expect(recordPolicyDenied(null, OID, minutes(61), s).outcome).toBe('missing');
   });
 
-  it('is missing, with advice, when the 403 comes after the window', () => {
+  it('is missing, with advice, when the 403 comes after the window, probed again an hour after it', () => {
     const denied = recordPolicyDenied(granted, OID, minutes(61), settings);
     expect(denied.outcome).toBe('missing');
+    expect(denied.retryAt).toBe(minutes(120));
     expect(denied.message).toContain('check the policy name');
     expect(denied.message).toContain(grantCommand('TimetableMeetings', OID));
   });
@@ -164,6 +165,132 @@ describe('a fresh grant that is still propagating', () => {
   });
 });
 
+describe('a grant that has not taken effect when its window ends', () => {
+  const granted = recordGrant(null, OID, minutes(0));
+  const windowEnd = 60;
+  const afterWindow = (h: number): number => windowEnd + h * 60;
+
+  /**
+   * A 403 at `firstDenial` (minutes after the grant), then every try the gate allows (checked each
+   * minute) is refused too, as the sync does it: the probe is noted, then the 403. Returns the minutes of
+   * the tries; checks on the way that recordPolicyDenied and the gate name the same next instant.
+   */
+  function probesAfterDenial(firstDenial: number, untilMinute: number, s: PolicySettings): number[] {
+    let denied = recordPolicyDenied(granted, OID, minutes(firstDenial), s);
+    const tries = [firstDenial];
+    for (let m = firstDenial; m <= untilMinute; m += 1) {
+      const decision = decidePolicyGate(denied.record, minutes(m), s);
+      if (!decision.allow) {
+        expect(decision).toMatchObject({ state: 'missing', retryAt: denied.retryAt });
+        continue;
+      }
+      expect(minutes(m)).toBe(denied.retryAt);
+      tries.push(m);
+      denied = recordPolicyDenied(recordPolicyProbe(denied.record, OID, minutes(m)), OID, minutes(m), s);
+      expect(denied.outcome).toBe('missing');
+    }
+    return tries;
+  }
+
+  it('is probed 1, 2, 4, 8 hours after the window, then every probeHours', () => {
+    expect(probesAfterDenial(61, 30 * 60, settings)).toEqual([
+      61,
+      afterWindow(1),
+      afterWindow(2),
+      afterWindow(4),
+      afterWindow(8),
+      afterWindow(14),
+      afterWindow(20),
+      afterWindow(26),
+    ]);
+  });
+
+  it('never waits longer than probeHours between probes', () => {
+    expect(probesAfterDenial(61, 16 * 60, { ...settings, probeHours: 3 })).toEqual([
+      61,
+      afterWindow(1),
+      afterWindow(2),
+      afterWindow(4),
+      afterWindow(7),
+      afterWindow(10),
+      afterWindow(13),
+    ]);
+    expect(probesAfterDenial(61, 6 * 60, { ...settings, probeHours: 1 })).toEqual([
+      61,
+      afterWindow(1),
+      afterWindow(2),
+      afterWindow(3),
+      afterWindow(4),
+      afterWindow(5),
+    ]);
+  });
+
+  it('starts the back-off when the last propagation retry, at the end of the window, is refused', () => {
+    const propagating = recordPolicyDenied(granted, OID, minutes(37), settings);
+    const last = recordPolicyDenied(propagating.record, OID, minutes(windowEnd), settings);
+    expect(last).toMatchObject({ outcome: 'missing', retryAt: minutes(afterWindow(1)) });
+  });
+
+  it('counts from the last try: a probe that died of something else moves on to the next step', () => {
+    const denied = recordPolicyDenied(granted, OID, minutes(61), settings);
+    const probed = recordPolicyProbe(denied.record, OID, minutes(afterWindow(1)));
+    expect(decidePolicyGate(probed, minutes(afterWindow(1) + 1), settings)).toMatchObject({
+      allow: false,
+      retryAt: minutes(afterWindow(2)),
+    });
+  });
+
+  it('follows the global grant the same way', () => {
+    const s = { ...settings, globalGrantedAt: minutes(0) };
+    const denied = recordPolicyDenied(null, OID, minutes(90), s);
+    expect(denied.retryAt).toBe(minutes(afterWindow(1)));
+    expect(decidePolicyGate(denied.record, minutes(100), s)).toMatchObject({
+      allow: false,
+      retryAt: minutes(afterWindow(1)),
+    });
+  });
+
+  it('names both possibilities, the growing probes, the next probe and the cmdlet', () => {
+    const denied = recordPolicyDenied(granted, OID, minutes(61), settings);
+    const gate = decidePolicyGate(denied.record, minutes(62), settings);
+    expect(gate.allow).toBe(false);
+    for (const text of [denied.message, gate.allow ? '' : gate.reason]) {
+      expect(text).toContain('the grant is not in effect');
+      expect(text).toContain('check the policy name');
+      expect(text).toContain("AppIds include this app's id");
+      expect(text).toContain('not another user');
+      expect(text).toContain(
+        'still propagating (Microsoft says up to 30 minutes; tenants report hours to days)',
+      );
+      expect(text).toContain('keeps probing at growing intervals');
+      expect(text).toContain(`next probe at ${minutes(afterWindow(1))}`);
+      expect(text).toContain(grantCommand('TimetableMeetings', OID));
+    }
+  });
+
+  it('keeps the flat probe interval and the plain message for an organizer never granted', () => {
+    let denied = recordPolicyDenied(null, OID, minutes(61), settings);
+    const tries = [61];
+    for (let m = 61; m <= 20 * 60; m += 1) {
+      const decision = decidePolicyGate(denied.record, minutes(m), settings);
+      if (!decision.allow) {
+        expect(decision.retryAt).toBe(denied.retryAt);
+        expect(decision.reason).not.toContain('still propagating');
+        continue;
+      }
+      tries.push(m);
+      denied = recordPolicyDenied(
+        recordPolicyProbe(denied.record, OID, minutes(m)),
+        OID,
+        minutes(m),
+        settings,
+      );
+    }
+    expect(tries).toEqual([61, 61 + 6 * 60, 61 + 12 * 60, 61 + 18 * 60]);
+    expect(denied.message).not.toContain('still propagating');
+  });
+});
+
 describe('an active organizer that is refused', () => {
   const active = recordPolicySuccess(null, OID, minutes(0));
 
@@ -172,6 +299,17 @@ describe('an active organizer that is refused', () => {
     expect(denied.outcome).toBe('revoked');
     expect(denied.record.state).toBe('missing');
     expect(denied.message).toContain(grantCommand('TimetableMeetings', OID));
+  });
+
+  it('is revoked, with the plain advice, when it was verified after its grant', () => {
+    const verified = recordPolicySuccess(recordGrant(null, OID, minutes(0)), OID, minutes(100));
+    const denied = recordPolicyDenied(verified, OID, minutes(600), settings);
+    expect(denied.outcome).toBe('revoked');
+    expect(denied.retryAt).toBe(minutes(600 + 6 * 60));
+    expect(denied.message).not.toContain('still propagating');
+    const gate = decidePolicyGate(denied.record, minutes(700), settings);
+    expect(gate).toMatchObject({ allow: false, retryAt: minutes(600 + 6 * 60) });
+    expect(gate.allow === false && gate.reason).not.toContain('still propagating');
   });
 
   it('is propagating when a grant was recorded within the window', () => {
@@ -209,6 +347,45 @@ describe('policy gate properties', () => {
           }
         },
       ),
+    );
+  });
+
+  it('after a grant window, probes at least an hour apart, ever sparser, at most probeHours apart', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 10, max: 120 }),
+        fc.integer({ min: 0, max: 24 * 60 }),
+        fc.integer({ min: 1, max: 12 }),
+        (window, lateBy, probeHours) => {
+          const s = { ...settings, propagationMinutes: window, probeHours };
+          let record = recordPolicyDenied(
+            recordGrant(null, OID, minutes(0)),
+            OID,
+            minutes(window + lateBy),
+            s,
+          ).record;
+          const tries = [window + lateBy];
+          for (let m = window + lateBy; m <= window + lateBy + 3 * probeHours * 60 + 32 * 60; m += 1) {
+            if (!decidePolicyGate(record, minutes(m), s).allow) continue;
+            tries.push(m);
+            record = recordPolicyDenied(
+              recordPolicyProbe(record, OID, minutes(m)),
+              OID,
+              minutes(m),
+              s,
+            ).record;
+          }
+          const gaps = tries.slice(1).map((m, i) => m - (tries[i] ?? m));
+          let previous: number | null = null;
+          for (const gap of gaps) {
+            expect(gap).toBeLessThanOrEqual(probeHours * 60);
+            if (previous !== null) expect(gap).toBeGreaterThanOrEqual(Math.max(60, previous));
+            previous = gap;
+          }
+          expect(gaps.at(-1)).toBe(probeHours * 60);
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 
