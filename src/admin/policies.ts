@@ -10,7 +10,13 @@ import { problems } from './problems.js';
 import type { AdminDeps } from './feeds.js';
 
 /** Row error codes that mean "this lecturer's policy or directory entry is in the way". */
-const ORGANIZER_BLOCKS = new Set(['policyMissing', 'policyPropagating', 'organizerUnresolved']);
+const ORGANIZER_BLOCKS = new Set([
+  'policyMissing',
+  'policyPropagating',
+  'organizerUnresolved',
+  'organizerRefused',
+  'organizerMonthlyLimit',
+]);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

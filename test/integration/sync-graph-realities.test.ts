@@ -3,6 +3,7 @@
 // working, PATCH may answer 204, and a long Retry-After must not hold a run past its budget.
 import { describe, expect, it } from 'vitest';
 
+import { listOrganizerPolicies } from '../../src/admin/policies.js';
 import { countStatus, eventsNamed, vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness } from '../support/sync-harness.js';
 
@@ -86,7 +87,7 @@ describe('per-lecturer refusals', () => {
     expect(refused.map((e) => e.properties.email).sort()).toEqual([GUEST, NOLICENCE]);
     // The guest is known from the directory: nothing is sent for it. The unlicensed lecturer costs one 403.
     const guestEvent = refused.find((e) => e.properties.email === GUEST)!;
-    expect(String(guestEvent.properties.reason)).toContain('guest');
+    expect(String(guestEvent.properties.message)).toContain('guest');
     const licenceEvent = refused.find((e) => e.properties.email === NOLICENCE)!;
     expect(licenceEvent).toMatchObject({ level: 'error', properties: { status: 403, code: 'Forbidden' } });
     expect(String(licenceEvent.properties.message)).toContain('Teams licence');
@@ -97,6 +98,14 @@ describe('per-lecturer refusals', () => {
     expect(blocked).toHaveLength(6);
     for (const row of blocked)
       expect(row).toMatchObject({ state: 'blocked', lastError: { code: 'organizerRefused' } });
+
+    // The organizers view (GET /api/policies) names both with their reason.
+    const { organizers } = await listOrganizerPolicies(world.services);
+    const view = (email: string) => organizers.find((o) => o.email === email);
+    expect(view(GUEST)).toMatchObject({ blockedSessions: 3 });
+    expect(view(GUEST)!.reason).toContain('guest');
+    expect(view(NOLICENCE)).toMatchObject({ blockedSessions: 3 });
+    expect(view(NOLICENCE)!.reason).toContain('Teams licence');
 
     // Before the back-off ends nothing is sent again; once licensed and due, one probe then the rest.
     world.advance(10 * 60_000);
@@ -185,7 +194,10 @@ describe('the monthly limit', () => {
     // Bob is under Graph's limit too (2 each): both get 2, the rest wait for the month; nothing aborts.
     expect(run).toMatchObject({ created: 4, blocked: 6 });
     expect(run.outcome).toBe('completed');
-    expect(eventsNamed(world.events, 'organizer.monthlyLimit').length).toBeGreaterThanOrEqual(1);
+    // One alert per lecturer, saying Graph reported it.
+    const limited = eventsNamed(world.events, 'organizer.monthlyLimit');
+    expect(limited).toHaveLength(2);
+    for (const event of limited) expect(event.properties).toMatchObject({ reportedBy: 'graph' });
     expect(eventsNamed(world.events, 'graph.credential.rejected')).toHaveLength(0);
     const rows = await world.services.store.meetings.listByFeed('cs');
     for (const row of rows.filter((r) => r.state !== 'active'))

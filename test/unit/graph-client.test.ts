@@ -337,6 +337,30 @@ describe('access-policy denial with 401', () => {
       'unauthorized',
     ],
     [400, 'Unauthorized', 'App 1 is not authorized to Create meeting on behalf of user 2', 'invalidRequest'],
+    // One organizer's account (guest, licence, disabled): Graph sends no explanation.
+    [403, 'Forbidden', '', 'forbidden'],
+    // The monthly limit: its status and wording are undocumented, so both statuses and any wording that
+    // names the limit are one organizer's, never the app's throttling or refusal.
+    [
+      403,
+      'Forbidden',
+      'The user has exceeded the maximum number of meetings that can be created in a month.',
+      'monthlyLimit',
+    ],
+    [
+      429,
+      'TooManyRequests',
+      'The user has exceeded the maximum number of meetings that can be created in a month.',
+      'monthlyLimit',
+    ],
+    [429, 'TooManyRequests', 'Meeting creation limit reached for this user.', 'monthlyLimit'],
+    [429, 'TooManyRequests', 'Too many requests', 'throttled'],
+    [
+      400,
+      'BadRequest',
+      'The user has exceeded the maximum number of meetings that can be created in a month.',
+      'invalidRequest',
+    ],
   ])('classifyHttpFailure %i %s %s → %s', (status, code, message, kind) => {
     expect(classifyHttpFailure(status, null, { code, message }).kind).toBe(kind);
   });

@@ -37,13 +37,19 @@ export async function applyOperations(run: ApplyRun, operations: readonly Planne
   const lane = new LaneRunner(run, policies, resolver);
   try {
     await Promise.all([...lanes].map(([email, ops]) => lane.runLane(email, ops)));
-  } finally {
-    // Reservations not used (failed, held, out of time) go back to the organizers' monthly budgets.
-    await run.organizers.settle();
+  } catch (error) {
+    // The run failed (storage down…): give back what can be given back, and report the run's own error.
+    await run.organizers.settle().catch(() => undefined);
+    throw error;
   }
+  // Reservations not used (failed, held, out of time) go back to the organizers' monthly budgets.
+  await run.organizers.settle();
 }
 
 class LaneRunner {
+  /** Organizers whose Graph-reported monthly limit was alerted on in this run (one event each). */
+  private readonly monthlyLimitReported = new Set<string>();
+
   constructor(
     private readonly run: ApplyRun,
     private readonly policies: PolicyLedger,
@@ -82,7 +88,7 @@ class LaneRunner {
           email,
           objectId: resolution.objectId,
           status: null,
-          reason: resolution.reason,
+          message: resolution.reason,
           sessions: needOrganizer.length,
           retryAt: resolution.recheckAt,
           action:
@@ -232,19 +238,22 @@ class LaneRunner {
       }
       case 'monthlyLimit': {
         const retryAt = nextMonthStart(run.now());
+        const firstReport = !this.monthlyLimitReported.has(organizerId);
+        this.monthlyLimitReported.add(organizerId);
         const message =
           `Graph refused a new meeting: the organizer's monthly meeting limit is reached (other apps count ` +
           `too); the session gets its meeting from ${retryAt}. Shorten HORIZON_DAYS or use per-lecturer organizers.`;
-        run.log.error('organizer.monthlyLimit', {
-          feedId: run.feedId,
-          objectId: organizerId,
-          limit: run.organizers.limit,
-          month: monthOf(run.now()),
-          sessions: ops.length,
-          retryAt,
-          reportedBy: 'graph',
-          action: 'shorten HORIZON_DAYS or split the sessions across per-lecturer organizers',
-        });
+        if (firstReport)
+          run.log.error('organizer.monthlyLimit', {
+            feedId: run.feedId,
+            objectId: organizerId,
+            limit: run.organizers.limit,
+            month: monthOf(run.now()),
+            sessions: ops.length,
+            retryAt,
+            reportedBy: 'graph',
+            action: 'shorten HORIZON_DAYS or split the sessions across per-lecturer organizers',
+          });
         await blockOperations(
           run,
           ops,

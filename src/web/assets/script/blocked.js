@@ -22,6 +22,14 @@ const REASONS = {
     'The lecturer\u2019s e-mail is not in the directory',
     'Fix the ORGANIZER in the timetable, or create the account.',
   ],
+  organizerRefused: [
+    'Teams refuses this lecturer as an organizer (guest, disabled or unlicensed account)',
+    'Use the lecturer\u2019s member account, enable it, or assign a Teams licence; retried automatically.',
+  ],
+  organizerMonthlyLimit: [
+    'The lecturer reached this month\u2019s limit of new meetings',
+    'Nothing: the sessions get meetings when the month turns. Shorten HORIZON_DAYS or use per-lecturer organizers.',
+  ],
   transient: ['Graph failed for a moment', 'Nothing: retried on the next run.'],
   throttled: ['Graph throttled the requests', 'Nothing: retried on the next run.'],
   failed: ['The meeting could not be written', 'See the example; retried on the next run.'],
