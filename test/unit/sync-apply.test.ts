@@ -199,6 +199,22 @@ describe('cancel and replace', () => {
     ]);
   });
 
+  it('a lock Graph refuses (400) does not keep the meeting alive: it is deleted anyway, with meeting.lock.failed', async () => {
+    await s.apply([create(session('a', ada.userPrincipalName))]);
+    const [a] = await s.rows();
+    const meetingId = a!.meetingId!;
+    // Graph refuses a PATCH whose end is before its start: the row's times arrive inverted.
+    const inverted = { ...a!, start: a!.end, end: a!.start };
+    const run = await s.apply([{ kind: 'cancel', record: inverted, reason: 'removed' }]);
+    expect(run.counters).toMatchObject({ cancelled: 1, failed: 0 });
+    expect(live()).toEqual([]);
+    expect(t.emulator.control.meetings({ includeDeleted: true })).toMatchObject([
+      { id: meetingId, deleted: true, lobbyLocked: false },
+    ]);
+    const warned = s.events.filter((e) => e.name === 'meeting.lock.failed');
+    expect(warned).toMatchObject([{ level: 'warning', properties: { key: 'a', status: 400 } }]);
+  });
+
   it('CANCEL_MODE=lock keeps the meeting, locked and renamed once', async () => {
     await s.apply([create(session('a', ada.userPrincipalName))]);
     const [a] = await s.rows();

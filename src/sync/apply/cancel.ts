@@ -52,8 +52,20 @@ export async function removeMeeting(run: ApplyRun, record: MeetingRecord): Promi
       lockLobby: true,
     });
   } catch (error) {
-    if (classifyGraphError(error).kind === 'notFound') return;
-    throw error;
+    const failure = classifyGraphError(error);
+    if (failure.kind === 'notFound') return;
+    // Graph refused the lock itself (400): in delete mode the DELETE still goes ahead (better than a
+    // meeting that stays on), and ops hear that its link may still open it.
+    if (failure.kind !== 'invalidRequest' || run.deps.config.sync.cancelMode !== 'delete') throw error;
+    run.log.warning('meeting.lock.failed', {
+      feedId: run.feedId,
+      key: record.key,
+      organizerId,
+      status: failure.status,
+      code: failure.graphCode,
+      requestId: failure.requestId,
+      message: failure.message,
+    });
   }
   if (run.deps.config.sync.cancelMode === 'delete') await meetings.delete(organizerId, meetingId);
 }
