@@ -10,6 +10,7 @@ import { calendar, useSyncHarness } from '../support/sync-harness.js';
 const harness = useSyncHarness();
 const ADA = 'ada@uni.example';
 const GUEST = 'guest@uni.example';
+const DISABLED = 'disabled@uni.example';
 const NOLICENCE = 'nolicence@uni.example';
 const BOB = 'bob@uni.example';
 
@@ -59,8 +60,9 @@ describe('meeting options', () => {
 describe('per-lecturer refusals', () => {
   it("blocks a guest's and an unlicensed lecturer's sessions with their reason; every other lecturer's sessions get meetings in the same run", async () => {
     const world = await harness.world();
-    const users = world.seed([ADA, GUEST, NOLICENCE, BOB]);
+    const users = world.seed([ADA, GUEST, NOLICENCE, DISABLED, BOB]);
     const guest = users.get(GUEST)!;
+    world.emulator.control.setUser(users.get(DISABLED)!.id, { accountEnabled: false });
     const nolicence = users.get(NOLICENCE)!;
     world.emulator.control.setUser(guest.id, { userType: 'Guest' });
     world.emulator.control.setUser(nolicence.id, { teamsLicensed: false });
@@ -70,13 +72,14 @@ describe('per-lecturer refusals', () => {
       calendar(
         weekly('ada@uni', ADA, '2027-01-11T09:00:00Z', 3),
         weekly('guest@uni', GUEST, '2027-01-11T11:00:00Z', 3),
+        weekly('disabled@uni', DISABLED, '2027-01-11T12:00:00Z', 2),
         weekly('nolicence@uni', NOLICENCE, '2027-01-11T13:00:00Z', 3),
         weekly('bob@uni', BOB, '2027-01-11T15:00:00Z', 3),
       ),
     );
 
     const run = await world.sync('cs');
-    expect(run).toMatchObject({ created: 6, blocked: 6 });
+    expect(run).toMatchObject({ created: 6, blocked: 8 });
     expect(run.outcome).toBe('completed');
     const byOrganizer = (id: string) => world.emulator.control.meetings().filter((m) => m.organizerId === id);
     expect(byOrganizer(users.get(ADA)!.id)).toHaveLength(3);
@@ -84,8 +87,10 @@ describe('per-lecturer refusals', () => {
     expect(eventsNamed(world.events, 'graph.credential.rejected')).toHaveLength(0);
 
     const refused = eventsNamed(world.events, 'organizer.refused');
-    expect(refused.map((e) => e.properties.email).sort()).toEqual([GUEST, NOLICENCE]);
-    // The guest is known from the directory: nothing is sent for it. The unlicensed lecturer costs one 403.
+    expect(refused.map((e) => e.properties.email).sort()).toEqual([DISABLED, GUEST, NOLICENCE]);
+    const disabledEvent = refused.find((e) => e.properties.email === DISABLED)!;
+    expect(String(disabledEvent.properties.message)).toContain('disabled');
+    // The guest and the disabled account are known from the directory: nothing is sent for them. The unlicensed lecturer costs one 403.
     const guestEvent = refused.find((e) => e.properties.email === GUEST)!;
     expect(String(guestEvent.properties.message)).toContain('guest');
     const licenceEvent = refused.find((e) => e.properties.email === NOLICENCE)!;
@@ -94,8 +99,8 @@ describe('per-lecturer refusals', () => {
     expect(countStatus(world.emulator, 403, 'onlineMeetings')).toBe(1);
 
     const rows = await world.services.store.meetings.listByFeed('cs');
-    const blocked = rows.filter((r) => r.organizerEmail === GUEST || r.organizerEmail === NOLICENCE);
-    expect(blocked).toHaveLength(6);
+    const blocked = rows.filter((r) => [GUEST, NOLICENCE, DISABLED].includes(r.organizerEmail));
+    expect(blocked).toHaveLength(8);
     for (const row of blocked)
       expect(row).toMatchObject({ state: 'blocked', lastError: { code: 'organizerRefused' } });
 
