@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { AppError } from './errors.js';
 import { DEFAULT_MONTHLY_MEETING_LIMIT } from './core/organizer.js';
-import { cloudRefusal, GRAPH_CLOUD_NAMES, GRAPH_CLOUDS, type GraphCloud } from './graph/clouds.js';
+import { GRAPH_CLOUD_NAMES, GRAPH_CLOUDS, resolveGraphCloud, type GraphCloud } from './graph/clouds.js';
 
 /** Thrown when settings are invalid; `problems` lists each as `NAME: what is wrong`. */
 export class ConfigError extends AppError {
@@ -62,11 +62,10 @@ const settingsSchema = z.object({
   GRAPH_CLIENT_ASSERTION_FILE: optionalText.describe(
     'File holding a federated client assertion (workload identity), re-read on each token request.',
   ),
-  GRAPH_CLOUD: z
-    .enum(GRAPH_CLOUD_NAMES, { error: `must be one of ${GRAPH_CLOUD_NAMES.join(', ')}` })
-    .default('global')
+  GRAPH_CLOUD: optionalText
+    .pipe(z.enum(GRAPH_CLOUD_NAMES, { error: `must be one of ${GRAPH_CLOUD_NAMES.join(', ')}` }).optional())
     .describe(
-      "Microsoft cloud: 'global', 'usgov' (US Government L4), 'usgovdod' (L5/DoD); its Graph host is the token scope and it defaults the two hosts below.",
+      "Microsoft cloud: 'global', 'usgov' (US Government L4), 'usgovdod' (L5/DoD); its Graph host is the token scope and it defaults the two hosts below. Unset = the cloud of GRAPH_BASE_URL, else of GRAPH_AUTHORITY_HOST, else global; a host of another cloud is refused.",
     ),
   GRAPH_AUTHORITY_HOST: optionalText
     .pipe(httpsUrl.optional())
@@ -182,17 +181,31 @@ export const SETTINGS: Readonly<Record<SettingName, string>> = Object.fromEntrie
   }),
 ) as Record<SettingName, string>;
 
+/**
+ * Settings whose unset value is worked out from others in `toAppConfig`: the value they take when those
+ * others are unset too.
+ */
+const INFERRED_DEFAULTS: Partial<Record<SettingName, string>> = { GRAPH_CLOUD: 'global' };
+
 /** The value each setting takes when unset, as an app-setting string; undefined when it has none. */
 export const SETTING_DEFAULTS: Readonly<Record<SettingName, string | undefined>> = Object.fromEntries(
   SETTING_NAMES.map((name) => {
     const value: string | number | undefined = settingsSchema.shape[name].parse(undefined);
-    return [name, value === undefined ? undefined : String(value)];
+    return [name, value === undefined ? INFERRED_DEFAULTS[name] : String(value)];
   }),
 ) as Record<SettingName, string | undefined>;
 
 function graphFrom(s: Settings, problem: Problem) {
-  const refusal = cloudRefusal(s.GRAPH_CLOUD);
-  if (refusal) problem('GRAPH_CLOUD', refusal);
+  // The token scope follows the cloud: GRAPH_CLOUD, else the cloud of a Microsoft Graph / Entra host given
+  // in GRAPH_BASE_URL / GRAPH_AUTHORITY_HOST (a US Government deployment that sets only the hosts), else
+  // global. China and hosts of another cloud than GRAPH_CLOUD are refused here, at start.
+  const resolved = resolveGraphCloud({
+    cloud: s.GRAPH_CLOUD,
+    graphBaseUrl: s.GRAPH_BASE_URL,
+    authorityHost: s.GRAPH_AUTHORITY_HOST,
+  });
+  for (const { setting, message } of resolved.problems) problem(setting, message);
+  const refusal = resolved.problems.length > 0;
   const credentials = [s.GRAPH_CLIENT_SECRET, s.GRAPH_CERTIFICATE_PEM, s.GRAPH_CLIENT_ASSERTION_FILE].filter(
     Boolean,
   );
@@ -223,15 +236,15 @@ function graphFrom(s: Settings, problem: Problem) {
         }
       : { kind: 'assertionFile' as const, path: s.GRAPH_CLIENT_ASSERTION_FILE ?? '' };
   // Typed optional (absent = global) so that a GraphConfig written by hand stays valid; always set here.
-  const cloud: { cloud?: GraphCloud } = { cloud: s.GRAPH_CLOUD };
+  const cloud: { cloud?: GraphCloud } = { cloud: resolved.cloud };
   return {
     tenantId: s.GRAPH_TENANT_ID,
     clientId: s.GRAPH_CLIENT_ID,
     credential,
     ...cloud,
     // Explicit hosts win (the local emulator sets both to 127.0.0.1; GRAPH_CLOUD still names the scope).
-    authorityHost: s.GRAPH_AUTHORITY_HOST ?? GRAPH_CLOUDS[s.GRAPH_CLOUD].authorityHost,
-    graphBaseUrl: s.GRAPH_BASE_URL ?? GRAPH_CLOUDS[s.GRAPH_CLOUD].graphBaseUrl,
+    authorityHost: s.GRAPH_AUTHORITY_HOST ?? GRAPH_CLOUDS[resolved.cloud].authorityHost,
+    graphBaseUrl: s.GRAPH_BASE_URL ?? GRAPH_CLOUDS[resolved.cloud].graphBaseUrl,
     caCertFile: s.GRAPH_CA_CERT_FILE ?? null,
   };
 }

@@ -7,7 +7,7 @@
 
 .DESCRIPTION
     Idempotent: safe to run again.
-      1. Connect-MicrosoftTeams (unless -SkipConnect).
+      1. Connect-MicrosoftTeams (unless -SkipConnect), in the -Cloud of the tenant.
       2. Creates the policy with New-CsApplicationAccessPolicy if missing, or adds the app id to it with
          Set-CsApplicationAccessPolicy -AppIds @{Add=...}. A user holds one application access policy and
          a new grant replaces the old one, so every app lives in this one policy.
@@ -30,6 +30,8 @@
     ./grant-access-policy.ps1 -AppId $appId -ApiBaseUrl https://func-api-xyz.azurewebsites.net -FunctionKey $key
 .EXAMPLE
     ./grant-access-policy.ps1 -AppId $appId -Global -ApiBaseUrl https://func-api-xyz.azurewebsites.net -FunctionKey $key
+.EXAMPLE
+    ./grant-access-policy.ps1 -AppId $appId -Cloud USGov -ApiBaseUrl https://func-api-xyz.azurewebsites.us -FunctionKey $key
 #>
 [CmdletBinding(SupportsShouldProcess, DefaultParameterSetName = 'Api')]
 param(
@@ -57,6 +59,11 @@ param(
 
     # Function key (or host key) for the admin API; defaults to $env:TIMETABLE_SYNC_FUNCTION_KEY.
     [string] $FunctionKey = $env:TIMETABLE_SYNC_FUNCTION_KEY,
+
+    # Microsoft cloud of the tenant: Global (default), USGov (GCC High) or USGovDoD (DoD); the same cloud as
+    # the deployment's GRAPH_CLOUD. Mapped to Connect-MicrosoftTeams -TeamsEnvironmentName TeamsGCCH / TeamsDOD.
+    [ValidateSet('Global', 'USGov', 'USGovDoD')]
+    [string] $Cloud = 'Global',
 
     [switch] $SkipConnect
 )
@@ -114,7 +121,12 @@ switch ($PSCmdlet.ParameterSetName) {
 }
 if (-not $AppId) { throw 'Give -AppId (the application id of the timetable-sync app registration).' }
 
-if (-not $SkipConnect) { Connect-MicrosoftTeams | Out-Null }
+if (-not $SkipConnect) {
+    $connect = @{}
+    $teamsEnvironment = @{ USGov = 'TeamsGCCH'; USGovDoD = 'TeamsDOD' }[$Cloud]
+    if ($teamsEnvironment) { $connect.TeamsEnvironmentName = $teamsEnvironment }
+    Connect-MicrosoftTeams @connect | Out-Null
+}
 
 # ---- the policy ------------------------------------------------------------------------------------
 $policy = $null

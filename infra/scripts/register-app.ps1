@@ -24,10 +24,18 @@
 .PARAMETER CertificatePath
     Public certificate (.cer DER, or .pem/.crt with "BEGIN CERTIFICATE"). No private key needed.
 
+.PARAMETER Cloud
+    Microsoft cloud of the tenant: Global (default), USGov (US Government L4, GCC High) or USGovDoD
+    (L5, DoD); passed to Connect-MgGraph -Environment and used for the admin consent URL. The deployment's
+    GRAPH_CLOUD must name the same cloud (usgov / usgovdod). The China (21Vianet) cloud has no
+    onlineMeetings create/update/delete APIs, so it is not offered.
+
 .EXAMPLE
     ./register-app.ps1 -TenantId northbridge.example -CertificatePath ./timetable-sync.cer -WhatIf
 .EXAMPLE
     ./register-app.ps1 -TenantId northbridge.example -CertificatePath ./timetable-sync.cer -GrantAdminConsent
+.EXAMPLE
+    ./register-app.ps1 -TenantId northbridge.onmicrosoft.us -CertificatePath ./timetable-sync.cer -Cloud USGov
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(
@@ -42,6 +50,10 @@ param(
     # or Global Administrator) instead of printing the consent URL for someone else to open.
     [switch] $GrantAdminConsent,
 
+    # Microsoft cloud of the tenant (Connect-MgGraph -Environment).
+    [ValidateSet('Global', 'USGov', 'USGovDoD')]
+    [string] $Cloud = 'Global',
+
     # Use the current Connect-MgGraph session as it is.
     [switch] $SkipConnect
 )
@@ -50,6 +62,13 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 $GraphResourceAppId = '00000003-0000-0000-c000-000000000000' # Microsoft Graph
+$Cloud = @('Global', 'USGov', 'USGovDoD') | Where-Object { $_ -eq $Cloud } # the spelling Connect-MgGraph lists
+# Entra authority and the daemon's GRAPH_CLOUD per cloud (src/graph/clouds.ts).
+$CloudSettings = @{
+    Global   = @{ Authority = 'https://login.microsoftonline.com'; GraphCloud = 'global' }
+    USGov    = @{ Authority = 'https://login.microsoftonline.us'; GraphCloud = 'usgov' }
+    USGovDoD = @{ Authority = 'https://login.microsoftonline.us'; GraphCloud = 'usgovdod' }
+}[$Cloud]
 $RequiredAppRoles = [ordered]@{
     'OnlineMeetings.ReadWrite.All' = 'b8bb2037-6e08-44ac-a4ea-4674e010e2a4'
     'User.Read.All'                = 'df021288-bdef-4463-88db-98f22de89214'
@@ -58,7 +77,7 @@ $RequiredAppRoles = [ordered]@{
 if (-not $SkipConnect) {
     $scopes = @('Application.ReadWrite.All')
     if ($GrantAdminConsent) { $scopes += 'AppRoleAssignment.ReadWrite.All' }
-    $connect = @{ Scopes = $scopes; NoWelcome = $true }
+    $connect = @{ Scopes = $scopes; Environment = $Cloud; NoWelcome = $true }
     if ($TenantId) { $connect.TenantId = $TenantId }
     Connect-MgGraph @connect
 }
@@ -176,7 +195,7 @@ else {
 }
 
 # ---- 4. admin consent -----------------------------------------------------------------------------
-$consentUrl = "https://login.microsoftonline.com/$tenant/adminconsent?client_id=$($app.AppId)"
+$consentUrl = "$($CloudSettings.Authority)/$tenant/adminconsent?client_id=$($app.AppId)"
 if ($GrantAdminConsent -and $servicePrincipal) {
     $graphServicePrincipal = Get-MgServicePrincipal -Filter "appId eq '$GraphResourceAppId'" | Select-Object -First 1
     $assigned = @(Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $servicePrincipal.Id -All |
@@ -199,8 +218,10 @@ else {
 Write-Host ''
 Write-Host 'Next:'
 Write-Host "  azd env set GRAPH_CLIENT_ID $($app.AppId)"
+if ($Cloud -ne 'Global') { Write-Host "  azd env set GRAPH_CLOUD $($CloudSettings.GraphCloud)" }
 if ($thumbprintSha256) { Write-Host "  azd env set GRAPH_CERTIFICATE_THUMBPRINT_SHA256 $thumbprintSha256" }
-Write-Host "  ./grant-access-policy.ps1 -AppId $($app.AppId) ...   (Teams application access policy per lecturer)"
+$cloudArgument = if ($Cloud -ne 'Global') { " -Cloud $Cloud" } else { '' }
+Write-Host "  ./grant-access-policy.ps1 -AppId $($app.AppId)$cloudArgument ...   (Teams application access policy per lecturer)"
 
 [pscustomobject]@{
     TenantId                    = $tenant

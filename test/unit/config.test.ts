@@ -166,6 +166,153 @@ describe('GRAPH_CLOUD (national clouds)', () => {
     expect(problemsOf({ ...app, GRAPH_CLOUD: 'germany' })[0]).toMatch(/^GRAPH_CLOUD: must be one of global/);
   });
 
+  describe('unset: inferred from the hosts', () => {
+    it.each([
+      ['https://graph.microsoft.com', 'global', 'https://login.microsoftonline.com'],
+      ['https://graph.microsoft.us', 'usgov', 'https://login.microsoftonline.us'],
+      ['https://dod-graph.microsoft.us/', 'usgovdod', 'https://login.microsoftonline.us'],
+    ])('GRAPH_BASE_URL %s alone → %s (and its authority)', (graphBaseUrl, cloud, authority) => {
+      const config = loadConfig({ ...app, GRAPH_BASE_URL: graphBaseUrl });
+      expect(config.graph).toMatchObject({ cloud, authorityHost: authority });
+    });
+
+    it('GRAPH_AUTHORITY_HOST alone: login.microsoftonline.us → usgov, login.microsoftonline.com → global', () => {
+      expect(
+        loadConfig({ ...app, GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.us' }).graph,
+      ).toMatchObject({
+        cloud: 'usgov',
+        graphBaseUrl: 'https://graph.microsoft.us',
+      });
+      expect(
+        loadConfig({ ...app, GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.com' }).graph,
+      ).toMatchObject({
+        cloud: 'global',
+        graphBaseUrl: 'https://graph.microsoft.com',
+      });
+    });
+
+    it('the existing GCC High deployment (both US hosts, no GRAPH_CLOUD) asks for the US Government scope', () => {
+      const env = {
+        ...app,
+        GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.us',
+        GRAPH_BASE_URL: 'https://graph.microsoft.us',
+      };
+      expect(loadConfig(env).graph?.cloud).toBe('usgov');
+      expect(loadConfig({ ...env, GRAPH_CLOUD: '' }).graph?.cloud).toBe('usgov');
+      // The Graph URL tells L5 from L4 where the shared authority cannot.
+      expect(loadConfig({ ...env, GRAPH_BASE_URL: 'https://dod-graph.microsoft.us' }).graph?.cloud).toBe(
+        'usgovdod',
+      );
+    });
+
+    it('refuses China by its hosts, even before the other Graph settings are given', () => {
+      const refusal =
+        'the onlineMeetings create/update/delete APIs are not offered in the China (21Vianet) cloud';
+      expect(problemsOf({ ...app, GRAPH_BASE_URL: 'https://microsoftgraph.chinacloudapi.cn' })).toEqual([
+        `GRAPH_BASE_URL: https://microsoftgraph.chinacloudapi.cn is in the China (21Vianet) cloud: ${refusal}`,
+      ]);
+      for (const authority of [
+        'https://login.chinacloudapi.cn',
+        'https://login.partner.microsoftonline.cn',
+      ]) {
+        expect(problemsOf({ ...app, GRAPH_AUTHORITY_HOST: authority })).toEqual([
+          `GRAPH_AUTHORITY_HOST: ${authority} is in the China (21Vianet) cloud: ${refusal}`,
+        ]);
+        expect(problemsOf({ GRAPH_AUTHORITY_HOST: authority })).toHaveLength(1);
+      }
+      expect(
+        problemsOf({
+          ...app,
+          GRAPH_AUTHORITY_HOST: 'https://login.chinacloudapi.cn',
+          GRAPH_BASE_URL: 'https://microsoftgraph.chinacloudapi.cn',
+        }),
+      ).toEqual([
+        `GRAPH_BASE_URL: https://microsoftgraph.chinacloudapi.cn is in the China (21Vianet) cloud: ${refusal}`,
+      ]);
+    });
+
+    it('other hosts (the emulator at 127.0.0.1) keep global', () => {
+      expect(
+        loadConfig({
+          ...app,
+          GRAPH_AUTHORITY_HOST: 'https://127.0.0.1:8443',
+          GRAPH_BASE_URL: 'https://127.0.0.1:8443',
+        }).graph?.cloud,
+      ).toBe('global');
+      const settings = emulatorAppSettings(
+        {
+          tenantId: 't',
+          clientId: 'c',
+          clientSecret: 's',
+          authorityHost: 'https://127.0.0.1:8443',
+          graphBaseUrl: 'https://127.0.0.1:8443',
+        },
+        '/ca.pem',
+      );
+      expect(loadConfig(settings).graph?.cloud).toBe('global');
+    });
+
+    it('refuses a Graph host and an authority of two different clouds', () => {
+      const problems = problemsOf({
+        ...app,
+        GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.com',
+        GRAPH_BASE_URL: 'https://graph.microsoft.us',
+      });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(
+        /^GRAPH_AUTHORITY_HOST: https:\/\/login\.microsoftonline\.com is the authority of the global cloud but GRAPH_BASE_URL https:\/\/graph\.microsoft\.us is the usgov \(US Government L4, GCC High\) Graph/,
+      );
+    });
+  });
+
+  describe('set: a Microsoft host of another cloud is refused', () => {
+    it('GRAPH_CLOUD=global with the US Government Graph names both settings and what each says', () => {
+      const problems = problemsOf({
+        ...app,
+        GRAPH_CLOUD: 'global',
+        GRAPH_BASE_URL: 'https://graph.microsoft.us',
+      });
+      expect(problems).toEqual([
+        'GRAPH_BASE_URL: https://graph.microsoft.us is the Graph of the usgov (US Government L4, GCC High) cloud but GRAPH_CLOUD is global (token scope https://graph.microsoft.com/.default): tokens of one cloud are refused by the other; make GRAPH_CLOUD, GRAPH_BASE_URL and GRAPH_AUTHORITY_HOST name the same cloud',
+      ]);
+      expect(problems.join('\n')).not.toContain('hunter2');
+    });
+
+    it.each([
+      ['usgovdod', 'GRAPH_BASE_URL', 'https://graph.microsoft.us'],
+      ['usgov', 'GRAPH_BASE_URL', 'https://dod-graph.microsoft.us'],
+      ['usgov', 'GRAPH_BASE_URL', 'https://graph.microsoft.com'],
+      ['global', 'GRAPH_AUTHORITY_HOST', 'https://login.microsoftonline.us'],
+      ['usgov', 'GRAPH_AUTHORITY_HOST', 'https://login.microsoftonline.com'],
+      ['usgovdod', 'GRAPH_AUTHORITY_HOST', 'https://login.chinacloudapi.cn'],
+    ])('GRAPH_CLOUD=%s with %s %s', (cloud, setting, host) => {
+      const problems = problemsOf({ ...app, GRAPH_CLOUD: cloud, [setting]: host });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(`${setting}: ${host} is the `);
+      expect(problems[0]).toContain(`but GRAPH_CLOUD is ${cloud} (token scope `);
+    });
+
+    it('the same cloud, the shared US Government authority, and unknown hosts are accepted', () => {
+      for (const cloud of ['usgov', 'usgovdod']) {
+        expect(
+          loadConfig({ ...app, GRAPH_CLOUD: cloud, GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.us' })
+            .graph?.cloud,
+        ).toBe(cloud);
+      }
+      expect(
+        loadConfig({
+          ...app,
+          GRAPH_CLOUD: 'usgov',
+          GRAPH_AUTHORITY_HOST: 'https://login.microsoftonline.us',
+          GRAPH_BASE_URL: 'https://graph.microsoft.us',
+        }).graph?.cloud,
+      ).toBe('usgov');
+      expect(
+        loadConfig({ ...app, GRAPH_CLOUD: 'usgov', GRAPH_BASE_URL: 'https://graph.contoso.example' }).graph,
+      ).toMatchObject({ cloud: 'usgov', graphBaseUrl: 'https://graph.contoso.example' });
+    });
+  });
+
   it('an http host is still refused', () => {
     expect(problemsOf({ ...app, GRAPH_BASE_URL: 'http://127.0.0.1' })).toEqual([
       'GRAPH_BASE_URL: must be an https URL',
