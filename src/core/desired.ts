@@ -38,6 +38,8 @@ export interface SkippedSession {
 export interface DesiredOptions {
   /** Organizer for events without ORGANIZER (a feed setting); null/undefined = none. */
   defaultOrganizer?: string | null;
+  /** meetingOptionsKey() of the configured meeting options, part of every session's contentHash. */
+  meetingOptions?: string;
 }
 
 export interface DesiredResult {
@@ -79,6 +81,7 @@ export function toDesiredSessions(
   options: DesiredOptions = {},
 ): DesiredResult {
   const defaultOrganizer = normalizeEmail(options.defaultOrganizer ?? '');
+  const meetingOptions = options.meetingOptions ?? '';
 
   // A semester repeats a few hundred organizers, a few thousand subjects and instants across 200,000+
   // sessions: each distinct value is worked out once and shared by every session that has it.
@@ -208,7 +211,13 @@ export function toDesiredSessions(
       end: end.iso,
       organizerEmail,
       cancelled,
-      contentHash: contentHash({ subject, start: start.iso, end: end.iso, organizerEmail }),
+      contentHash: contentHash({
+        subject,
+        start: start.iso,
+        end: end.iso,
+        organizerEmail,
+        options: meetingOptions,
+      }),
       location: share(occ.location.trim()),
     });
   }

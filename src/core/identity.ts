@@ -129,17 +129,29 @@ export interface MeetingContent {
   start: string;
   end: string;
   organizerEmail: string;
+  /** meetingOptionsKey() of the configured lobby and presenter options ('' when none are configured). */
+  options?: string;
 }
 
-/** Fingerprint of what the meeting should look like; a difference means "PATCH it". */
+/**
+ * Fingerprint of what the meeting should look like; a difference means "PATCH it". The meeting options
+ * are part of it (v2), so meetings made before they were applied, or under other MEETING_* settings, are
+ * PATCHed once.
+ */
 export function contentHash(content: MeetingContent): string {
   return sha256Hex32([
-    'v1',
+    'v2',
     content.subject,
     normalizeInstant(content.start),
     normalizeInstant(content.end),
     normalizeEmail(content.organizerEmail),
+    content.options ?? '',
   ]);
+}
+
+/** The configured meeting options as one string for contentHash. */
+export function meetingOptionsKey(options: { lobbyBypass?: string; allowedPresenters?: string }): string {
+  return `lobby=${options.lobbyBypass ?? ''};presenters=${options.allowedPresenters ?? ''}`;
 }
 
 /** Fingerprint of a feed body: an unchanged body (and horizon day) skips the whole run. */

@@ -3,15 +3,18 @@
 //
 //   refusal:  (none) ──403/404 not the policy──► refused (retryAt: 30 min, 1 h, 2 h … 24 h)
 //             refused ──retryAt passed──► one probe operation ──ok──► (none) │ ──refused──► longer wait
-//   budget:   a run reserves what it will create (nearest sessions first), up to the limit; what it
-//             did not create is given back at the end. A new UTC month starts from zero.
+//   budget:   a run leases creations in small chunks just before it sends them (its operations go
+//             nearest session first), up to the limit minus confirmed creations and other runs' live
+//             leases; at its end the lease goes and what it really created is counted. A new UTC month
+//             starts from zero.
 //
-// Creations are counted by the month they happen in (UTC), as Graph counts them; a crash between a
-// reservation and its release over-counts (fewer meetings this month), never under-counts.
+// Creations are counted by the month they happen in (UTC), as Graph counts them. A crashed run's lease
+// lapses at its expiry (so a crash blocks nobody for long); what that run created is then not counted,
+// and Graph's own limit answer (classified as monthlyLimit) is the backstop for that rare under-count.
 
 import { nextAttemptAt, type BackoffOptions } from './backoff.js';
 import { toUtcIso } from './identity.js';
-import type { OrganizerRefusal, OrganizerStatusRecord } from './state.js';
+import type { CreationLease, OrganizerRefusal, OrganizerStatusRecord } from './state.js';
 
 export const DEFAULT_MONTHLY_MEETING_LIMIT = 2_000;
 
@@ -30,7 +33,7 @@ export interface RefusalCause {
 }
 
 export function emptyStatus(objectId: string): OrganizerStatusRecord {
-  return { objectId, refusal: null, month: null, created: 0 };
+  return { objectId, refusal: null, month: null, created: 0, leases: [] };
 }
 
 /** The UTC calendar month of an ISO instant, 'YYYY-MM'. */
@@ -98,39 +101,60 @@ export function standingRefusal(status: OrganizerStatusRecord | null, now: strin
   return refusal !== null && instant(refusal.retryAt) > instant(now) ? refusal : null;
 }
 
-/** Meetings created (or reserved) for the organizer in `month`. */
+/** Meetings confirmed as created for the organizer in `month`. */
 export function usedInMonth(status: OrganizerStatusRecord | null, month: string): number {
   return status !== null && status.month === month ? status.created : 0;
 }
 
-export interface Reservation {
+/** Leases still in force (not expired) for `month`, other runs' and this run's. */
+function liveLeases(status: OrganizerStatusRecord, month: string, now: string): CreationLease[] {
+  const nowMs = instant(now);
+  return status.leases.filter((l) => l.month === month && instant(l.expiresAt) > nowMs);
+}
+
+export interface LeaseGrant {
   record: OrganizerStatusRecord;
-  /** How many of the wanted creations may go ahead (the nearest sessions first). */
+  /** Creations granted to this run now (0 when the month's budget is taken). */
   granted: number;
 }
 
-/** Reserves up to `wanted` creations in `month` within `limit`. */
-export function reserveCreations(
+/**
+ * Claims up to `wanted` more creations for run `runId` in `month`: what the limit leaves after the
+ * confirmed creations and every live lease. Expired leases (runs that crashed) are dropped.
+ */
+export function leaseCreations(
   status: OrganizerStatusRecord | null,
   objectId: string,
-  month: string,
+  lease: { runId: string; month: string; expiresAt: string },
   wanted: number,
   limit: number,
-): Reservation {
-  const base = status ?? emptyStatus(objectId);
-  const used = usedInMonth(base, month);
-  const granted = Math.max(0, Math.min(wanted, limit - used));
-  return { record: { ...base, month, created: used + granted }, granted };
+  now: string,
+): LeaseGrant {
+  const base = inMonth(status ?? emptyStatus(objectId), lease.month);
+  const live = liveLeases(base, lease.month, now);
+  const claimed = live.reduce((sum, l) => sum + l.count, 0);
+  const granted = Math.max(0, Math.min(wanted, limit - base.created - claimed));
+  const own = live.find((l) => l.runId === lease.runId);
+  const others = live.filter((l) => l.runId !== lease.runId);
+  const ownCount = (own?.count ?? 0) + granted;
+  const leases = ownCount > 0 ? [...others, { ...lease, count: ownCount }] : others;
+  return { record: { ...base, leases }, granted };
 }
 
-/** Gives back reserved creations that did not happen (failed, blocked, or out of time). */
-export function releaseCreations(
-  status: OrganizerStatusRecord,
+/** End of a run: its lease goes, and what it really created in `month` is counted. */
+export function settleCreations(
+  status: OrganizerStatusRecord | null,
+  objectId: string,
+  runId: string,
   month: string,
-  unused: number,
+  created: number,
+  now: string,
 ): OrganizerStatusRecord {
-  if (status.month !== month || unused <= 0) return status;
-  return { ...status, created: Math.max(0, status.created - unused) };
+  const base = status ?? emptyStatus(objectId);
+  const leases = base.leases.filter((l) => l.runId !== runId && instant(l.expiresAt) > instant(now));
+  if (base.month !== null && base.month > month) return { ...base, leases }; // that month is over
+  const current = inMonth(base, month);
+  return { ...current, leases, created: current.created + created };
 }
 
 /** Graph itself said the month's limit is reached (other apps count too): nothing more this month. */
@@ -140,6 +164,30 @@ export function exhaustMonth(
   month: string,
   limit: number,
 ): OrganizerStatusRecord {
-  const base = status ?? emptyStatus(objectId);
-  return { ...base, month, created: Math.max(limit, usedInMonth(base, month)) };
+  const base = inMonth(status ?? emptyStatus(objectId), month);
+  return { ...base, created: Math.max(limit, base.created) };
 }
+
+/** The record counting `month`: an older month's count starts again from zero. */
+function inMonth(status: OrganizerStatusRecord, month: string): OrganizerStatusRecord {
+  return status.month === month ? status : { ...status, month, created: 0 };
+}
+
+/**
+ * When sessions refused for lack of budget are tried again: the next month when the month's creations
+ * are really spent; otherwise soon, because other runs' leases come back when they end.
+ */
+export function budgetRetryAt(
+  status: OrganizerStatusRecord | null,
+  month: string,
+  limit: number,
+  now: string,
+  /** Creations of the asking run not counted in `status` yet. */
+  createdByRun = 0,
+): string {
+  if (usedInMonth(status, month) + createdByRun >= limit) return nextMonthStart(now);
+  return toUtcIso(Math.min(instant(now) + LEASE_WAIT_RETRY_MS, instant(nextMonthStart(now))));
+}
+
+/** Sessions waiting only for other runs' leases are tried again after this long. */
+export const LEASE_WAIT_RETRY_MS = 15 * 60_000;

@@ -108,7 +108,17 @@ export interface OrganizerStatusRecord {
   refusal: OrganizerRefusal | null;
   /** UTC month 'YYYY-MM' that `created` counts; null before the first create. */
   month: string | null;
-  /** Meetings created (or reserved by a run in progress) for this organizer in `month`. */
+  /** Meetings this app created for this organizer in `month` (confirmed at the end of each run). */
   created: number;
+  /** Creations runs in progress may still make (each run's own, until it ends or the lease expires). */
+  leases: CreationLease[];
   etag?: string;
+}
+
+/** A run's claim on part of an organizer's monthly budget; a crashed run's claim lapses at `expiresAt`. */
+export interface CreationLease {
+  runId: string;
+  month: string;
+  count: number;
+  expiresAt: string;
 }

@@ -121,6 +121,7 @@ export const settingsBody = z.strictObject({
   monthlyMeetingLimit: z
     .strictObject({
       perOrganizer: z.number().int().nonnegative().optional(),
+      message: z.string().max(1000).optional(),
       status: z.union([z.literal(403), z.literal(429)]).optional(),
     })
     .optional(),

@@ -58,13 +58,13 @@ function secondsToMonthEnd(ms: number): number {
 export function checkMonthlyLimit(state: EmulatorState, organizerId: string): void {
   const now = state.now();
   const used = state.createdPerMonth.get(`${organizerId}|${monthOf(now)}`) ?? 0;
-  const { perOrganizer, status } = state.monthlyLimit;
+  const { perOrganizer, status, message = MONTHLY_LIMIT_MESSAGE } = state.monthlyLimit;
   if (used < perOrganizer) return;
   if (status === 429)
-    throw new HttpError(429, 'TooManyRequests', MONTHLY_LIMIT_MESSAGE, {
+    throw new HttpError(429, 'TooManyRequests', message, {
       'retry-after': String(secondsToMonthEnd(now)),
     });
-  throw new HttpError(403, 'Forbidden', MONTHLY_LIMIT_MESSAGE);
+  throw new HttpError(403, 'Forbidden', message);
 }
 
 /** Counts one created meeting against its organizer's month. */

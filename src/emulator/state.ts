@@ -1,5 +1,6 @@
 // The one mutable state of a running emulator. Every route module receives it explicitly (no module
 // state), so several emulators can run in one process — the tests start one per file.
+import { MONTHLY_LIMIT_MESSAGE } from './meetingRules.js';
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { registerApp } from './apps.js';
 import type { RegisteredCertificate } from './jwt.js';
@@ -56,7 +57,11 @@ export const DEFAULT_MEETING_DEFAULTS: TenantMeetingDefaults = {
   isDialInBypassEnabled: false,
   allowedPresenters: 'everyone',
 };
-export const DEFAULT_MONTHLY_LIMIT: MonthlyMeetingLimit = { perOrganizer: 2000, status: 403 };
+export const DEFAULT_MONTHLY_LIMIT: MonthlyMeetingLimit = {
+  perOrganizer: 2000,
+  status: 403,
+  message: MONTHLY_LIMIT_MESSAGE,
+};
 
 export interface EmulatorState {
   readonly tenantId: string;

@@ -54,6 +54,8 @@ export interface MonthlyMeetingLimit {
   perOrganizer: number;
   /** 403 (default, no Retry-After) or 429 (Retry-After = seconds to the month's end). */
   status: 403 | 429;
+  /** The error message; undocumented, so settable (default MONTHLY_LIMIT_MESSAGE). */
+  message?: string;
 }
 
 /** The Graph behaviours a test may set (PUT /_emulator/settings) and what the emulator observed. */

@@ -15,7 +15,7 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import { cloudRefusal, GRAPH_CLOUDS, graphScope, type GraphCloud } from './clouds.js';
-import { isGraphError, isMonthlyLimitMessage } from './errors.js';
+import { isGraphError, isMonthlyLimitAnswer } from './errors.js';
 import { createPacer, type Pacer, type PacerOptions } from './pacer.js';
 import { createTokenProvider } from './token.js';
 import {
@@ -129,13 +129,15 @@ class PreserveGraphErrors implements Middleware {
 
 /** A 429 that is one organizer's monthly meeting limit, not the app being throttled (read from a copy of the body). */
 async function isMonthlyLimitResponse(response: Response): Promise<boolean> {
+  const retryAfter = Number(response.headers.get('retry-after'));
+  let message = '';
   try {
     const body = (await response.clone().json()) as { error?: { message?: unknown } } | null;
-    const message = body?.error?.message;
-    return typeof message === 'string' && isMonthlyLimitMessage(message);
+    if (typeof body?.error?.message === 'string') message = body.error.message;
   } catch {
-    return false;
+    // no JSON body: the Retry-After alone decides
   }
+  return isMonthlyLimitAnswer(429, message, Number.isFinite(retryAfter) ? retryAfter : null);
 }
 
 /** Counts what reaches the wire; sits after the RetryHandler so each retry is seen. */

@@ -80,9 +80,24 @@ const MONTHLY_LIMIT_PATTERNS = [
   /(per|a|each|this) month/i,
 ];
 
-/** True when a 403/429 message says the organizer's monthly meeting limit is reached. */
-export function isMonthlyLimitMessage(message: string): boolean {
-  return MONTHLY_LIMIT_PATTERNS.some((pattern) => pattern.test(message));
+/**
+ * Graph's throttling asks for seconds to minutes (https://learn.microsoft.com/graph/throttling); a 429
+ * asking to come back in an hour or more is a limit on the organizer (the monthly one runs to the
+ * month's end), whatever its wording.
+ */
+export const ORGANIZER_LIMIT_RETRY_AFTER_SECONDS = 3_600;
+
+/** True when a 403/429 says the organizer's monthly meeting limit is reached (by wording, or a 429's Retry-After). */
+export function isMonthlyLimitAnswer(
+  status: number,
+  message: string,
+  retryAfterSeconds: number | null,
+): boolean {
+  if (status !== 403 && status !== 429) return false;
+  if (MONTHLY_LIMIT_PATTERNS.some((pattern) => pattern.test(message))) return true;
+  return (
+    status === 429 && retryAfterSeconds !== null && retryAfterSeconds >= ORGANIZER_LIMIT_RETRY_AFTER_SECONDS
+  );
 }
 
 /** True when a 401/403 message is the Teams application-access-policy denial (current or legacy text). */
@@ -109,10 +124,24 @@ export function redactSecrets(text: string, extraSecrets: readonly string[] = []
     );
 }
 
-function statusKind(status: number, message: string): GraphErrorKind {
+// A 403 that says the app lacks an API permission (role) or admin consent: the app's, for every organizer.
+// Graph words it "Missing role permissions…" (onlineMeetings) or Authorization_RequestDenied "Insufficient
+// privileges…" (directory). Any other 403, the bare `{"code":"Forbidden","message":""}` included, is
+// taken as one organizer's (guest, licence, disabled): microsoft-graph-docs#8889.
+const APP_PERMISSION_PATTERNS = [/missing role permissions/i, /insufficient privileges/i];
+
+function statusKind(
+  status: number,
+  message: string,
+  code: string | null,
+  retryAfterSeconds: number | null,
+): GraphErrorKind {
   if ((status === 403 || status === 401) && isPolicyDenialMessage(message)) return 'policyMissing';
-  if ((status === 403 || status === 429) && isMonthlyLimitMessage(message)) return 'monthlyLimit';
-  if (status === 403) return 'forbidden';
+  if (isMonthlyLimitAnswer(status, message, retryAfterSeconds)) return 'monthlyLimit';
+  if (status === 403)
+    return code === 'Authorization_RequestDenied' || APP_PERMISSION_PATTERNS.some((p) => p.test(message))
+      ? 'forbidden'
+      : 'userForbidden';
   if (status === 429) return 'throttled';
   if (status === 401) return 'unauthorized';
   if (status === 404) return 'notFound';
@@ -184,7 +213,7 @@ export function classifyHttpFailure(
     null;
   const date = typeof inner?.date === 'string' ? inner.date : null;
   const retryAfterSeconds = parseRetryAfter(headers?.get('retry-after'));
-  const kind = statusKind(status, message);
+  const kind = statusKind(status, message, code, retryAfterSeconds);
   const prefix: Record<GraphErrorKind, string> = {
     policyMissing:
       'Graph denied the call: the organizer has no (propagated) Teams application access policy for this app',
@@ -193,7 +222,9 @@ export function classifyHttpFailure(
     notFound: 'Graph returned 404 (not found)',
     invalidRequest: `Graph rejected the request (${status})`,
     unauthorized: 'Graph rejected the access token (401)',
-    forbidden: 'Graph refused the call (403) for a reason other than the access policy',
+    forbidden: 'Graph refused the call (403): the app lacks an API permission or admin consent',
+    userForbidden:
+      'Graph refused the call (403) for this organizer, and it is not the access policy (guest, licence, disabled account?)',
     monthlyLimit: "Graph refused to create another meeting: the organizer's monthly meeting limit is reached",
   };
   return new GraphError({

@@ -28,6 +28,11 @@ export interface PacerOptions {
   forgetAfterMs?: number;
   /** Longest wait acquire() accepts; a longer one throws a `throttled` GraphError. Default: no limit. */
   maxWaitMs?: number;
+  /**
+   * Longest pause one 429 imposes on every request (default 5 minutes): Graph's throttling asks for
+   * seconds, so a longer Retry-After is not taken as a reason to stop the whole app for longer.
+   */
+  maxPauseMs?: number;
 }
 
 export interface PacerStats {
@@ -71,6 +76,7 @@ export function createPacer(options: PacerOptions = {}): Pacer {
   const defaultRetryAfterMs = options.defaultRetryAfterMs ?? 1000;
   const forgetAfterMs = options.forgetAfterMs ?? 300_000;
   const maxWaitMs = options.maxWaitMs ?? Infinity;
+  const maxPauseMs = options.maxPauseMs ?? 300_000;
 
   let rate = Infinity;
   /** The rate of the last 429: what Graph would not take. */
@@ -108,10 +114,12 @@ export function createPacer(options: PacerOptions = {}): Pacer {
 
     onThrottled(retryAfterMs) {
       const t = now();
-      const wait =
+      const wait = Math.min(
+        maxPauseMs,
         retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0
           ? retryAfterMs
-          : defaultRetryAfterMs;
+          : defaultRetryAfterMs,
+      );
       epoch++;
       lastThrottleAt = t;
       pausedUntil = Math.max(pausedUntil, t + wait);

@@ -71,5 +71,6 @@ export type GraphErrorKind =
   | 'notFound' // 404
   | 'invalidRequest' // 400 and other 4xx the request itself caused
   | 'unauthorized' // 401 / credential problems: stop the run, tell ops
-  | 'forbidden' // 403 for other reasons: one organizer (guest, licence, disabled) or a missing role/consent
+  | 'forbidden' // 403 naming a missing API permission (role) or admin consent: the app itself
+  | 'userForbidden' // any other 403: one organizer (guest, unlicensed, disabled; often an empty message)
   | 'monthlyLimit'; // 403 or 429 saying the organizer's 2,000 meetings a month are used up

@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import type { OrganizerRecord, OrganizerRefusal, OrganizerStatusRecord } from '../core/state.js';
+import type { CreationLease, OrganizerRecord, OrganizerRefusal, OrganizerStatusRecord } from '../core/state.js';
 import { InvalidInputError } from './errors.js';
 import { azureTable } from './entity.js';
 import { entity, jsonOrNull, readRow, requireKey, type StoredRow, type Table } from './table.js';
@@ -72,6 +72,7 @@ export function organizerRepository(rows: Table): OrganizerRepository {
         refusal: jsonOrNull(record.refusal),
         month: record.month,
         created: record.created,
+        leases: record.leases.length > 0 ? JSON.stringify(record.leases) : null,
       });
       const etag = await rows.write(row, record.etag);
       return { ...record, etag };
@@ -86,6 +87,7 @@ function statusFromEntity(row: StoredRow, table: string): OrganizerStatusRecord 
     refusal: r.jsonOrNull<OrganizerRefusal>('refusal'),
     month: r.stringOrNull('month'),
     created: r.number('created'),
+    leases: r.jsonOrNull<CreationLease[]>('leases') ?? [],
     etag: r.etag,
   };
 }

@@ -2,7 +2,7 @@
 // the unchanged-feed fast path, and the body parsed into desired sessions. A body that fails as a whole
 // changes nothing: the previous version, its hash and its HTTP validators stay current.
 import { toDesiredSessions, type DesiredResult, type SkippedSession } from '../core/desired.js';
-import { feedContentHash, toUtcIso } from '../core/identity.js';
+import { feedContentHash, meetingOptionsKey, toUtcIso } from '../core/identity.js';
 import type { ExpandWarning } from '../core/occurrence.js';
 import type { AppConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
@@ -50,8 +50,9 @@ export function expandFeedBody(
   body: string,
   feed: { id: string; timeZone: string | null; defaultOrganizer: string | null },
   window: FeedWindow,
-  defaultTimeZone: string | null,
+  config: Pick<AppConfig, 'sync' | 'meeting'>,
 ): FeedExpansion {
+  const defaultTimeZone = config.sync.defaultTimeZone;
   const zone = feed.timeZone ?? defaultTimeZone;
   const expanded = expandCalendar(
     body,
@@ -67,6 +68,7 @@ export function expandFeedBody(
   // The occurrences are not needed past this point; a semester-sized feed frees tens of MB early.
   const desired = toDesiredSessions(feed.id, expanded.occurrences, {
     defaultOrganizer: feed.defaultOrganizer,
+    meetingOptions: meetingOptionsKey(config.meeting),
   });
   return { desired, warnings: expanded.warnings, occurrences, incomplete };
 }
@@ -74,7 +76,7 @@ export function expandFeedBody(
 export interface LoadDeps {
   store: Pick<StateStore, 'feedBodies'>;
   logger: EventLogger;
-  config: Pick<AppConfig, 'sync'>;
+  config: Pick<AppConfig, 'sync' | 'meeting'>;
   fetchFeed?: FeedFetcher;
 }
 
@@ -152,7 +154,7 @@ export async function loadFeed(
 
   let expansion: FeedExpansion;
   try {
-    expansion = expandFeedBody(body, feed, window, deps.config.sync.defaultTimeZone);
+    expansion = expandFeedBody(body, feed, window, deps.config);
   } catch (error) {
     if (!(error instanceof CalendarError)) throw error;
     return reject(error.message);

@@ -21,7 +21,7 @@ export interface SyncDeps {
   graph: Pick<GraphAccess, 'users' | 'meetings' | 'stats'>;
   limiter: Limiter;
   logger: EventLogger;
-  config: Pick<AppConfig, 'sync' | 'policy'>;
+  config: Pick<AppConfig, 'sync' | 'policy' | 'meeting'>;
   /** The sync's clock: sessions before it are past. */
   now: () => Date;
   fetchFeed?: FeedFetcher;

@@ -180,35 +180,77 @@ describe('the monthly limit', () => {
     expect(world.emulator.control.duplicates()).toBe(0);
   });
 
-  it('whatever Graph answers at its own limit (429 with a month-long Retry-After) holds only that lecturer', async () => {
-    const world = await harness.world();
-    world.emulator.control.setBehaviour({ monthlyMeetingLimit: { perOrganizer: 2, status: 429 } });
-    const users = world.seed([ADA, BOB]);
-    for (const user of users.values()) await world.grant(user);
-    await world.upload(
-      'cs',
-      calendar(
-        weekly('ada@uni', ADA, '2027-01-11T09:00:00Z', 5),
-        weekly('bob@uni', BOB, '2027-01-12T09:00:00Z', 5),
-      ),
-    );
+  it.each([
+    ['429, wording that names the limit', 429, undefined],
+    ['429, wording that does not (only the month-long Retry-After tells)', 429, 'Too Many Requests'],
+    ['403, wording that names the limit', 403, undefined],
+  ] as const)(
+    'whatever Graph answers at its own limit (%s) holds only that lecturer',
+    async (_, status, message) => {
+      const world = await harness.world();
+      world.emulator.control.setBehaviour({
+        monthlyMeetingLimit: { perOrganizer: 2, status, ...(message ? { message } : {}) },
+      });
+      const users = world.seed([ADA, BOB]);
+      for (const user of users.values()) await world.grant(user);
+      await world.upload(
+        'cs',
+        calendar(
+          weekly('ada@uni', ADA, '2027-01-11T09:00:00Z', 5),
+          weekly('bob@uni', BOB, '2027-01-12T09:00:00Z', 5),
+        ),
+      );
 
-    const started = Date.now();
-    const run = await world.sync('cs');
-    expect(Date.now() - started).toBeLessThan(20_000);
-    // Bob is under Graph's limit too (2 each): both get 2, the rest wait for the month; nothing aborts.
-    expect(run).toMatchObject({ created: 4, blocked: 6 });
-    expect(run.outcome).toBe('completed');
-    // One alert per lecturer, saying Graph reported it.
-    const limited = eventsNamed(world.events, 'organizer.monthlyLimit');
-    expect(limited).toHaveLength(2);
-    for (const event of limited) expect(event.properties).toMatchObject({ reportedBy: 'graph' });
-    expect(eventsNamed(world.events, 'graph.credential.rejected')).toHaveLength(0);
+      const started = Date.now();
+      const run = await world.sync('cs');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      // Bob is under Graph's limit too (2 each): both get 2, the rest wait for the month; nothing aborts.
+      expect(run).toMatchObject({ created: 4, blocked: 6 });
+      expect(run.outcome).toBe('completed');
+      // One alert per lecturer, saying Graph reported it.
+      const limited = eventsNamed(world.events, 'organizer.monthlyLimit');
+      expect(limited).toHaveLength(2);
+      for (const event of limited) expect(event.properties).toMatchObject({ reportedBy: 'graph' });
+      expect(eventsNamed(world.events, 'graph.credential.rejected')).toHaveLength(0);
+      const rows = await world.services.store.meetings.listByFeed('cs');
+      for (const row of rows.filter((r) => r.state !== 'active'))
+        expect(row).toMatchObject({ state: 'blocked', lastError: { code: 'organizerMonthlyLimit' } });
+      // Not a tenant-wide throttle: the pacer did not pause the app for the month.
+      expect(world.services.graph?.stats().throttled).toBe(0);
+    },
+  );
+});
+
+describe('monthly budget shared by runs', () => {
+  it("a crashed run's lease holds the budget only until it lapses; sessions waiting for it are retried soon, not next month", async () => {
+    const world = await harness.world({ settings: { ORGANIZER_MONTHLY_LIMIT: '4' } });
+    const ada = world.seed([ADA]).get(ADA)!;
+    await world.grant(ada);
+    // A run of another feed leased the whole month and then died (host restart).
+    const expiresAt = new Date(world.now().getTime() + 20 * 60_000).toISOString();
+    await world.services.store.organizers.putStatus({
+      objectId: ada.id,
+      refusal: null,
+      month: '2027-01',
+      created: 0,
+      leases: [{ runId: 'crashed-run', month: '2027-01', count: 4, expiresAt }],
+    });
+    await world.upload('cs', calendar(weekly('cs101@uni', ADA, '2027-01-11T09:00:00Z', 3)));
+
+    expect(await world.sync('cs')).toMatchObject({ created: 0, blocked: 3 });
     const rows = await world.services.store.meetings.listByFeed('cs');
-    for (const row of rows.filter((r) => r.state !== 'active'))
-      expect(row).toMatchObject({ state: 'blocked', lastError: { code: 'organizerMonthlyLimit' } });
-    // Not a tenant-wide throttle: the pacer did not pause the app for the month.
-    expect(world.services.graph?.stats().throttled).toBe(0);
+    for (const row of rows) {
+      expect(row.lastError?.code).toBe('organizerMonthlyLimit');
+      expect(Date.parse(row.nextAttemptAt!) - world.now().getTime()).toBe(15 * 60_000);
+    }
+    world.advance(21 * 60_000);
+    expect(await world.sync('cs')).toMatchObject({ created: 3, blocked: 0 });
+    // The run's own lease is gone and its creations are counted.
+    expect(await world.services.store.organizers.getStatus(ada.id)).toMatchObject({
+      month: '2027-01',
+      created: 3,
+      leases: [],
+    });
   });
 });
 

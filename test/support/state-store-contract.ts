@@ -480,18 +480,32 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
             attempts: 1,
             retryAt: '2026-01-05T10:00:00.000Z',
           };
-          const saved = await store.organizers.putStatus({ objectId, refusal, month: '2026-01', created: 7 });
+          const leases = [
+            { runId: 'run-1', month: '2026-01', count: 25, expiresAt: '2026-01-05T09:20:00.000Z' },
+          ];
+          const saved = await store.organizers.putStatus({
+            objectId,
+            refusal,
+            month: '2026-01',
+            created: 7,
+            leases,
+          });
           expect(withoutEtag((await store.organizers.getStatus(objectId))!)).toEqual({
             objectId,
             refusal,
             month: '2026-01',
             created: 7,
+            leases,
           });
-          await store.organizers.putStatus({ ...saved, refusal: null, created: 8 });
+          await store.organizers.putStatus({ ...saved, refusal: null, created: 8, leases: [] });
           await expect(store.organizers.putStatus({ ...saved, created: 9 })).rejects.toBeInstanceOf(
             ConcurrencyError,
           );
-          expect(await store.organizers.getStatus(objectId)).toMatchObject({ refusal: null, created: 8 });
+          expect(await store.organizers.getStatus(objectId)).toMatchObject({
+            refusal: null,
+            created: 8,
+            leases: [],
+          });
           // The status rows do not shadow the e-mail rows of the same table.
           expect(await store.organizers.get('ada@uni.ac.uk')).toBeNull();
         }),

@@ -2,12 +2,13 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  budgetRetryAt,
   exhaustMonth,
+  leaseCreations,
   monthOf,
   nextMonthStart,
   recordRefusal,
-  releaseCreations,
-  reserveCreations,
+  settleCreations,
   standingRefusal,
   usedInMonth,
 } from '../../src/core/organizer.js';
@@ -52,25 +53,47 @@ describe('monthly budget', () => {
     expect(nextMonthStart('2027-12-15T10:00:00Z')).toBe('2028-01-01T00:00:00Z');
   });
 
-  it('grants up to the limit, gives back what was not used, and starts from zero in a new month', () => {
-    const first = reserveCreations(null, ID, '2027-01', 3, 5);
-    expect(first.granted).toBe(3);
-    const second = reserveCreations(first.record, ID, '2027-01', 4, 5);
-    expect(second.granted).toBe(2);
-    expect(usedInMonth(second.record, '2027-01')).toBe(5);
-    expect(reserveCreations(second.record, ID, '2027-01', 1, 5).granted).toBe(0);
-    const released = releaseCreations(second.record, '2027-01', 2);
-    expect(usedInMonth(released, '2027-01')).toBe(3);
-    // A release for a month that is over changes nothing.
-    expect(releaseCreations(second.record, '2026-12', 2)).toBe(second.record);
-    const february = reserveCreations(second.record, ID, '2027-02', 9, 5);
-    expect(february).toMatchObject({ granted: 5, record: { month: '2027-02', created: 5 } });
+  const lease = (runId: string, month = '2027-01') => ({
+    runId,
+    month,
+    expiresAt: '2027-01-31T23:50:00Z',
+  });
+
+  it('leases what the limit leaves after confirmed creations and other live leases; settling counts what was created', () => {
+    const a = leaseCreations(null, ID, lease('a'), 3, 5, NOW);
+    expect(a.granted).toBe(3);
+    const b = leaseCreations(a.record, ID, lease('b'), 4, 5, NOW);
+    expect(b.granted).toBe(2); // 3 leased to run a
+    expect(leaseCreations(b.record, ID, lease('c'), 1, 5, NOW).granted).toBe(0);
+    // Run a created only 1 of its 3: its lease goes, 1 is counted, and 2 are free again.
+    const settled = settleCreations(b.record, ID, 'a', '2027-01', 1, NOW);
+    expect(usedInMonth(settled, '2027-01')).toBe(1);
+    expect(leaseCreations(settled, ID, lease('c'), 9, 5, NOW).granted).toBe(2);
+  });
+
+  it("a crashed run's lease lapses at its expiry instead of blocking the month", () => {
+    const crashed = leaseCreations(null, ID, lease('crashed'), 5, 5, NOW).record;
+    expect(leaseCreations(crashed, ID, lease('next'), 1, 5, NOW).granted).toBe(0);
+    expect(budgetRetryAt(crashed, '2027-01', 5, NOW)).toBe('2027-01-31T23:45:00Z'); // soon, not next month
+    const later = '2027-01-31T23:55:00Z';
+    expect(leaseCreations(crashed, ID, lease('next'), 9, 5, later).granted).toBe(5);
+  });
+
+  it('a new month starts from zero; sessions wait for it only when the month is really spent', () => {
+    const spent = settleCreations(null, ID, 'a', '2027-01', 5, NOW);
+    expect(leaseCreations(spent, ID, lease('b'), 1, 5, NOW).granted).toBe(0);
+    expect(budgetRetryAt(spent, '2027-01', 5, NOW)).toBe('2027-02-01T00:00:00Z');
+    const february = leaseCreations(spent, ID, lease('b', '2027-02'), 9, 5, '2027-02-01T00:01:00Z');
+    expect(february).toMatchObject({ granted: 5, record: { month: '2027-02', created: 0 } });
+    // A late settle for January does not touch February's count.
+    const late = settleCreations(february.record, ID, 'a', '2027-01', 3, '2027-02-01T00:02:00Z');
+    expect(usedInMonth(late, '2027-02')).toBe(0);
   });
 
   it("Graph's own limit answer spends the month", () => {
-    const reserved = reserveCreations(null, ID, '2027-01', 2, 2000).record;
-    const spent = exhaustMonth(reserved, ID, '2027-01', 2000);
-    expect(reserveCreations(spent, ID, '2027-01', 1, 2000).granted).toBe(0);
-    expect(reserveCreations(spent, ID, '2027-02', 1, 2000).granted).toBe(1);
+    const leased = leaseCreations(null, ID, lease('a'), 2, 2000, NOW).record;
+    const spent = exhaustMonth(leased, ID, '2027-01', 2000);
+    expect(leaseCreations(spent, ID, lease('b'), 1, 2000, NOW).granted).toBe(0);
+    expect(leaseCreations(spent, ID, lease('b', '2027-02'), 1, 2000, '2027-02-01T00:00:00Z').granted).toBe(1);
   });
 });

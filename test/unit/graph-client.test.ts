@@ -338,7 +338,7 @@ describe('access-policy denial with 401', () => {
     ],
     [400, 'Unauthorized', 'App 1 is not authorized to Create meeting on behalf of user 2', 'invalidRequest'],
     // One organizer's account (guest, licence, disabled): Graph sends no explanation.
-    [403, 'Forbidden', '', 'forbidden'],
+    [403, 'Forbidden', '', 'userForbidden'],
     // The monthly limit: its status and wording are undocumented, so both statuses and any wording that
     // names the limit are one organizer's, never the app's throttling or refusal.
     [

@@ -3,10 +3,11 @@
 import type { PlannedOperation } from '../../core/plan.js';
 import type { MeetingError } from '../../core/state.js';
 import { blockedRow, failedRow } from '../../core/transitions.js';
-import { classifyGraphError, type GraphError } from '../../graph/errors.js';
+import { classifyGraphError, GraphError } from '../../graph/errors.js';
 import { ConcurrencyError } from '../../storage/errors.js';
 import type { Organizer } from './create.js';
 import type { PolicyLedger } from './policyLedger.js';
+import { PreviousOrganizerError } from './replace.js';
 import type { ApplyRun } from './run.js';
 
 /** What became of one operation; the three refusals are left to the organizer's lane to hold the rest. */
@@ -29,12 +30,14 @@ export async function handleFailure(
   op: PlannedOperation,
   error: unknown,
 ): Promise<OperationOutcome> {
-  if (error instanceof ConcurrencyError) {
+  if (error instanceof ConcurrencyError || error instanceof PreviousOrganizerError) {
     // Another run (a second queue message) is applying this row right now; it owns the operation.
     run.counters.raced++;
     run.log.warning('meeting.write.conflict', { feedId: run.feedId, key: run.current(op).key });
     return 'failed';
   }
+  if (error instanceof PreviousOrganizerError && !(error.cause instanceof ConcurrencyError))
+    return previousOrganizerFailed(run, policies, op, error);
   // 429s are the Graph layer's: the SDK retried them and the pacer slowed down; here one is a failure.
   const graphError = classifyGraphError(error);
   switch (graphError.kind) {
@@ -44,15 +47,16 @@ export async function handleFailure(
     case 'monthlyLimit':
       await run.organizers.noteMonthlyLimit(organizer.objectId);
       return 'monthlyLimit';
-    case 'forbidden':
+    case 'userForbidden':
     case 'notFound':
       // A 403 that is not the policy's, or a 404 for the organizer itself (a meeting that vanished is
       // handled by its unit): this organizer's account (guest, licence, disabled, deleted).
       await run.organizers.noteRefused(organizer.objectId, organizer.email, graphError);
       return 'organizerRefused';
     case 'unauthorized':
+    case 'forbidden':
       if (!run.aborted) {
-        run.abortReason = `Graph refused the app's token: ${graphError.message}`;
+        run.abortReason = `Graph refused the app itself: ${graphError.message}`;
         run.log.error('graph.credential.rejected', {
           feedId: run.feedId,
           status: graphError.status,
@@ -68,6 +72,35 @@ export async function handleFailure(
       break;
   }
   await recordFailure(run, op, graphError);
+  return 'failed';
+}
+
+/**
+ * A replace could not remove the previous organizer's meeting: the refusal is recorded against that
+ * organizer (its alert names them), and only this row waits; the new organizer's lane goes on.
+ */
+async function previousOrganizerFailed(
+  run: ApplyRun,
+  policies: PolicyLedger,
+  op: PlannedOperation,
+  error: PreviousOrganizerError,
+): Promise<OperationOutcome> {
+  const cause = classifyGraphError(error.cause);
+  if (cause.kind === 'policyMissing') await policies.noteDenied(error.organizerId);
+  if (cause.kind === 'userForbidden' || cause.kind === 'notFound')
+    await run.organizers.noteRefused(error.organizerId, error.organizerEmail, cause);
+  await recordFailure(
+    run,
+    op,
+    new GraphError({
+      kind: cause.kind,
+      message: `the previous organizer's (${error.organizerEmail}) meeting could not be removed first: ${cause.message}`,
+      status: cause.status,
+      graphCode: cause.graphCode,
+      requestId: cause.requestId,
+      retryAfterSeconds: cause.retryAfterSeconds,
+    }),
+  );
   return 'failed';
 }
 

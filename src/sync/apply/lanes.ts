@@ -47,8 +47,8 @@ export async function applyOperations(run: ApplyRun, operations: readonly Planne
 }
 
 class LaneRunner {
-  /** Organizers whose Graph-reported monthly limit was alerted on in this run (one event each). */
-  private readonly monthlyLimitReported = new Set<string>();
+  /** Sessions held for each organizer's monthly limit in this run: one organizer.monthlyLimit each. */
+  private readonly monthlyLimitHeld = new Map<string, { sessions: number; retryAt: string }>();
 
   constructor(
     private readonly run: ApplyRun,
@@ -123,6 +123,14 @@ class LaneRunner {
   }
 
   private async runOrganizer(organizer: Organizer, ops: PlannedOperation[]): Promise<void> {
+    try {
+      await this.runOrganizerOps(organizer, ops);
+    } finally {
+      this.reportMonthlyLimit(organizer);
+    }
+  }
+
+  private async runOrganizerOps(organizer: Organizer, ops: PlannedOperation[]): Promise<void> {
     const { run, policies } = this;
     const decision = policies.decide(organizer.objectId);
     if (!decision.allow) {
@@ -141,7 +149,7 @@ class LaneRunner {
       await this.blockRefused(organizer.objectId, ops, standing);
       return;
     }
-    ops = await this.withinMonthlyBudget(organizer, nearestFirst(ops));
+    ops = nearestFirst(ops);
     await policies.noteProbe(organizer.objectId);
     const refusedBefore = await run.organizers.needsProbe(organizer.objectId);
     const waits = [...run.deps.policyRetryWaitsMs];
@@ -174,46 +182,6 @@ class LaneRunner {
     }
   }
 
-  /**
-   * Keeps the creations this month's budget allows (the nearest sessions; `ops` is nearest-first) and
-   * holds the rest until the month turns, with one error event saying how many wait.
-   */
-  private async withinMonthlyBudget(
-    organizer: Organizer,
-    ops: PlannedOperation[],
-  ): Promise<PlannedOperation[]> {
-    const { run } = this;
-    const creating = ops.filter((op) => createsMeeting(run, op));
-    if (creating.length === 0) return ops;
-    const granted = await run.organizers.reserve(organizer.objectId, creating.length);
-    if (granted === creating.length) return ops;
-    const waiting = new Set(creating.slice(granted));
-    const limit = run.organizers.limit;
-    const retryAt = nextMonthStart(run.now());
-    const message =
-      `Organizer ${organizer.email} has reached this month's limit of ${limit} new meetings ` +
-      `(ORGANIZER_MONTHLY_LIMIT; Graph allows 2,000 per user per month): ${waiting.size} session(s) get ` +
-      `their meetings from ${retryAt}. Shorten HORIZON_DAYS, or give these sessions per-lecturer organizers instead of one shared account.`;
-    run.log.error('organizer.monthlyLimit', {
-      feedId: run.feedId,
-      email: organizer.email,
-      objectId: organizer.objectId,
-      limit,
-      month: monthOf(run.now()),
-      sessions: waiting.size,
-      retryAt,
-      action: 'shorten HORIZON_DAYS or split the sessions across per-lecturer organizers',
-    });
-    await blockOperations(
-      run,
-      [...waiting],
-      { code: 'organizerMonthlyLimit', message, at: run.now() },
-      retryAt,
-      organizer.objectId,
-    );
-    return ops.filter((op) => !waiting.has(op));
-  }
-
   private async runAll(organizer: Organizer, ops: PlannedOperation[]): Promise<void> {
     const results = await Promise.all(ops.map((op) => this.runOne(organizer, op)));
     for (const outcome of ['policyDenied', 'organizerRefused', 'monthlyLimit'] as const)
@@ -237,27 +205,15 @@ class LaneRunner {
         return;
       }
       case 'monthlyLimit': {
-        const retryAt = nextMonthStart(run.now());
-        const firstReport = !this.monthlyLimitReported.has(organizerId);
-        this.monthlyLimitReported.add(organizerId);
-        const message =
-          `Graph refused a new meeting: the organizer's monthly meeting limit is reached (other apps count ` +
-          `too); the session gets its meeting from ${retryAt}. Shorten HORIZON_DAYS or use per-lecturer organizers.`;
-        if (firstReport)
-          run.log.error('organizer.monthlyLimit', {
-            feedId: run.feedId,
-            objectId: organizerId,
-            limit: run.organizers.limit,
-            month: monthOf(run.now()),
-            sessions: ops.length,
-            retryAt,
-            reportedBy: 'graph',
-            action: 'shorten HORIZON_DAYS or split the sessions across per-lecturer organizers',
-          });
+        const retryAt = run.organizers.limitRetryAt(organizerId);
+        const held = this.monthlyLimitHeld.get(organizerId) ?? { sessions: 0, retryAt };
+        held.sessions += ops.length;
+        held.retryAt = retryAt;
+        this.monthlyLimitHeld.set(organizerId, held);
         await blockOperations(
           run,
           ops,
-          { code: 'organizerMonthlyLimit', message, at: run.now() },
+          { code: 'organizerMonthlyLimit', message: monthlyLimitMessage(run, retryAt), at: run.now() },
           retryAt,
           organizerId,
         );
@@ -266,6 +222,24 @@ class LaneRunner {
       default:
         return;
     }
+  }
+
+  private reportMonthlyLimit(organizer: Organizer): void {
+    const { run } = this;
+    const held = this.monthlyLimitHeld.get(organizer.objectId);
+    if (!held) return;
+    this.monthlyLimitHeld.delete(organizer.objectId);
+    run.log.error('organizer.monthlyLimit', {
+      feedId: run.feedId,
+      email: organizer.email,
+      objectId: organizer.objectId,
+      limit: run.organizers.limit,
+      month: monthOf(run.now()),
+      sessions: held.sessions,
+      retryAt: held.retryAt,
+      reportedBy: run.organizers.monthFull(organizer.objectId) ? 'graph' : 'budget',
+      action: 'shorten HORIZON_DAYS or split the sessions across per-lecturer organizers',
+    });
   }
 
   private blockRefused(
@@ -318,11 +292,12 @@ class LaneRunner {
       // Refused earlier in this run (e.g. a revoked policy whose operations all went to the limiter at once).
       if (!options.probe && policies.isDenied(organizer.objectId)) return 'policyDenied';
       if (run.organizers.refusedInRun(organizer.objectId)) return 'organizerRefused';
-      if (run.organizers.monthFull(organizer.objectId) && createsMeeting(run, op)) return 'monthlyLimit';
       if (run.outOfTime()) {
         run.stoppedEarly = true;
         return 'failed';
       }
+      // The month's budget is taken just before sending, so the nearest sessions (queued first) get it.
+      if (createsMeeting(run, op) && !(await run.organizers.take(organizer.objectId))) return 'monthlyLimit';
       try {
         await applyOperation(run, organizer, op);
         run.deps.limiter.onSuccess();
@@ -334,6 +309,15 @@ class LaneRunner {
       }
     });
   }
+}
+
+/** Why a session waits for the monthly limit, with when it is tried again. */
+function monthlyLimitMessage(run: ApplyRun, retryAt: string): string {
+  return (
+    `The lecturer's monthly limit of new meetings is reached (ORGANIZER_MONTHLY_LIMIT ${run.organizers.limit}; ` +
+    `Graph allows 2,000 per user per month; other feeds and apps count too): the session is tried again at ` +
+    `${retryAt}. Shorten HORIZON_DAYS or use per-lecturer organizers.`
+  );
 }
 
 /** Soonest sessions first: they matter first when the time budget or the monthly limit runs out. */

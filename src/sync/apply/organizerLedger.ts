@@ -1,11 +1,16 @@
 // What this run knows of each organizer beyond the access policy (core/organizer.ts decides): a standing
 // refusal by Graph (guest, unlicensed, disabled, deleted account) and the month's meeting budget. The
 // records are shared by every feed's run, so each write is conditional and retried on a conflict.
+import { randomUUID } from 'node:crypto';
+
+import { toUtcIso } from '../../core/identity.js';
 import {
+  budgetRetryAt,
   exhaustMonth,
+  leaseCreations,
   monthOf,
   recordRefusal,
-  reserveCreations,
+  settleCreations,
   standingRefusal,
   type RefusalCause,
 } from '../../core/organizer.js';
@@ -14,13 +19,18 @@ import { ConcurrencyError } from '../../storage/errors.js';
 import type { ApplyRun } from './run.js';
 
 /** Conditional writes lost to other runs before a status change gives up (it is then the run's error). */
-const MAX_WRITE_CONFLICTS = 5;
+const MAX_WRITE_CONFLICTS = 10;
 
 interface Budget {
   month: string;
-  reserved: number;
+  /** Leased to this run and not used yet. */
+  allowance: number;
+  /** Meetings this run created (201) for the organizer. */
   created: number;
 }
+
+/** Creations leased at a time: few round trips, and little budget held by a run that crashes. */
+export const LEASE_CHUNK = 25;
 
 export class OrganizerLedger {
   private readonly statuses = new Map<string, OrganizerStatusRecord | null>();
@@ -29,6 +39,9 @@ export class OrganizerLedger {
   /** Organizers whose monthly limit Graph reported in this run. */
   private readonly monthFullNow = new Set<string>();
   private readonly budgets = new Map<string, Budget>();
+  private readonly takeQueue = new Map<string, Promise<boolean>>();
+  /** Names this run's leases. */
+  private readonly runId = randomUUID();
 
   constructor(private readonly run: ApplyRun) {}
 
@@ -95,28 +108,60 @@ export class OrganizerLedger {
     this.run.log.info('organizer.accepted', { feedId: this.run.feedId, objectId, refusedSince: since });
   }
 
-  /** Reserves creations in this month's budget; returns how many of `wanted` may go ahead. */
-  async reserve(objectId: string, wanted: number): Promise<number> {
-    if (wanted <= 0) return 0;
+  /**
+   * One creation for the organizer may go ahead (false: this month's budget is taken). Called just
+   * before each create is sent, in the lane's nearest-first order; leases LEASE_CHUNK at a time.
+   */
+  take(objectId: string): Promise<boolean> {
+    // One lease write at a time per organizer: the lane's parallel operations queue here.
+    const previous = this.takeQueue.get(objectId) ?? Promise.resolve(true);
+    const next = previous.then(
+      () => this.takeOne(objectId),
+      () => this.takeOne(objectId),
+    );
+    this.takeQueue.set(objectId, next);
+    return next;
+  }
+
+  private async takeOne(objectId: string): Promise<boolean> {
+    if (this.monthFullNow.has(objectId)) return false;
     const month = monthOf(this.run.now());
-    let granted = 0;
-    await this.change(objectId, (current) => {
-      const reservation = reserveCreations(current, objectId, month, wanted, this.limit);
-      granted = reservation.granted;
-      return reservation.record;
-    });
+    let budget = this.budgets.get(objectId);
+    if (!budget || budget.month !== month) {
+      budget = { month, allowance: 0, created: budget?.month === month ? budget.created : 0 };
+      this.budgets.set(objectId, budget);
+    }
+    if (budget.allowance === 0) {
+      let granted = 0;
+      await this.change(objectId, (current) => {
+        const lease = { runId: this.runId, month, expiresAt: this.leaseExpiresAt() };
+        const grant = leaseCreations(current, objectId, lease, LEASE_CHUNK, this.limit, this.run.now());
+        granted = grant.granted;
+        return grant.record;
+      });
+      budget.allowance = granted;
+    }
+    if (budget.allowance === 0) return false;
+    budget.allowance--;
+    return true;
+  }
+
+  /** When sessions held for the monthly limit are tried again (next month, or soon if others hold leases). */
+  limitRetryAt(objectId: string): string {
+    const now = this.run.now();
+    if (this.monthFullNow.has(objectId)) return budgetRetryAt(null, monthOf(now), 0, now);
+    const month = monthOf(now);
     const budget = this.budgets.get(objectId);
-    if (budget && budget.month === month) budget.reserved += granted;
-    else this.budgets.set(objectId, { month, reserved: granted, created: budget?.created ?? 0 });
-    return granted;
+    const createdByRun = budget?.month === month ? budget.created : 0;
+    return budgetRetryAt(this.statuses.get(objectId) ?? null, month, this.limit, now, createdByRun);
   }
 
   /** Graph made a new meeting for the organizer (counted against the month at the end of the run). */
   noteCreated(objectId: string): void {
     const month = monthOf(this.run.now());
     const budget = this.budgets.get(objectId);
-    if (budget) budget.created++;
-    else this.budgets.set(objectId, { month, reserved: 0, created: 1 });
+    if (budget && budget.month === month) budget.created++;
+    else this.budgets.set(objectId, { month, allowance: 0, created: 1 });
   }
 
   /** Graph said the organizer's monthly limit is reached: hold their creations until the month turns. */
@@ -125,23 +170,22 @@ export class OrganizerLedger {
     this.monthFullNow.add(objectId);
     const month = monthOf(this.run.now());
     await this.change(objectId, (current) => exhaustMonth(current, objectId, month, this.limit));
-    const budget = this.budgets.get(objectId);
-    // The month is spent whatever was reserved: nothing is given back for it.
-    if (budget) budget.reserved = budget.created;
   }
 
-  /** End of the run: the month's count becomes what was really created (unused reservations go back). */
+  /** End of the run: its leases go and what it really created is counted. */
   async settle(): Promise<void> {
     for (const [objectId, budget] of this.budgets) {
-      const delta = budget.created - budget.reserved;
-      if (delta === 0) continue;
-      await this.change(objectId, (current) => {
-        const base = current ?? { objectId, refusal: null, month: budget.month, created: 0 };
-        if (base.month !== budget.month) return base; // the month turned meanwhile: its count restarted
-        return { ...base, created: Math.max(0, base.created + delta) };
-      });
+      await this.change(objectId, (current) =>
+        settleCreations(current, objectId, this.runId, budget.month, budget.created, this.run.now()),
+      );
     }
     this.budgets.clear();
+  }
+
+  /** A lease outlives its run (budget, plus the slowest operation), then lapses if the run crashed. */
+  private leaseExpiresAt(): string {
+    const budgetMs = this.run.deps.config.sync.runBudgetSeconds * 1000;
+    return toUtcIso(Date.parse(this.run.now()) + budgetMs + 10 * 60_000);
   }
 
   /** Read-modify-write of one status row, conditional on what was read; re-read and retried on a conflict. */
@@ -158,6 +202,8 @@ export class OrganizerLedger {
         return stored;
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || conflicts >= MAX_WRITE_CONFLICTS) throw error;
+        // Several feeds' runs write one organizer's row: spread the retries out.
+        await this.run.deps.sleep(Math.floor(Math.random() * 50 * (conflicts + 1)));
         this.statuses.set(objectId, await repository.getStatus(objectId));
       }
     }
