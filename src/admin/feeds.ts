@@ -12,7 +12,12 @@ import { decidePolicyGate, effectivePolicySettings } from '../core/policy.js';
 import { mayHaveMeeting } from '../core/transitions.js';
 import { createEventLogger, type EventLogger } from '../events.js';
 import { validateFeedUrl, FeedFetchError } from '../feeds/fetch.js';
-import { CalendarError, firstInvalidUtf8Line, joinSplitCharacters, resolveDefaultTimeZone } from '../ical/index.js';
+import {
+  CalendarError,
+  firstInvalidUtf8Line,
+  joinSplitCharacters,
+  resolveDefaultTimeZone,
+} from '../ical/index.js';
 import { ConflictError, validateFeedId, type FeedRecord } from '../storage/index.js';
 import { expandFeedBody, feedWindow, type FeedExpansion, type FeedWindow } from '../sync/loadFeed.js';
 import { cancelMeetings } from '../sync/cancelMeetings.js';

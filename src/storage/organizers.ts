@@ -1,5 +1,10 @@
 import type { TableClient } from '@azure/data-tables';
-import type { CreationLease, OrganizerRecord, OrganizerRefusal, OrganizerStatusRecord } from '../core/state.js';
+import type {
+  CreationLease,
+  OrganizerRecord,
+  OrganizerRefusal,
+  OrganizerStatusRecord,
+} from '../core/state.js';
 import { InvalidInputError } from './errors.js';
 import { azureTable } from './entity.js';
 import { entity, jsonOrNull, readRow, requireKey, type StoredRow, type Table } from './table.js';

@@ -5,7 +5,7 @@ import { nextAttemptAt } from '../../core/backoff.js';
 import type { PlannedOperation } from '../../core/plan.js';
 import { SHORT_RETRY_BACKOFF, UNKNOWN_ORGANIZER_RETRY_MS } from '../../core/transitions.js';
 import { toUtcIso } from '../../core/identity.js';
-import { monthOf, nextMonthStart } from '../../core/organizer.js';
+import { monthOf } from '../../core/organizer.js';
 import type { OrganizerRefusal } from '../../core/state.js';
 import { createOrganizerResolver, type OrganizerResolver } from '../organizers.js';
 import { cancelMeeting, cancelWithoutMeeting } from './cancel.js';
