@@ -4,6 +4,7 @@
 import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type EmulatorHandle } from '../../src/emulator/index.js';
+import { MONTHLY_LIMIT_MESSAGE } from '../../src/emulator/meetingRules.js';
 import { isGraphError } from '../../src/graph/errors.js';
 import { createGraphAccess } from '../../src/graph/client.js';
 import {
@@ -187,7 +188,7 @@ describe('2. per-user refusals: guests, disabled and unlicensed organizers get a
       );
     }
     const error = await rejectionOf(t.access().meetings.createOrGet(seeded[0]!.id, meetingInput()));
-    expect(isGraphError(error) && [error.status, error.kind]).toEqual([403, 'forbidden']);
+    expect(isGraphError(error) && [error.status, error.kind]).toEqual([403, 'userForbidden']);
     expect(t.emulator.control.meetings()).toEqual([]);
   });
 
@@ -235,7 +236,11 @@ describe('3. the monthly creation limit per organizer (2,000 by default)', () =>
   const month = () => new Date(t.emulator.control.now()).toISOString().slice(0, 7);
 
   it('a 4th meeting in the month is a 403 without Retry-After; a createOrGet GET and other organizers are unaffected', async () => {
-    expect(t.emulator.control.behaviour().monthlyMeetingLimit).toEqual({ perOrganizer: 2000, status: 403 });
+    expect(t.emulator.control.behaviour().monthlyMeetingLimit).toEqual({
+      perOrganizer: 2000,
+      status: 403,
+      message: MONTHLY_LIMIT_MESSAGE,
+    });
     t.emulator.control.setBehaviour({ monthlyMeetingLimit: { perOrganizer: 3 } });
     const first = await createOrGet(ada);
     const firstKey = `q-${key}`;
@@ -266,6 +271,7 @@ describe('3. the monthly creation limit per organizer (2,000 by default)', () =>
     expect(((await put.json()) as { monthlyMeetingLimit: unknown }).monthlyMeetingLimit).toEqual({
       perOrganizer: 1,
       status: 429,
+      message: MONTHLY_LIMIT_MESSAGE,
     });
     expect((await createOrGet(ada)).status).toBe(201);
     const now = t.emulator.control.now();
