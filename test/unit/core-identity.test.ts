@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { contentHash, externalIdFor, normalizeEmail, occurrenceKey } from '../../src/core/identity.js';
+import {
+  contentHash,
+  externalIdFor,
+  meetingOptionsKey,
+  normalizeEmail,
+  occurrenceKey,
+} from '../../src/core/identity.js';
 
 const base = {
   uid: 'lec-101@uni.example',
@@ -126,6 +132,11 @@ describe('contentHash', () => {
     ['start', { start: '2025-03-10T09:05:00Z' }],
     ['end', { end: '2025-03-10T10:30:00Z' }],
     ['organizer', { organizerEmail: 'bob@uni.example' }],
+    // Meetings made before the options were applied (or under other MEETING_* settings) get PATCHed.
+    [
+      'meeting options',
+      { options: meetingOptionsKey({ lobbyBypass: 'organizer', allowedPresenters: 'organizer' }) },
+    ],
   ])('changes with the %s', (_what, change) => {
     expect(contentHash({ ...content, ...change })).not.toBe(hash);
   });
