@@ -14,6 +14,7 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 import type { SyncConfig } from '../config.js';
 import { AppError } from '../errors.js';
+import { joinSplitCharacters } from '../ical/index.js';
 
 /** Fetches a URL feed with conditional GET (the sync's view of this module). */
 export type FeedFetcher = (
@@ -204,7 +205,12 @@ function requestOnce(
           chunks.push(chunk);
         });
         res.on('end', () =>
-          resolve({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status,
+            headers: res.headers,
+            // Folds may split a UTF-8 character (RFC 5545 §3.1): unfolded as octets before decoding.
+            body: utf8(joinSplitCharacters(Buffer.concat(chunks))),
+          }),
         );
         res.on('error', (error) =>
           reject(new FeedFetchError(`feed download failed: ${error.message}`, 'network')),
@@ -273,4 +279,9 @@ export function createFeedFetcher(
 ): FeedFetcher {
   return (url, validators) =>
     fetchFeedUrl(url, validators, { maxBytes: settings.maxFeedBytes, allowHttp: settings.allowHttpFeeds });
+}
+
+/** The bytes as UTF-8 text (invalid sequences become U+FFFD), without copying them. */
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }

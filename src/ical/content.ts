@@ -28,17 +28,19 @@ export interface RawComponent {
  * Unfolds and splits the text into components. Lines outside any component are ignored.
  * `onChild`, when given, receives each completed component directly inside a top-level component
  * (the VEVENTs of a VCALENDAR) and may return true to consume it: it is then not kept in the tree,
- * so a large feed need not be held as content lines all at once.
+ * so a large feed need not be held as content lines all at once. `firstLine` is the line number of
+ * the text's first line (for a part cut out of a file).
  */
 export function parseComponents(
   text: string,
   onChild?: (comp: RawComponent, parent: RawComponent) => boolean,
+  firstLine = 1,
 ): RawComponent[] {
   const roots: RawComponent[] = [];
   const stack: RawComponent[] = [];
   const n = text.length;
   let pos = 0;
-  let lineNo = 0;
+  let lineNo = firstLine - 1;
   const closeTo = (depth: number): void => {
     while (stack.length > depth) {
       const comp = stack.pop() as RawComponent;

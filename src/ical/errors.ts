@@ -3,7 +3,7 @@
 import { AppError } from '../errors.js';
 
 export type CalendarErrorCode =
-  'notICalendar' | 'tooLarge' | 'tooManyOccurrences' | 'unknownTimeZone' | 'badWindow';
+  'notICalendar' | 'tooLarge' | 'tooManyOccurrences' | 'tooComplex' | 'unknownTimeZone' | 'badWindow';
 
 export class CalendarError extends AppError {
   override name = 'CalendarError';

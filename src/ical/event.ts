@@ -30,6 +30,11 @@ export interface EventData {
   organizer: Person | null;
   attendees: Person[];
   status: OccurrenceStatus;
+  /**
+   * A single event kept beside another master of its UID (overrides.ts): its occurrence carries its
+   * own start as recurrenceId, so that the sync tells the two apart.
+   */
+  keyedByStart: boolean;
 }
 
 /** Why an event cannot be used. Internal: readEvent's caller turns it into an "event skipped" warning. */
@@ -120,8 +125,8 @@ export function readEvent(c: RawComponent, uid: string, order: number, ctx: Read
   if (!startProp) throw new EventProblem('it has no DTSTART');
   for (const line of c.badLines)
     ctx.warnings.push({ uid, line, reason: `line ${line} is not a valid content line and was ignored` });
-  let start = timeValue(startProp, ctx);
-  const end = endProp ? timeValue(endProp, ctx) : null;
+  let start = timeValue(startProp, ctx, uid);
+  const end = endProp ? timeValue(endProp, ctx, uid) : null;
   // Mixed value types (RFC 5545 §3.8.2.2 wants DTEND of the same type as DTSTART): a DATE start
   // with a DATE-TIME end, or a floating start with a zoned end. The end is the more precise, so
   // read the start (midnight for a date) in the end's terms.
@@ -134,8 +139,16 @@ export function readEvent(c: RawComponent, uid: string, order: number, ctx: Read
   const frame = frameOf(start);
   const startWall = wallIn(start, frame);
   const duration = readDuration(durProp, frame, startWall, end, ctx);
+  if (end && endProp && wallIn(end, frame) === startWall)
+    ctx.warnings.push({
+      uid,
+      line: c.line,
+      reason: `DTEND on line ${endProp.line} equals DTSTART: ${
+        frame.kind === 'date' ? 'the event is read as one day long' : 'the session has no length'
+      }`,
+    });
 
-  const recurrenceId = ridProp ? timeValue(ridProp, ctx) : null;
+  const recurrenceId = ridProp ? timeValue(ridProp, ctx, uid) : null;
   const rrules: ParsedRule[] = [];
   const rdates: EventData['rdates'] = [];
   const exdates: TimeValue[] = [];
@@ -148,6 +161,8 @@ export function readEvent(c: RawComponent, uid: string, order: number, ctx: Read
         }
         try {
           const rule = ruleFor(p.value, ctx);
+          for (const note of rule.notes)
+            ctx.warnings.push({ uid, line: c.line, reason: `${note} (line ${p.line})` });
           if (rule.count !== null && rule.count < 1) {
             // COUNT=0 or negative: no repetitions; DTSTART is still the event's one instance.
             ctx.warnings.push({
@@ -168,14 +183,14 @@ export function readEvent(c: RawComponent, uid: string, order: number, ctx: Read
           if (!part.trim()) continue;
           const [a, b] = part.split('/');
           try {
-            const value = timeValue(p, ctx, a);
+            const value = timeValue(p, ctx, uid, a);
             if (p.name === 'EXDATE') exdates.push(value);
             else if (b === undefined) rdates.push({ value });
             else if (/^[+-]?P/i.test(b)) {
               const d = parseDuration(b);
               if (!d) throw new EventProblem(`RDATE period "${part}" has an invalid duration`);
               rdates.push({ value, duration: d });
-            } else rdates.push({ value, end: timeValue(p, ctx, b) });
+            } else rdates.push({ value, end: timeValue(p, ctx, uid, b) });
           } catch (e) {
             if (!(e instanceof EventProblem)) throw e;
             ctx.warnings.push({ uid, line: c.line, reason: `${e.message}; value ignored` });
@@ -212,6 +227,7 @@ export function readEvent(c: RawComponent, uid: string, order: number, ctx: Read
     organizer: org ? person(org) : null,
     attendees: attendees ?? [],
     status: status === 'CANCELLED' ? 'cancelled' : status === 'TENTATIVE' ? 'tentative' : 'confirmed',
+    keyedByStart: false,
   };
 }
 
@@ -258,9 +274,9 @@ function readDuration(
   return frame.kind === 'date' ? { days: 1, ms: 0 } : { days: 0, ms: 0 };
 }
 
-function timeValue(prop: ContentLine, ctx: ReadContext, text = prop.value): TimeValue {
+function timeValue(prop: ContentLine, ctx: ReadContext, uid: string, text = prop.value): TimeValue {
   const tzid = prop.params.TZID;
-  const zone = tzid ? zoneFor(tzid, ctx, prop.line) : null;
+  const zone = tzid ? zoneFor(tzid, ctx, prop.line, uid) : null;
   const v = parseTimeText(text, zone, (prop.params.VALUE ?? '').toUpperCase() === 'DATE');
   if (!v)
     throw new EventProblem(`${prop.name} value "${text}" on line ${prop.line} is not a date or date-time`);

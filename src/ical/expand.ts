@@ -6,7 +6,8 @@ import type { ExpandResult, ExpandWindow } from '../core/occurrence.js';
 import { parseComponents, type RawComponent } from './content.js';
 import { sortByStart } from './emit.js';
 import { CalendarError } from './errors.js';
-import { EventProblem, readEvent, type ReadContext } from './event.js';
+import { EventProblem, readEvent, type EventData, type ReadContext } from './event.js';
+import { BudgetExhausted } from './guard.js';
 import type { ExpansionContext } from './expansion.js';
 import { expandGroup, type EventGroups } from './overrides.js';
 import { feedTimeZone, findVtimezones, resolveDefaultTimeZone } from './tzid.js';
@@ -23,6 +24,11 @@ export interface ExpandOptions {
   maxBytes?: number;
   /** Iterator steps allowed per complex recurrence rule before it is cut with a warning (default 100,000). */
   maxStepsPerRule?: number;
+  /**
+   * Candidate checks ical.js may make for the whole file, every rule and VTIMEZONE together, before
+   * the file is refused (default 1,000,000: at most a few seconds of CPU on a slow machine).
+   */
+  maxRuleWork?: number;
 }
 
 /** One call's state: one object (one shape) that each step sees through its own interface. */
@@ -33,6 +39,7 @@ const DEFAULTS = {
   maxEvents: 100_000,
   maxBytes: 50_000_000,
   maxStepsPerRule: 100_000,
+  maxRuleWork: 1_000_000,
 };
 
 /**
@@ -75,6 +82,7 @@ export function expandCalendar(
     axisZone: defaultZone ?? UTC_ZONE,
     maxOccurrences: options.maxOccurrences ?? DEFAULTS.maxOccurrences,
     maxSteps: options.maxStepsPerRule ?? DEFAULTS.maxStepsPerRule,
+    budget: { left: options.maxRuleWork ?? DEFAULTS.maxRuleWork },
     count: 0,
     out: [],
     instants: [],
@@ -86,11 +94,37 @@ export function expandCalendar(
   // Events are read as soon as each VEVENT ends and its content lines dropped (streaming keeps the
   // peak memory of large feeds low); they are grouped by UID and expanded once the file is read.
   const groups: EventGroups = new Map();
+  // The event being read or expanded, for the refusal when the file's rule work runs out.
+  let current = { uid: '', line: 1 };
+  try {
+    return expandItems(body, ctx, groups, maxEvents, (uid, line) => (current = { uid, line }));
+  } catch (e) {
+    if (!(e instanceof BudgetExhausted)) throw e;
+    throw new CalendarError(
+      'tooComplex',
+      `the calendar's recurrence rules need more than ${options.maxRuleWork ?? DEFAULTS.maxRuleWork} steps to expand ` +
+        `(the limit was reached at ${current.uid ? `UID ${current.uid}` : 'an event without UID'}, line ${current.line}); ` +
+        'check its RRULEs and VTIMEZONEs for rules that can never match',
+    );
+  }
+}
+
+/** Reads the events of `body` and expands them by item; `at` is told which event is being worked on. */
+function expandItems(
+  body: string,
+  ctx: Context,
+  groups: EventGroups,
+  maxEvents: number,
+  at: (uid: string, line: number) => void,
+): ExpandResult {
   let order = 0;
   let calendar: RawComponent | null = null;
   let calendarIndex = 0;
   const roots = parseComponents(body, (c, cal) => {
-    if (c.name !== 'VEVENT' || cal.name !== 'VCALENDAR') return c.name !== 'VTIMEZONE';
+    if (c.name !== 'VEVENT' || cal.name !== 'VCALENDAR') {
+      if (c.name === 'VEVENT' || c.children.length > 0) warnMisplacedEvents(c, cal, ctx);
+      return c.name !== 'VTIMEZONE';
+    }
     if (cal !== calendar) {
       calendar = cal;
       calendarIndex++;
@@ -99,6 +133,7 @@ export function expandCalendar(
     if (++order > maxEvents)
       throw new CalendarError('tooLarge', `the calendar has too many events (more than ${maxEvents})`);
     const uid = c.props.find((p) => p.name === 'UID')?.value.trim() ?? '';
+    at(uid, c.line);
     try {
       const ev = readEvent(c, uid, order, ctx);
       // The item an event belongs to (see overrides.ts): its UID within its VCALENDAR. Events without
@@ -116,6 +151,33 @@ export function expandCalendar(
   });
   if (!roots.some((c) => c.name === 'VCALENDAR'))
     throw new CalendarError('notICalendar', 'not an iCalendar file: no VCALENDAR component');
-  for (const list of groups.values()) expandGroup(list, ctx);
+  for (const root of roots) if (root.name !== 'VCALENDAR') warnMisplacedEvents(root, null, ctx);
+  for (const list of groups.values()) {
+    const first = list[0] as EventData;
+    at(first.uid, first.line);
+    expandGroup(list, ctx);
+  }
   return { occurrences: sortByStart(ctx), warnings: ctx.warnings };
+}
+
+/**
+ * A VEVENT that is not directly inside a VCALENDAR (RFC 5545 §3.4, §3.6: inside an unknown
+ * X-component, a VTIMEZONE, or outside the calendar) is not an event of the calendar: it is ignored,
+ * but never silently. `comp` is searched without recursion (nesting can be 100,000 levels deep).
+ */
+function warnMisplacedEvents(comp: RawComponent, parent: RawComponent | null, ctx: Context): void {
+  const stack: [RawComponent, RawComponent | null][] = [[comp, parent]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [c, outer] = next;
+    if (c.name === 'VEVENT') {
+      const where = outer ? `inside ${outer.name} (line ${outer.line})` : 'outside any VCALENDAR';
+      ctx.warnings.push({
+        uid: c.props.find((p) => p.name === 'UID')?.value.trim() ?? '',
+        line: c.line,
+        reason: `event ignored: its VEVENT is ${where}, not directly inside a VCALENDAR`,
+      });
+      continue;
+    }
+    for (let i = c.children.length - 1; i >= 0; i--) stack.push([c.children[i] as RawComponent, c]);
+  }
 }

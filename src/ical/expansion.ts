@@ -6,6 +6,7 @@ import type { ExpandWarning } from '../core/occurrence.js';
 import { dropEmittedSince, emit, emittedMark, tooManyOccurrences, type EmitContext } from './emit.js';
 import type { EventData } from './event.js';
 import { instantIn, wallIn, type Duration, type Frame } from './frame.js';
+import type { WorkBudget } from './guard.js';
 import { expandRule, RuleError, type ParsedRule } from './recur.js';
 import type { TimeValue } from './values.js';
 import { DAY, utcToWall, type Zone } from './zones.js';
@@ -17,6 +18,8 @@ export interface ExpansionContext extends EmitContext {
   xwr: Zone | null;
   /** Iterator steps allowed per complex recurrence rule. */
   maxSteps: number;
+  /** ical.js work left for the whole file (recur.ts). */
+  budget: WorkBudget;
 }
 
 /** EXDATEs of a series (RFC 5545 §3.8.5.1) in its frame. */
@@ -62,7 +65,8 @@ export function expandMaster(
   const frame = m.frame;
   const recurring = m.rrules.length > 0 || m.rdates.length > 0;
   if (!recurring) {
-    if (!overrides.has(m.startWall)) emit(m, frame, m.startWall, m.duration, null, 0, ctx);
+    if (!overrides.has(m.startWall))
+      emit(m, frame, m.startWall, m.duration, m.keyedByStart ? frame : null, m.startWall, ctx);
     return;
   }
   const mark = emittedMark(ctx);
@@ -110,6 +114,7 @@ export function expandMaster(
         wallFrom,
         wallTo,
         maxSteps: ctx.maxSteps,
+        budget: ctx.budget,
         emit: (wall) => {
           add(wall, null);
           if (instances.size > ctx.maxOccurrences * 2 + 1000) {
@@ -213,6 +218,7 @@ function expandSimple(
     wallFrom: ctx.window.from - span - 2 * DAY,
     wallTo: ctx.window.to + 2 * DAY,
     maxSteps: ctx.maxSteps,
+    budget: ctx.budget,
     emit: (wall) => {
       if (wall === startWall) return true;
       if (++instances > limit) {

@@ -1,7 +1,16 @@
 // Recurrence-rule expansion in wall time (RFC 5545 §3.3.10, §3.8.5.3). Simple rules (DAILY/WEEKLY
 // with plain BYDAY, and SECONDLY..HOURLY without BY parts) are computed arithmetically, skipping
-// straight to the window; everything else is iterated with ical.js's RecurIterator under a hard cap.
-import { ical, type Ical } from './icaljs.js';
+// straight to the window; everything else is iterated with ical.js's RecurIterator under a hard cap
+// (guardedIterator, which VTIMEZONE onset rules use too).
+import {
+  BudgetExhausted,
+  guardedIterator,
+  impossibleMonthDay,
+  StepLimit,
+  type IcalIterator,
+  type WorkBudget,
+} from './guard.js';
+import { ical } from './icaljs.js';
 import { DAY, parseBasicDateTime } from './zones.js';
 
 const KNOWN_PARTS = new Set([
@@ -46,25 +55,38 @@ export interface ParsedRule {
   simple: boolean;
   /** For simple rules, BYDAY's weekdays (0 = SU) without repeats, in the order written; else null. */
   byday: number[] | null;
+  /** What was ignored or cannot match: warned about for every event that uses the rule. */
+  notes: string[];
+  /** The rule names no date at all (see impossibleMonthDay): it is not iterated. */
+  never: boolean;
 }
 
-/** Strict RRULE parsing: a typo such as `UNTL=` must not silently turn into an endless series. */
+/**
+ * RRULE parsing, lenient where nothing can be lost: spaces around commas (Exchange CDO writes
+ * `BYDAY=MO, TU`) are dropped, and an unknown part is ignored with a note once FREQ parses. A part
+ * that looks like a misspelt UNTIL or COUNT (`UNTL=`) is still refused: ignoring it would turn a
+ * bounded series into an endless one.
+ */
 export function parseRule(text: string): ParsedRule {
   const parts = new Map<string, string>();
+  const notes: string[] = [];
   for (const piece of text.trim().split(';')) {
-    if (!piece) continue;
+    if (!piece.trim()) continue;
     const eq = piece.indexOf('=');
     if (eq <= 0) throw new RuleError(`RRULE part "${piece}" is not NAME=VALUE`);
     const name = piece.slice(0, eq).trim().toUpperCase();
-    if (!KNOWN_PARTS.has(name)) throw new RuleError(`RRULE has unknown part "${name}"`);
+    const value = piece
+      .slice(eq + 1)
+      .trim()
+      .replace(/\s*,\s*/g, ',')
+      .toUpperCase();
+    if (!KNOWN_PARTS.has(name)) {
+      if (looksLikeBound(name)) throw new RuleError(`RRULE has unknown part "${name}"`);
+      notes.push(`RRULE part "${name}=${value}" is not an RFC 5545 rule part and was ignored`);
+      continue;
+    }
     if (parts.has(name)) throw new RuleError(`RRULE repeats ${name}`);
-    parts.set(
-      name,
-      piece
-        .slice(eq + 1)
-        .trim()
-        .toUpperCase(),
-    );
+    parts.set(name, name.startsWith('BY') ? distinctValues(name, value) : value);
   }
   const freq = parts.get('FREQ');
   if (!freq || !(freq in FREQS))
@@ -96,14 +118,58 @@ export function parseRule(text: string): ParsedRule {
         if (!byday.includes(wd)) byday.push(wd);
       }
     }
-    return { text, parts, freq, interval, count, until, simple: true, byday };
+    return { text, parts, freq, interval, count, until, simple: true, byday, notes, never: false };
   }
   try {
     ical().Recur.fromString(ruleWithoutUntil(parts));
   } catch (e) {
     throw new RuleError(`RRULE "${text.trim()}" is invalid: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return { text, parts, freq, interval, count, until, simple: false, byday: null };
+  const never = impossibleMonthDay(parts.get('BYMONTH'), parts.get('BYMONTHDAY'));
+  if (never) notes.push(`RRULE "${text.trim()}" can never match (${never}): only DTSTART is kept`);
+  return {
+    text,
+    parts,
+    freq,
+    interval,
+    count,
+    until,
+    simple: false,
+    byday: null,
+    notes,
+    never: never !== null,
+  };
+}
+
+/**
+ * A BY list without repeats (RFC 5545 lists are sets). ical.js sorts BYDAY pairwise: a long list of
+ * repeats would cost it quadratic time. No BY part has more than 800 meaningful values.
+ */
+function distinctValues(name: string, value: string): string {
+  const values = [...new Set(value.split(','))];
+  if (values.length > 800)
+    throw new RuleError(`RRULE ${name} has ${values.length} values (at most 800 make sense)`);
+  return values.join(',');
+}
+
+/** Within two edits of UNTIL or COUNT: a misspelt end of the series (see parseRule). */
+function looksLikeBound(name: string): boolean {
+  return editDistance(name, 'UNTIL') <= 2 || editDistance(name, 'COUNT') <= 2;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length] as number;
 }
 
 function ruleWithoutUntil(parts: Map<string, string>): string {
@@ -125,6 +191,8 @@ export interface ExpandRuleInput {
   wallTo: number;
   /** ical.js iterator steps allowed for this rule before giving up (unbounded rules). */
   maxSteps: number;
+  /** The file's work budget, shared with every other rule and zone. */
+  budget: WorkBudget;
   /** Receives each instance in order; return false to stop. */
   emit: (wall: number) => boolean;
 }
@@ -134,6 +202,7 @@ export function expandRule(input: ExpandRuleInput): boolean {
   // RFC 5545 §3.3.10: "The DTSTART property value always counts as the first occurrence." The
   // caller always adds DTSTART; when the rule itself would not produce it, it uses up one COUNT.
   const { rule } = input;
+  if (rule.never) return true;
   if (rule.count !== null && !producesStart(input)) {
     if (rule.count <= 1) return true;
     input = {
@@ -235,9 +304,6 @@ function fastExpand(inp: ExpandRuleInput): boolean | undefined {
   }
 }
 
-/** ical.js's iterator checked its BY filters more often than the rule's step cap allows. */
-class StepLimit extends Error {}
-
 /**
  * A rule that ical.js refuses only once it iterates (e.g. "FREQ=MONTHLY;BYYEARDAY=1", or BYDAY
  * values that fit no month of the series): a RuleError, so that the event is skipped with a warning.
@@ -252,7 +318,7 @@ function icalExpand(inp: ExpandRuleInput): boolean {
   const { rule, dtstart, isDate, untilWall, wallFrom, wallTo, emit } = inp;
   const ICAL = ical();
   const d = new Date(dtstart);
-  let it: ReturnType<InstanceType<Ical['Recur']>['iterator']>;
+  let it: IcalIterator;
   try {
     const recur = ICAL.Recur.fromString(ruleWithoutUntil(rule.parts));
     const start = ICAL.Time.fromData({
@@ -264,32 +330,29 @@ function icalExpand(inp: ExpandRuleInput): boolean {
       second: isDate ? 0 : d.getUTCSeconds(),
       isDate,
     });
-    it = recur.iterator(start);
+    it = guardedIterator(ICAL, recur, start, {
+      maxChecks: inp.maxSteps * 4,
+      budget: inp.budget,
+      endWall: Math.min(untilWall, wallTo),
+    });
   } catch (e) {
+    if (e instanceof BudgetExhausted) throw e;
+    if (e instanceof StepLimit) return false;
     throw refused(rule, e);
   }
-  // ical.js loops inside next() until a candidate passes the BY filters; an impossible combination
-  // (e.g. FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30) would spin forever, so count those checks too.
-  let checks = 0;
-  const maxChecks = inp.maxSteps * 4;
-  const proto = Object.getPrototypeOf(it) as { check_contracting_rules: () => boolean };
-  (it as unknown as { check_contracting_rules: () => boolean }).check_contracting_rules = function (
-    this: unknown,
-  ) {
-    if (++checks > maxChecks) throw new StepLimit();
-    return proto.check_contracting_rules.call(this);
-  };
   for (let steps = 0; steps < inp.maxSteps; steps++) {
     let t: ReturnType<typeof it.next>;
     try {
       t = it.next();
     } catch (e) {
+      if (e instanceof BudgetExhausted) throw e;
       if (e instanceof StepLimit) return false;
       throw refused(rule, e);
     }
     if (!t) return true;
     const wall = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
-    if (wall > untilWall || wall > wallTo) return true;
+    // Negated: a year past Date's range gives NaN, which ends the rule too.
+    if (!(wall <= untilWall && wall <= wallTo)) return true;
     if (wall >= wallFrom && !emit(wall)) return true;
   }
   return false;

@@ -4,7 +4,8 @@
 // Times are handled as "wall ms": the wall-clock fields read as if they were UTC
 // (Date.UTC(y, m, d, h, mi, s)). A zone maps UTC instants to offsets and wall times back to instants.
 import { createRequire } from 'node:module';
-import type { RawComponent } from './content.js';
+import { unescapeText, type RawComponent } from './content.js';
+import { BudgetExhausted, guardedIterator, impossibleMonthDay, StepLimit, type WorkBudget } from './guard.js';
 import { ical } from './icaljs.js';
 
 const HOUR = 3_600_000;
@@ -187,8 +188,9 @@ export function ianaZone(name: string): Zone | null {
 
 /**
  * A zone name as found in feeds without a VTIMEZONE: IANA ("Europe/Berlin"), Windows
- * ("W. Europe Standard Time", mapped with CLDR windowsZones via windows-iana), or a name with an
- * IANA suffix ("/mozilla.org/20050126_1/Europe/Berlin"). Null when none of these.
+ * ("W. Europe Standard Time", mapped with CLDR windowsZones via windows-iana), a Windows display name
+ * as Exchange writes it ("(UTC-05:00) Eastern Time (US & Canada)", see windowsDisplayName), or a name
+ * with an IANA suffix ("/mozilla.org/20050126_1/Europe/Berlin"). Null when none of these.
  */
 export function resolveZoneName(raw: string): Zone | null {
   const name = raw.trim().replace(/^"|"$/g, '');
@@ -203,13 +205,74 @@ export function resolveZoneName(raw: string): Zone | null {
   }
   const suffix = /([A-Za-z_]+\/[A-Za-z_+-]+(?:\/[A-Za-z_+-]+)?)$/.exec(name);
   if (suffix?.[1]) return ianaZone(suffix[1]);
-  return null;
+  const display = windowsDisplayName(name);
+  return display ? ianaZone(display) : null;
 }
 
+// Windows display names ("(UTC+08:00) Kuala Lumpur, Singapore") by a key that ignores case,
+// punctuation, "&" against "and", and the (UTC±hh:mm)/(GMT±hh:mm) prefix. timezones.json lists the
+// display text of each Windows zone id; the id is then mapped with CLDR (windows-iana), which is kept
+// current, and the package's own IANA list is the fallback for its few ids CLDR does not know.
+let displayNames: Map<string, string> | undefined;
+
+function displayKey(text: string): string {
+  return text
+    .replace(/^\s*\((?:UTC|GMT)(?:\s*[+-]\s*\d{1,2}(?::?\d{2})?)?\)\s*/i, '')
+    .toLowerCase()
+    .replace(/&/g, ' and ')
+    .replace(/[^a-z0-9]+/g, '');
+}
+
+function displayNameTable(): Map<string, string> {
+  if (displayNames) return displayNames;
+  const table = new Map<string, string>();
+  const zones = createRequire(import.meta.url)('timezones.json') as {
+    value: string;
+    text: string;
+    utc: string[];
+  }[];
+  for (const z of zones) {
+    const iana = findIana(z.value)[0] ?? z.utc[0];
+    const key = displayKey(z.text);
+    if (iana && key && !table.has(key)) table.set(key, iana);
+  }
+  displayNames = table;
+  return table;
+}
+
+/**
+ * The IANA zone of a Windows display name, with or without its (UTC±hh:mm) prefix; null when it is
+ * none. Two shapes are matched by rule because no package lists them: a display name with a place
+ * added after a comma or semicolon ("Pacific Time (US & Canada); Tijuana", older Windows versions),
+ * matched by its part before it; and "<Name> Time (<region>)", which Windows ids spell "<Name> Standard
+ * Time" (timezones.json gives the summer-time text for Pacific, so CLDR's id is the reliable way).
+ */
+export function windowsDisplayName(name: string): string | null {
+  const table = displayNameTable();
+  let text = name;
+  for (;;) {
+    const found = table.get(displayKey(text));
+    if (found) return found;
+    const id = /^(?:\([^)]*\)\s*)?(.+?) Time \([^)]*\)$/i.exec(text.trim());
+    if (id) {
+      const iana = findIana(`${id[1] as string} Standard Time`)[0];
+      if (iana) return iana;
+    }
+    const cut = Math.max(text.lastIndexOf(','), text.lastIndexOf(';'));
+    if (cut <= 0) return null;
+    text = text.slice(0, cut);
+  }
+}
+
+/**
+ * A UTC offset (RFC 5545 §3.3.14: ±hhmm[ss]); null when it is not one or lies beyond ±18:00, which no
+ * zone has ever used (TZOFFSETTO:+9959 would move events by four days).
+ */
 function parseOffset(value: string | undefined): number | null {
   const m = /^([+-])(\d{2})(\d{2})(\d{2})?$/.exec((value ?? '').trim());
-  if (!m) return null;
+  if (!m || Number(m[3]) > 59 || Number(m[4] ?? 0) > 59) return null;
   const ms = (Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4] ?? 0)) * 1000;
+  if (ms > 18 * HOUR) return null;
   return m[1] === '-' ? -ms : ms;
 }
 
@@ -339,23 +402,57 @@ export function weekdayOfMonthOnsets(
   return true;
 }
 
+/** What reading a VTIMEZONE may use and report: the file's work budget, and a warning sink. */
+export interface ZoneGuard {
+  budget: WorkBudget;
+  /** Candidate checks allowed per onset rule. */
+  maxChecks: number;
+  warn: (line: number, reason: string) => void;
+}
+
+const UNGUARDED: ZoneGuard = { budget: { left: Infinity }, maxChecks: 200_000, warn: () => undefined };
+
 /**
  * Zone from a VTIMEZONE (RFC 5545 §3.6.5): each STANDARD/DAYLIGHT onset (DTSTART, RRULE, RDATE, in
  * local time of TZOFFSETFROM) becomes a transition to TZOFFSETTO. Onsets are expanded up to
  * `horizon` (UTC ms); later instants keep the last offset. Yearly rules start about a year before
- * `horizonFrom`. Null when the component is unusable.
+ * `horizonFrom`. Null when the component is unusable. An unusable STANDARD/DAYLIGHT, or an onset rule
+ * cut short by its step cap, is warned about through `guard`; BudgetExhausted passes through.
  */
-export function vtimezoneZone(comp: RawComponent, horizon: number, horizonFrom = -Infinity): Zone | null {
-  const tzid = comp.props.find((p) => p.name === 'TZID')?.value.trim();
+export function vtimezoneZone(
+  comp: RawComponent,
+  horizon: number,
+  horizonFrom = -Infinity,
+  guard: ZoneGuard = UNGUARDED,
+): Zone | null {
+  const rawTzid = comp.props.find((p) => p.name === 'TZID')?.value;
+  const tzid = rawTzid === undefined ? '' : unescapeText(rawTzid).trim();
   if (!tzid) return null;
+  const where = `VTIMEZONE "${tzid}" (line ${comp.line})`;
   const entries: { t: number; o: number; from: number }[] = [];
   for (const sub of comp.children) {
     if (sub.name !== 'STANDARD' && sub.name !== 'DAYLIGHT') continue;
-    const from = parseOffset(sub.props.find((p) => p.name === 'TZOFFSETFROM')?.value);
-    const to = parseOffset(sub.props.find((p) => p.name === 'TZOFFSETTO')?.value);
+    const fromText = sub.props.find((p) => p.name === 'TZOFFSETFROM')?.value;
+    const toText = sub.props.find((p) => p.name === 'TZOFFSETTO')?.value;
+    const from = parseOffset(fromText);
+    const to = parseOffset(toText);
     const dtstartText = sub.props.find((p) => p.name === 'DTSTART')?.value;
     const start = dtstartText ? parseLocal(dtstartText) : null;
-    if (from === null || to === null || start === null) continue;
+    if (from === null || to === null || start === null) {
+      const what =
+        from === null
+          ? `TZOFFSETFROM "${fromText ?? ''}"`
+          : to === null
+            ? `TZOFFSETTO "${toText ?? ''}"`
+            : `DTSTART "${dtstartText ?? ''}"`;
+      guard.warn(
+        sub.line,
+        `${where}: its ${sub.name} on line ${sub.line} was ignored: ${what} is not ${
+          start === null && from !== null && to !== null ? 'a date-time' : 'a UTC offset within ±18:00'
+        }`,
+      );
+      continue;
+    }
     entries.push({ t: start - from, o: to, from });
     for (const p of sub.props) {
       if (p.name === 'RDATE') {
@@ -369,6 +466,14 @@ export function vtimezoneZone(comp: RawComponent, horizon: number, horizonFrom =
         try {
           const ICAL = ical();
           const rule = ICAL.Recur.fromString(text);
+          const never = impossibleMonthDay(rule.parts.BYMONTH?.join(','), rule.parts.BYMONTHDAY?.join(','));
+          if (never) {
+            guard.warn(
+              p.line,
+              `${where}: RRULE "${text}" on line ${p.line} can never match (${never}); only its DTSTART onset is used`,
+            );
+            continue;
+          }
           let untilUtc = Infinity;
           if (rule.until) {
             const u = rule.until;
@@ -381,7 +486,9 @@ export function vtimezoneZone(comp: RawComponent, horizon: number, horizonFrom =
               ? yearBefore(start, horizonFrom)
               : start;
           const d = new Date(first);
-          const it = rule.iterator(
+          const it = guardedIterator(
+            ICAL,
+            rule,
             ICAL.Time.fromData({
               year: d.getUTCFullYear(),
               month: d.getUTCMonth() + 1,
@@ -391,16 +498,30 @@ export function vtimezoneZone(comp: RawComponent, horizon: number, horizonFrom =
               second: d.getUTCSeconds(),
               isDate: false,
             }),
+            { maxChecks: guard.maxChecks, budget: guard.budget, endWall: Math.min(untilUtc, horizon) + from },
           );
-          for (let n = 0; n < MAX_ONSETS; n++) {
+          let n = 0;
+          for (; n < MAX_ONSETS; n++) {
             const t = it.next();
             if (!t) break;
             const u = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) - from;
-            if (u > untilUtc || u > horizon) break;
+            if (!(u <= untilUtc && u <= horizon)) break;
             entries.push({ t: u, o: to, from });
           }
-        } catch {
-          // A broken transition rule leaves only the DTSTART onset; the zone stays usable.
+          if (n === MAX_ONSETS)
+            guard.warn(
+              p.line,
+              `${where}: RRULE "${text}" on line ${p.line} gives more than ${MAX_ONSETS} onsets; later ones are ignored`,
+            );
+        } catch (e) {
+          if (e instanceof BudgetExhausted) throw e;
+          // A broken or endless transition rule leaves the onsets found so far; the zone stays usable.
+          guard.warn(
+            p.line,
+            e instanceof StepLimit
+              ? `${where}: RRULE "${text}" on line ${p.line} stopped after ${guard.maxChecks} steps without reaching ${new Date(horizon).toISOString().slice(0, 10)}; later onsets are ignored`
+              : `${where}: RRULE "${text}" on line ${p.line} is invalid (${e instanceof Error ? e.message : String(e)}); only its DTSTART onset is used`,
+          );
         }
       }
     }
