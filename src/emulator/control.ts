@@ -55,6 +55,12 @@ export function createControl(state: EmulatorState): EmulatorControl {
       const m = state.meetings.find((x) => x.joinWebUrl === joinWebUrl);
       return m ? joinableView(m) : null;
     },
+    join: (joinWebUrl) => {
+      const m = state.meetings.find((x) => x.joinWebUrl === joinWebUrl);
+      if (!m) return null;
+      if (m.deleted) m.joinedAfterDelete = true;
+      return joinableView(m);
+    },
     meetingsCreatedPerMonth: () => createdPerMonthView(state),
     requestCounts: () => structuredClone(state.counts),
     duplicates: () => duplicates(state.meetings),
@@ -142,6 +148,11 @@ export async function handleControl(
           duplicates: control.duplicates(),
           createdPerMonth: control.meetingsCreatedPerMonth(),
         });
+      case 'POST join': {
+        const found = control.join(body(bodies.joinBody).joinWebUrl);
+        if (!found) return ok(404, emulatorErrorBody('NotFound', 'the emulator never issued this join link'));
+        return ok(200, found);
+      }
       case 'GET joinable': {
         const found = control.joinable(query.get('joinWebUrl') ?? '');
         if (!found) return ok(404, emulatorErrorBody('NotFound', 'the emulator never issued this join link'));

@@ -150,6 +150,8 @@ export const faultsBody = z.strictObject({
 
 export const clockBody = z.strictObject({ advanceMs: nonNegative });
 
+export const joinBody = z.strictObject({ joinWebUrl: z.string().min(1).max(4000) });
+
 export interface FieldProblem {
   target: string;
   message: string;

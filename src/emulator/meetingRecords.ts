@@ -56,6 +56,7 @@ export function newMeeting(
     patchCount: 0,
     deleted: false,
     deletedAt: null,
+    joinedAfterDelete: false,
   };
 }
 

@@ -208,7 +208,10 @@ export async function handleMeetings(
 
   if (rest.length === 1) {
     const id = rest[0] ?? '';
-    const m = state.meetings.find((x) => mine(x) && x.id === id);
+    // A deleted meeting someone joined since comes back for GET (microsoft-graph-docs#17590).
+    const revived = (x: MeetingRecord) =>
+      method === 'GET' && x.deleted && x.joinedAfterDelete && x.organizerId === organizer.id;
+    const m = state.meetings.find((x) => (mine(x) || revived(x)) && x.id === id);
     if (!m) throw new HttpError(404, 'NotFound', `The online meeting '${id}' was not found.`);
     if (method === 'GET') return { status: 200, write: false, body: meetingPayload(state, m, organizer) };
     if (method === 'DELETE') {

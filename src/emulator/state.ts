@@ -49,6 +49,8 @@ export interface MeetingRecord {
   /** Deleted over Graph: gone from GET and the control list, but its join link still opens it. */
   deleted: boolean;
   deletedAt: number | null;
+  /** Someone opened a deleted meeting's link: GET by id returns it again (microsoft-graph-docs#17590). */
+  joinedAfterDelete: boolean;
 }
 
 /** Microsoft's createOrGet example: presenters everyone, lobby bypass for the organization. */

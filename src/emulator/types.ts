@@ -220,6 +220,11 @@ export interface EmulatorControl {
   meetings(options?: { includeDeleted?: boolean }): EmulatorMeetingView[];
   /** The meeting a join link opens, deleted or not; null for a link the emulator never issued. */
   joinable(joinWebUrl: string): EmulatorJoinableView | null;
+  /**
+   * Someone opens the link (as a student would): what it opens, like `joinable`. A deleted meeting
+   * joined this way is returned again by GET by id (microsoft-graph-docs#17590).
+   */
+  join(joinWebUrl: string): EmulatorJoinableView | null;
   /** Meetings created (201) per organizer id per UTC month ('YYYY-MM'), deleted ones included. */
   meetingsCreatedPerMonth(): Record<string, Record<string, number>>;
   requestCounts(): RequestCounts;

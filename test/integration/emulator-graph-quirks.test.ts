@@ -331,6 +331,19 @@ describe('4. a deleted meeting is gone from Graph, but its link still opens it',
     expect(t.emulator.control.joinable('https://teams.microsoft.com/l/meetup-join/unknown')).toBeNull();
     expect((await control('GET', 'joinable?joinWebUrl=x')).status).toBe(404);
   });
+
+  it("after someone joins through a deleted meeting's link, GET returns the meeting again (DELETE and lists do not)", async () => {
+    const meeting = (await (await createOrGet(ada)).json()) as Meeting;
+    const path = `${base(ada)}/${encodeURIComponent(meeting.id)}`;
+    expect((await raw(path, { method: 'DELETE' })).status).toBe(204);
+    expect((await raw(path)).status).toBe(404);
+    const joined = await control('POST', 'join', { joinWebUrl: meeting.joinWebUrl });
+    expect(await joined.json()).toMatchObject({ deleted: true, admitsAnyone: true });
+    expect((await raw(path)).status).toBe(200);
+    expect((await raw(path, { method: 'DELETE' })).status).toBe(404);
+    expect(t.emulator.control.meetings()).toEqual([]);
+    expect((await control('POST', 'join', { joinWebUrl: 'x' })).status).toBe(404);
+  });
 });
 
 describe('5 and 8. the token endpoint: the cloud Graph scope, the tenant id or its domain', () => {
