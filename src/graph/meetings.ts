@@ -31,6 +31,20 @@ function toMeeting(m: GraphOnlineMeeting): OnlineMeeting {
   };
 }
 
+/** The meeting a call must answer with; a 2xx without one is a transient failure (retried next run). */
+function meetingBody(
+  response: { body: GraphOnlineMeeting | null; status: number; requestId: string | null },
+  call: string,
+): GraphOnlineMeeting {
+  if (response.body) return response.body;
+  throw new GraphError({
+    kind: 'transient',
+    message: `${call} returned no body`,
+    status: response.status,
+    requestId: response.requestId,
+  });
+}
+
 function meetingsPath(organizerId: string): string {
   return `/users/${seg(organizerId)}/onlineMeetings`;
 }
@@ -71,14 +85,7 @@ export function createMeetingsGateway(client: Client, options: MeetingOptions): 
         `${meetingsPath(organizerId)}/createOrGet`,
         body,
       );
-      if (!response.body)
-        throw new GraphError({
-          kind: 'transient',
-          message: 'createOrGet returned no body',
-          status: response.status,
-          requestId: response.requestId,
-        });
-      return { ...toMeeting(response.body), created: response.status === 201 };
+      return { ...toMeeting(meetingBody(response, 'createOrGet')), created: response.status === 201 };
     },
 
     async get(organizerId, meetingId) {
@@ -107,14 +114,7 @@ export function createMeetingsGateway(client: Client, options: MeetingOptions): 
       // PATCH is documented as 200 with the meeting, but Graph PATCH endpoints also answer 204 without
       // a body: the change is applied, so read the meeting back (a 404 here is the sync's notFound).
       const read = await sendGraph<GraphOnlineMeeting>(client, 'GET', path);
-      if (!read.body)
-        throw new GraphError({
-          kind: 'transient',
-          message: 'GET onlineMeeting after its PATCH returned no body',
-          status: read.status,
-          requestId: read.requestId,
-        });
-      return toMeeting(read.body);
+      return toMeeting(meetingBody(read, 'GET onlineMeeting after its PATCH'));
     },
 
     carriesOptions(meeting) {
