@@ -124,6 +124,46 @@ describe('per-lecturer refusals', () => {
   });
 });
 
+describe('organizer changes', () => {
+  it("a previous lecturer's refused account holds only the moved sessions, and the alert names that lecturer, not the new one", async () => {
+    const world = await harness.world();
+    const users = world.seed([ADA, BOB]);
+    const [ada, bob] = [users.get(ADA)!, users.get(BOB)!];
+    for (const user of users.values()) await world.grant(user);
+    const lab = weekly('lab@uni', BOB, '2027-01-12T09:00:00Z', 2);
+    await world.upload('cs', calendar(weekly('cs101@uni', ADA, '2027-01-11T09:00:00Z', 2), lab));
+    expect(await world.sync('cs')).toMatchObject({ created: 4 });
+
+    // Ada's account is disabled, and the timetable moves her lectures to Bob.
+    world.emulator.control.setUser(ada.id, { accountEnabled: false });
+    await world.upload(
+      'cs',
+      calendar(
+        weekly('cs101@uni', BOB, '2027-01-11T09:00:00Z', 2),
+        weekly('lab@uni', BOB, '2027-01-12T10:00:00Z', 2),
+      ),
+    );
+    const run = await world.sync('cs');
+    expect(run).toMatchObject({ created: 2, cancelled: 2, failed: 2 }); // the lab moved: new sessions
+    const refused = eventsNamed(world.events, 'organizer.refused');
+    expect(refused.map((e) => e.properties.email)).toEqual([ADA]);
+    expect((await world.services.store.organizers.getStatus(bob.id))?.refusal).toBeNull();
+    expect((await world.services.store.organizers.getStatus(ada.id))?.refusal).toMatchObject({ status: 403 });
+    const lectures = (await world.services.store.meetings.listByFeed('cs')).filter(
+      (r) => r.uid === 'cs101@uni',
+    );
+    for (const row of lectures) expect(row.lastError?.message).toContain(`previous organizer's (${ADA})`);
+
+    // Once Ada's account works again and the rows are due, her meetings go and Bob gets new ones.
+    world.emulator.control.setUser(ada.id, { accountEnabled: true });
+    world.advance(7 * 3_600_000);
+    expect(await world.sync('cs', { force: true })).toMatchObject({ created: 2, failed: 0 });
+    const live = world.emulator.control.meetings();
+    expect(live.filter((m) => m.organizerId === ada.id)).toEqual([]);
+    expect(live.filter((m) => m.organizerId === bob.id)).toHaveLength(4);
+  });
+});
+
 describe('the monthly limit', () => {
   it('a lecturer over the monthly limit gets the nearest sessions, the rest wait with the reason, and follow once the month turns', async () => {
     const world = await harness.world({

@@ -21,7 +21,8 @@ export function createsMeeting(run: ApplyRun, op: PlannedOperation): boolean {
 
 /**
  * Classifies a failure of one operation and records it. Refusals that concern one organizer (policy,
- * account, monthly limit) are that organizer's; only a rejected token stops the whole run.
+ * account, monthly limit) are that organizer's; only a rejected token or a missing API permission
+ * stops the whole run.
  */
 export async function handleFailure(
   run: ApplyRun,
@@ -30,14 +31,14 @@ export async function handleFailure(
   op: PlannedOperation,
   error: unknown,
 ): Promise<OperationOutcome> {
+  if (error instanceof PreviousOrganizerError && !(error.cause instanceof ConcurrencyError))
+    return previousOrganizerFailed(run, policies, op, error);
   if (error instanceof ConcurrencyError || error instanceof PreviousOrganizerError) {
     // Another run (a second queue message) is applying this row right now; it owns the operation.
     run.counters.raced++;
     run.log.warning('meeting.write.conflict', { feedId: run.feedId, key: run.current(op).key });
     return 'failed';
   }
-  if (error instanceof PreviousOrganizerError && !(error.cause instanceof ConcurrencyError))
-    return previousOrganizerFailed(run, policies, op, error);
   // 429s are the Graph layer's: the SDK retried them and the pacer slowed down; here one is a failure.
   const graphError = classifyGraphError(error);
   switch (graphError.kind) {

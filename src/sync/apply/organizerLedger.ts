@@ -36,6 +36,7 @@ export class OrganizerLedger {
   private readonly statuses = new Map<string, OrganizerStatusRecord | null>();
   /** Organizers Graph refused in this run: the rest of their operations are held, not sent. */
   private readonly refusedNow = new Map<string, OrganizerRefusal>();
+  private readonly refusing = new Map<string, Promise<OrganizerRefusal>>();
   /** Organizers whose monthly limit Graph reported in this run. */
   private readonly monthFullNow = new Set<string>();
   private readonly budgets = new Map<string, Budget>();
@@ -74,9 +75,21 @@ export class OrganizerLedger {
   }
 
   /** Graph refused the organizer (not the access policy): alert once per run and wait with back-off. */
-  async noteRefused(objectId: string, email: string, cause: RefusalCause): Promise<OrganizerRefusal> {
-    const known = this.refusedNow.get(objectId);
-    if (known) return known;
+  noteRefused(objectId: string, email: string, cause: RefusalCause): Promise<OrganizerRefusal> {
+    // Operations in flight when the first refusal came back are refused too: one record and alert.
+    let pending = this.refusing.get(objectId);
+    if (!pending) {
+      pending = this.recordRefused(objectId, email, cause);
+      this.refusing.set(objectId, pending);
+    }
+    return pending;
+  }
+
+  private async recordRefused(
+    objectId: string,
+    email: string,
+    cause: RefusalCause,
+  ): Promise<OrganizerRefusal> {
     const stored = await this.change(objectId, (current) =>
       recordRefusal(current, objectId, email, cause, this.run.now()),
     );
