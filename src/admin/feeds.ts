@@ -12,7 +12,12 @@ import { decidePolicyGate, effectivePolicySettings } from '../core/policy.js';
 import { mayHaveMeeting } from '../core/transitions.js';
 import { createEventLogger, type EventLogger } from '../events.js';
 import { validateFeedUrl, FeedFetchError } from '../feeds/fetch.js';
-import { CalendarError, resolveDefaultTimeZone } from '../ical/index.js';
+import {
+  CalendarError,
+  firstInvalidUtf8Line,
+  joinSplitCharacters,
+  resolveDefaultTimeZone,
+} from '../ical/index.js';
 import { ConflictError, validateFeedId, type FeedRecord } from '../storage/index.js';
 import { expandFeedBody, feedWindow, type FeedExpansion, type FeedWindow } from '../sync/loadFeed.js';
 import { cancelMeetings } from '../sync/cancelMeetings.js';
@@ -83,10 +88,14 @@ export function decodeCalendarBody(body: Uint8Array | string, maxBytes: number, 
     throw problems.invalidCalendar(
       `${what} is binary data (it contains NUL bytes), not an iCalendar text file`,
     );
+  // Folds may split a UTF-8 character (RFC 5545 §3.1): unfolded as octets before decoding.
+  const joined = joinSplitCharacters(body);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+    return new TextDecoder('utf-8', { fatal: true }).decode(joined);
   } catch {
-    throw problems.invalidCalendar(`${what} is not valid UTF-8 text (RFC 5545 §3.1.4 requires UTF-8)`);
+    throw problems.invalidCalendar(
+      `${what} is not valid UTF-8 text (line ${firstInvalidUtf8Line(joined) ?? '?'}; RFC 5545 §3.1.4 requires UTF-8)`,
+    );
   }
 }
 
