@@ -83,6 +83,11 @@ export function guardedIterator(
     if (!((year as number) <= endYear)) throw new PastEnd();
     return (proto.expand_year_days as (y: unknown) => unknown).call(this, year);
   };
+  // BYDAY (with BYSETPOS) is tested day by day over whole months inside one step.
+  self.is_day_in_byday = function (this: unknown, time: unknown) {
+    spend(1);
+    return (proto.is_day_in_byday as (t: unknown) => unknown).call(this, time);
+  };
   // increment_monthday(n) steps one day at a time: DAILY;INTERVAL=1000000000 would take minutes.
   self.increment_monthday = function (this: unknown, inc: unknown) {
     if ((inc as number) > 366 && !(dayOfLast() + (inc as number) <= endDay)) throw new PastEnd();
@@ -111,6 +116,7 @@ export function guardedIterator(
     next() {
       if (it.completed) return null;
       try {
+        spend(1);
         return it.next();
       } catch (e) {
         if (!(e instanceof PastEnd)) throw e;

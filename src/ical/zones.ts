@@ -312,7 +312,7 @@ function parseLocal(value: string): number | null {
 const MAX_ONSETS = 5000;
 
 /**
- * Onsets long before the window are not needed: yearly rules without COUNT start a year before it
+ * Onsets long before the window are not needed: rules without COUNT start a year before it
  * (Outlook's VTIMEZONEs start in 1601, which would be 400 wasted iterations). Same month, day and
  * time of day as DTSTART, in that earlier year; DTSTART itself when it is later.
  */
@@ -481,8 +481,10 @@ export function vtimezoneZone(
             untilUtc = u.zone === ICAL.Timezone.utcTimezone ? w : w - from;
             rule.until = null;
           }
+          // With INTERVAL=1 and no COUNT the onsets do not depend on how far back the rule starts (a
+          // WEEKLY rule without BYDAY takes DTSTART's weekday, which another year would change).
           const first =
-            rule.freq === 'YEARLY' && !rule.count && rule.interval === 1
+            !rule.count && rule.interval === 1 && (rule.freq !== 'WEEKLY' || rule.parts.BYDAY)
               ? yearBefore(start, horizonFrom)
               : start;
           const d = new Date(first);
