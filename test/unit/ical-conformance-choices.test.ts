@@ -95,4 +95,26 @@ describe('deliberate differences from the reference implementation', () => {
       '2024-09-17T09:00:00Z 2024-09-17T16:00:00Z MODIFIED',
     ]);
   });
+
+  it('keeps two single events of one UID and SEQUENCE that start at different times as two sessions, with a warning (issue 15)', () => {
+    // A timetabling export gave two exams weeks apart the same UID, SEQUENCE and DTSTAMP; dropping one
+    // would leave an exam without a meeting. A higher SEQUENCE still replaces (the test above), and the
+    // same start stays one event. Identity for the sync: the earliest keeps the UID's own identity
+    // (recurrenceId null), each later one is keyed by UID + its start (recurrenceId = its start), so
+    // each keeps its meeting across runs whatever the order of the file.
+    const r = expand(
+      cal(
+        ...event('UID:exam', 'DTSTART:20270607T080000Z', 'SUMMARY:resit'),
+        ...event('UID:exam', 'DTSTART:20270510T080000Z', 'SUMMARY:first sitting'),
+      ),
+      '2027-04-01',
+      '2027-07-01',
+    );
+    expect(r.occurrences.map((o) => `${o.start} ${o.summary} ${o.recurrenceId}`)).toEqual([
+      '2027-05-10T08:00:00Z first sitting null',
+      '2027-06-07T08:00:00Z resit 2027-06-07T08:00:00Z',
+    ]);
+    expect(r.warnings.map((w) => `${w.uid} ${w.line}`)).toEqual(['exam 9']);
+    expect(r.warnings[0]?.reason).toMatch(/lines 9 and 4 have the same UID and SEQUENCE/);
+  });
 });
