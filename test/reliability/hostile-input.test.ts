@@ -2,7 +2,8 @@
 // generated files (truncated, 50 MB, deeply nested, a 10 MB line, invalid UTF-8, unknown TZIDs, endless
 // FREQ=SECONDLY, 100,000 EXDATEs, a rule ical.js refuses only when iterating, an HTML error page) and
 // malformed calendars of the shapes real exports have (a typo in RRULE, end before start, PERIOD values
-// in RDATE, two RRULEs, folded lines, LF endings, no UID, a VTODO beside the VEVENT). Each upload ends
+// in RDATE, two RRULEs, folded lines, LF endings, no UID, a VTODO beside the VEVENT), and the shapes of
+// issue 15 (a VTIMEZONE that never matches, TZOFFSETTO:+9959, DTEND = DTSTART). Each upload ends
 // in a clear 4xx problem or is accepted with warnings naming the bad events, within a bounded time and
 // memory, and an accepted one accounts for every instance; a rejected upload leaves the feed row, its
 // body version, the meeting rows and the meetings exactly as they were. An HTML page served for a URL
@@ -107,7 +108,76 @@ function generatedCases(goodIcs: string): Case[] {
           'END:VCALENDAR',
           '',
         ].join('\r\n'),
-      expect: 'any',
+      // Not an event of the calendar (RFC 5545 §3.4), but never dropped without a word (issue 15).
+      expect: 'rejectOrWarn',
+      mentions: /VEVENT|event/i,
+    },
+    {
+      name: 'VTIMEZONE whose onset rules never match (it used to freeze the process)',
+      body: () =>
+        [
+          'BEGIN:VCALENDAR',
+          'VERSION:2.0',
+          'BEGIN:VTIMEZONE',
+          'TZID:Campus Time',
+          'BEGIN:STANDARD',
+          'DTSTART:16010101T000000',
+          'TZOFFSETFROM:+0100',
+          'TZOFFSETTO:+0100',
+          'RRULE:FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=29;BYHOUR=3;BYMINUTE=7',
+          'END:STANDARD',
+          'BEGIN:DAYLIGHT',
+          'DTSTART:16010101T000000',
+          'TZOFFSETFROM:+0100',
+          'TZOFFSETTO:+0200',
+          'RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30',
+          'END:DAYLIGHT',
+          'END:VTIMEZONE',
+          'BEGIN:VEVENT',
+          'UID:zone-hang@x',
+          'DTSTAMP:20261201T000000Z',
+          `ORGANIZER:mailto:${ORGANIZER}`,
+          'SUMMARY:In a hanging zone',
+          'DTSTART;TZID=Campus Time:20270111T090000',
+          'DTEND;TZID=Campus Time:20270111T100000',
+          'END:VEVENT',
+          'END:VCALENDAR',
+          '',
+        ].join('\r\n'),
+      expect: 'warn',
+      reasons: /VTIMEZONE "Campus Time" \(line 3\).*can never match/,
+    },
+    {
+      name: 'TZOFFSETTO:+9959 (would move events by days)',
+      body: () =>
+        wrap(
+          'UID:offset@x',
+          'SUMMARY:Far off',
+          'DTSTART;TZID=Far Campus:20270111T090000',
+          'DTEND;TZID=Far Campus:20270111T100000',
+          'END:VEVENT',
+          'BEGIN:VTIMEZONE',
+          'TZID:Far Campus',
+          'BEGIN:STANDARD',
+          'DTSTART:19700101T000000',
+          'TZOFFSETFROM:+0100',
+          'TZOFFSETTO:+9959',
+          'END:STANDARD',
+          'END:VTIMEZONE',
+          'BEGIN:VEVENT',
+          'UID:other@x',
+          'DTSTART:20270112T090000Z',
+          'DTEND:20270112T100000Z',
+        ),
+      expect: 'rejectOrWarn',
+      mentions: /±18:00/,
+    },
+    {
+      name: 'DTEND equal to DTSTART',
+      body: () =>
+        wrap('UID:instant@x', 'SUMMARY:Instant', 'DTSTART:20270111T090000Z', 'DTEND:20270111T090000Z'),
+      expect: 'warn',
+      reasons: /equals DTSTART/,
     },
     {
       name: '10 MB single line (no line break at all)',
