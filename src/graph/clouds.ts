@@ -12,7 +12,7 @@ export interface GraphCloudEndpoints {
   authorityHost: string;
   /** Graph root without version. */
   graphBaseUrl: string;
-  /** Whether onlineMeetings create/update/delete are offered there (graph-facts.md: not in 21Vianet). */
+  /** Whether onlineMeetings create/update/delete are offered there (not in 21Vianet: https://learn.microsoft.com/graph/deployments). */
   onlineMeetingsWrite: boolean;
 }
 

@@ -1,4 +1,4 @@
-// Microsoft Graph as it really behaves (../shared/reference/graph-facts.md), reproduced by the emulator
+// Microsoft Graph as it really behaves (its documentation and public issue threads), reproduced by the emulator
 // by default: options ignored on create, per-user 403s, the monthly limit, deleted-but-joinable
 // meetings, the cloud's token scope, end == start, PATCH 204 (optional) and the tenant's domain.
 import { Agent } from 'undici';

@@ -1,4 +1,4 @@
-// Microsoft Graph as it really behaves, through a real sync (graph-facts.md): createOrGet ignores meeting
+// Microsoft Graph as it really behaves, through a real sync (Graph's documentation and issue threads): createOrGet ignores meeting
 // options, one lecturer's account can be refused, the 2,000-a-month limit, a deleted meeting's link keeps
 // working, PATCH may answer 204, and a long Retry-After must not hold a run past its budget.
 import { describe, expect, it } from 'vitest';
