@@ -1,10 +1,10 @@
 // `timetable-sync feeds add|list|remove|confirm|sync`: the admin feed operations from a terminal.
+import { removeFeed } from '../admin/feedRemoval.js';
 import { readFile } from 'node:fs/promises';
 
 import {
   confirmCancellations,
   registerFeedUrl,
-  removeFeed,
   requestSync,
   uploadFeed,
   type FeedSettingsInput,

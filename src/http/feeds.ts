@@ -1,6 +1,7 @@
 // Admin API for feeds: upload/register/change, list, read, remove, sync now, dry-run plan, confirm held
 // cancellations, rotate the published-calendar token. Validation happens in src/admin (shared with the
 // CLI) and here (content type, size, JSON shape) before anything is stored.
+import { removeFeed } from '../admin/feedRemoval.js';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 
@@ -8,7 +9,6 @@ import {
   confirmCancellations,
   dryRunPlan,
   registerFeedUrl,
-  removeFeed,
   requestSync,
   requireFeed,
   updateFeedSettings,

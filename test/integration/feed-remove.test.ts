@@ -3,7 +3,7 @@
 // all be cancelled is kept (with them) instead of leaving meetings nobody knows about.
 import { describe, expect, it } from 'vitest';
 
-import { removeFeed } from '../../src/admin/feeds.js';
+import { removeFeed } from '../../src/admin/feedRemoval.js';
 import type { EmulatorUser } from '../../src/emulator/index.js';
 import { vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness, type World } from '../support/sync-harness.js';

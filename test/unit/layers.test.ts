@@ -31,7 +31,7 @@ describe('layer rules (npm run lint)', () => {
     ],
     [
       'src/sync/syncFeed.ts',
-      "import { removeFeed } from '../admin/feeds.js';\nexport const x = removeFeed;\n",
+      "import { removeFeed } from '../admin/feedRemoval.js';\nexport const x = removeFeed;\n",
       'src/sync may import only',
     ],
     [
