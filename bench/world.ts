@@ -74,6 +74,7 @@ export function countingStore(store: StateStore, counts: OpCounts): StateStore {
     ensure: () => store.ensure(),
     names: store.names,
     feeds: counted('feeds', store.feeds, counts),
+    feedLeases: counted('feedLeases', store.feedLeases, counts),
     meetings: counted('meetings', store.meetings, counts),
     organizers: counted('organizers', store.organizers, counts),
     policies: counted('policies', store.policies, counts),

@@ -17,6 +17,13 @@ export {
 } from './errors.js';
 export { validateFeedId, MAX_TRANSACTION_ROWS } from './table.js';
 export type { FeedRepository } from './feeds.js';
+export {
+  holderIsDead,
+  newLeaseHolder,
+  type FeedLease,
+  type FeedLeaseRepository,
+  type RemovalRequest,
+} from './feedLeases.js';
 export type { MeetingRepository } from './meetings.js';
 export { normaliseEmail, organizerRowKey, type OrganizerRepository } from './organizers.js';
 export type { PolicyRepository } from './policies.js';

@@ -5,6 +5,7 @@
 
 import { deploymentKeyRepository } from './deploymentKeys.js';
 import { blobName, blobPrefix, bodyVersion, type FeedBodyStore } from './feedBodies.js';
+import { feedLeaseRepository } from './feedLeases.js';
 import { feedRepository } from './feeds.js';
 import { meetingRepository } from './meetings.js';
 import { organizerRepository } from './organizers.js';
@@ -28,11 +29,13 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): S
   const etags = etagCounter();
   const table = (name: string) => createMemoryTable(name, etags);
   const nowMs = () => now().getTime();
+  const feeds = table(names.tables.feeds);
   return {
     // Nothing to create; the Azure store's "before ensure() the tables are missing" is not modelled.
     ensure: () => Promise.resolve(),
     names,
-    feeds: feedRepository(table(names.tables.feeds)),
+    feeds: feedRepository(feeds),
+    feedLeases: feedLeaseRepository(feeds, nowMs),
     meetings: meetingRepository(table(names.tables.meetings)),
     organizers: organizerRepository(table(names.tables.organizers)),
     policies: policyRepository(table(names.tables.policies)),

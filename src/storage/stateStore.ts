@@ -8,6 +8,7 @@ import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { createDeploymentKeyRepository, type DeploymentKeyRepository } from './deploymentKeys.js';
 import { InvalidInputError, StorageError, toStorageError } from './errors.js';
 import { createFeedBodyStore, type FeedBodyStore } from './feedBodies.js';
+import { createFeedLeaseRepository, type FeedLeaseRepository } from './feedLeases.js';
 import { createFeedRepository, type FeedRepository } from './feeds.js';
 import { createMeetingRepository, type MeetingRepository } from './meetings.js';
 import { createOrganizerRepository, type OrganizerRepository } from './organizers.js';
@@ -28,6 +29,8 @@ export interface StateStore {
   ensure(): Promise<void>;
   readonly names: StorageNames;
   readonly feeds: FeedRepository;
+  /** Fencing: the lease a sync or a removal holds on one feed (rows in the feeds table). */
+  readonly feedLeases: FeedLeaseRepository;
   readonly meetings: MeetingRepository;
   readonly organizers: OrganizerRepository;
   readonly policies: PolicyRepository;
@@ -125,6 +128,7 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     ensure,
     names,
     feeds: createFeedRepository(tables.feeds, names.tables.feeds),
+    feedLeases: createFeedLeaseRepository(tables.feeds, names.tables.feeds),
     meetings: createMeetingRepository(tables.meetings, names.tables.meetings),
     organizers: createOrganizerRepository(tables.organizers, names.tables.organizers),
     policies: createPolicyRepository(tables.policies, names.tables.policies),

@@ -52,6 +52,7 @@ export function killableStore(
     ensure: () => inner.ensure(),
     names: inner.names,
     feeds: wrap(inner.feeds),
+    feedLeases: wrap(inner.feedLeases),
     meetings: wrap(inner.meetings, true),
     organizers: wrap(inner.organizers),
     policies: wrap(inner.policies),
