@@ -57,6 +57,16 @@ export class InvalidInputError extends StorageError {
   }
 }
 
+/**
+ * A storage failure that is not a lost race: the storage refused or did not answer (connection refused,
+ * timeout, 5xx after the SDK's retries), or answered something a conditional write cannot go on from.
+ * A ConcurrencyError (ETag 412, insert 409) is another writer's, not the storage's: it is not one.
+ * Never a Graph failure, whatever the caller was doing when it happened.
+ */
+export function isStorageFailure(error: unknown): error is StorageError {
+  return error instanceof StorageError && !(error instanceof ConcurrencyError);
+}
+
 /** The parts of an Azure SDK `RestError` we decide on; read defensively from `unknown`. */
 export function restErrorInfo(error: unknown): { statusCode: number | undefined; code: string | undefined } {
   if (typeof error !== 'object' || error === null) return { statusCode: undefined, code: undefined };

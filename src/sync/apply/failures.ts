@@ -4,7 +4,7 @@ import type { PlannedOperation } from '../../core/plan.js';
 import type { MeetingError } from '../../core/state.js';
 import { blockedRow, failedRow } from '../../core/transitions.js';
 import { classifyGraphError, GraphError } from '../../graph/errors.js';
-import { ConcurrencyError } from '../../storage/errors.js';
+import { ConcurrencyError, isStorageFailure } from '../../storage/errors.js';
 import type { Organizer } from './create.js';
 import type { PolicyLedger } from './policyLedger.js';
 import { PreviousOrganizerError } from './replace.js';
@@ -31,6 +31,9 @@ export async function handleFailure(
   op: PlannedOperation,
   error: unknown,
 ): Promise<OperationOutcome> {
+  // Storage failed, not Graph: never a graph.error; the lane counts it (a few in a row stop the run).
+  if (isStorageFailure(error)) throw error;
+  if (error instanceof PreviousOrganizerError && isStorageFailure(error.cause)) throw error.cause;
   if (error instanceof PreviousOrganizerError && !(error.cause instanceof ConcurrencyError))
     return previousOrganizerFailed(run, policies, op, error);
   if (error instanceof ConcurrencyError || error instanceof PreviousOrganizerError) {
@@ -131,7 +134,8 @@ export async function blockOperations(
   retryAt: string,
   organizerId: string | null = null,
 ): Promise<void> {
-  if (ops.length === 0) return;
+  // A stopped run writes nothing more for operations it holds back: the next run plans them again.
+  if (ops.length === 0 || run.stopped) return;
   run.counters.blocked += ops.length;
   await run.saveMany(ops.map((op) => blockedRow(op, run.current(op), error, retryAt, organizerId)));
 }

@@ -7,6 +7,8 @@ import { SHORT_RETRY_BACKOFF, UNKNOWN_ORGANIZER_RETRY_MS } from '../../core/tran
 import { toUtcIso } from '../../core/identity.js';
 import { monthOf } from '../../core/organizer.js';
 import type { OrganizerRefusal } from '../../core/state.js';
+import { errorMessage } from '../../errors.js';
+import { isStorageFailure } from '../../storage/errors.js';
 import { createOrganizerResolver, type OrganizerResolver } from '../organizers.js';
 import { cancelMeeting, cancelWithoutMeeting } from './cancel.js';
 import { createMeeting, type Organizer } from './create.js';
@@ -35,15 +37,32 @@ export async function applyOperations(run: ApplyRun, operations: readonly Planne
     else lanes.set(email, [op]);
   }
   const lane = new LaneRunner(run, policies, resolver);
-  try {
-    await Promise.all([...lanes].map(([email, ops]) => lane.runLane(email, ops)));
-  } catch (error) {
-    // The run failed (storage down…): give back what can be given back, and report the run's own error.
+  // Every lane runs to its end (a stopped run's lanes end quickly: no operation starts after the stop),
+  // so nothing of this run is still calling Graph or writing rows once it returns or throws.
+  const settled = await Promise.allSettled(
+    [...lanes].map(([email, ops]) =>
+      lane.runLane(email, ops).catch((error: unknown) => {
+        // A lane that cannot go on stops the others too: storage (one storage.unavailable), or a fault.
+        if (isStorageFailure(error)) run.noteStorageFailure(error, 'organizer lane', { fatal: true });
+        else run.stop({ code: 'failed', message: errorMessage(error), error: asError(error) });
+        throw error;
+      }),
+    ),
+  );
+  const stop = run.stopCause;
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (stop || failed) {
+    // Give back what can be given back (best effort: the storage may be what failed), then report
+    // why the run stopped.
     await run.organizers.settle().catch(() => undefined);
-    throw error;
+    throw stop ? stop.error : (failed as PromiseRejectedResult).reason;
   }
   // Reservations not used (failed, held, out of time) go back to the organizers' monthly budgets.
   await run.organizers.settle();
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 class LaneRunner {
@@ -132,6 +151,7 @@ class LaneRunner {
 
   private async runOrganizerOps(organizer: Organizer, ops: PlannedOperation[]): Promise<void> {
     const { run, policies } = this;
+    if (run.stopped) return;
     const decision = policies.decide(organizer.objectId);
     if (!decision.allow) {
       const code = decision.state === 'propagating' ? 'policyPropagating' : 'policyMissing';
@@ -168,6 +188,7 @@ class LaneRunner {
         return;
       }
       const wait = waits.shift();
+      if (run.stopped) return;
       if (wait === undefined || policies.state(organizer.objectId) !== 'propagating' || run.outOfTime(wait)) {
         await this.blockAfterDenial(organizer.objectId, ops);
         return;
@@ -282,13 +303,14 @@ class LaneRunner {
     options: { probe?: boolean } = {},
   ): Promise<OperationOutcome> {
     const { run, policies } = this;
-    if (run.aborted) return 'failed';
+    if (run.aborted || run.stopped) return 'failed';
     if (run.outOfTime()) {
       run.stoppedEarly = true;
       return 'failed';
     }
     return run.deps.limiter.run(organizer.objectId, async () => {
-      if (run.aborted) return 'failed';
+      // Checked again as the operation leaves the queue: the run may have been stopped meanwhile.
+      if (run.aborted || run.stopped) return 'failed';
       // Refused earlier in this run (e.g. a revoked policy whose operations all went to the limiter at once).
       if (!options.probe && policies.isDenied(organizer.objectId)) return 'policyDenied';
       if (run.organizers.refusedInRun(organizer.objectId)) return 'organizerRefused';
@@ -296,16 +318,26 @@ class LaneRunner {
         run.stoppedEarly = true;
         return 'failed';
       }
-      // The month's budget is taken just before sending, so the nearest sessions (queued first) get it.
-      if (createsMeeting(run, op) && !(await run.organizers.take(organizer.objectId))) return 'monthlyLimit';
       try {
-        await applyOperation(run, organizer, op);
-        run.deps.limiter.onSuccess();
-        await policies.noteSuccess(organizer.objectId);
-        await run.organizers.noteAccepted(organizer.objectId);
-        return 'ok';
+        // The month's budget is taken just before sending, so the nearest sessions (queued first) get it.
+        if (createsMeeting(run, op) && !(await run.organizers.take(organizer.objectId)))
+          return 'monthlyLimit';
+        try {
+          await applyOperation(run, organizer, op);
+          run.deps.limiter.onSuccess();
+          await policies.noteSuccess(organizer.objectId);
+          await run.organizers.noteAccepted(organizer.objectId);
+          return 'ok';
+        } catch (error) {
+          return await handleFailure(run, policies, organizer, op, error);
+        }
       } catch (error) {
-        return handleFailure(run, policies, organizer, op, error);
+        // A storage failure (never a Graph one): counted across the lanes, it stops the run when the
+        // storage is gone. The row is as the plan or this run last stored it; the next run re-plans it.
+        if (!isStorageFailure(error)) throw error;
+        run.counters.storageFailed++;
+        run.noteStorageFailure(error, op.kind);
+        return 'failed';
       }
     });
   }
