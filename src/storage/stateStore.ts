@@ -2,7 +2,7 @@
 // once per process; tests pass a namePrefix so each gets its own tables, container and queues.
 
 import type { TokenCredential } from '@azure/core-auth';
-import { TableClient } from '@azure/data-tables';
+import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { createDeploymentKeyRepository, type DeploymentKeyRepository } from './deploymentKeys.js';
@@ -41,6 +41,46 @@ export interface StateStore {
   readonly syncQueue: SyncQueue;
 }
 
+// How storage calls are retried. The SDK defaults retry a refused connection for long: Tables 3 retries
+// 0.5-1, 1-2 and 2-4 s apart (up to 7 s per call), Blobs and Queues 4 tries 0, 4 and 12 s apart (16 s),
+// and nothing bounds a call to an endpoint that never answers but the OS's connect timeout (about two
+// minutes on Linux). A sync makes a few calls per operation, so with the storage gone a run took minutes
+// to fail (374 s for 259 sessions). With these a call to a storage that refuses connections fails
+// within about 3 s, after 4 tries, which still rides out a transient 503 (ServerBusy) or a dropped
+// connection; a run counts such failures and stops after a few in a row (src/sync/apply/run.ts).
+
+/** Tables: 4 tries, 0.2-0.4, 0.4-0.8 and 0.8-1.6 s apart (exponential with jitter): ≤ 2.8 s of waiting. */
+export const TABLE_RETRY_OPTIONS = { maxRetries: 3, retryDelayInMs: 400, maxRetryDelayInMs: 3_000 } as const;
+/**
+ * One table request (one try) is abandoned after this long without a response: a partition page, a
+ * point write or a 100-row transaction answers in well under a second. A timed-out try is not retried
+ * (the SDK treats it as an abort), so an unresponsive endpoint costs at most this per call.
+ */
+export const TABLE_TRY_TIMEOUT_MS = 15_000;
+/** Blobs and queues: 4 tries, 0, 0.5 and 1.5 s apart. No try timeout: a feed body may be 10 MB. */
+export const BLOB_QUEUE_RETRY_OPTIONS = {
+  maxTries: 4,
+  retryDelayInMs: 500,
+  maxRetryDelayInMs: 4_000,
+} as const;
+
+const tableOptions: TableServiceClientOptions = {
+  retryOptions: TABLE_RETRY_OPTIONS,
+  additionalPolicies: [
+    {
+      position: 'perCall',
+      policy: {
+        name: 'timetableSyncTryTimeout',
+        sendRequest: (request, next) => {
+          if (!request.timeout) request.timeout = TABLE_TRY_TIMEOUT_MS;
+          return next(request);
+        },
+      },
+    },
+  ],
+};
+const blobQueueOptions = { retryOptions: BLOB_QUEUE_RETRY_OPTIONS };
+
 interface Clients {
   table(name: string): TableClient;
   container: ContainerClient;
@@ -57,13 +97,13 @@ function buildClients(options: StateStoreOptions, names: StorageNames): Clients 
         connectionString,
       );
     try {
-      const blobService = BlobServiceClient.fromConnectionString(connectionString);
-      const queueService = QueueServiceClient.fromConnectionString(connectionString);
+      const blobService = BlobServiceClient.fromConnectionString(connectionString, blobQueueOptions);
+      const queueService = QueueServiceClient.fromConnectionString(connectionString, blobQueueOptions);
+      const options = { ...tableOptions, allowInsecureConnection };
       // Parse once now so a malformed string fails here, not on the first table call.
-      TableClient.fromConnectionString(connectionString, names.tables.feeds, { allowInsecureConnection });
+      TableClient.fromConnectionString(connectionString, names.tables.feeds, options);
       return {
-        table: (name) =>
-          TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection }),
+        table: (name) => TableClient.fromConnectionString(connectionString, name, options),
         container: blobService.getContainerClient(names.container),
         queue: queueService.getQueueClient(names.queue),
         poisonQueue: queueService.getQueueClient(names.poisonQueue),
@@ -82,10 +122,19 @@ function buildClients(options: StateStoreOptions, names: StorageNames): Clients 
   const { accountName, credential } = options;
   if (!/^[a-z0-9]{3,24}$/.test(accountName))
     throw new InvalidInputError('storage account name must be 3-24 lower-case letters or digits');
-  const blobService = new BlobServiceClient(`https://${accountName}.blob.core.windows.net`, credential);
-  const queueService = new QueueServiceClient(`https://${accountName}.queue.core.windows.net`, credential);
+  const blobService = new BlobServiceClient(
+    `https://${accountName}.blob.core.windows.net`,
+    credential,
+    blobQueueOptions,
+  );
+  const queueService = new QueueServiceClient(
+    `https://${accountName}.queue.core.windows.net`,
+    credential,
+    blobQueueOptions,
+  );
   return {
-    table: (name) => new TableClient(`https://${accountName}.table.core.windows.net`, name, credential),
+    table: (name) =>
+      new TableClient(`https://${accountName}.table.core.windows.net`, name, credential, tableOptions),
     container: blobService.getContainerClient(names.container),
     queue: queueService.getQueueClient(names.queue),
     poisonQueue: queueService.getQueueClient(names.poisonQueue),
