@@ -63,6 +63,14 @@ param maxCancelShare string = '0.2'
 @minValue(1)
 @description('GUARD_MIN_CANCELS: fewer cancellations than this never trip the share rule.')
 param guardMinCancels int = 3
+@description('MAX_CREATE_GROWTH: new meetings one run may add, as a multiple (as text: Bicep has no decimals) of the feed\'s future meetings, before the creation guard holds them.')
+param maxCreateGrowth string = '1'
+@minValue(1)
+@description('GUARD_MIN_CREATES: fewer new meetings than this never trip the creation guard\'s growth and lecturer rules.')
+param guardMinCreates int = 500
+@minValue(1)
+@description('GUARD_MAX_EVENT_SESSIONS: new meetings one event (UID) may add in one run before the creation guard holds its sessions.')
+param guardMaxEventSessions int = 1000
 @allowed(['delete', 'lock'])
 @description('CANCEL_MODE')
 param cancelMode string = 'delete'
@@ -217,6 +225,9 @@ var appSettings = {
   POLICY_GLOBAL_GRANTED_AT: policyGlobalGrantedAt
   MAX_CANCEL_SHARE: maxCancelShare
   GUARD_MIN_CANCELS: string(guardMinCancels)
+  MAX_CREATE_GROWTH: maxCreateGrowth
+  GUARD_MIN_CREATES: string(guardMinCreates)
+  GUARD_MAX_EVENT_SESSIONS: string(guardMaxEventSessions)
   CANCEL_MODE: cancelMode
   PER_ORGANIZER_CONCURRENCY: string(perOrganizerConcurrency)
   MAX_CONCURRENCY: string(maxConcurrency)

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { AppError } from './errors.js';
 import { DEFAULT_MONTHLY_MEETING_LIMIT } from './core/organizer.js';
+import { DEFAULT_CREATION_GUARD_SETTINGS } from './core/creationGuard.js';
 import { GRAPH_CLOUD_NAMES, GRAPH_CLOUDS, resolveGraphCloud, type GraphCloud } from './graph/clouds.js';
 
 /** Thrown when settings are invalid; `problems` lists each as `NAME: what is wrong`. */
@@ -119,6 +120,24 @@ const settingsSchema = z.object({
     .describe("Share of a feed's future meetings one run may cancel before the deletion guard holds them."),
   GUARD_MIN_CANCELS: intSetting(3, 1, 100_000).describe(
     'Fewer cancellations than this never trip the share rule.',
+  ),
+  MAX_CREATE_GROWTH: z.coerce
+    .number({ error: 'must be a number' })
+    .min(0)
+    .max(1000)
+    .default(DEFAULT_CREATION_GUARD_SETTINGS.maxCreateGrowth)
+    .describe(
+      "New meetings one run may add, as a multiple of the feed's future meetings (1 = it may double), before the creation guard holds them all; a feed without future meetings (its first sync) is judged by the event and lecturer rules only.",
+    ),
+  GUARD_MIN_CREATES: intSetting(DEFAULT_CREATION_GUARD_SETTINGS.guardMinCreates, 1, 1_000_000).describe(
+    "Fewer new meetings than this never trip the creation guard's growth rule, nor its lecturer rule.",
+  ),
+  GUARD_MAX_EVENT_SESSIONS: intSetting(
+    DEFAULT_CREATION_GUARD_SETTINGS.maxEventSessions,
+    1,
+    1_000_000,
+  ).describe(
+    "New meetings one event (UID) may add in one run before the creation guard holds that event's sessions (a daily event over the 400-day maximum horizon is 400).",
   ),
   CANCEL_MODE: z
     .enum(['delete', 'lock'])
@@ -274,6 +293,9 @@ function toAppConfig(s: Settings, problem: Problem) {
       defaultTimeZone: s.DEFAULT_TIME_ZONE ?? null,
       maxCancelShare: s.MAX_CANCEL_SHARE,
       guardMinCancels: s.GUARD_MIN_CANCELS,
+      maxCreateGrowth: s.MAX_CREATE_GROWTH,
+      guardMinCreates: s.GUARD_MIN_CREATES,
+      maxEventSessions: s.GUARD_MAX_EVENT_SESSIONS,
       cancelMode: s.CANCEL_MODE,
       perOrganizerConcurrency: s.PER_ORGANIZER_CONCURRENCY,
       maxConcurrency: s.MAX_CONCURRENCY,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import { decodeCalendarBody, dryRunPlan } from '../admin/feeds.js';
+import { creationGuardWarning } from '../core/creationGuard.js';
 import type { PlannedOperation } from '../core/plan.js';
 import { UsageError, parseArgs } from './errors.js';
 import { cliServices, clockFrom, formatTable } from './context.js';
@@ -53,6 +54,8 @@ export async function run(args: string[]): Promise<number> {
     console.log(
       `deletion guard: holding ${plan.guard.wouldCancel} of ${plan.guard.futureMeetings} future meetings (${plan.guard.reason})`,
     );
+  const creationWarning = creationGuardWarning(feedId, plan.creationGuard);
+  if (creationWarning) console.log(`creation guard: ${creationWarning}`);
   for (const s of skipped.slice(0, 20)) console.log(`skipped (${s.reason}): ${s.detail}`);
   for (const w of warnings.slice(0, 20)) console.log(`warning: ${w.uid || '(no UID)'}: ${w.reason}`);
   for (const b of blockedOrganizers) console.log(`blocked organizer ${b.email}: ${b.reason}`);

@@ -3,7 +3,16 @@
 //
 // Every record ends up in exactly one of: an operation, `held`, `waiting`, `unchanged`. Unchanged
 // records whose session only moved room are also listed in `roomChanges` (saved without a Graph call).
+// Two guards move operations into `held` until an admin confirms: the deletion guard (cancels, below)
+// and the creation guard (creates, creationGuard.ts).
 
+import {
+  DEFAULT_CREATION_GUARD_SETTINGS,
+  evaluateCreationGuard,
+  type CreateCandidate,
+  type CreationGuard,
+  type CreationGuardInput,
+} from './creationGuard.js';
 import type { DesiredSession } from './desired.js';
 import { externalIdFor, normalizeEmail } from './identity.js';
 import type { MeetingRecord } from './state.js';
@@ -37,7 +46,16 @@ export interface PlanInput {
    * share and release the very cancels that tripped it one run later.
    */
   guardHeldBefore: boolean;
+  /** The creation guard's settings, budgets, confirmation and earlier hold; absent: defaults, nothing before. */
+  creation?: CreationGuardInput;
 }
+
+const NO_CREATION_INPUT: CreationGuardInput = {
+  settings: DEFAULT_CREATION_GUARD_SETTINGS,
+  confirmed: false,
+  organizerBudgets: new Map(),
+  heldBefore: null,
+};
 
 export type PlannedOperation =
   | {
@@ -102,7 +120,7 @@ export interface SyncPlan {
   unchanged: MeetingRecord[];
   /** failed/blocked records whose nextAttemptAt is still ahead. */
   waiting: MeetingRecord[];
-  /** Cancels held by the deletion guard. */
+  /** Cancels held by the deletion guard, creates held by the creation guard. */
   held: PlannedOperation[];
   /**
    * Unchanged records whose session moved room: a room is not a meeting change (Teams meetings have
@@ -110,6 +128,7 @@ export interface SyncPlan {
    */
   roomChanges: MeetingRecord[];
   guard: DeletionGuard;
+  creationGuard: CreationGuard;
   counts: PlanCounts;
 }
 
@@ -303,8 +322,15 @@ export function planSync(input: PlanInput): SyncPlan {
     else guardedCancels.push({ kind: 'cancel', record, reason: 'removed' });
   }
 
-  const guard = evaluateGuard(input, nowMs, windowEndMs, guardedCancels.length);
+  let futureMeetings = 0; // counted, not filtered into a copy of the partition
+  for (const record of records) {
+    const start = instant(record.start, 'record.start');
+    if (record.state !== 'cancelled' && start > nowMs && start < windowEndMs) futureMeetings++;
+  }
+  const guard = evaluateGuard(input, nowMs, windowEndMs, guardedCancels.length, futureMeetings);
   const held: PlannedOperation[] = guard.held ? guardedCancels : [];
+  // Before the cancels join the operations: the creation guard looks at creates only.
+  const creationGuard = holdCreates(operations, held, futureMeetings, input.creation ?? NO_CREATION_INPUT);
   // A loop, not push(...): a feed emptied at university scale is 200,000 cancels, too many arguments.
   if (!guard.held) for (const cancel of guardedCancels) operations.push(cancel);
 
@@ -330,6 +356,7 @@ export function planSync(input: PlanInput): SyncPlan {
     held,
     roomChanges,
     guard,
+    creationGuard,
     counts: {
       create: counts.create,
       update: counts.update,
@@ -353,13 +380,9 @@ function evaluateGuard(
   nowMs: number,
   windowEndMs: number,
   wouldCancel: number,
+  futureMeetings: number,
 ): DeletionGuard {
   const { maxCancelShare, guardMinCancels, cancellationsConfirmed } = input.settings;
-  let futureMeetings = 0; // counted, not filtered into a copy of the partition
-  for (const record of input.records) {
-    const start = instant(record.start, 'record.start');
-    if (record.state !== 'cancelled' && start > nowMs && start < windowEndMs) futureMeetings++;
-  }
   const hasFutureSession = input.desired.some((session) => {
     const start = instant(session.start, 'desired.start');
     return !session.cancelled && start > nowMs && start < windowEndMs;
@@ -374,4 +397,29 @@ function evaluateGuard(
   }
   const held = reason !== null && !cancellationsConfirmed;
   return { held, reason, overridden: reason !== null && cancellationsConfirmed, wouldCancel, futureMeetings };
+}
+
+/**
+ * Runs the creation guard over the plan's creates: the ones it holds move from `operations` (filtered
+ * in place) to `held`.
+ */
+function holdCreates(
+  operations: PlannedOperation[],
+  held: PlannedOperation[],
+  futureMeetings: number,
+  input: CreationGuardInput,
+): CreationGuard {
+  const creates: Array<Extract<PlannedOperation, { kind: 'create' }>> = [];
+  for (const op of operations) if (op.kind === 'create') creates.push(op);
+  const result = evaluateCreationGuard(creates satisfies CreateCandidate[], futureMeetings, input);
+  if (!result.guard.held) return result.guard;
+  const heldOps = new Set<PlannedOperation>();
+  for (let i = 0; i < creates.length; i++) if (result.held[i]) heldOps.add(creates[i] as PlannedOperation);
+  let kept = 0;
+  for (const op of operations) {
+    if (heldOps.has(op)) held.push(op);
+    else operations[kept++] = op;
+  }
+  operations.length = kept;
+  return result.guard;
 }

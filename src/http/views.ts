@@ -72,6 +72,7 @@ export function toDryRunView(feedId: string, dryRun: DryRun) {
     feedId,
     counts: dryRun.plan.counts,
     guard: dryRun.plan.guard,
+    creationGuard: dryRun.plan.creationGuard,
     operations: dryRun.plan.operations.map(operationView),
     held: dryRun.plan.held.map(operationView),
     waiting: dryRun.plan.waiting.map(recordView),

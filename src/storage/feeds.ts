@@ -11,7 +11,7 @@ import {
   type StoredRow,
   type Table,
 } from './table.js';
-import type { FeedGuard, FeedRecord, RunSummary } from './types.js';
+import type { FeedCreationGuard, FeedGuard, FeedRecord, RunSummary } from './types.js';
 
 /** All feeds share one partition: there are few of them and list() must be one query. */
 const FEED_PARTITION = 'feed';
@@ -88,6 +88,8 @@ function toEntity(record: FeedRecord): Entity {
     nextDueRetryAt: record.nextDueRetryAt,
     cancellationsConfirmedAt: record.cancellationsConfirmedAt,
     guard: jsonOrNull(record.guard),
+    creationsConfirmedAt: record.creationsConfirmedAt ?? null,
+    creationGuard: jsonOrNull(record.creationGuard ?? null),
     calendarToken: record.calendarToken,
     lastRun: jsonOrNull(record.lastRun),
     createdAt: record.createdAt,
@@ -119,5 +121,20 @@ function fromEntity(row: StoredRow, table: string): FeedRecord {
     createdAt: r.string('createdAt'),
     updatedAt: r.string('updatedAt'),
     etag: r.etag,
+    ...creationFields(
+      r.stringOrNull('creationsConfirmedAt'),
+      r.jsonOrNull<FeedCreationGuard>('creationGuard'),
+    ),
+  };
+}
+
+/** The creation guard's fields only when set: a row without them reads as before the guard existed. */
+function creationFields(
+  confirmedAt: string | null,
+  guard: FeedCreationGuard | null,
+): Pick<FeedRecord, 'creationsConfirmedAt' | 'creationGuard'> {
+  return {
+    ...(confirmedAt === null ? {} : { creationsConfirmedAt: confirmedAt }),
+    ...(guard === null ? {} : { creationGuard: guard }),
   };
 }

@@ -11,6 +11,27 @@ export interface FeedGuard {
   at: string;
 }
 
+/**
+ * Creation-guard state: set when a run held creates (too many new meetings for the feed, one event's
+ * runaway recurrence, a lecturer past their monthly budget), cleared when nothing is held any more.
+ */
+export interface FeedCreationGuard {
+  held: boolean;
+  /** CreationGuardReason values, in the order the rules run. */
+  reasons: string[];
+  /** New meetings the run would have created, and how many of them were held. */
+  wouldCreate: number;
+  heldCreates: number;
+  futureMeetings: number;
+  /** The events with the most held sessions (a few, for the admin). */
+  events: Array<{ uid: string; summary: string; organizerEmail: string; sessions: number; reason: string }>;
+  /** Lecturers over their remaining monthly budget (a few). */
+  organizers: Array<{ email: string; creates: number; remaining: number }>;
+  /** What the next run keeps holding until an admin confirms (core/creationGuard.ts CreationHoldScope). */
+  scope: { all: boolean; uids: string[]; organizers: string[] };
+  at: string;
+}
+
 export type RunOutcome = 'completed' | 'partial' | 'failed' | 'skipped';
 
 export interface RunSummary {
@@ -53,6 +74,10 @@ export interface FeedRecord {
   nextDueRetryAt: string | null;
   cancellationsConfirmedAt: string | null;
   guard: FeedGuard | null;
+  /** An admin confirmed the creations the creation guard holds; used up by the next complete run. Absent = null. */
+  creationsConfirmedAt?: string | null;
+  /** Absent = null (read back absent when null, as rows from before the creation guard). */
+  creationGuard?: FeedCreationGuard | null;
   calendarToken: string;
   lastRun: RunSummary | null;
   createdAt: string;

@@ -10,6 +10,7 @@ import type { AppConfig } from '../config.js';
 import type { StateStore } from '../storage/index.js';
 import type { FeedRecord } from '../storage/types.js';
 import type { FeedWindow } from './loadFeed.js';
+import { creationGuardInput } from './creationGuardInput.js';
 
 export interface PrepareDeps {
   store: Pick<StateStore, 'meetings' | 'policies' | 'organizers'>;
@@ -31,6 +32,7 @@ export async function preparePlan(
   window: FeedWindow,
 ): Promise<PreparedPlan> {
   const records = await deps.store.meetings.listByFeed(feedId);
+  const creation = await creationGuardInput(deps, feed, desired.sessions, records, window.now);
   const plan = planSync({
     desired: desired.sessions,
     records: await releasePolicyHolds(deps, records, window.now),
@@ -43,6 +45,7 @@ export async function preparePlan(
       guardMinCancels: deps.config.sync.guardMinCancels,
       cancellationsConfirmed: feed !== null && feed.cancellationsConfirmedAt !== null,
     },
+    creation,
   });
   return { plan, records };
 }

@@ -2,13 +2,14 @@
 // written even when the run failed, so status and alerts always see the latest run.
 import { performance } from 'node:perf_hooks';
 
+import { creationGuardWarning, type CreationGuard } from '../core/creationGuard.js';
 import type { DeletionGuard, SyncPlan } from '../core/plan.js';
 import type { MeetingRecord } from '../core/state.js';
 import type { EventLogger } from '../events.js';
 import type { GraphStats } from '../graph/client.js';
 import { ConcurrencyError } from '../storage/errors.js';
 import type { StateStore } from '../storage/index.js';
-import type { FeedRecord, RunSummary } from '../storage/types.js';
+import type { FeedCreationGuard, FeedRecord, RunSummary } from '../storage/types.js';
 import type { ApplyRun } from './apply/index.js';
 
 export type RunCounts = Omit<
@@ -156,6 +157,7 @@ export function nextRunFields(
 ): Partial<FeedRecord> {
   return {
     ...guardFields(feed, plan.guard, synced.now),
+    ...creationGuardFields(feed, plan.creationGuard, run.complete, synced.now),
     // A row lost to a concurrent run is that run's to finish; if it dies, only a full re-plan notices.
     ...(run.complete
       ? { lastSyncedHash: synced.contentHash, lastSyncedHorizonDay: synced.now.slice(0, 10) }
@@ -174,6 +176,80 @@ function guardFields(feed: FeedRecord, guard: DeletionGuard, now: string): Parti
     guard: null,
     ...(guard.overridden || feed.cancellationsConfirmedAt ? { cancellationsConfirmedAt: null } : {}),
   };
+}
+
+/** Events (and lecturers) a feed row and a log event name: the most held first. */
+const TOP_OFFENDERS = 5;
+
+/**
+ * A held creation guard is kept (sticky until confirmed, with what it holds). A confirmation stays until
+ * a complete run has given every confirmed create a row (a run cut short by its time budget leaves some
+ * without one: they are still new, and would be held again); one that nothing needed is dropped.
+ */
+function creationGuardFields(
+  feed: FeedRecord,
+  guard: CreationGuard,
+  runComplete: boolean,
+  now: string,
+): Partial<FeedRecord> {
+  if (guard.held) return { creationGuard: storedCreationGuard(guard, now) };
+  const confirmationUsed = !guard.overridden || runComplete;
+  return {
+    creationGuard: null,
+    ...(confirmationUsed && (feed.creationsConfirmedAt ?? null) !== null
+      ? { creationsConfirmedAt: null }
+      : {}),
+  };
+}
+
+function storedCreationGuard(guard: CreationGuard, at: string): FeedCreationGuard {
+  return {
+    held: guard.held,
+    reasons: [...guard.reasons],
+    wouldCreate: guard.wouldCreate,
+    heldCreates: guard.heldCreates,
+    futureMeetings: guard.futureMeetings,
+    events: guard.events
+      .slice(0, TOP_OFFENDERS)
+      .map(({ uid, summary, organizerEmail, sessions, reason }) => ({
+        uid,
+        summary,
+        organizerEmail,
+        sessions,
+        reason,
+      })),
+    organizers: guard.organizers.slice(0, TOP_OFFENDERS),
+    scope: { all: guard.scope.all, uids: [...guard.scope.uids], organizers: [...guard.scope.organizers] },
+    at,
+  };
+}
+
+/** What a run's guards held, as warnings that say how to confirm (guard.cancellations.held, guard.creations.held). */
+export function logGuards(log: EventLogger, feedId: string, plan: SyncPlan): void {
+  if (plan.guard.held) {
+    log.warning('guard.cancellations.held', {
+      feedId,
+      reason: plan.guard.reason,
+      wouldCancel: plan.guard.wouldCancel,
+      futureMeetings: plan.guard.futureMeetings,
+      action: `review the feed, then confirm: timetable-sync feeds confirm ${feedId} (or POST /api/feeds/${feedId}/confirm-cancellations)`,
+    });
+  }
+  const creation = plan.creationGuard;
+  if (creation.held) {
+    log.warning('guard.creations.held', {
+      feedId,
+      reason: creation.reasons[0] ?? null,
+      reasons: creation.reasons,
+      wouldCreate: creation.wouldCreate,
+      heldCreates: creation.heldCreates,
+      futureMeetings: creation.futureMeetings,
+      events: creation.events.slice(0, TOP_OFFENDERS),
+      organizers: creation.organizers.slice(0, TOP_OFFENDERS),
+      message: creationGuardWarning(feedId, creation),
+      action: `review the feed (timetable-sync plan --feed ${feedId}), then confirm: timetable-sync feeds confirm ${feedId} --creations (or POST /api/feeds/${feedId}/confirm-creations)`,
+    });
+  }
 }
 
 function earliestRetry(rows: readonly MeetingRecord[]): string | null {

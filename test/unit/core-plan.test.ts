@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { toDesiredSessions, type DesiredSession } from '../../src/core/desired.js';
 import { contentHash, externalIdFor } from '../../src/core/identity.js';
 import type { Occurrence } from '../../src/core/occurrence.js';
+import {
+  creationGuardWarning,
+  organizersToCheck,
+  type CreationGuardInput,
+} from '../../src/core/creationGuard.js';
 import { planSync, type PlanInput, type PlannedOperation, type SyncPlan } from '../../src/core/plan.js';
 import type { MeetingRecord, MeetingState } from '../../src/core/state.js';
 
@@ -350,6 +355,214 @@ describe('planSync: deletion guard', () => {
   });
 });
 
+describe('planSync: creation guard', () => {
+  const guardSettings = {
+    maxCreateGrowth: 1,
+    guardMinCreates: 500,
+    maxEventSessions: 1_000,
+    organizerMonthlyLimit: 2_000,
+  };
+  const creation = (overrides: Partial<CreationGuardInput> = {}): CreationGuardInput => ({
+    settings: guardSettings,
+    confirmed: false,
+    organizerBudgets: new Map(),
+    heldBefore: null,
+    ...overrides,
+  });
+  /** `count` sessions of one event, `stepHours` apart from `fromHours`. */
+  const series = (uid: string, count: number, stepHours: number, overrides: Partial<DesiredSession> = {}) =>
+    Array.from({ length: count }, (_, i) =>
+      session(`${uid}-${i}`, 2 + i * stepHours, { uid, subject: `Subject of ${uid}`, ...overrides }),
+    );
+  /** A department's term: `events` weekly events of `weeks` sessions, lecturers in turn. */
+  const term = (events: number, weeks: number, lecturers = 10, prefix = 'ev') =>
+    Array.from({ length: events }, (_, e) =>
+      series(`${prefix}${e}`, weeks, 7 * 24, { organizerEmail: `lecturer${e % lecturers}@uni.example` }),
+    ).flat();
+  const existing = term(20, 10); // 200 future meetings
+  const live = existing.map((s) => recordFor(s));
+
+  it('holds the sessions of a FREQ=MINUTELY typo and names the event; the rest of the feed syncs', () => {
+    const typo = series('cs101-typo', 1_500, 1 / 60, { subject: 'CS101 Lecture' });
+    const added = series('new-seminar', 3, 7 * 24, { organizerEmail: 'grace@uni.example' });
+    const moved = { ...(existing[0] as DesiredSession), subject: 'renamed', contentHash: 'changed' };
+    const desired = [moved, ...existing.slice(1), ...typo, ...added];
+    const p = plan(desired, live, { creation: creation() });
+
+    expect(p.creationGuard).toMatchObject({
+      held: true,
+      reasons: ['eventSessions'],
+      wouldCreate: 1_503,
+      heldCreates: 1_500,
+      futureMeetings: 200,
+      scope: { all: false, uids: ['cs101-typo'], organizers: [] },
+    });
+    expect(p.creationGuard.events).toEqual([
+      {
+        uid: 'cs101-typo',
+        summary: 'CS101 Lecture',
+        organizerEmail: 'ada@uni.example',
+        sessions: 1_500,
+        firstStart: typo[0]?.start,
+        reason: 'eventSessions',
+      },
+    ]);
+    expect(p.held).toHaveLength(1_500);
+    expect(p.held.every((op) => op.kind === 'create' && op.desired.uid === 'cs101-typo')).toBe(true);
+    // The new seminar is created and the renamed session updated in the same run.
+    expect(kinds(p).sort()).toEqual(['create', 'create', 'create', 'update']);
+    expect(p.counts).toMatchObject({ create: 3, update: 1, held: 1_500 });
+
+    const warning = creationGuardWarning('cs', p.creationGuard, new Map([['cs101-typo', 42]]));
+    expect(warning).toContain('this version would create 1,503 meetings (the feed has 200 future meetings)');
+    expect(warning).toContain("1,500 from event 'CS101 Lecture' (UID cs101-typo, line 42)");
+    expect(warning).toContain('timetable-sync feeds confirm cs --creations');
+  });
+
+  it('holds a runaway event on the first sync of a new feed too', () => {
+    const p = plan([...term(30, 10), ...series('typo', 2_000, 1 / 60)], [], { creation: creation() });
+    expect(p.creationGuard).toMatchObject({ held: true, reasons: ['eventSessions'], heldCreates: 2_000 });
+    expect(p.counts.create).toBe(300);
+  });
+
+  it('lets a normal first upload through, however large: a new feed has no base to grow from', () => {
+    // 600 weekly events of 15 weeks (9,000 sessions) for 60 lecturers, and a daily event over 400 days.
+    const daily = series('daily-lab', 400, 24);
+    const p = plan([...term(600, 15, 60), ...daily], [], {
+      creation: creation(),
+      windowEnd: at(401 * 24),
+    });
+    expect(p.creationGuard).toMatchObject({ held: false, reasons: [], wouldCreate: 9_400, heldCreates: 0 });
+    expect(p.counts.create).toBe(9_400);
+    expect(creationGuardWarning('cs', p.creationGuard)).toBeNull();
+  });
+
+  it('holds every new meeting when a feed grows past MAX_CREATE_GROWTH, and not below GUARD_MIN_CREATES', () => {
+    // 200 future meetings; a new version adds 600 sessions over 60 events (no single one a runaway).
+    const grown = plan([...existing, ...term(60, 10, 10, 'x')], live, { creation: creation() });
+    expect(grown.creationGuard).toMatchObject({
+      held: true,
+      reasons: ['growthExceeded'],
+      wouldCreate: 600,
+      heldCreates: 600,
+      scope: { all: true },
+    });
+    expect(grown.counts.create).toBe(0);
+    expect(grown.creationGuard.events).toHaveLength(60);
+
+    // 450 new ones: more than the 200 the feed has, but fewer than GUARD_MIN_CREATES.
+    const small = plan([...existing, ...term(45, 10, 10, 'x')], live, { creation: creation() });
+    expect(small.creationGuard.held).toBe(false);
+    expect(small.counts.create).toBe(450);
+
+    // A bigger feed doubling at most is normal growth (a new term entering the horizon).
+    const big = term(100, 10);
+    const bigPlan = plan(
+      [...big, ...term(90, 10, 10, 'x')],
+      big.map((s) => recordFor(s)),
+      {
+        creation: creation(),
+      },
+    );
+    expect(bigPlan.creationGuard.held).toBe(false);
+    expect(bigPlan.counts.create).toBe(900);
+  });
+
+  it('holds only the lecturer whose new meetings exceed what their month has left', () => {
+    const shared = term(60, 10, 1, 'office').map((s) => ({ ...s, organizerEmail: 'office@uni.example' }));
+    const others = series('seminar', 5, 7 * 24, { organizerEmail: 'grace@uni.example' });
+    const desired = [...shared, ...others];
+    const budgets = new Map([['office@uni.example', 450]]);
+    const p = plan(desired, [], { creation: creation({ organizerBudgets: budgets }) });
+    expect(p.creationGuard).toMatchObject({
+      held: true,
+      reasons: ['organizerBudget'],
+      heldCreates: 600,
+      organizers: [{ email: 'office@uni.example', creates: 600, remaining: 450 }],
+      scope: { all: false, uids: [], organizers: ['office@uni.example'] },
+    });
+    expect(p.counts.create).toBe(5);
+    expect(creationGuardWarning('cs', p.creationGuard)).toContain(
+      '600 for office@uni.example, more than the 450 left of their monthly limit',
+    );
+    // With the month's budget untouched (2,000) the same plan is fine.
+    expect(plan(desired, [], { creation: creation() }).creationGuard.held).toBe(false);
+    // And ORGANIZER_MONTHLY_LIMIT is the budget of a lecturer nobody looked up.
+    const lowLimit = creation({ settings: { ...guardSettings, organizerMonthlyLimit: 500 } });
+    expect(plan(desired, [], { creation: lowLimit }).creationGuard.reasons).toEqual(['organizerBudget']);
+  });
+
+  it('lets held creates through once confirmed, and says the guard was overridden', () => {
+    const typo = series('typo', 1_500, 1 / 60);
+    const p = plan([...existing, ...typo], live, { creation: creation({ confirmed: true }) });
+    expect(p.creationGuard).toMatchObject({
+      held: false,
+      overridden: true,
+      reasons: ['eventSessions'],
+      heldCreates: 1_500,
+    });
+    expect(p.counts).toMatchObject({ create: 1_500, held: 0 });
+    expect(creationGuardWarning('cs', p.creationGuard)).toContain('confirmed by an admin');
+  });
+
+  it('stays held while an earlier hold is unconfirmed, even when the rule no longer trips', () => {
+    // The next month refills the lecturer's budget; the typo was fixed to 15 sessions: still held.
+    const fixed = series('typo', 15, 7 * 24);
+    const office = term(60, 10, 1, 'office').map((s) => ({ ...s, organizerEmail: 'office@uni.example' }));
+    const heldBefore = { all: false, uids: ['typo'], organizers: ['office@uni.example'] };
+    const p = plan([...existing, ...fixed, ...office], live, { creation: creation({ heldBefore }) });
+    expect(p.creationGuard).toMatchObject({
+      held: true,
+      reasons: ['awaitingConfirmation'],
+      heldCreates: 615,
+      scope: { all: false, uids: ['typo'], organizers: ['office@uni.example'] },
+    });
+    expect(p.counts.create).toBe(0);
+
+    const confirmed = plan([...existing, ...fixed, ...office], live, {
+      creation: creation({ heldBefore, confirmed: true }),
+    });
+    expect(confirmed.counts.create).toBe(615);
+
+    // Nothing left of what was held: forgotten.
+    const gone = plan(existing, live, {
+      creation: creation({ heldBefore: { all: true, uids: [], organizers: [] } }),
+    });
+    expect(gone.creationGuard).toMatchObject({ held: false, reasons: [] });
+  });
+
+  it('does not count retries of rows an earlier run admitted (a confirmed runaway waiting for next month)', () => {
+    const typo = series('typo', 1_500, 1 / 60);
+    const waitingForBudget = typo.map((s) =>
+      recordFor(s, { state: 'blocked', meetingId: null, nextAttemptAt: at(-1) }),
+    );
+    const p = plan([...existing, ...typo], [...live, ...waitingForBudget], { creation: creation() });
+    expect(p.creationGuard).toMatchObject({ held: false, wouldCreate: 0 });
+    expect(p.counts.create).toBe(1_500);
+  });
+
+  it('holds revived cancelled meetings like new ones, keeping every record in one place', () => {
+    const typo = series('typo', 1_200, 1 / 60);
+    const cancelled = typo.map((s) => recordFor(s, { state: 'cancelled' }));
+    const p = plan(typo, cancelled, { creation: creation() });
+    expect(p.creationGuard).toMatchObject({ held: true, heldCreates: 1_200 });
+    const accounted = [...p.operations, ...p.held].flatMap((op) =>
+      op.kind === 'create' ? (op.record ? [op.record.key] : []) : [op.record.key],
+    );
+    expect([...accounted, ...p.unchanged.map((r) => r.key), ...p.waiting.map((r) => r.key)].sort()).toEqual(
+      cancelled.map((r) => r.key).sort(),
+    );
+  });
+
+  it('looks up the budget only of lecturers with at least GUARD_MIN_CREATES possible new meetings', () => {
+    const office = series('office-hours', 600, 24, { organizerEmail: 'office@uni.example' });
+    expect(organizersToCheck([...existing, ...office], live, NOW, 500)).toEqual(['office@uni.example']);
+    expect(
+      organizersToCheck([...existing, ...office], [...live, ...office.map((s) => recordFor(s))], NOW, 500),
+    ).toEqual([]);
+  });
+});
+
 describe('planSync: order and shape', () => {
   it('orders operations by start, then key, whatever the input order', () => {
     const sessions = [session('b', 5), session('a', 5), session('c', 1)];
@@ -472,6 +685,19 @@ const arbSettings = fc.record({
   cancellationsConfirmed: fc.boolean(),
 });
 
+/** Creation-guard inputs small enough for the timetables above to trip every rule. */
+const arbCreationGuard = fc.record({
+  settings: fc.record({
+    maxCreateGrowth: fc.constantFrom(0, 0.5, 1),
+    guardMinCreates: fc.integer({ min: 1, max: 3 }),
+    maxEventSessions: fc.integer({ min: 1, max: 4 }),
+    organizerMonthlyLimit: fc.integer({ min: 0, max: 4 }),
+  }),
+  confirmed: fc.boolean(),
+  organizerBudgets: fc.constant(new Map<string, number>()),
+  heldBefore: fc.option(fc.record({ all: fc.boolean(), uids: fc.constant([]), organizers: fc.constant([]) })),
+});
+
 describe('planSync properties', () => {
   it('reaches a fixed point: after applying a plan, the next plan has no operations', () => {
     fc.assert(
@@ -516,7 +742,8 @@ describe('planSync properties', () => {
         arbTimetable,
         fc.array(arbRecord, { maxLength: 40 }),
         arbSettings,
-        (timetable, recordSpecs, s) => {
+        arbCreationGuard,
+        (timetable, recordSpecs, s, creation) => {
           const desired = desiredOf(timetable);
           const byKey = new Map<string, MeetingRecord>();
           for (const r of recordSpecs) {
@@ -550,6 +777,7 @@ describe('planSync properties', () => {
             settings: s,
             skippedKeys: [],
             guardHeldBefore: false,
+            creation,
           });
           for (const op of [...p.operations, ...p.held]) {
             const record = touchedRecord(op);
