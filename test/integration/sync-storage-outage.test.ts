@@ -113,7 +113,10 @@ describe('storage outage in the middle of a sync', () => {
 
         const deadline = Date.now() + 30_000;
         while (emulator.control.meetings().length < 5 && Date.now() < deadline) await sleep(5);
-        expect(emulator.control.meetings().length).toBeGreaterThanOrEqual(5);
+        expect(
+          emulator.control.meetings().length,
+          `no meetings yet; events: ${lines.map((l) => l.name).join(', ')}`,
+        ).toBeGreaterThanOrEqual(5);
         const stoppedAt = performance.now();
         await first.stop(); // SIGTERM to Azurite's process
         const exitedAt = performance.now();
@@ -123,6 +126,14 @@ describe('storage outage in the middle of a sync', () => {
         console.log(
           `storage-outage: Azurite exited after ${ms(exitedAt)} ms, storage.unavailable after ${ms(decidedAt)} ms, the run ended ${ms(outcome.endedAt)} ms after the stop began`,
         );
+
+        // Nothing of the run goes on behind its back (before, its operations went on failing one by one
+        // for minutes after the run had thrown): no event and no Graph request after it ended.
+        const linesAtEnd = lines.length;
+        const requestsAtEnd = emulator.control.requestCounts().graph;
+        await sleep(3_000);
+        expect(lines.slice(linesAtEnd)).toEqual([]);
+        expect(emulator.control.requestCounts().graph).toBe(requestsAtEnd);
 
         // The run ends fast, and throws a storage error (the queue redelivers it), no summary it could not write.
         expect(tookMs).toBeLessThan(STOP_WITHIN_MS);

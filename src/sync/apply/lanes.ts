@@ -15,7 +15,7 @@ import { createMeeting, type Organizer } from './create.js';
 import { blockOperations, createsMeeting, handleFailure, type OperationOutcome } from './failures.js';
 import { PolicyLedger } from './policyLedger.js';
 import { replaceMeeting } from './replace.js';
-import type { ApplyRun } from './run.js';
+import { STORAGE_UNAVAILABLE, type ApplyRun } from './run.js';
 import { updateMeeting } from './update.js';
 
 export async function applyOperations(run: ApplyRun, operations: readonly PlannedOperation[]): Promise<void> {
@@ -52,9 +52,10 @@ export async function applyOperations(run: ApplyRun, operations: readonly Planne
   const stop = run.stopCause;
   const failed = settled.find((result) => result.status === 'rejected');
   if (stop || failed) {
-    // Give back what can be given back (best effort: the storage may be what failed), then report
-    // why the run stopped.
-    await run.organizers.settle().catch(() => undefined);
+    // Give back what can be given back, then report why the run stopped. Not when the storage is what
+    // failed: that would only wait out the SDK's retries once more, and the run's leases on the
+    // organizers' monthly budgets lapse by themselves (organizerLedger.ts).
+    if (stop?.code !== STORAGE_UNAVAILABLE) await run.organizers.settle().catch(() => undefined);
     throw stop ? stop.error : (failed as PromiseRejectedResult).reason;
   }
   // Reservations not used (failed, held, out of time) go back to the organizers' monthly budgets.

@@ -68,6 +68,8 @@ export interface RunStop {
  * nothing succeeding means the storage is gone (each failure already went through the SDK's retries).
  */
 export const STORAGE_FAILURES_TO_STOP = 3;
+/** RunStop.code of a run stopped because the storage is unavailable. */
+export const STORAGE_UNAVAILABLE = 'storageUnavailable';
 
 export class ApplyRun {
   readonly counters: ApplyCounters = {
@@ -170,7 +172,7 @@ export class ApplyRun {
     this.storageFailuresInARow++;
     if (!options.fatal && this.storageFailuresInARow < STORAGE_FAILURES_TO_STOP) return false;
     const { statusCode, code } = restErrorInfo(error.cause);
-    this.stop({ code: 'storageUnavailable', message: error.message, error });
+    this.stop({ code: STORAGE_UNAVAILABLE, message: error.message, error });
     this.log.error('storage.unavailable', {
       feedId: this.feedId,
       operation,
