@@ -3,8 +3,9 @@
 import { randomBytes } from 'node:crypto';
 
 import type { AppServices } from '../compose.js';
-import type { SkippedSession } from '../core/desired.js';
+import type { DesiredResult, SkippedSession, SkipReason } from '../core/desired.js';
 import { feedContentHash, normalizeEmail } from '../core/identity.js';
+import { capList, emailLengthProblem, forDisplay } from '../core/limits.js';
 import type { ExpandWarning } from '../core/occurrence.js';
 import type { SyncPlan } from '../core/plan.js';
 import { decidePolicyGate, effectivePolicySettings } from '../core/policy.js';
@@ -16,7 +17,13 @@ import {
   resolveDefaultTimeZone,
 } from '../ical/index.js';
 import { ConflictError, validateFeedId, type FeedRecord } from '../storage/index.js';
-import { expandFeedBody, feedWindow, type FeedExpansion, type FeedWindow } from '../sync/loadFeed.js';
+import {
+  expandFeedBody,
+  feedWindow,
+  MAX_LISTED,
+  type FeedExpansion,
+  type FeedWindow,
+} from '../sync/loadFeed.js';
 import { preparePlan } from '../sync/preparePlan.js';
 import { problems } from './problems.js';
 
@@ -29,13 +36,56 @@ export interface FeedSettingsInput {
   enabled?: boolean;
 }
 
-export interface UploadResult {
+/** Bounded lists for an answer: the first MAX_LISTED of each, UIDs and texts cut for display. */
+export interface ListedProblems {
+  /** Events skipped as unreadable or over a limit, and other warnings about the file. */
+  warnings: ExpandWarning[];
+  /** Warnings beyond those listed. */
+  warningsOmitted: number;
+  /** Sessions that get no meeting, with why. */
+  skipped: SkippedSession[];
+  /** Skipped sessions beyond those listed. */
+  skippedOmitted: number;
+  /** Every skipped session counted by reason. */
+  skippedByReason: Partial<Record<SkipReason, number>>;
+}
+
+export interface UploadResult extends ListedProblems {
   feed: FeedRecord;
   created: boolean;
   /** Sessions found in the horizon (timed, not cancelled). */
   sessions: number;
-  warnings: ExpandWarning[];
-  skipped: SkippedSession[];
+}
+
+/** A warning as an answer or a log line shows it: a UID of 40,000 characters is cut. */
+export function warningView(warning: ExpandWarning): ExpandWarning {
+  return {
+    ...warning,
+    uid: forDisplay(warning.uid),
+    reason: forDisplay(warning.reason, 1_000),
+  };
+}
+
+function skippedView(s: SkippedSession): SkippedSession {
+  return { ...s, uid: forDisplay(s.uid), summary: forDisplay(s.summary) };
+}
+
+/** What an answer says about the warnings and skipped sessions: bounded whatever the feed holds. */
+export function listProblems(
+  warnings: readonly ExpandWarning[],
+  skipped: DesiredResult['skipped'],
+): ListedProblems {
+  const listedWarnings = capList(warnings, MAX_LISTED);
+  const listedSkipped = capList(skipped, MAX_LISTED);
+  const skippedByReason: Partial<Record<SkipReason, number>> = {};
+  for (const s of skipped) skippedByReason[s.reason] = (skippedByReason[s.reason] ?? 0) + 1;
+  return {
+    warnings: listedWarnings.shown.map(warningView),
+    warningsOmitted: listedWarnings.omitted,
+    skipped: listedSkipped.shown.map(skippedView),
+    skippedOmitted: listedSkipped.omitted,
+    skippedByReason,
+  };
 }
 
 function requireValidFeedId(id: string): string {
@@ -64,8 +114,15 @@ function validateSettings(input: FeedSettingsInput): FeedSettingsInput {
   ) {
     throw problems.badRequest('horizonDays must be a whole number from 1 to 400');
   }
+  if (input.defaultOrganizer) {
+    const tooLong = emailLengthProblem(normalizeEmail(input.defaultOrganizer));
+    if (tooLong !== null)
+      throw problems.badRequest(`defaultOrganizer '${forDisplay(input.defaultOrganizer)}' ${tooLong}`);
+  }
   if (input.defaultOrganizer && !/^[^@\s]+@[^@\s]+$/.test(normalizeEmail(input.defaultOrganizer))) {
-    throw problems.badRequest(`defaultOrganizer '${input.defaultOrganizer}' is not an e-mail address`);
+    throw problems.badRequest(
+      `defaultOrganizer '${forDisplay(input.defaultOrganizer)}' is not an e-mail address`,
+    );
   }
   return {
     ...input,
@@ -157,12 +214,12 @@ export async function uploadFeed(
   const text = decodeCalendarBody(body, deps.config.sync.maxFeedBytes);
   const existing = await deps.store.feeds.get(feedId);
   const effective = { ...pickSettings(existing), ...settings };
-  const { desired, warnings, incomplete } = inspectCalendar(deps, text, effective, feedId);
-  if (incomplete)
-    throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, {
-      warnings: warnings.slice(0, 50),
-    });
-  // Valid: only now is anything written. The blob version first, then the feed row points at it.
+  // Everything that can refuse the upload, and the whole answer, comes before the first write: a
+  // request that fails stores nothing (the sessions themselves are garbage before the writes).
+  const checked = checkUpload(deps, text, effective, feedId);
+  // Valid: only now is anything written. The blob version first, then the feed row points at it. If
+  // the row write fails, the new version is never pointed at, and nothing reads a version that the
+  // feed row does not name (syncs, the dry run and the published calendar go by bodyVersion).
   const { version } = await deps.store.feedBodies.put(feedId, text);
   const now = deps.now().toISOString();
   const fields: Partial<FeedRecord> = {
@@ -187,13 +244,24 @@ export async function uploadFeed(
       throw error;
     }
   }
-  return {
-    feed,
-    created: !existing,
-    sessions: desired.sessions.filter((s) => !s.cancelled).length,
-    warnings,
-    skipped: desired.skipped,
-  };
+  return { feed, created: !existing, ...checked };
+}
+
+/** The upload's calendar checked as a sync would read it; what the answer says about it (bounded). */
+function checkUpload(
+  deps: AdminDeps,
+  text: string,
+  settings: FeedSettingsInput,
+  feedId: string,
+): ListedProblems & { sessions: number } {
+  const { desired, warnings, incomplete } = inspectCalendar(deps, text, settings, feedId);
+  if (incomplete)
+    throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, {
+      warnings: capList(warnings, MAX_LISTED).shown.map(warningView),
+    });
+  let sessions = 0;
+  for (const s of desired.sessions) if (!s.cancelled) sessions++;
+  return { sessions, ...listProblems(warnings, desired.skipped) };
 }
 
 function pickSettings(feed: FeedRecord | null): FeedSettingsInput {
@@ -291,10 +359,8 @@ export async function requestSync(
   });
 }
 
-export interface DryRun {
+export interface DryRun extends ListedProblems {
   plan: SyncPlan;
-  skipped: SkippedSession[];
-  warnings: ExpandWarning[];
   /** Organizers whose operations the policy gate would hold now, with why. */
   blockedOrganizers: Array<{ email: string; objectId: string | null; reason: string }>;
 }
@@ -332,5 +398,5 @@ export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string)
     if (!decision.allow)
       blockedOrganizers.push({ email, objectId: organizer.objectId, reason: decision.reason });
   }
-  return { plan, skipped: desired.skipped, warnings, blockedOrganizers };
+  return { plan, ...listProblems(warnings, desired.skipped), blockedOrganizers };
 }

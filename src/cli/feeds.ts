@@ -59,11 +59,16 @@ export async function run(args: string[]): Promise<number> {
         throw userError('unreadableFile', `cannot read ${path}`);
       });
       const result = await uploadFeed(services, id as string, body, settings);
+      const warnings = result.warnings.length + result.warningsOmitted;
+      const skipped = result.skipped.length + result.skippedOmitted;
+      const byReason = Object.entries(result.skippedByReason).map(([reason, n]) => `${n} ${reason}`);
       console.log(
-        `${result.created ? 'added' : 'updated'} feed ${id}: ${result.sessions} sessions in the horizon, ${result.warnings.length} warnings, ${result.skipped.length} skipped`,
+        `${result.created ? 'added' : 'updated'} feed ${id}: ${result.sessions} sessions in the horizon, ${warnings} warnings, ${skipped} skipped${byReason.length > 0 ? ` (${byReason.join(', ')})` : ''}`,
       );
+      // The answer lists at most 50 of each (UIDs cut); 20 are printed, then how many more there are.
       for (const w of result.warnings.slice(0, 20))
         console.log(`  warning: ${w.uid || '(no UID)'}${w.line ? ` line ${w.line}` : ''}: ${w.reason}`);
+      if (warnings > 20) console.log(`  … and ${warnings - 20} more warnings`);
       return 0;
     }
     case 'list': {

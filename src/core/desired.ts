@@ -4,6 +4,14 @@
 
 import type { Occurrence } from './occurrence.js';
 import { contentHash, isCanonicalUtc, normalizeEmail, occurrenceKey, toUtcIso } from './identity.js';
+import {
+  emailLengthProblem,
+  eventFieldProblem,
+  forDisplay,
+  MAX_LOCATION_CHARS,
+  MAX_SUBJECT_CHARS,
+  MAX_UID_CHARS,
+} from './limits.js';
 
 export interface DesiredSession {
   key: string;
@@ -22,8 +30,13 @@ export interface DesiredSession {
   location: string;
 }
 
-export type SkipReason = 'allDay' | 'floating' | 'noOrganizer' | 'duplicate' | 'invalidTime';
+export type SkipReason = 'allDay' | 'floating' | 'noOrganizer' | 'duplicate' | 'invalidTime' | 'tooLong';
 
+/**
+ * One session that gets no meeting. A rule that repeats every minute skips 170,000 sessions of one
+ * event: each carries only its key and start of its own; uid, summary and detail are the event's
+ * strings, shared by all its sessions (uid and summary as read: cut them with forDisplay to show them).
+ */
 export interface SkippedSession {
   key: string;
   uid: string;
@@ -31,7 +44,7 @@ export interface SkippedSession {
   summary: string;
   start: string;
   reason: SkipReason;
-  /** What happened and what to change in the feed or the settings. */
+  /** What happened and what to change in the feed or the settings (about the event: see `start`). */
   detail: string;
 }
 
@@ -52,20 +65,39 @@ export interface DesiredResult {
 export const UNTITLED_SUBJECT = '(untitled session)';
 
 function describe(occ: Occurrence): string {
-  const what = occ.summary.trim() === '' ? 'an untitled event' : `"${occ.summary.trim()}"`;
-  const uid = occ.uid === '' ? 'without UID' : `UID ${occ.uid}`;
-  return `${what} (${uid}) starting ${occ.start}`;
+  const summary = occ.summary.trim();
+  const what = summary === '' ? 'an untitled event' : `"${forDisplay(summary)}"`;
+  const uid = occ.uid === '' ? 'without UID' : `UID ${forDisplay(occ.uid)}`;
+  return `${what} (${uid})`;
 }
 
-function skip(key: string, occ: Occurrence, reason: SkipReason, detail: string): SkippedSession {
-  return {
-    key,
-    uid: occ.uid,
-    recurrenceId: occ.recurrenceId,
-    summary: occ.summary,
-    start: occ.start,
-    reason,
-    detail,
+/**
+ * The skipped-session records of one call: the detail of a reason is written once per event (UID and
+ * summary), not once per session, and the same string is shared by every session of the event.
+ */
+function skipper(): (
+  key: string,
+  occ: Occurrence,
+  reason: SkipReason,
+  detail: (what: string) => string,
+) => SkippedSession {
+  const details = new Map<SkipReason, Map<string, Map<string, string>>>();
+  return (key, occ, reason, detail) => {
+    let byUid = details.get(reason);
+    if (!byUid) details.set(reason, (byUid = new Map<string, Map<string, string>>()));
+    let bySummary = byUid.get(occ.uid);
+    if (!bySummary) byUid.set(occ.uid, (bySummary = new Map<string, string>()));
+    let text = bySummary.get(occ.summary);
+    if (text === undefined) bySummary.set(occ.summary, (text = detail(describe(occ))));
+    return {
+      key,
+      uid: occ.uid,
+      recurrenceId: occ.recurrenceId,
+      summary: occ.summary,
+      start: occ.start,
+      reason,
+      detail: text,
+    };
   };
 }
 
@@ -126,23 +158,35 @@ export function toDesiredSessions(
       winnerOf.set(key, index);
   }
 
+  // Whether an organizer's address fits (once per distinct address: the default is shared by many).
+  const emailProblems = new Map<string, string | null>();
+  const emailProblem = (address: string): string | null => {
+    let known = emailProblems.get(address);
+    if (known === undefined) {
+      known = emailLengthProblem(address);
+      emailProblems.set(address, known);
+    }
+    return known;
+  };
+
   const sessions: DesiredSession[] = [];
   // In input order, as the occurrences are visited.
   const skipped: SkippedSession[] = [];
+  const skip = skipper();
   for (let index = 0; index < occurrences.length; index++) {
     const occ = occurrences[index] as Occurrence;
     const key = keys[index] as string;
     const winnerIndex = winnerOf.get(key) as number;
     if (winnerIndex !== index) {
-      const winner = occurrences[winnerIndex] as Occurrence;
       skipped.push(
         skip(
           key,
           occ,
           'duplicate',
-          `${describe(occ)} (SEQUENCE ${occ.sequence}) has the same UID and RECURRENCE-ID as ` +
-            `the one starting ${winner.start} (SEQUENCE ${winner.sequence}), which is used instead. ` +
-            'Give each session its own UID or RECURRENCE-ID in the timetable export.',
+          (what) =>
+            `${what} has the same UID and RECURRENCE-ID as another event of the feed with the same or a ` +
+            'higher SEQUENCE (the later one in the file wins a tie), which is used instead. Give each ' +
+            'session its own UID or RECURRENCE-ID in the timetable export.',
         ),
       );
       continue;
@@ -154,7 +198,7 @@ export function toDesiredSessions(
           key,
           occ,
           'allDay',
-          `${describe(occ)} is an all-day event; only timed sessions get a Teams meeting.`,
+          (what) => `${what} is an all-day event; only timed sessions get a Teams meeting.`,
         ),
       );
       continue;
@@ -165,7 +209,8 @@ export function toDesiredSessions(
           key,
           occ,
           'floating',
-          `${describe(occ)} has a local time without a time zone (no TZID, no Z); set the feed's time-zone ` +
+          (what) =>
+            `${what} has a local time without a time zone (no TZID, no Z); set the feed's time-zone ` +
             'fallback or export times with TZID.',
         ),
       );
@@ -175,12 +220,7 @@ export function toDesiredSessions(
     const end = instant(occ.end);
     if (start === null || end === null || end.ms < start.ms) {
       skipped.push(
-        skip(
-          key,
-          occ,
-          'invalidTime',
-          `${describe(occ)} has an unreadable or negative duration (end ${occ.end}).`,
-        ),
+        skip(key, occ, 'invalidTime', (what) => `${what} has an unreadable or negative duration.`),
       );
       continue;
     }
@@ -194,8 +234,35 @@ export function toDesiredSessions(
           key,
           occ,
           'noOrganizer',
-          `${describe(occ)} has no ORGANIZER and the feed has no default organizer; add ORGANIZER to the ` +
+          (what) =>
+            `${what} has no ORGANIZER and the feed has no default organizer; add ORGANIZER to the ` +
             "event or set the feed's default organizer.",
+        ),
+      );
+      continue;
+    }
+    // The last gate before a session can be stored or sent: uploads and syncs skip such events earlier
+    // (per VEVENT, with its line: sync/loadFeed.ts), this catches any other caller and a default
+    // organizer stored before the limit was checked.
+    const tooLong =
+      occ.uid.length > MAX_UID_CHARS ||
+      occ.summary.length > MAX_SUBJECT_CHARS ||
+      occ.location.length > MAX_LOCATION_CHARS
+        ? eventFieldProblem({
+            uid: occ.uid,
+            summary: occ.summary,
+            location: occ.location,
+            organizerEmail: '',
+          })
+        : null;
+    const organizerTooLong = tooLong === null ? emailProblem(organizerEmail) : null;
+    if (tooLong !== null || organizerTooLong !== null) {
+      skipped.push(
+        skip(key, occ, 'tooLong', (what) =>
+          tooLong !== null
+            ? `${what}: its ${tooLong}; shorten it in the timetable export.`
+            : `${what}: its organizer ${forDisplay(organizerEmail)} ${organizerTooLong}; fix ORGANIZER ` +
+              "or the feed's default organizer.",
         ),
       );
       continue;

@@ -18,6 +18,8 @@ import {
 import { problems } from '../admin/problems.js';
 import { feedCalendarLinks, newCalendarToken, publicBaseUrl } from '../calendar/links.js';
 import type { AppServices } from '../compose.js';
+import { normalizeEmail } from '../core/identity.js';
+import { emailLengthProblem, forDisplay } from '../core/limits.js';
 import { contextSink, createEventLogger } from '../events.js';
 import { validateFeedId, type FeedRecord } from '../storage/index.js';
 import {
@@ -44,8 +46,17 @@ const feedJsonSchema = z
 
 function settingsFromQuery(request: HttpRequest): FeedSettingsInput {
   const settings: FeedSettingsInput = {};
-  const organizer = request.query.get('organizer') ?? request.query.get('defaultOrganizer');
-  if (organizer) settings.defaultOrganizer = organizer;
+  const parameter = request.query.get('organizer') !== null ? 'organizer' : 'defaultOrganizer';
+  const organizer = request.query.get(parameter);
+  if (organizer) {
+    // Named as the caller wrote it; the same limit is checked for every other way in (admin/feeds.ts).
+    const tooLong = emailLengthProblem(normalizeEmail(organizer));
+    if (tooLong !== null)
+      throw problems.badRequest(
+        `query parameter '${parameter}' ('${forDisplay(organizer)}') ${tooLong}: a default organizer is an e-mail address`,
+      );
+    settings.defaultOrganizer = organizer;
+  }
   const timeZone = request.query.get('timeZone');
   if (timeZone) settings.timeZone = timeZone;
   const horizonDays = integerQuery(request, 'horizonDays');
@@ -106,14 +117,18 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
         created: result.created,
         bodyVersion: result.feed.bodyVersion,
         sessions: result.sessions,
-        warnings: result.warnings.length,
+        warnings: result.warnings.length + result.warningsOmitted,
       });
+      // Bounded whatever the calendar holds: at most 50 of each list, and how many more there are.
       return jsonResponse(result.created ? 201 : 200, {
         feed: toFeedView(result.feed),
         created: result.created,
         sessions: result.sessions,
         warnings: result.warnings,
+        warningsOmitted: result.warningsOmitted,
         skipped: result.skipped,
+        skippedOmitted: result.skippedOmitted,
+        skippedByReason: result.skippedByReason,
         syncQueued,
       });
     }

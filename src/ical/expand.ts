@@ -2,6 +2,7 @@
 // no clock, no environment. The steps live beside it: tzid.ts (zones named in the file), event.ts
 // (one VEVENT's properties), overrides.ts (masters and overrides per UID, SEQUENCE), expansion.ts
 // (RRULE/RDATE instances, EXDATEs, THISANDFUTURE), emit.ts (window, strings, limit, sort).
+import type { EventFields } from '../core/limits.js';
 import type { ExpandResult, ExpandWindow } from '../core/occurrence.js';
 import { parseComponents, type RawComponent } from './content.js';
 import { sortByStart } from './emit.js';
@@ -29,6 +30,12 @@ export interface ExpandOptions {
    * the file is refused (default 1,000,000: at most a few seconds of CPU on a slow machine).
    */
   maxRuleWork?: number;
+  /**
+   * Checks each VEVENT's stored fields (e.g. core/limits.ts eventFieldProblem): an event it finds a
+   * problem with is skipped with a warning naming its UID and line, as an unreadable one is. Unset
+   * (the `expand` command): every readable event is kept.
+   */
+  checkEvent?: (event: EventFields) => string | null;
 }
 
 /** One call's state: one object (one shape) that each step sees through its own interface. */
@@ -97,7 +104,13 @@ export function expandCalendar(
   // The event being read or expanded, for the refusal when the file's rule work runs out.
   let current = { uid: '', line: 1 };
   try {
-    return expandItems(body, ctx, groups, maxEvents, (uid, line) => (current = { uid, line }));
+    return expandItems(
+      body,
+      ctx,
+      groups,
+      { maxEvents, checkEvent: options.checkEvent },
+      (uid, line) => (current = { uid, line }),
+    );
   } catch (e) {
     if (!(e instanceof BudgetExhausted)) throw e;
     throw new CalendarError(
@@ -114,9 +127,10 @@ function expandItems(
   body: string,
   ctx: Context,
   groups: EventGroups,
-  maxEvents: number,
+  limits: { maxEvents: number; checkEvent: ExpandOptions['checkEvent'] },
   at: (uid: string, line: number) => void,
 ): ExpandResult {
+  const { maxEvents, checkEvent } = limits;
   let order = 0;
   let calendar: RawComponent | null = null;
   let calendarIndex = 0;
@@ -136,6 +150,14 @@ function expandItems(
     at(uid, c.line);
     try {
       const ev = readEvent(c, uid, order, ctx);
+      const problem =
+        checkEvent?.({
+          uid,
+          summary: ev.summary,
+          location: ev.location,
+          organizerEmail: ev.organizer?.email ?? '',
+        }) ?? null;
+      if (problem !== null) throw new EventProblem(problem);
       // The item an event belongs to (see overrides.ts): its UID within its VCALENDAR. Events without
       // UID cannot be related to each other: each stands alone. (Inline: as a function of its own this
       // is optimized separately, one more TurboFan compile in every cold run.)

@@ -3,6 +3,7 @@
 // changes nothing: the previous version, its hash and its HTTP validators stay current.
 import { toDesiredSessions, type DesiredResult, type SkippedSession } from '../core/desired.js';
 import { feedContentHash, meetingOptionsKey, toUtcIso } from '../core/identity.js';
+import { capList, eventFieldProblem, forDisplay } from '../core/limits.js';
 import type { ExpandWarning } from '../core/occurrence.js';
 import type { AppConfig } from '../config.js';
 import { errorMessage } from '../errors.js';
@@ -42,9 +43,14 @@ export interface FeedExpansion {
   incomplete: string | null;
 }
 
+/** Warnings and skipped sessions logged (or answered) per run or upload at most; the rest are counted. */
+export const MAX_LISTED = 50;
+
 /**
  * Parses and expands a body the way every sync does; the upload check and the dry run use it too.
- * Throws CalendarError when the body is not a usable calendar at all.
+ * An event with a field over its limit (core/limits.ts) is skipped here with a warning naming its UID
+ * and line, so a URL feed and an upload behave the same. Throws CalendarError when the body is not a
+ * usable calendar at all.
  */
 export function expandFeedBody(
   body: string,
@@ -60,6 +66,7 @@ export function expandFeedBody(
     {
       // A whole university's semester in one feed is ~225,000 sessions: allow it, with headroom.
       maxOccurrences: MAX_SESSIONS_PER_FEED,
+      checkEvent: eventFieldProblem,
       ...(zone ? { defaultTimeZone: zone } : {}),
     },
   );
@@ -166,33 +173,42 @@ export async function loadFeed(
     const { version } = await deps.store.feedBodies.put(feedId, body);
     feedUpdate = { ...feedUpdate, bodyVersion: version };
   }
-  for (const warning of expansion.warnings.slice(0, 50)) {
+  const warnings = capList(expansion.warnings, MAX_LISTED);
+  for (const warning of warnings.shown) {
     log.warning('feed.event.skipped', {
       feedId,
-      uid: warning.uid,
+      uid: forDisplay(warning.uid),
       line: warning.line,
-      reason: warning.reason,
+      reason: forDisplay(warning.reason, 1_000),
     });
   }
+  if (warnings.omitted > 0)
+    log.warning('feed.event.skipped', {
+      feedId,
+      uid: '',
+      reason: `${warnings.omitted} more warnings about this feed are not logged one by one`,
+    });
   reportSkipped(log, feedId, expansion.desired.skipped);
   return { status: 'loaded', desired: expansion.desired, window, contentHash, feedUpdate };
 }
 
 function reportSkipped(log: EventLogger, feedId: string, skipped: readonly SkippedSession[]): void {
-  const byReason = new Map<string, SkippedSession[]>();
+  // Counts and three examples per reason: a rule repeating every minute skips 170,000 sessions.
+  const byReason = new Map<string, { count: number; examples: SkippedSession[] }>();
   for (const s of skipped) {
-    const list = byReason.get(s.reason);
-    if (list) list.push(s);
-    else byReason.set(s.reason, [s]);
+    const entry = byReason.get(s.reason);
+    if (!entry) byReason.set(s.reason, { count: 1, examples: [s] });
+    else if (++entry.count <= 3) entry.examples.push(s);
   }
-  for (const [reason, list] of byReason) {
-    // Duplicates and all-day events are expected in real feeds; a session without organizer needs action.
-    const level = reason === 'noOrganizer' || reason === 'floating' ? 'error' : 'info';
+  for (const [reason, { count, examples }] of byReason) {
+    // Duplicates and all-day events are expected in real feeds; the others need someone to act.
+    const level =
+      reason === 'noOrganizer' || reason === 'floating' || reason === 'tooLong' ? 'error' : 'info';
     log[level]('session.skipped', {
       feedId,
       reason,
-      count: list.length,
-      examples: list.slice(0, 3).map((s) => ({ uid: s.uid, start: s.start, detail: s.detail })),
+      count,
+      examples: examples.map((s) => ({ uid: forDisplay(s.uid), start: s.start, detail: s.detail })),
     });
   }
 }
