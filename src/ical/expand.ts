@@ -2,7 +2,7 @@
 // no clock, no environment. The steps live beside it: tzid.ts (zones named in the file), event.ts
 // (one VEVENT's properties), overrides.ts (masters and overrides per UID, SEQUENCE), expansion.ts
 // (RRULE/RDATE instances, EXDATEs, THISANDFUTURE), emit.ts (window, strings, limit, sort).
-import type { EventFields } from '../core/limits.js';
+import { forDisplay, type EventFields } from '../core/limits.js';
 import type { ExpandResult, ExpandWindow } from '../core/occurrence.js';
 import { parseComponents, type RawComponent } from './content.js';
 import { sortByStart } from './emit.js';
@@ -116,7 +116,7 @@ export function expandCalendar(
     throw new CalendarError(
       'tooComplex',
       `the calendar's recurrence rules need more than ${options.maxRuleWork ?? DEFAULTS.maxRuleWork} steps to expand ` +
-        `(the limit was reached at ${current.uid ? `UID ${current.uid}` : 'an event without UID'}, line ${current.line}); ` +
+        `(the limit was reached at ${current.uid ? `UID ${forDisplay(current.uid)}` : 'an event without UID'}, line ${current.line}); ` +
         'check its RRULEs and VTIMEZONEs for rules that can never match',
     );
   }
