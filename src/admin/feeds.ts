@@ -25,6 +25,7 @@ import {
   type FeedWindow,
 } from '../sync/loadFeed.js';
 import { preparePlan } from '../sync/preparePlan.js';
+import { previewCreationGuard, type CreationGuardPreview } from './creationPreview.js';
 import { problems } from './problems.js';
 
 export type AdminDeps = Pick<AppServices, 'store' | 'config' | 'now'>;
@@ -55,6 +56,8 @@ export interface UploadResult extends ListedProblems {
   created: boolean;
   /** Sessions found in the horizon (timed, not cancelled). */
   sessions: number;
+  /** What the creation guard would hold in the next sync, with its warning; null: nothing. */
+  creationGuard: CreationGuardPreview | null;
 }
 
 /** A warning as an answer or a log line shows it: a UID of 40,000 characters is cut. */
@@ -220,6 +223,7 @@ export async function uploadFeed(
   // Valid: only now is anything written. The blob version first, then the feed row points at it. If
   // the row write fails, the new version is never pointed at, and nothing reads a version that the
   // feed row does not name (syncs, the dry run and the published calendar go by bodyVersion).
+  const creationGuard = await previewCreationGuard(deps, feedId, existing, text, effective);
   const { version } = await deps.store.feedBodies.put(feedId, text);
   const now = deps.now().toISOString();
   const fields: Partial<FeedRecord> = {
@@ -227,6 +231,9 @@ export async function uploadFeed(
     url: null,
     contentHash: feedContentHash(text),
     bodyVersion: version,
+    // A new version is judged afresh (its answer told the admin): an earlier creation hold is for the old one.
+    creationGuard: null,
+    creationsConfirmedAt: null,
     updatedAt: now,
     ...settings,
   };
@@ -244,7 +251,7 @@ export async function uploadFeed(
       throw error;
     }
   }
-  return { feed, created: !existing, ...checked };
+  return { feed, created: !existing, creationGuard, ...checked };
 }
 
 /** The upload's calendar checked as a sync would read it; what the answer says about it (bounded). */
@@ -339,6 +346,19 @@ export async function confirmCancellations(deps: AdminDeps, feedId: string): Pro
   return deps.store.feeds.update({
     ...feed,
     cancellationsConfirmedAt: deps.now().toISOString(),
+    updatedAt: deps.now().toISOString(),
+  });
+}
+
+/** Lets the creation guard's held new meetings go ahead; the next sync runs even if the feed is unchanged. */
+export async function confirmCreations(deps: AdminDeps, feedId: string): Promise<FeedRecord> {
+  const feed = await requireFeed(deps, feedId);
+  if (!feed.creationGuard?.held)
+    throw problems.conflict(`feed '${feedId}' has no new meetings held by the creation guard`);
+  return deps.store.feeds.update({
+    ...feed,
+    creationsConfirmedAt: deps.now().toISOString(),
+    lastSyncedHash: null,
     updatedAt: deps.now().toISOString(),
   });
 }

@@ -64,6 +64,14 @@ export interface FeedStatus {
   lastRun: RunSummary | null;
   meetings: Record<MeetingState, number>;
   guard: { held: boolean; reason: string | null; wouldCancel: number; futureMeetings: number } | null;
+  /** The creation guard's hold, with the events holding the most sessions. */
+  creationGuard: {
+    held: boolean;
+    reasons: string[];
+    wouldCreate: number;
+    heldCreates: number;
+    events: Array<{ uid: string; summary: string; sessions: number }>;
+  } | null;
   nextRetryAt: string | null;
 }
 
@@ -114,6 +122,19 @@ export async function buildStatus(
             reason: feed.guard.reason,
             wouldCancel: feed.guard.wouldCancel,
             futureMeetings: feed.guard.futureMeetings,
+          }
+        : null,
+      creationGuard: feed.creationGuard?.held
+        ? {
+            held: true,
+            reasons: feed.creationGuard.reasons,
+            wouldCreate: feed.creationGuard.wouldCreate,
+            heldCreates: feed.creationGuard.heldCreates,
+            events: feed.creationGuard.events.map(({ uid, summary, sessions }) => ({
+              uid,
+              summary,
+              sessions,
+            })),
           }
         : null,
       nextRetryAt: feed.nextDueRetryAt,

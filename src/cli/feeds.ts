@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 
 import {
   confirmCancellations,
+  confirmCreations,
   registerFeedUrl,
   requestSync,
   uploadFeed,
@@ -18,6 +19,7 @@ const USAGE = `usage:
   timetable-sync feeds list [--json]
   timetable-sync feeds remove ID [--cancel-meetings]
   timetable-sync feeds confirm ID        (lets the deletion guard's held cancellations go ahead)
+  timetable-sync feeds confirm ID --creations  (lets the creation guard's held new meetings go ahead)
   timetable-sync feeds sync ID           (enqueue a sync now)`;
 
 function settingsFrom(values: Map<string, string>, flags: Set<string>): FeedSettingsInput {
@@ -34,7 +36,7 @@ export async function run(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   const { positionals, values, flags } = parseArgs(rest, {
     values: ['file', 'url', 'organizer', 'tz', 'horizon-days'],
-    flags: ['json', 'cancel-meetings', 'disabled'],
+    flags: ['json', 'cancel-meetings', 'disabled', 'creations'],
   });
   const id = positionals[0];
   if (!action || (action !== 'list' && !id)) throw new UsageError(USAGE);
@@ -68,6 +70,7 @@ export async function run(args: string[]): Promise<number> {
       // The answer lists at most 50 of each (UIDs cut); 20 are printed, then how many more there are.
       for (const w of result.warnings.slice(0, 20))
         console.log(`  warning: ${w.uid || '(no UID)'}${w.line ? ` line ${w.line}` : ''}: ${w.reason}`);
+      if (result.creationGuard) console.log(`  creation guard: ${result.creationGuard.warning}`);
       if (warnings > 20) console.log(`  … and ${warnings - 20} more warnings`);
       return 0;
     }
@@ -107,6 +110,11 @@ export async function run(args: string[]): Promise<number> {
       return 0;
     }
     case 'confirm':
+      if (flags.has('creations')) {
+        await confirmCreations(services, id as string);
+        console.log(`confirmed: the next sync of ${id} creates the new meetings the creation guard held`);
+        return 0;
+      }
       await confirmCancellations(services, id as string);
       console.log(`confirmed: the next sync of ${id} applies its held cancellations`);
       return 0;

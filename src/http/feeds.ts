@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import {
   confirmCancellations,
+  confirmCreations,
   dryRunPlan,
   registerFeedUrl,
   requestSync,
@@ -129,6 +130,7 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
         skipped: result.skipped,
         skippedOmitted: result.skippedOmitted,
         skippedByReason: result.skippedByReason,
+        creationGuard: result.creationGuard,
         syncQueued,
       });
     }
@@ -215,6 +217,21 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
     return jsonResponse(200, { feed: toFeedView(feed), syncQueued });
   });
 
+  const confirmHeldCreations = adminRoute(
+    'feedsConfirmCreations',
+    options,
+    async (request, context, services) => {
+      const feedId = routeParam(request, 'id');
+      const feed = await confirmCreations(services, feedId);
+      const syncQueued = await queueSync(services, feed, 'creationsConfirmed', context);
+      createEventLogger(contextSink(context)).info('feed.creations.confirmed', {
+        feedId,
+        heldCreates: feed.creationGuard?.heldCreates ?? 0,
+      });
+      return jsonResponse(200, { feed: toFeedView(feed), syncQueued });
+    },
+  );
+
   const rotateToken = adminRoute('feedsRotateCalendarToken', options, async (request, context, services) => {
     const feed = await requireFeed(services, routeParam(request, 'id'));
     // If-Match on the read ETag: a concurrent sync's write makes this a 409 and the caller repeats.
@@ -239,6 +256,7 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
     feedsSync: sync,
     feedsPlan: plan,
     feedsConfirmCancellations: confirm,
+    feedsConfirmCreations: confirmHeldCreations,
     feedsRotateCalendarToken: rotateToken,
   };
 }

@@ -48,6 +48,13 @@ export const ROUTES = [
   },
   {
     group: 'feeds',
+    name: 'feedsConfirmCreations',
+    methods: ['POST'],
+    route: 'feeds/{id}/confirm-creations',
+    authLevel: 'function',
+  },
+  {
+    group: 'feeds',
     name: 'feedsRotateCalendarToken',
     methods: ['POST'],
     route: 'feeds/{id}/calendar-token',

@@ -12,7 +12,14 @@ import type { Limiter } from './limiter.js';
 import type { FeedFetcher } from '../feeds/fetch.js';
 import { loadFeed } from './loadFeed.js';
 import { preparePlan } from './preparePlan.js';
-import { RunClock, appliedRunSummary, nextRunFields, recordRun, unchangedCounts } from './recordRun.js';
+import {
+  RunClock,
+  appliedRunSummary,
+  logGuards,
+  nextRunFields,
+  recordRun,
+  unchangedCounts,
+} from './recordRun.js';
 
 export type { FeedFetcher } from '../feeds/fetch.js';
 
@@ -83,15 +90,7 @@ export async function syncFeed(
     sessions: desired.sessions.length,
     skipped: desired.skipped.length,
   });
-  if (plan.guard.held) {
-    log.warning('guard.cancellations.held', {
-      feedId,
-      reason: plan.guard.reason,
-      wouldCancel: plan.guard.wouldCancel,
-      futureMeetings: plan.guard.futureMeetings,
-      action: `review the feed, then confirm: timetable-sync feeds confirm ${feedId} (or POST /api/feeds/${feedId}/confirm-cancellations)`,
-    });
-  }
+  logGuards(log, feedId, plan);
 
   // 3. Apply.
   const run = new ApplyRun(

@@ -1,8 +1,11 @@
 // The deletion guard end to end: a feed that suddenly empties or shrinks too far cancels nothing,
-// says so (event, feed row, run summary), and cancels only after an admin confirms.
+// says so (event, feed row, run summary), and cancels only after an admin confirms. And its mirror,
+// the creation guard: an event whose recurrence runs away creates nothing until confirmed.
 import { describe, expect, it } from 'vitest';
 
 import { confirmCancellations, registerFeedUrl } from '../../src/admin/feeds.js';
+import { createFeedsRoutes } from '../../src/http/index.js';
+import { call, KEY } from './http-support.js';
 import type { FeedFetcher } from '../../src/sync/syncFeed.js';
 import { eventsNamed, vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness, type World } from '../support/sync-harness.js';
@@ -102,5 +105,94 @@ describe('deletion guard', () => {
     await world.upload('cs', calendar(lecture(3)));
     expect(await world.sync('cs')).toMatchObject({ cancelled: 0, held: 3 });
     expect(world.emulator.control.meetings()).toHaveLength(6);
+  });
+});
+
+describe('creation guard', () => {
+  const GRACE = 'grace@uni.example';
+  const seminar = vevent({
+    uid: 'cs102@uni',
+    organizer: GRACE,
+    summary: 'CS102 Seminar',
+    start: '2027-01-12T14:00:00Z',
+    rrule: 'FREQ=WEEKLY;COUNT=3',
+  });
+  // One typo: MINUTELY instead of WEEKLY. COUNT keeps the test small; the limit is set below it.
+  const lab = vevent({
+    uid: 'cs101-lab@uni',
+    organizer: ADA,
+    summary: 'CS101 Lab',
+    start: '2027-01-13T10:00:00Z',
+    rrule: 'FREQ=MINUTELY;COUNT=40',
+  });
+  const labMeetings = (world: World) =>
+    world.emulator.control.meetings().filter((m) => m.subject === 'CS101 Lab');
+
+  it('holds the sessions of a FREQ=MINUTELY typo (the upload warns, naming it), syncs the rest, and creates them after confirmation', async () => {
+    const world = await harness.world({ settings: { GUARD_MAX_EVENT_SESSIONS: '30' } });
+    const users = world.seed([ADA, GRACE]);
+    await world.grant(users.get(ADA)!);
+    await world.grant(users.get(GRACE)!);
+    await world.upload('cs', calendar(lecture(10)));
+    expect(await world.sync('cs')).toMatchObject({ outcome: 'completed', created: 10 });
+
+    // The new version: the seminar is new, and the lab's rule has the typo.
+    const text = calendar(lecture(10), seminar, lab);
+    const labLine =
+      text
+        .split('\n')
+        .findIndex(
+          (line, i, all) => line.startsWith('BEGIN:VEVENT') && all[i + 2]?.startsWith('UID:cs101-lab@uni'),
+        ) + 1;
+    const uploaded = await world.upload('cs', text);
+    expect(uploaded.creationGuard).toMatchObject({
+      held: true,
+      reasons: ['eventSessions'],
+      wouldCreate: 43,
+      heldCreates: 40,
+      futureMeetings: 10,
+      events: [{ uid: 'cs101-lab@uni', summary: 'CS101 Lab', line: labLine, sessions: 40 }],
+    });
+    expect(uploaded.creationGuard?.warning).toContain(
+      `this version would create 43 meetings (the feed has 10 future meetings); 40 from event 'CS101 Lab' (UID cs101-lab@uni, line ${labLine})`,
+    );
+
+    const held = await world.sync('cs');
+    expect(held).toMatchObject({ outcome: 'completed', created: 3, held: 40, failed: 0 });
+    expect(labMeetings(world)).toHaveLength(0);
+    expect(world.emulator.control.meetings()).toHaveLength(13);
+    const events = eventsNamed(world.events, 'guard.creations.held');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      level: 'warning',
+      properties: {
+        feedId: 'cs',
+        reasons: ['eventSessions'],
+        heldCreates: 40,
+        events: [{ uid: 'cs101-lab@uni', summary: 'CS101 Lab', sessions: 40 }],
+      },
+    });
+    expect(String(events[0]?.properties.action)).toContain('timetable-sync feeds confirm cs --creations');
+    expect((await world.services.store.feeds.get('cs'))?.creationGuard).toMatchObject({
+      held: true,
+      heldCreates: 40,
+      scope: { all: false, uids: ['cs101-lab@uni'] },
+    });
+
+    // Sticky: a forced rerun without confirmation still creates nothing of the lab.
+    expect(await world.sync('cs', { force: true })).toMatchObject({ created: 0, held: 40 });
+    expect(labMeetings(world)).toHaveLength(0);
+
+    // The admin confirms through the HTTP route; the next run creates the lab's sessions.
+    const routes = createFeedsRoutes({ services: () => Promise.resolve(world.services), requireKey: KEY });
+    const confirmed = await call(routes, 'feedsConfirmCreations', 'POST', 'feeds/cs/confirm-creations', {
+      params: { id: 'cs' },
+    });
+    expect(confirmed.status, confirmed.text).toBe(200);
+    expect(await world.sync('cs')).toMatchObject({ outcome: 'completed', created: 40, held: 0 });
+    expect(labMeetings(world)).toHaveLength(40);
+    const feed = await world.services.store.feeds.get('cs');
+    expect(feed?.creationGuard ?? null).toBeNull();
+    expect(feed?.creationsConfirmedAt ?? null).toBeNull();
   });
 });

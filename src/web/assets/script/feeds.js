@@ -3,7 +3,7 @@
 // The Feeds view: each feed with its last run, meetings and deletion guard; Sync now, Enable/Disable and
 // Confirm cancellations; after a sync is queued, watchSync() polls /api/status until its run is recorded.
 
-/** @import { Feed, Run, RunCount } from './types.js' */
+/** @import { CreationGuard, Feed, Run, RunCount } from './types.js' */
 import { feedAction, getFeeds, getStatus, showError } from './api.js';
 import { $, announce, busy, buttonOf, fmtTime, h, plural, replace } from './dom.js';
 import { state } from './state.js';
@@ -65,12 +65,14 @@ function feedCard(feed) {
   const run = feed.lastRun;
   const m = feed.meetings || {};
   const guard = feed.guard;
+  const creations = feed.creationGuard && feed.creationGuard.held ? feed.creationGuard : null;
   const badges = h(
     'div',
     { class: 'badges' },
     h('span', { class: `badge ${feed.enabled ? 'info' : 'plain'}` }, feed.enabled ? 'enabled' : 'disabled'),
     outcomeBadge(run),
     guard && guard.held ? h('span', { class: 'badge warn' }, 'cancellations held') : null,
+    creations ? h('span', { class: 'badge warn' }, 'new meetings held') : null,
     (m.blocked || 0) + (m.failed || 0) > 0
       ? h(
           'span',
@@ -126,6 +128,7 @@ function feedCard(feed) {
           ),
         ]
       : null,
+    creations ? [h('dt', null, 'Creation guard'), h('dd', null, creationGuardText(creations))] : null,
   );
   const actions = h(
     'div',
@@ -164,6 +167,19 @@ function feedCard(feed) {
             },
           },
           `Confirm ${plural(guard.wouldCancel, 'cancellation')}`,
+        )
+      : null,
+    creations
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'danger',
+            onclick: (e) => {
+              void confirmCreations(feed, creations, buttonOf(e));
+            },
+          },
+          `Confirm ${plural(creations.heldCreates, 'new meeting')}`,
         )
       : null,
   );
@@ -295,6 +311,42 @@ function setEnabled(feed, enabled, button) {
     .catch((/** @type {unknown} */ error) =>
       showError($('feeds-status'), error, `Could not change ${feed.id}`),
     );
+}
+
+/**
+ * What the creation guard holds, by event: "1,500 of 1,503 new meetings held (eventSessions): 1,500 from 'CS101 Lab' (UID …)".
+ * @param {CreationGuard} g
+ */
+export function creationGuardText(g) {
+  const events = g.events
+    .slice(0, 3)
+    .map((e) => `${e.sessions} from '${e.summary}' (UID ${e.uid}${e.line ? `, line ${e.line}` : ''})`);
+  return `${g.heldCreates} of ${plural(g.wouldCreate, 'new meeting')} held (${g.reasons.join(', ')})${events.length ? `: ${events.join('; ')}` : ''}`;
+}
+
+/**
+ * @param {Feed} feed
+ * @param {CreationGuard} creations
+ * @param {HTMLButtonElement | null} button
+ */
+function confirmCreations(feed, creations, button) {
+  if (
+    !window.confirm(
+      `Let the creation guard create ${plural(creations.heldCreates, 'new meeting')} for ${feed.id}? Check the events first: ${creationGuardText(creations)}`,
+    )
+  )
+    return Promise.resolve();
+  return busy(button, feedAction('POST', `feeds/${encodeURIComponent(feed.id)}/confirm-creations`))
+    .then((result) => {
+      const text = `New meetings of ${feed.id} confirmed${result && result.syncQueued ? '; a sync was queued to create them.' : '.'}`;
+      const since = lastFinished(feed.id);
+      return loadFeeds().then(() => {
+        replace($('feeds-status'), h('div', { class: 'success' }, text));
+        announce(text);
+        if (result && result.syncQueued) watchSync(feed.id, since);
+      });
+    })
+    .catch((/** @type {unknown} */ error) => showError($('feeds-status'), error, 'Could not confirm'));
 }
 
 /**

@@ -25,6 +25,15 @@
  * @property {number} futureMeetings
  */
 /**
+ * @typedef {object} CreationGuard  The creation guard's hold of a feed's new meetings.
+ * @property {boolean} held
+ * @property {string[]} reasons
+ * @property {number} wouldCreate
+ * @property {number} heldCreates
+ * @property {Array<{ uid: string, summary: string, sessions: number, line?: number | null }>} events
+ * @property {string} [warning]  the upload's sentence about it
+ */
+/**
  * @typedef {object} Feed  A feed: GET /api/feeds gives its settings, GET /api/status its state.
  * @property {string} id
  * @property {boolean} [enabled]
@@ -34,6 +43,7 @@
  * @property {Run | null} [lastRun]
  * @property {{ active?: number, blocked?: number, failed?: number, cancelled?: number }} [meetings]
  * @property {Guard | null} [guard]
+ * @property {CreationGuard | null} [creationGuard]
  * @property {string | null} [nextRetryAt]
  */
 /**
@@ -59,6 +69,7 @@
  * @property {boolean} [syncQueued]
  * @property {Array<{ uid?: string, line?: number, reason: string }>} [warnings]
  * @property {Array<{ uid: string, summary?: string, start: string, reason: string, detail: string }>} [skipped]
+ * @property {CreationGuard | null} [creationGuard]
  */
 /**
  * @typedef {object} Organizer  One row of GET /api/policies

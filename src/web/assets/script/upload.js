@@ -162,6 +162,16 @@ function renderUploadResult(body) {
         ? ' The feed is disabled: nothing will be synced.'
         : ' The sync could not be queued; use Sync now.');
   const parts = [h('div', { class: 'success', id: 'upload-summary' }, h('strong', null, summary))];
+  if (body.creationGuard && body.creationGuard.warning) {
+    parts.push(
+      h(
+        'div',
+        { class: 'warning', id: 'upload-creation-guard', role: 'alert' },
+        h('strong', null, 'New meetings will be held: '),
+        body.creationGuard.warning,
+      ),
+    );
+  }
   if (warnings.length) {
     parts.push(
       h(
