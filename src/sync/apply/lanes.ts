@@ -205,7 +205,11 @@ class LaneRunner {
   }
 
   private async runAll(organizer: Organizer, ops: PlannedOperation[]): Promise<void> {
-    const results = await Promise.all(ops.map((op) => this.runOne(organizer, op)));
+    // Each operation ends before the lane does, even when one of them throws (a fault, not a refusal).
+    const settled = await Promise.allSettled(ops.map((op) => this.runOne(organizer, op)));
+    const fault = settled.find((result) => result.status === 'rejected');
+    if (fault) throw fault.reason;
+    const results = settled.map((result) => (result.status === 'fulfilled' ? result.value : 'failed'));
     for (const outcome of ['policyDenied', 'organizerRefused', 'monthlyLimit'] as const)
       await this.hold(
         organizer.objectId,
