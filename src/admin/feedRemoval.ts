@@ -1,14 +1,17 @@
-// Removing a feed: its future meetings are cancelled through the sync's own cancel path (or kept), then
-// its rows, bodies and feed row are deleted.
-import { performance } from 'node:perf_hooks';
-
+// Removing a feed (HTTP DELETE /api/feeds/{id}, `feeds remove`): under the feed's lease, so it cannot
+// interleave with a sync of the same feed. When a sync holds the feed, the removal is recorded as a
+// request that the sync honours (it stops starting new work and removes the feed itself) and is queued.
 import type { AppServices } from '../compose.js';
-import { toUtcIso } from '../core/identity.js';
-import { mayHaveMeeting } from '../core/transitions.js';
 import { createEventLogger, type EventLogger } from '../events.js';
-import { cancelMeetings } from '../sync/cancelMeetings.js';
+import { applyFeedRemoval, GraphNotConfiguredError } from '../sync/feedRemoval.js';
+import { FeedBusyError, withFeedLease } from '../sync/fence.js';
 import { requireFeed, type AdminDeps } from './feeds.js';
 import { problems } from './problems.js';
+
+export type RemovalResult =
+  | { status: 'removed'; cancelled: number; kept: number }
+  /** A sync holds the feed: it removes the feed when it sees the request (within a minute). */
+  | { status: 'queued'; until: string };
 
 /**
  * Stops syncing a feed. Its future meetings are kept unless `cancelFutureMeetings`: then each one is
@@ -19,43 +22,44 @@ export async function removeFeed(
   deps: AdminDeps & Pick<AppServices, 'graph' | 'limiter'> & { logger?: EventLogger },
   feedId: string,
   options: { cancelFutureMeetings: boolean },
-): Promise<{ cancelled: number; kept: number }> {
+): Promise<RemovalResult> {
   await requireFeed(deps, feedId);
-  const records = await deps.store.meetings.listByFeed(feedId);
-  const nowIso = toUtcIso(deps.now().getTime());
-  // Sessions that have started are never touched; a row that may have a meeting counts as one.
-  const future = records.filter((r) => r.state !== 'cancelled' && r.start > nowIso && mayHaveMeeting(r));
-  let cancelled = 0;
-  if (options.cancelFutureMeetings && future.length > 0) {
-    if (!deps.graph)
-      throw problems.unavailable(
-        'Graph is not configured, so future meetings cannot be cancelled; remove with cancel=false to keep them',
-      );
-    const outcome = await cancelMeetings(
-      {
-        store: deps.store,
-        graph: deps.graph,
-        limiter: deps.limiter,
-        logger: deps.logger ?? createEventLogger(),
-        config: deps.config,
-        now: deps.now,
-      },
+  const logger = deps.logger ?? createEventLogger();
+  try {
+    return await withFeedLease({ store: deps.store, logger }, feedId, 'remove', async (fence) => {
+      const outcome = await applyFeedRemoval({ ...deps, logger }, feedId, options, fence);
+      if (!outcome.removed) {
+        const total = outcome.left + outcome.cancelled;
+        throw problems.conflict(
+          `feed '${feedId}' was not removed: ${outcome.left} of ${total} future meetings could not be cancelled yet` +
+            ` (${outcome.reason ?? 'see the graph.error events'}); ` +
+            'the feed and its remaining meetings are kept: fix the cause and remove it again',
+        );
+      }
+      return { status: 'removed' as const, cancelled: outcome.cancelled, kept: outcome.kept };
+    });
+  } catch (error) {
+    if (error instanceof GraphNotConfiguredError) throw problems.unavailable(error.message);
+    if (!(error instanceof FeedBusyError)) throw error;
+    if (error.heldBy.purpose === 'remove')
+      throw problems.conflict(`feed '${feedId}' is already being removed; check again in a minute`);
+    // A sync is running: it removes the feed itself when it sees this (and a queued sync does, should it die).
+    await deps.store.feedLeases.requestRemoval({
       feedId,
-      future,
-      performance.now() + deps.config.sync.runBudgetSeconds * 1000,
-    );
-    cancelled = outcome.counters.cancelled;
-    if (!outcome.complete) {
-      const left = future.length - cancelled;
-      throw problems.conflict(
-        `feed '${feedId}' was not removed: ${left} of ${future.length} future meetings could not be cancelled yet` +
-          `${outcome.abortReason ? ` (${outcome.abortReason})` : ' (see the policy.missing and graph.error events)'}; ` +
-          'the feed and its remaining meetings are kept: fix the cause and remove it again',
-      );
-    }
+      requestedAt: deps.now().toISOString(),
+      cancelFutureMeetings: options.cancelFutureMeetings,
+    });
+    await deps.store.syncQueue.enqueue({
+      feedId,
+      reason: 'removal',
+      requestedAt: deps.now().toISOString(),
+      force: true,
+    });
+    logger.info('feed.removal.queued', {
+      feedId,
+      cancelFutureMeetings: options.cancelFutureMeetings,
+      leaseUntil: error.heldBy.expiresAt,
+    });
+    return { status: 'queued', until: error.heldBy.expiresAt };
   }
-  await deps.store.meetings.deleteByFeed(feedId);
-  await deps.store.feedBodies.deleteAll(feedId);
-  await deps.store.feeds.delete(feedId);
-  return { cancelled, kept: options.cancelFutureMeetings ? 0 : future.length };
 }

@@ -106,7 +106,11 @@ export async function run(args: string[]): Promise<number> {
       const result = await removeFeed({ ...services, logger: cliLogger(false) }, id as string, {
         cancelFutureMeetings: flags.has('cancel-meetings'),
       });
-      console.log(`removed feed ${id}: ${result.cancelled} future meetings cancelled, ${result.kept} kept`);
+      console.log(
+        result.status === 'queued'
+          ? `feed ${id} is being synced right now: the removal is queued, and that sync removes the feed itself within a minute (check with \`timetable-sync feeds list\`)`
+          : `removed feed ${id}: ${result.cancelled} future meetings cancelled, ${result.kept} kept`,
+      );
       return 0;
     }
     case 'confirm':

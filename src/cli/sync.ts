@@ -1,5 +1,6 @@
 // `timetable-sync sync [--feed ID] [--now ISO] [--force] [--json] [--verbose]`: runs the sync here, now.
 import { syncDepsFor } from '../handlers/sync.js';
+import { FeedBusyError } from '../sync/fence.js';
 import { syncFeed } from '../sync/syncFeed.js';
 import type { RunSummary } from '../storage/index.js';
 import { parseArgs } from './errors.js';
@@ -26,7 +27,13 @@ export async function run(args: string[]): Promise<number> {
   const showProgress = process.stderr.isTTY && !flags.has('json') && feedIds.length > 1;
   for (const [index, feedId] of feedIds.entries()) {
     if (showProgress) process.stderr.write(`\rsyncing ${index + 1}/${feedIds.length}: ${feedId.padEnd(40)}`);
-    summaries.push(await syncFeed(deps, feedId, { force: flags.has('force') }));
+    try {
+      summaries.push(await syncFeed(deps, feedId, { force: flags.has('force') }));
+    } catch (error) {
+      if (!(error instanceof FeedBusyError)) throw error;
+      // Another run (the deployed daemon, another terminal) is syncing it: that run does the work.
+      console.error(`${feedId}: ${error.message}; not synced here`);
+    }
   }
   if (showProgress) process.stderr.write('\r\x1b[K');
   console.log(

@@ -16,6 +16,11 @@ export interface MeetingError {
   /** Graph's request-id for support tickets, when the failure came from Graph. */
   requestId?: string;
   at: string;
+  /**
+   * An earlier create of this row may have committed without an answer (a lost response), so a meeting
+   * may exist although no id is stored: kept through later failures until createOrGet settles it.
+   */
+  meetingMayExist?: boolean;
 }
 
 export interface MeetingRecord {

@@ -31,7 +31,10 @@ const NEEDS_ACTION_FAILURES: ReadonlySet<string> = new Set(['invalidRequest', 'n
 export function mayHaveMeeting(record: MeetingRecord): boolean {
   if (record.meetingId) return true;
   if (record.state === 'creating' || record.state === 'cancelling') return true;
-  return record.state === 'failed' && IN_TRANSIT_FAILURES.has(record.lastError?.code ?? 'unknown');
+  if (record.state !== 'failed') return false;
+  return (
+    record.lastError?.meetingMayExist === true || IN_TRANSIT_FAILURES.has(record.lastError?.code ?? 'unknown')
+  );
 }
 
 /** The row an operation is about (cancels have no desired session). */
@@ -137,6 +140,8 @@ export function failedRow(
   operation: PlannedOperation['kind'],
   error: { kind: string; message: string; requestId: string | null; retryAfterSeconds?: number | null },
   now: string,
+  /** The row as the plan found it (before this run wrote it 'creating'), when there was one. */
+  found: MeetingRecord | null = null,
 ): FailedAttempt {
   const attempts = record.attempts + 1;
   const needsAction = NEEDS_ACTION_FAILURES.has(error.kind);
@@ -149,11 +154,16 @@ export function failedRow(
     ? toUtcIso(Date.parse(now) + error.retryAfterSeconds * 1000)
     : null;
   const retryAt = askedFor !== null && askedFor > backedOff ? askedFor : backedOff;
+  // A later failure must not forget that an earlier attempt may have made the meeting (a 400 now says
+  // nothing about the create whose answer was lost before).
+  const meetingMayExist =
+    !record.meetingId && ((found !== null && mayHaveMeeting(found)) || IN_TRANSIT_FAILURES.has(error.kind));
   const lastError: MeetingError = {
     code: error.kind,
     message: error.message,
     ...(error.requestId ? { requestId: error.requestId } : {}),
     at: now,
+    ...(meetingMayExist ? { meetingMayExist } : {}),
   };
   // A row that was never stored keeps its old state where it had one; a failed cancel stays 'cancelling'.
   const state =

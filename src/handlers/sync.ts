@@ -7,10 +7,13 @@ import { getServices, type AppServices } from '../compose.js';
 import { contextSink, createEventLogger, type EventLogger } from '../events.js';
 import { createFeedFetcher } from '../feeds/fetch.js';
 import { decodeSyncMessage, type RunSummary, type SyncMessage } from '../storage/index.js';
+import { FeedBusyError } from '../sync/fence.js';
 import { FeedNotFoundError, syncFeed, type SyncDeps } from '../sync/syncFeed.js';
 
 /** After this many deliveries the host moves the message to the poison queue (host.json maxDequeueCount). */
 export const MAX_DEQUEUE_COUNT = 5;
+/** A deferred sync is tried again at most this much later (a lease lasts a minute unless renewed). */
+const MAX_DEFER_SECONDS = 120;
 
 export function syncDepsFor(services: AppServices, logger: EventLogger): SyncDeps {
   if (!services.graph)
@@ -80,6 +83,21 @@ export async function syncFeedFromMessage(
   } catch (error) {
     if (error instanceof FeedNotFoundError) {
       logger.warning('sync.feed.gone', { feedId: parsed.feedId, reason: error.message });
+      return null;
+    }
+    if (error instanceof FeedBusyError) {
+      // Another run holds the feed: this request is sent again for when its lease would lapse (it is
+      // renewed while that run works), so nothing asked of the feed meanwhile is lost.
+      const delaySeconds = Math.min(
+        MAX_DEFER_SECONDS,
+        Math.max(5, (Date.parse(error.heldBy.expiresAt) - Date.now()) / 1000 + 5),
+      );
+      await (services ?? (await getServices())).store.syncQueue.enqueue(parsed, { delaySeconds });
+      logger.info('sync.run.deferred', {
+        feedId: parsed.feedId,
+        reason: error.message,
+        delaySeconds: Math.ceil(delaySeconds),
+      });
       return null;
     }
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

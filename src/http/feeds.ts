@@ -185,7 +185,13 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
     const cancelFutureMeetings = booleanQuery(request, 'cancelMeetings', false);
     const logger = createEventLogger(contextSink(context));
     const result = await removeFeed({ ...services, logger }, feedId, { cancelFutureMeetings });
-    logger.info('feed.removed', { feedId, ...result });
+    if (result.status === 'queued')
+      return jsonResponse(202, {
+        feedId,
+        deleted: false,
+        queued: true,
+        detail: `a sync of '${feedId}' is running: it stops starting new work and removes the feed itself (within a minute)`,
+      });
     return jsonResponse(200, {
       feedId,
       deleted: true,

@@ -57,13 +57,13 @@ export class MemoryQueue {
     return this.messages.size;
   }
 
-  send(text: string): void {
+  send(text: string, delaySeconds = 0): void {
     const id = `${this.name}-${++this.sequence}`;
     this.messages.set(id, {
       id,
       text,
       dequeueCount: 0,
-      visibleAt: this.now(),
+      visibleAt: this.now() + Math.ceil(delaySeconds) * 1000,
       order: this.sequence,
       popReceipt: null,
     });
@@ -132,10 +132,10 @@ export function createMemorySyncQueue(queue: MemoryQueue, poison: MemoryQueue): 
   return {
     name: queue.name,
     poisonName: poison.name,
-    enqueue: (message) =>
+    enqueue: (message, options = {}) =>
       answer(() => {
         requireFeedId(message.feedId);
-        queue.send(encodeSyncMessage(message));
+        queue.send(encodeSyncMessage(message), options.delaySeconds ?? 0);
       }),
     receive: (max, visibilitySeconds) =>
       answer(() =>

@@ -9,7 +9,8 @@ export { SYNC_QUEUE_NAME, POISON_SUFFIX } from './names.js';
 export interface SyncQueue {
   readonly name: string;
   readonly poisonName: string;
-  enqueue(message: SyncMessage): Promise<void>;
+  /** `delaySeconds`: invisible until then (a sync deferred behind another run of the feed). */
+  enqueue(message: SyncMessage, options?: { delaySeconds?: number }): Promise<void>;
   /** Approximate number of poison messages, and the feed ids of up to `limit` (≤32) of them. */
   peekPoison(limit: number): Promise<{ count: number; feedIds: string[] }>;
   /**
@@ -85,10 +86,13 @@ export function createSyncQueue(queue: QueueClient, poison: QueueClient): SyncQu
   return {
     name: queue.name,
     poisonName: poison.name,
-    async enqueue(message) {
+    async enqueue(message, options = {}) {
       requireFeedId(message.feedId);
       try {
-        await queue.sendMessage(encodeSyncMessage(message));
+        await queue.sendMessage(
+          encodeSyncMessage(message),
+          options.delaySeconds ? { visibilityTimeout: Math.ceil(options.delaySeconds) } : {},
+        );
       } catch (error) {
         throw toStorageError(error, `enqueue to ${queue.name}`);
       }

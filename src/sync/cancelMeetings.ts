@@ -1,7 +1,8 @@
 // Cancelling meetings outside a feed sync (a feed's removal): the same cancel path as a sync — the
 // limiter, CANCEL_MODE, the policy gate, and createOrGet for rows whose meeting id was never stored.
 import type { MeetingRecord } from '../core/state.js';
-import { ApplyRun, applyOperations, type ApplyCounters, type ApplyDeps } from './apply/index.js';
+import { ApplyRun, type ApplyCounters, type ApplyDeps } from './apply/index.js';
+import { applyFenced, type Fence } from './fence.js';
 
 export interface CancelOutcome {
   counters: ApplyCounters;
@@ -16,6 +17,8 @@ export async function cancelMeetings(
   feedId: string,
   records: readonly MeetingRecord[],
   budgetEndsAt: number,
+  /** The feed's lease: a lost lease stops the cancels. */
+  fence: Fence,
 ): Promise<CancelOutcome> {
   // No in-run waits for a propagating grant: an admin is waiting for the answer.
   const run = new ApplyRun(
@@ -23,9 +26,11 @@ export async function cancelMeetings(
     feedId,
     budgetEndsAt,
   );
-  await applyOperations(
+  await applyFenced(
     run,
     records.map((record) => ({ kind: 'cancel' as const, record, reason: 'removed' as const })),
+    fence,
+    { removable: false },
   );
   const { counters } = run;
   const complete =

@@ -7,9 +7,11 @@ import type { EventLogger } from '../events.js';
 import type { GraphAccess } from '../graph/client.js';
 import type { StateStore } from '../storage/index.js';
 import type { RunSummary } from '../storage/types.js';
-import { ApplyRun, applyOperations } from './apply/index.js';
+import { ApplyRun } from './apply/index.js';
 import type { Limiter } from './limiter.js';
 import type { FeedFetcher } from '../feeds/fetch.js';
+import { removeOnRequest } from './feedRemoval.js';
+import { applyFenced, withFeedLease, type Fence } from './fence.js';
 import { loadFeed } from './loadFeed.js';
 import { preparePlan } from './preparePlan.js';
 import {
@@ -35,6 +37,8 @@ export interface SyncDeps {
   sleep?: (ms: number) => Promise<void>;
   /** Short waits within one run while a grant propagates (default 2, 4, 8 s); see ApplyDeps. */
   policyRetryWaitsMs?: readonly number[];
+  /** How often the feed's lease is renewed and a removal request looked for (default 20 s). */
+  leaseRenewMs?: number;
 }
 
 export interface SyncOptions {
@@ -58,10 +62,22 @@ export async function syncFeed(
   feedId: string,
   options: SyncOptions = {},
 ): Promise<RunSummary> {
+  if (!(await deps.store.feeds.get(feedId))) throw new FeedNotFoundError(feedId);
+  // Fenced: one run per feed at a time (FeedBusyError otherwise), and a removal waits for it.
+  return withFeedLease(deps, feedId, 'sync', (fence) => syncHeldFeed(deps, feedId, options, fence));
+}
+
+async function syncHeldFeed(
+  deps: SyncDeps,
+  feedId: string,
+  options: SyncOptions,
+  fence: Fence,
+): Promise<RunSummary> {
   const clock = new RunClock(deps.now, deps.graph.stats);
   const log = deps.logger;
   const feed = await deps.store.feeds.get(feedId);
   if (!feed) throw new FeedNotFoundError(feedId);
+  if (await fence.checkRemoval()) return removeOnRequest(deps, clock, feed, fence);
   if (!feed.enabled) {
     log.info('sync.run.skipped', { feedId, reason: 'disabled' });
     return clock.summarize(feedId, 'skipped', {}, 'feed is disabled');
@@ -102,7 +118,8 @@ export async function syncFeed(
     feedId,
     clock.budgetEnd(deps.config.sync.runBudgetSeconds, BUDGET_RESERVE_MS),
   );
-  await applyOperations(run, plan.operations);
+  await applyFenced(run, plan.operations, fence, { removable: true });
+  if (await fence.checkRemoval()) return removeOnRequest(deps, clock, feed, fence);
   await run.saveMany(plan.roomChanges); // rooms only: no Graph call
 
   // 4. Record the run and what the next one needs.

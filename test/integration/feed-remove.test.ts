@@ -39,7 +39,7 @@ describe('removing a feed with cancelMeetings', () => {
     expect(world.emulator.control.meetings()).toHaveLength(3); // one of them unknown to our rows
 
     const result = await removeFeed(world.services, 'cs', { cancelFutureMeetings: true });
-    expect(result).toEqual({ cancelled: 3, kept: 0 });
+    expect(result).toEqual({ status: 'removed', cancelled: 3, kept: 0 });
     expect(world.emulator.control.meetings()).toEqual([]);
     expect(await world.services.store.feeds.get('cs')).toBeNull();
     expect(await world.services.store.meetings.listByFeed('cs')).toEqual([]);

@@ -14,6 +14,7 @@ import {
 } from '../../src/storage/errors.js';
 import { organizerRowKey } from '../../src/storage/organizers.js';
 import type { StateStore } from '../../src/storage/stateStore.js';
+import { newLeaseHolder } from '../../src/storage/feedLeases.js';
 import { decodeSyncMessage } from '../../src/storage/syncQueue.js';
 import { validateFeedId } from '../../src/storage/table.js';
 import type { RunSummary } from '../../src/storage/types.js';
@@ -675,6 +676,68 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           expect(await store.feedBodies.list('cs-101')).toEqual([]);
           expect(await store.feedBodies.get('cs-1010', kept)).toBe(ICS_A);
           expect(await store.feedBodies.deleteAll('cs-101')).toBe(0);
+        }),
+      );
+    });
+
+    describe('feed leases', () => {
+      it(
+        'one live holder at a time; a lapsed or released lease is taken, a stale renewal is refused',
+        withStore(async (store) => {
+          const [a, b] = [newLeaseHolder(), newLeaseHolder()];
+          try {
+            const first = await store.feedLeases.acquire('cs-101', a.id, 'sync', 60_000);
+            if (!('lease' in first)) throw new Error('expected the lease');
+            const refused = await store.feedLeases.acquire('cs-101', b.id, 'remove', 60_000);
+            expect(refused).toMatchObject({ heldBy: { holder: a.id, purpose: 'sync', feedId: 'cs-101' } });
+            // Another feed's lease is independent.
+            expect('lease' in (await store.feedLeases.acquire('cs-102', b.id, 'sync', 60_000))).toBe(true);
+
+            // a's lease lapses (it renewed it into the past): b takes it; a's next renewal is refused.
+            const lapsed = await store.feedLeases.renew(first.lease, -1_000);
+            const taken = await store.feedLeases.acquire('cs-101', b.id, 'remove', 60_000);
+            if (!('lease' in taken)) throw new Error('expected the lapsed lease to be taken');
+            expect(await rejection(store.feedLeases.renew(lapsed, 60_000))).toBeInstanceOf(ConcurrencyError);
+            // a's late release leaves b's lease alone.
+            await store.feedLeases.release(lapsed);
+            expect('heldBy' in (await store.feedLeases.acquire('cs-101', a.id, 'sync', 60_000))).toBe(true);
+            await store.feedLeases.release(taken.lease);
+            expect('lease' in (await store.feedLeases.acquire('cs-101', a.id, 'sync', 60_000))).toBe(true);
+          } finally {
+            a.ended();
+            b.ended();
+          }
+        }),
+      );
+
+      it(
+        'a lease whose holder in this process has ended is taken at once; removal requests round-trip',
+        withStore(async (store) => {
+          const gone = newLeaseHolder();
+          expect('lease' in (await store.feedLeases.acquire('cs-101', gone.id, 'sync', 60_000))).toBe(true);
+          gone.ended(); // its run ended without releasing (crashed)
+          const next = newLeaseHolder();
+          try {
+            expect('lease' in (await store.feedLeases.acquire('cs-101', next.id, 'sync', 60_000))).toBe(true);
+          } finally {
+            next.ended();
+          }
+          expect(await store.feedLeases.removalRequest('cs-101')).toBeNull();
+          const request = {
+            feedId: 'cs-101',
+            requestedAt: '2027-01-04T08:00:00.000Z',
+            cancelFutureMeetings: true,
+          };
+          await store.feedLeases.requestRemoval(request);
+          await store.feedLeases.requestRemoval({ ...request, cancelFutureMeetings: false }); // asked again
+          expect(await store.feedLeases.removalRequest('cs-101')).toEqual({
+            ...request,
+            cancelFutureMeetings: false,
+          });
+          await store.feedLeases.clearRemovalRequest('cs-101');
+          expect(await store.feedLeases.removalRequest('cs-101')).toBeNull();
+          // Lease and request rows live beside the feeds: list() still shows only feeds.
+          expect(await store.feeds.list()).toEqual([]);
         }),
       );
     });

@@ -86,6 +86,30 @@ describe('failedRow', () => {
     );
     expect(cancel.row.state).toBe('cancelling');
   });
+
+  it('remembers that an earlier create may have committed, through later refusals, until the meeting is known', () => {
+    const bad = { kind: 'invalidRequest', message: 'bad', requestId: null };
+    // First attempt: the answer was lost (reset after commit).
+    const lost = failedRow(
+      meetingRecord('k', { state: 'creating', meetingId: null }),
+      'create',
+      { kind: 'transient', message: 'socket hang up', requestId: null },
+      NOW,
+    ).row;
+    expect(mayHaveMeeting(lost)).toBe(true);
+    // The retry is refused with a 400: the meeting the first attempt made is still not forgotten.
+    const refused = failedRow({ ...lost, state: 'creating' }, 'create', bad, NOW, lost).row;
+    expect(refused.lastError).toMatchObject({ code: 'invalidRequest', meetingMayExist: true });
+    expect(mayHaveMeeting(refused)).toBe(true);
+    // A create refused at its first attempt made nothing: a removal need not ask Graph about it.
+    const firstRefusal = failedRow(
+      meetingRecord('k', { state: 'creating', meetingId: null }),
+      'create',
+      bad,
+      NOW,
+    );
+    expect(mayHaveMeeting(firstRefusal.row)).toBe(false);
+  });
 });
 
 describe('blockedRow', () => {

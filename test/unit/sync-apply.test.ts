@@ -215,6 +215,23 @@ describe('cancel and replace', () => {
     expect(warned).toMatchObject([{ level: 'warning', properties: { key: 'a', status: 400 } }]);
   });
 
+  it('a session whose only create Graph refused is cancelled without asking Graph (no meeting made to be deleted)', async () => {
+    await s.apply([create(session('a', ada.userPrincipalName))]);
+    const [a] = await s.rows();
+    const refused: MeetingRecord = {
+      ...a!,
+      state: 'failed',
+      meetingId: null,
+      joinWebUrl: null,
+      lastError: { code: 'invalidRequest', message: 'bad', at: NOW },
+    };
+    t.emulator.control.reset();
+    const run = await s.apply([{ kind: 'cancel', record: refused, reason: 'removed' }]);
+    expect(run.counters).toMatchObject({ cancelled: 1, failed: 0 });
+    expect(t.emulator.control.requestCounts().graph).toBe(0);
+    expect((await s.rows()).map((r) => r.state)).toEqual(['cancelled']);
+  });
+
   it('CANCEL_MODE=lock keeps the meeting, locked and renamed once', async () => {
     await s.apply([create(session('a', ada.userPrincipalName))]);
     const [a] = await s.rows();

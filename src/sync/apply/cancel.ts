@@ -7,6 +7,9 @@ import { cancelledRow, cancellingRow, lockedSubject, mayHaveMeeting } from '../.
 import type { ApplyRun } from './run.js';
 
 export async function cancelMeeting(run: ApplyRun, record: MeetingRecord): Promise<void> {
+  // Nothing can exist in Graph (no id, and no create that may have committed): asking createOrGet would
+  // make a meeting only to delete it.
+  if (!mayHaveMeeting(record)) return cancelWithoutMeeting(run, record);
   const marked = record.state === 'cancelling' ? record : await run.save(cancellingRow(record));
   await removeMeeting(run, marked);
   await run.save(cancelledRow(marked));

@@ -110,7 +110,7 @@ async function previousOrganizerFailed(
 
 async function recordFailure(run: ApplyRun, op: PlannedOperation, error: GraphError): Promise<void> {
   const record = run.current(op);
-  const { row, retryAt, needsAction } = failedRow(record, op.kind, error, run.now());
+  const { row, retryAt, needsAction } = failedRow(record, op.kind, error, run.now(), op.record);
   run.counters.failed++;
   run.log[needsAction ? 'error' : 'warning']('graph.error', {
     feedId: run.feedId,
