@@ -143,7 +143,10 @@ export async function loadFeed(
 
   const window = feedWindow(nowMs, feed.horizonDays ?? deps.config.sync.horizonDays);
   const retryDue = feed.nextDueRetryAt !== null && feed.nextDueRetryAt <= window.now;
-  const confirmationPending = feed.cancellationsConfirmedAt !== null && feed.guard?.held === true;
+  // An admin's confirmation (held cancels, or held new meetings) is carried out even on an unchanged feed.
+  const confirmationPending =
+    (feed.cancellationsConfirmedAt !== null && feed.guard?.held === true) ||
+    ((feed.creationsConfirmedAt ?? null) !== null && feed.creationGuard?.held === true);
   if (
     !options.force &&
     contentHash !== null &&

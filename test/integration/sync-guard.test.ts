@@ -189,6 +189,10 @@ describe('creation guard', () => {
       params: { id: 'cs' },
     });
     expect(confirmed.status, confirmed.text).toBe(200);
+    // A run that was finishing meanwhile writes its fast-path fingerprint back over the confirmation's
+    // reset: the confirmation must still be carried out by the next (unforced) run.
+    const afterConfirm = (await world.services.store.feeds.get('cs'))!;
+    await world.services.store.feeds.update({ ...afterConfirm, lastSyncedHash: afterConfirm.contentHash });
     expect(await world.sync('cs')).toMatchObject({ outcome: 'completed', created: 40, held: 0 });
     expect(labMeetings(world)).toHaveLength(40);
     const feed = await world.services.store.feeds.get('cs');
