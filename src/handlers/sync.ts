@@ -6,7 +6,9 @@ import { credentialStatus } from '../admin/status.js';
 import { getServices, type AppServices } from '../compose.js';
 import { contextSink, createEventLogger, type EventLogger } from '../events.js';
 import { createFeedFetcher } from '../feeds/fetch.js';
+import { isStorageFailure } from '../storage/errors.js';
 import { decodeSyncMessage, type RunSummary, type SyncMessage } from '../storage/index.js';
+import { storageUnavailableEvent } from '../sync/apply/run.js';
 import { FeedBusyError } from '../sync/fence.js';
 import { FeedNotFoundError, syncFeed, type SyncDeps } from '../sync/syncFeed.js';
 
@@ -65,7 +67,11 @@ export async function syncFeedFromMessage(
   context: InvocationContext,
   services?: AppServices,
 ): Promise<RunSummary | null> {
-  const logger = createEventLogger(contextSink(context));
+  // Whether this run already said the storage is unavailable (ApplyRun stops on it): said once per run.
+  let storageReported = false;
+  const logger = createEventLogger(contextSink(context), (event) => {
+    if (event.name === 'storage.unavailable') storageReported = true;
+  });
   const parsed =
     typeof message === 'object' && message !== null
       ? decodeSyncMessage(JSON.stringify(message))
@@ -100,6 +106,9 @@ export async function syncFeedFromMessage(
       });
       return null;
     }
+    // The storage failed before the run's operations (the feed, its rows, the services): the same alert.
+    if (isStorageFailure(error) && !storageReported)
+      logger.error('storage.unavailable', storageUnavailableEvent(parsed.feedId, 'sync', error, 1));
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     logger[dequeueCount >= MAX_DEQUEUE_COUNT ? 'error' : 'warning'](
       dequeueCount >= MAX_DEQUEUE_COUNT ? 'sync.poison' : 'sync.run.crashed',

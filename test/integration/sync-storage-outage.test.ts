@@ -216,4 +216,27 @@ describe('storage outage in the middle of a sync', () => {
     expect(enqueue.error).toBeInstanceOf(Error);
     expect(enqueue.ms).toBeLessThan(4_000);
   });
+
+  it('a sync whose storage is gone from the start says so once (storage.unavailable) and is redelivered', async () => {
+    emulator.control.reset();
+    const azurite = await startAzurite();
+    const services = await servicesOn(azurite);
+    await uploadFeed(
+      services,
+      FEED,
+      weeklyTimetable({ tag: 'gone', organizers: ORGANIZERS, courses: 2, weeks: 2 }).ics,
+    );
+    await azurite.stop();
+    const { context, lines } = queueContext(() => undefined);
+    const started = performance.now();
+    const error = await syncFeedFromMessage({ feedId: FEED }, context, services).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StorageError);
+    expect(performance.now() - started).toBeLessThan(STOP_WITHIN_MS);
+    expect(lines.map((l) => l.name)).toEqual(['storage.unavailable', 'sync.run.crashed']);
+    expect(lines[0]?.level).toBe('error');
+    expect(emulator.control.requestCounts().graph).toBe(0);
+  });
 });

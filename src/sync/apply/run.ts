@@ -71,6 +71,31 @@ export const STORAGE_FAILURES_TO_STOP = 3;
 /** RunStop.code of a run stopped because the storage is unavailable. */
 export const STORAGE_UNAVAILABLE = 'storageUnavailable';
 
+/**
+ * The properties of `storage.unavailable`: where it happened, the storage's answer (status, the SDK's
+ * code such as ECONNREFUSED) and what to do. StorageError messages name the table and row, never the
+ * connection string or a key.
+ */
+export function storageUnavailableEvent(
+  feedId: string,
+  operation: string,
+  error: StorageError,
+  failures: number,
+): Record<string, unknown> {
+  const { statusCode, code } = restErrorInfo(error.cause);
+  return {
+    feedId,
+    operation,
+    failures,
+    code: error.code,
+    status: statusCode ?? null,
+    storageCode: code ?? null,
+    message: error.message,
+    action:
+      'check that the storage account (AzureWebJobsStorage) is reachable and healthy; the run stopped without sending more to Graph, the queue redelivers the sync and the next run resumes where this one stopped',
+  };
+}
+
 export class ApplyRun {
   readonly counters: ApplyCounters = {
     created: 0,
@@ -171,20 +196,11 @@ export class ApplyRun {
     if (this.stopped) return true;
     this.storageFailuresInARow++;
     if (!options.fatal && this.storageFailuresInARow < STORAGE_FAILURES_TO_STOP) return false;
-    const { statusCode, code } = restErrorInfo(error.cause);
     this.stop({ code: STORAGE_UNAVAILABLE, message: error.message, error });
-    this.log.error('storage.unavailable', {
-      feedId: this.feedId,
-      operation,
-      failures: this.storageFailuresInARow,
-      code: error.code,
-      status: statusCode ?? null,
-      storageCode: code ?? null,
-      // StorageError messages name the table and row, never the connection string or a key.
-      message: error.message,
-      action:
-        'check that the storage account (AzureWebJobsStorage) is reachable and healthy; the run stopped without sending more to Graph, the queue redelivers the sync and the next run resumes where this one stopped',
-    });
+    this.log.error(
+      'storage.unavailable',
+      storageUnavailableEvent(this.feedId, operation, error, this.storageFailuresInARow),
+    );
     return true;
   }
 
