@@ -10,9 +10,10 @@ import {
   type CreationGuardOrganizer,
   type CreationGuardReason,
 } from '../core/creationGuard.js';
+import type { DesiredResult } from '../core/desired.js';
 import { vEventLines } from '../ical/eventLines.js';
 import type { FeedRecord } from '../storage/index.js';
-import { expandFeedBody, feedWindow } from '../sync/loadFeed.js';
+import type { FeedWindow } from '../sync/loadFeed.js';
 import { preparePlan } from '../sync/preparePlan.js';
 
 /** Events and lecturers listed in an answer at most. */
@@ -39,23 +40,19 @@ export interface CreationGuardPreview {
   warning: string;
 }
 
-/** The creation guard's verdict on `text` as the feed's next version; null when it holds nothing. */
+/**
+ * The creation guard's verdict on `text` as the feed's next version, from its sessions as the upload
+ * check expanded them; null when it holds nothing.
+ */
 export async function previewCreationGuard(
   deps: Pick<AppServices, 'store' | 'config' | 'now'>,
   feedId: string,
   existing: FeedRecord | null,
   text: string,
-  settings: { timeZone?: string | null; defaultOrganizer?: string | null; horizonDays?: number | null },
+  expansion: { desired: DesiredResult; window: FeedWindow },
 ): Promise<CreationGuardPreview | null> {
-  const window = feedWindow(deps.now().getTime(), settings.horizonDays ?? deps.config.sync.horizonDays);
-  const feed = {
-    id: feedId,
-    timeZone: settings.timeZone ?? null,
-    defaultOrganizer: settings.defaultOrganizer ?? null,
-  };
-  const { desired } = expandFeedBody(text, feed, window, deps.config);
   const asStored = existing && { ...existing, creationGuard: null, creationsConfirmedAt: null };
-  const { plan } = await preparePlan(deps, feedId, asStored, desired, window);
+  const { plan } = await preparePlan(deps, feedId, asStored, expansion.desired, expansion.window);
   return toPreview(feedId, plan.creationGuard, text);
 }
 

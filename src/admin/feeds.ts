@@ -219,11 +219,12 @@ export async function uploadFeed(
   const effective = { ...pickSettings(existing), ...settings };
   // Everything that can refuse the upload, and the whole answer, comes before the first write: a
   // request that fails stores nothing (the sessions themselves are garbage before the writes).
-  const checked = checkUpload(deps, text, effective, feedId);
+  const { expansion, ...checked } = checkUpload(deps, text, effective, feedId);
+  // What the creation guard would hold in the next sync, from the same sessions (not parsed twice).
+  const creationGuard = await previewCreationGuard(deps, feedId, existing, text, expansion);
   // Valid: only now is anything written. The blob version first, then the feed row points at it. If
   // the row write fails, the new version is never pointed at, and nothing reads a version that the
   // feed row does not name (syncs, the dry run and the published calendar go by bodyVersion).
-  const creationGuard = await previewCreationGuard(deps, feedId, existing, text, effective);
   const { version } = await deps.store.feedBodies.put(feedId, text);
   const now = deps.now().toISOString();
   const fields: Partial<FeedRecord> = {
@@ -260,15 +261,15 @@ function checkUpload(
   text: string,
   settings: FeedSettingsInput,
   feedId: string,
-): ListedProblems & { sessions: number } {
-  const { desired, warnings, incomplete } = inspectCalendar(deps, text, settings, feedId);
+): ListedProblems & { sessions: number; expansion: { desired: DesiredResult; window: FeedWindow } } {
+  const { desired, warnings, incomplete, window } = inspectCalendar(deps, text, settings, feedId);
   if (incomplete)
     throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, {
       warnings: capList(warnings, MAX_LISTED).shown.map(warningView),
     });
   let sessions = 0;
   for (const s of desired.sessions) if (!s.cancelled) sessions++;
-  return { sessions, ...listProblems(warnings, desired.skipped) };
+  return { sessions, ...listProblems(warnings, desired.skipped), expansion: { desired, window } };
 }
 
 function pickSettings(feed: FeedRecord | null): FeedSettingsInput {
