@@ -37,12 +37,25 @@ afterAll(() => t.emulator.stop());
 type WriteFault = 'unavailable' | 'conflict';
 
 /** The in-memory store, with meeting-row writes failing as `faults` says (one operation at a time). */
-async function applyWithWriteFaults(faults: Record<number, WriteFault>, sessions = 6) {
+async function applyWithWriteFaults(
+  faults: Record<number, WriteFault>,
+  sessions = 6,
+  options: { organizerStatusFails?: boolean } = {},
+) {
   t.emulator.control.reset();
   const memory = createMemoryStateStore();
   let writes = 0;
   const store: StateStore = {
     ...memory,
+    organizers: {
+      ...memory.organizers,
+      getStatus: (objectId) =>
+        options.organizerStatusFails
+          ? Promise.reject(
+              new StorageError('unavailable', `read organizers/status/${objectId} failed (ETIMEDOUT)`),
+            )
+          : memory.organizers.getStatus(objectId),
+    },
     meetings: {
       ...memory.meetings,
       put: async (record) => {
@@ -188,5 +201,13 @@ describe('storage failures while applying a plan', () => {
     expect(r.named('meeting.write.conflict')).toHaveLength(3);
     expect(r.run.counters).toMatchObject({ raced: 3, storageFailed: 2, created: 1 });
     expect(r.run.stopped).toBe(false);
+  });
+
+  it('a lane that cannot go on (its lecturer’s standing cannot be read) stops the run at once, with one storage.unavailable', async () => {
+    const r = await applyWithWriteFaults({}, 6, { organizerStatusFails: true });
+    expect(r.error).toBeInstanceOf(StorageError);
+    expect(r.named('graph.error')).toEqual([]);
+    expect(r.named('storage.unavailable').map((e) => e.properties.operation)).toEqual(['organizer lane']);
+    expect(r.createOrGets).toBe(0);
   });
 });
