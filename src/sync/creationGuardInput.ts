@@ -9,6 +9,7 @@ import { monthOf, usedInMonth } from '../core/organizer.js';
 import type { MeetingRecord } from '../core/state.js';
 import type { AppConfig } from '../config.js';
 import type { StateStore } from '../storage/index.js';
+import { InvalidInputError } from '../storage/errors.js';
 import type { FeedRecord } from '../storage/types.js';
 
 export async function creationGuardInput(
@@ -28,8 +29,9 @@ export async function creationGuardInput(
   const organizerBudgets = new Map<string, number>();
   const month = monthOf(now);
   for (const email of organizersToCheck(desired, records, now, settings.guardMinCreates)) {
-    // Unknown to the directory cache: never created anything through us, the whole limit is left.
-    const objectId = (await deps.store.organizers.get(email))?.objectId ?? null;
+    // Unknown to the directory cache (or no address a row can have): never created anything through
+    // us, the whole limit is left.
+    const objectId = (await organizerOrNull(deps.store, email))?.objectId ?? null;
     if (objectId === null) continue;
     const status = await deps.store.organizers.getStatus(objectId);
     organizerBudgets.set(email, Math.max(0, settings.organizerMonthlyLimit - usedInMonth(status, month)));
@@ -41,4 +43,11 @@ export async function creationGuardInput(
     organizerBudgets,
     heldBefore: before?.held ? before.scope : null,
   };
+}
+
+function organizerOrNull(store: Pick<StateStore, 'organizers'>, email: string) {
+  return store.organizers.get(email).catch((error: unknown) => {
+    if (error instanceof InvalidInputError) return null;
+    throw error;
+  });
 }
