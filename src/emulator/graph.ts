@@ -89,6 +89,7 @@ export async function handleGraph(
     if (result.write) {
       // The write is committed; its response may still be lost (the client must not duplicate it).
       const lost = faults.afterCommit();
+      if (lost !== null) state.counts.lostResponses++;
       if (lost === 'reset') {
         req.socket.destroy();
         return 'reset';

@@ -99,7 +99,7 @@ export interface EmulatorState {
 }
 
 export function emptyCounts(): RequestCounts {
-  return { total: 0, graph: 0, graphThrottled: 0, token: 0, byRoute: {} };
+  return { total: 0, graph: 0, graphThrottled: 0, token: 0, lostResponses: 0, byRoute: {} };
 }
 
 export function createState(options: EmulatorOptions, caCertPem: string): EmulatorState {

@@ -176,6 +176,8 @@ export interface RequestCounts {
   graphThrottled: number;
   /** Requests to the token endpoint. */
   token: number;
+  /** Writes that committed but whose response was lost (fault `failAfterCommit*`: reset or 504). */
+  lostResponses: number;
   /** "METHOD route-template" → status (or "reset") → count. */
   byRoute: Record<string, Record<string, number>>;
 }
