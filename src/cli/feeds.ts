@@ -96,7 +96,12 @@ export async function run(args: string[]): Promise<number> {
               f.lastRun?.outcome ?? '-',
               f.lastRun?.created ?? 0,
               f.lastRun?.blocked ?? 0,
-              f.guard?.held ? `held (${f.guard.wouldCancel})` : '-',
+              [
+                f.guard?.held ? `held (${f.guard.wouldCancel})` : null,
+                f.creationGuard?.held ? `new meetings held (${f.creationGuard.heldCreates})` : null,
+              ]
+                .filter((part) => part !== null)
+                .join(', ') || '-',
             ]),
           ),
         );

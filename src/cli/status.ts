@@ -20,7 +20,12 @@ export async function run(args: string[]): Promise<number> {
         f.meetings.active,
         f.meetings.blocked,
         f.meetings.failed,
-        f.guard?.held ? `holding ${f.guard.wouldCancel} cancels` : '-',
+        [
+          f.guard?.held ? `holding ${f.guard.wouldCancel} cancels` : null,
+          f.creationGuard?.held ? `holding ${f.creationGuard.heldCreates} new meetings` : null,
+        ]
+          .filter((part) => part !== null)
+          .join(', ') || '-',
       ]),
     ),
   );
