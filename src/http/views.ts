@@ -78,7 +78,10 @@ export function toDryRunView(feedId: string, dryRun: DryRun) {
     waiting: dryRun.plan.waiting.map(recordView),
     unchanged: dryRun.plan.unchanged.length,
     skipped: dryRun.skipped,
+    skippedOmitted: dryRun.skippedOmitted,
+    skippedByReason: dryRun.skippedByReason,
     warnings: dryRun.warnings,
+    warningsOmitted: dryRun.warningsOmitted,
     blockedOrganizers: dryRun.blockedOrganizers,
   };
 }

@@ -5,10 +5,11 @@
 // Graph emulator; the storage failure is one wrapped call, not a mocked table.
 import { describe, expect, it } from 'vitest';
 
-import { registerFeedUrl } from '../../src/admin/feeds.js';
+import { dryRunPlan, registerFeedUrl } from '../../src/admin/feeds.js';
 import type { AppServices } from '../../src/compose.js';
 import type { FeedFetcher } from '../../src/feeds/fetch.js';
 import { createFeedsRoutes } from '../../src/http/index.js';
+import { toDryRunView } from '../../src/http/views.js';
 import { StorageError } from '../../src/storage/index.js';
 import { calendar, useSyncHarness, type World } from '../support/sync-harness.js';
 import { KEY, call, expectProblem, type CallInit } from './http-support.js';
@@ -234,6 +235,14 @@ describe('fields over the storage and Graph limits', () => {
     expect(body.skippedByReason).toEqual({ noOrganizer: 120 * 24 * 60 });
     expect(body.skippedOmitted).toBe(120 * 24 * 60 - 50);
     expect(result.text.length).toBeLessThan(100_000);
+    // The dry run of the stored version is bounded the same way.
+    const plan = JSON.stringify(toDryRunView('minutely', await dryRunPlan(world.services, 'minutely')));
+    expect(JSON.parse(plan)).toMatchObject({
+      skippedOmitted: 120 * 24 * 60 - 50,
+      skippedByReason: { noOrganizer: 120 * 24 * 60 },
+      warningsOmitted: 0,
+    });
+    expect(plan.length).toBeLessThan(100_000);
   });
 });
 
