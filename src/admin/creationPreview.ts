@@ -11,6 +11,7 @@ import {
   type CreationGuardReason,
 } from '../core/creationGuard.js';
 import type { DesiredResult } from '../core/desired.js';
+import { forDisplay } from '../core/limits.js';
 import { vEventLines } from '../ical/eventLines.js';
 import type { FeedRecord } from '../storage/index.js';
 import type { FeedWindow } from '../sync/loadFeed.js';
@@ -67,8 +68,8 @@ export function toPreview(feedId: string, guard: CreationGuard, text: string): C
     heldCreates: guard.heldCreates,
     futureMeetings: guard.futureMeetings,
     events: events.map(({ uid, summary, organizerEmail, sessions, reason }) => ({
-      uid,
-      summary,
+      uid: forDisplay(uid),
+      summary: forDisplay(summary),
       line: lines.get(uid) ?? null,
       organizerEmail,
       sessions,

@@ -25,6 +25,7 @@
 // month refills the budget; sessions created meanwhile raise the growth rule's base).
 
 import type { DesiredSession } from './desired.js';
+import { forDisplay } from './limits.js';
 import { DEFAULT_MONTHLY_MEETING_LIMIT } from './organizer.js';
 import type { MeetingRecord } from './state.js';
 
@@ -121,6 +122,11 @@ export interface CreateCandidate {
 
 /** More events or lecturers than this in a hold are kept as `all` in the feed row (its size is bounded). */
 export const MAX_SCOPE_ENTRIES = 50;
+/**
+ * Characters of UIDs and e-mails a scope keeps at most: the feed row stores it as one Table property
+ * (32,768 UTF-16 units), and a UID may be 16,384 characters long. A hold past it is kept as `all`.
+ */
+export const MAX_SCOPE_CHARS = 8_000;
 
 /** A create that makes a meeting the feed does not have: no row, or a cancelled one revived. */
 export function isNewMeeting(candidate: CreateCandidate): boolean {
@@ -218,7 +224,11 @@ export function evaluateCreationGuard(
   const scopeOrganizers = [
     ...new Set([...overBudget, ...(before?.organizers ?? []).filter((e) => markedEmails.has(e))]),
   ];
-  const tooMany = scopeUids.length > MAX_SCOPE_ENTRIES || scopeOrganizers.length > MAX_SCOPE_ENTRIES;
+  const chars = [...scopeUids, ...scopeOrganizers].reduce((n, text) => n + text.length, 0);
+  const tooMany =
+    scopeUids.length > MAX_SCOPE_ENTRIES ||
+    scopeOrganizers.length > MAX_SCOPE_ENTRIES ||
+    chars > MAX_SCOPE_CHARS;
   const scope: CreationHoldScope = !tripped
     ? { all: false, uids: [], organizers: [] }
     : all || tooMany
@@ -294,8 +304,9 @@ const number = (n: number): string => n.toLocaleString('en-US');
 
 /** One event as an admin finds it in the file: summary, UID and (when known) the line of its VEVENT. */
 export function describeEvent(event: CreationGuardEvent, line?: number): string {
-  const summary = event.summary.trim() === '' ? 'an untitled event' : `event '${event.summary.trim()}'`;
-  const uid = event.uid === '' ? 'no UID' : `UID ${event.uid}`;
+  const summary =
+    event.summary.trim() === '' ? 'an untitled event' : `event '${forDisplay(event.summary.trim())}'`;
+  const uid = event.uid === '' ? 'no UID' : `UID ${forDisplay(event.uid)}`;
   return `${summary} (${uid}${line === undefined ? '' : `, line ${line}`})`;
 }
 

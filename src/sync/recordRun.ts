@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { creationGuardWarning, type CreationGuard } from '../core/creationGuard.js';
+import { forDisplay } from '../core/limits.js';
 import type { DeletionGuard, SyncPlan } from '../core/plan.js';
 import type { MeetingRecord } from '../core/state.js';
 import type { EventLogger } from '../events.js';
@@ -209,19 +210,24 @@ function storedCreationGuard(guard: CreationGuard, at: string): FeedCreationGuar
     wouldCreate: guard.wouldCreate,
     heldCreates: guard.heldCreates,
     futureMeetings: guard.futureMeetings,
-    events: guard.events
-      .slice(0, TOP_OFFENDERS)
-      .map(({ uid, summary, organizerEmail, sessions, reason }) => ({
-        uid,
-        summary,
-        organizerEmail,
-        sessions,
-        reason,
-      })),
+    events: topEvents(guard).map(({ uid, summary, organizerEmail, sessions, reason }) => ({
+      uid,
+      summary,
+      organizerEmail,
+      sessions,
+      reason,
+    })),
     organizers: guard.organizers.slice(0, TOP_OFFENDERS),
     scope: { all: guard.scope.all, uids: [...guard.scope.uids], organizers: [...guard.scope.organizers] },
     at,
   };
+}
+
+/** The events holding the most sessions, UID and summary cut for display (a UID may be 16,384 characters). */
+function topEvents(guard: CreationGuard): CreationGuard['events'] {
+  return guard.events
+    .slice(0, TOP_OFFENDERS)
+    .map((e) => ({ ...e, uid: forDisplay(e.uid), summary: forDisplay(e.summary) }));
 }
 
 /** What a run's guards held, as warnings that say how to confirm (guard.cancellations.held, guard.creations.held). */
@@ -244,7 +250,7 @@ export function logGuards(log: EventLogger, feedId: string, plan: SyncPlan): voi
       wouldCreate: creation.wouldCreate,
       heldCreates: creation.heldCreates,
       futureMeetings: creation.futureMeetings,
-      events: creation.events.slice(0, TOP_OFFENDERS),
+      events: topEvents(creation),
       organizers: creation.organizers.slice(0, TOP_OFFENDERS),
       message: creationGuardWarning(feedId, creation),
       action: `review the feed (timetable-sync plan --feed ${feedId}), then confirm: timetable-sync feeds confirm ${feedId} --creations (or POST /api/feeds/${feedId}/confirm-creations)`,

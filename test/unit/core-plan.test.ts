@@ -554,6 +554,17 @@ describe('planSync: creation guard', () => {
     );
   });
 
+  it('stays small enough for the feed row and the answer when the runaway event has a 16,000-character UID', () => {
+    const uid = `lab-${'x'.repeat(16_000)}`;
+    const p = plan([...existing, ...series(uid, 1_200, 1 / 60)], live, { creation: creation() });
+    expect(p.creationGuard).toMatchObject({ held: true, heldCreates: 1_200 });
+    // Kept as "every new meeting" rather than a scope the feed row cannot store (32,768 characters).
+    expect(p.creationGuard.scope).toEqual({ all: true, uids: [], organizers: [] });
+    const warning = creationGuardWarning('cs', p.creationGuard) ?? '';
+    expect(warning).toContain('(16,004 characters)');
+    expect(warning.length).toBeLessThan(1_000);
+  });
+
   it('looks up the budget only of lecturers with at least GUARD_MIN_CREATES possible new meetings', () => {
     const office = series('office-hours', 600, 24, { organizerEmail: 'office@uni.example' });
     expect(organizersToCheck([...existing, ...office], live, NOW, 500)).toEqual(['office@uni.example']);
