@@ -69,9 +69,12 @@ export interface CreationGuardInput {
   heldBefore: CreationHoldScope | null;
 }
 
-/** 'awaitingConfirmation': held by an earlier run, not confirmed since, such creates still planned. */
+/**
+ * 'awaitingConfirmation': held by an earlier run, not confirmed since, such creates still planned.
+ * 'cancellationsHeld': the deletion guard holds this run's cancels, so new meetings wait with them.
+ */
 export type CreationGuardReason =
-  'eventSessions' | 'organizerBudget' | 'awaitingConfirmation' | 'growthExceeded';
+  'eventSessions' | 'organizerBudget' | 'awaitingConfirmation' | 'growthExceeded' | 'cancellationsHeld';
 
 export interface CreationGuardEvent {
   uid: string;
@@ -150,6 +153,8 @@ export function evaluateCreationGuard(
   creates: readonly CreateCandidate[],
   futureMeetings: number,
   input: CreationGuardInput,
+  /** The deletion guard holds this run's cancels. */
+  cancellationsHeld = false,
 ): { guard: CreationGuard; held: boolean[] } {
   const { settings } = input;
   const isNew = creates.map(isNewMeeting);
@@ -203,18 +208,35 @@ export function evaluateCreationGuard(
     rest > settings.maxCreateGrowth * futureMeetings;
   if (grew) mark('growthExceeded', () => true);
 
+  // 5. The deletion guard holds cancels: a feed that loses many sessions and gains others at once is
+  //    most often one re-exported with new UIDs. Creating the new sessions while the old meetings stay
+  //    would give students two meetings for one session, so new meetings wait for the same confirmation
+  //    as the cancels (confirming cancellations releases both). Not kept in the scope: it lasts exactly
+  //    as long as the deletion guard holds.
+  if (cancellationsHeld) mark('cancellationsHeld', () => true);
+
   const reasons = (
-    ['eventSessions', 'organizerBudget', 'growthExceeded', 'awaitingConfirmation'] as const
+    [
+      'eventSessions',
+      'organizerBudget',
+      'growthExceeded',
+      'awaitingConfirmation',
+      'cancellationsHeld',
+    ] as const
   ).filter((reason) => reasonOf.includes(reason));
   const events = heldEvents(creates, reasonOf);
   const heldCreates = reasonOf.filter((r) => r !== null).length;
   const tripped = heldCreates > 0;
-  const held = tripped && !input.confirmed;
+  // An admin's confirmation of creations releases what this guard holds on its own, not what waits for
+  // the deletion guard's confirmation.
+  const heldOne = reasonOf.map((r) => r === 'cancellationsHeld' || (r !== null && !input.confirmed));
+  const held = heldOne.includes(true);
+  const confirmedPast = input.confirmed && reasonOf.some((r) => r !== null && r !== 'cancellationsHeld');
   const all = grew || (before?.all === true && reasons.includes('awaitingConfirmation'));
   const markedUids = new Set<string>();
   const markedEmails = new Set<string>();
   for (let i = 0; i < creates.length; i++) {
-    if (reasonOf[i] === null) continue;
+    if (reasonOf[i] === null || reasonOf[i] === 'cancellationsHeld') continue;
     markedUids.add((creates[i] as CreateCandidate).desired.uid);
     markedEmails.add((creates[i] as CreateCandidate).desired.organizerEmail);
   }
@@ -238,7 +260,7 @@ export function evaluateCreationGuard(
     guard: {
       held,
       reasons,
-      overridden: tripped && input.confirmed,
+      overridden: confirmedPast,
       wouldCreate: fresh.length,
       heldCreates,
       futureMeetings,
@@ -246,7 +268,7 @@ export function evaluateCreationGuard(
       organizers,
       scope,
     },
-    held: reasonOf.map((r) => r !== null && held),
+    held: heldOne,
   };
 }
 
@@ -335,10 +357,14 @@ export function creationGuardWarning(
       `${number(o.creates)} for ${o.email}, more than the ${number(o.remaining)} left of their monthly limit`,
     );
   const why = guard.reasons.map((r) => REASON_TEXT[r]).join('; ');
-  const outcome = guard.held
-    ? `the creation guard holds ${number(guard.heldCreates)} of them (${why}) until an admin confirms: ` +
-      `timetable-sync feeds confirm ${feedId} --creations (or POST /api/feeds/${feedId}/confirm-creations)`
-    : `confirmed by an admin: the creation guard lets ${number(guard.heldCreates)} of them through (${why})`;
+  const waitsForCancellations = guard.reasons.length === 1 && guard.reasons[0] === 'cancellationsHeld';
+  const outcome = waitsForCancellations
+    ? `they wait for the cancellations the deletion guard holds (${why}): timetable-sync feeds confirm ${feedId} ` +
+      `(or POST /api/feeds/${feedId}/confirm-cancellations)`
+    : guard.held
+      ? `the creation guard holds ${number(guard.heldCreates)} of them (${why}) until an admin confirms: ` +
+        `timetable-sync feeds confirm ${feedId} --creations (or POST /api/feeds/${feedId}/confirm-creations)`
+      : `confirmed by an admin: the creation guard lets ${number(guard.heldCreates)} of them through (${why})`;
   return `${parts.join('; ')}; ${outcome}`;
 }
 
@@ -347,4 +373,6 @@ const REASON_TEXT: Record<CreationGuardReason, string> = {
   organizerBudget: "a lecturer's new meetings exceed what is left of ORGANIZER_MONTHLY_LIMIT this month",
   growthExceeded: "new meetings exceed MAX_CREATE_GROWTH times the feed's future meetings",
   awaitingConfirmation: 'held by an earlier run and not confirmed yet',
+  cancellationsHeld:
+    'the deletion guard holds cancellations of this feed: new meetings wait with them (confirming the cancellations releases both)',
 };

@@ -373,7 +373,8 @@ export function planSync(input: PlanInput): SyncPlan {
 /**
  * vdirsyncer's "storage emptied" rule, plus a share limit: a feed that suddenly has no future sessions,
  * or would lose more than maxCancelShare of its future meetings at once, is more likely a broken export
- * than a real change. Creates and updates still proceed; cancels wait for an admin.
+ * than a real change. Cancels wait for an admin, and new meetings with them (creationGuard.ts, rule 5);
+ * updates proceed.
  */
 function evaluateGuard(
   input: PlanInput,
@@ -411,7 +412,12 @@ function holdCreates(
 ): CreationGuard {
   const creates: Array<Extract<PlannedOperation, { kind: 'create' }>> = [];
   for (const op of operations) if (op.kind === 'create') creates.push(op);
-  const result = evaluateCreationGuard(creates satisfies CreateCandidate[], futureMeetings, input);
+  const result = evaluateCreationGuard(
+    creates satisfies CreateCandidate[],
+    futureMeetings,
+    input,
+    held.length > 0, // the deletion guard holds cancels: new meetings wait with them
+  );
   if (!result.guard.held) return result.guard;
   const heldOps = new Set<PlannedOperation>();
   for (let i = 0; i < creates.length; i++) if (result.held[i]) heldOps.add(creates[i] as PlannedOperation);

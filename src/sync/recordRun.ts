@@ -253,7 +253,10 @@ export function logGuards(log: EventLogger, feedId: string, plan: SyncPlan): voi
       events: topEvents(creation),
       organizers: creation.organizers.slice(0, TOP_OFFENDERS),
       message: creationGuardWarning(feedId, creation),
-      action: `review the feed (timetable-sync plan --feed ${feedId}), then confirm: timetable-sync feeds confirm ${feedId} --creations (or POST /api/feeds/${feedId}/confirm-creations)`,
+      action:
+        creation.reasons.length === 1 && creation.reasons[0] === 'cancellationsHeld'
+          ? `they wait for the held cancellations: review the feed (timetable-sync plan --feed ${feedId}), then confirm: timetable-sync feeds confirm ${feedId} (or POST /api/feeds/${feedId}/confirm-cancellations)`
+          : `review the feed (timetable-sync plan --feed ${feedId}), then confirm: timetable-sync feeds confirm ${feedId} --creations (or POST /api/feeds/${feedId}/confirm-creations)`,
     });
   }
 }

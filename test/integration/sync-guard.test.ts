@@ -106,6 +106,36 @@ describe('deletion guard', () => {
     expect(await world.sync('cs')).toMatchObject({ cancelled: 0, held: 3 });
     expect(world.emulator.control.meetings()).toHaveLength(6);
   });
+
+  it('a timetable re-exported with new UIDs gets no second meeting per session: new meetings wait for the same confirmation', async () => {
+    const world = await grantedWorld();
+    await world.upload('cs', calendar(lecture(10)));
+    expect(await world.sync('cs')).toMatchObject({ created: 10 });
+    const before = world.emulator.control.meetings().map((m) => m.id);
+
+    // The same ten sessions, exported again with a new UID.
+    const reexported = vevent({
+      uid: 'cs101-2027@uni',
+      organizer: ADA,
+      summary: 'CS101 Lecture',
+      start: '2027-01-11T09:00:00Z',
+      rrule: 'FREQ=WEEKLY;COUNT=10',
+    });
+    await world.upload('cs', calendar(reexported));
+    expect(await world.sync('cs')).toMatchObject({ created: 0, cancelled: 0, held: 20 });
+    expect(world.emulator.control.meetings().map((m) => m.id)).toEqual(before);
+    const creationsHeld = eventsNamed(world.events, 'guard.creations.held').at(-1)?.properties;
+    expect(creationsHeld).toMatchObject({ reasons: ['cancellationsHeld'], heldCreates: 10 });
+    expect(String(creationsHeld?.action)).toContain(
+      'feeds confirm cs (or POST /api/feeds/cs/confirm-cancellations)',
+    );
+
+    await confirmCancellations(world.services, 'cs');
+    expect(await world.sync('cs')).toMatchObject({ outcome: 'completed', created: 10, cancelled: 10 });
+    const after = world.emulator.control.meetings();
+    expect(after).toHaveLength(10);
+    expect(after.some((m) => before.includes(m.id))).toBe(false);
+  });
 });
 
 describe('creation guard', () => {

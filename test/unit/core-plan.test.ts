@@ -5,6 +5,7 @@ import { toDesiredSessions, type DesiredSession } from '../../src/core/desired.j
 import { contentHash, externalIdFor } from '../../src/core/identity.js';
 import type { Occurrence } from '../../src/core/occurrence.js';
 import {
+  DEFAULT_CREATION_GUARD_SETTINGS,
   creationGuardWarning,
   organizersToCheck,
   type CreationGuardInput,
@@ -269,7 +270,7 @@ describe('planSync: deletion guard', () => {
   const future = Array.from({ length: 10 }, (_, i) => session(`f${i}`, 24 + i));
   const records = future.map((s) => recordFor(s));
 
-  it('holds every cancel when the feed suddenly has no future session, but still creates', () => {
+  it('holds every cancel when the feed suddenly has no future session, and the new meetings with them', () => {
     const past = session('past-new', -0.5);
     const p = plan([past], records);
     expect(p.guard).toEqual({
@@ -279,12 +280,13 @@ describe('planSync: deletion guard', () => {
       wouldCancel: 10,
       futureMeetings: 10,
     });
-    expect(kinds(p)).toEqual(['create']);
-    expect(p.held).toHaveLength(10);
-    expect(p.counts.held).toBe(10);
+    expect(kinds(p)).toEqual([]);
+    expect(p.held).toHaveLength(11);
+    expect(p.counts.held).toBe(11);
+    expect(p.creationGuard).toMatchObject({ held: true, reasons: ['cancellationsHeld'], heldCreates: 1 });
   });
 
-  it('holds cancels above the share, while creates and updates go ahead', () => {
+  it('holds cancels above the share, and new meetings with them, while updates go ahead', () => {
     const kept = future
       .slice(3)
       .map((s, i) => (i === 0 ? { ...s, subject: 'changed', contentHash: 'x' } : s));
@@ -295,8 +297,33 @@ describe('planSync: deletion guard', () => {
       wouldCancel: 3,
       futureMeetings: 10,
     });
-    expect(kinds(p).sort()).toEqual(['create', 'update']);
-    expect(p.held.every((op) => op.kind === 'cancel')).toBe(true);
+    expect(kinds(p)).toEqual(['update']);
+    expect(p.held.map((op) => op.kind).sort()).toEqual(['cancel', 'cancel', 'cancel', 'create']);
+  });
+
+  it('a timetable re-exported with new UIDs gets no second meeting per session: its creates wait for the confirmation', () => {
+    // Every session keeps its time and lecturer but has a new UID (a new key): 10 cancels, 10 creates.
+    const reexported = future.map((s, i) => ({ ...s, key: `new-${i}`, uid: `new-uid-${i}` }));
+    const held = plan(reexported, records);
+    expect(held.guard).toMatchObject({ held: true, reason: 'shareExceeded', wouldCancel: 10 });
+    expect(held.operations).toEqual([]);
+    expect(held.creationGuard).toMatchObject({ held: true, reasons: ['cancellationsHeld'], heldCreates: 10 });
+    // A creation confirmation alone does not release them; the cancellation confirmation releases both.
+    const creationsOnly = plan(reexported, records, {
+      creation: {
+        settings: DEFAULT_CREATION_GUARD_SETTINGS,
+        confirmed: true,
+        organizerBudgets: new Map(),
+        heldBefore: null,
+      },
+    });
+    expect(creationsOnly.operations).toEqual([]);
+    const confirmed = plan(reexported, records, { settings: { ...settings, cancellationsConfirmed: true } });
+    expect(kinds(confirmed).sort()).toEqual([
+      ...Array<string>(10).fill('cancel'),
+      ...Array<string>(10).fill('create'),
+    ]);
+    expect(confirmed.creationGuard.held).toBe(false);
   });
 
   it('lets a share exactly at the limit through', () => {
@@ -324,7 +351,10 @@ describe('planSync: deletion guard', () => {
     const fresh = future.map((s, i) => session(`n${i}`, 24 + i));
     const first = plan(fresh, records);
     expect(first.guard).toMatchObject({ held: true, reason: 'shareExceeded' });
-    expect(first.counts.create).toBe(10);
+    // Its new meetings wait with the cancels (rule 5 of the creation guard).
+    expect(first.counts.create).toBe(0);
+    expect(first.creationGuard).toMatchObject({ held: true, heldCreates: 10 });
+    // Had they been created all the same (by a version before this rule):
     const afterCreates = [...records, ...fresh.map((s) => recordFor(s))];
     const lenient = { ...settings, maxCancelShare: 0.5 }; // 10 of 20 is not above 0.5
     expect(plan(fresh, afterCreates, { settings: lenient }).guard.held).toBe(false);

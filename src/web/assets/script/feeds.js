@@ -169,7 +169,8 @@ function feedCard(feed) {
           `Confirm ${plural(guard.wouldCancel, 'cancellation')}`,
         )
       : null,
-    creations
+    // New meetings that only wait for the held cancellations are released by that confirmation.
+    creations && creations.reasons.some((r) => r !== 'cancellationsHeld')
       ? h(
           'button',
           {
