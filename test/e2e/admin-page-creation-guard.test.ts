@@ -93,6 +93,33 @@ describe('admin page: the creation guard (Chromium e2e)', () => {
     await expect.poll(() => card.textContent()).not.toContain('new meetings held');
   });
 
+  it('counts every skipped session although the answer lists only 50 of them', async () => {
+    await page.getByRole('navigation', { name: 'Views' }).locator('a[data-view="upload"]').click();
+    // An hourly drop-in with no ORGANIZER (and no default organizer): 120 sessions without a meeting.
+    const dropIn = [
+      'UID:drop-in@northbridge.example',
+      'DTSTART:20270111T080000Z',
+      'DTEND:20270111T090000Z',
+      'RRULE:FREQ=HOURLY;COUNT=120',
+      'SUMMARY:Drop-in help desk',
+    ];
+    await page
+      .locator('#upload-file')
+      .setInputFiles({
+        name: 'drop-in.ics',
+        mimeType: 'text/calendar',
+        buffer: Buffer.from(calendar(dropIn)),
+      });
+    await page.locator('#upload-id').fill('drop-in');
+    await page.getByRole('button', { name: 'Upload and validate' }).click();
+    const skipped = page.locator('#upload-skipped');
+    await expect
+      .poll(() => skipped.locator('strong').textContent())
+      .toBe('120 sessions will not get a meeting');
+    expect(await skipped.locator('li').count()).toBe(50);
+    expect(await skipped.textContent()).toContain('… and 70 more.');
+  });
+
   it('ran without script errors or CSP violations', () => {
     // Chromium logs every non-2xx fetch as "Failed to load resource" (/.auth/me's 404 off App Service).
     expect(browser.errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);

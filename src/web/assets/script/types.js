@@ -68,7 +68,10 @@
  * @property {number} sessions
  * @property {boolean} [syncQueued]
  * @property {Array<{ uid?: string, line?: number, reason: string }>} [warnings]
+ * @property {number} [warningsOmitted]  warnings beyond those listed (the answer lists at most 50)
  * @property {Array<{ uid: string, summary?: string, start: string, reason: string, detail: string }>} [skipped]
+ * @property {number} [skippedOmitted]  skipped sessions beyond those listed
+ * @property {Record<string, number>} [skippedByReason]
  * @property {CreationGuard | null} [creationGuard]
  */
 /**

@@ -154,6 +154,9 @@ function renderUploadResult(body) {
   const feed = body.feed || {};
   const warnings = body.warnings || [];
   const skipped = body.skipped || [];
+  // The answer lists at most 50 of each; the counts say how many there are in all.
+  const warningCount = warnings.length + (body.warningsOmitted || 0);
+  const skippedCount = skipped.length + (body.skippedOmitted || 0);
   const summary =
     `${body.created ? 'Created feed ' : 'Uploaded a new version of '}${feed.id}: ${plural(body.sessions, 'session')} in the horizon.` +
     (body.syncQueued
@@ -177,7 +180,7 @@ function renderUploadResult(body) {
       h(
         'div',
         { class: 'warning', id: 'upload-warnings' },
-        h('strong', null, `${plural(warnings.length, 'event')} skipped as unreadable`),
+        h('strong', null, `${plural(warningCount, 'event')} skipped as unreadable or too large`),
         h(
           'ul',
           null,
@@ -191,6 +194,9 @@ function renderUploadResult(body) {
             ),
           ),
         ),
+        warningCount > warnings.length
+          ? h('p', { class: 'small' }, `… and ${warningCount - warnings.length} more.`)
+          : null,
       ),
     );
   }
@@ -199,7 +205,7 @@ function renderUploadResult(body) {
       h(
         'div',
         { class: 'warning', id: 'upload-skipped' },
-        h('strong', null, `${plural(skipped.length, 'session')} will not get a meeting`),
+        h('strong', null, `${plural(skippedCount, 'session')} will not get a meeting`),
         h(
           'ul',
           null,
@@ -214,10 +220,12 @@ function renderUploadResult(body) {
               ),
             ),
         ),
-        skipped.length > 200 ? h('p', { class: 'small' }, `… and ${skipped.length - 200} more.`) : null,
+        skippedCount > Math.min(skipped.length, 200)
+          ? h('p', { class: 'small' }, `… and ${skippedCount - Math.min(skipped.length, 200)} more.`)
+          : null,
       ),
     );
   }
   replace(result, parts);
-  announce(summary + (warnings.length ? ` ${plural(warnings.length, 'warning')}.` : ''));
+  announce(summary + (warningCount ? ` ${plural(warningCount, 'warning')}.` : ''));
 }
