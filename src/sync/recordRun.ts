@@ -129,8 +129,7 @@ export function appliedRunSummary(
   const counts = run.counters;
   const waitingBlocked = plan.waiting.filter((r) => r.state === 'blocked').length;
   const outcome = run.aborted ? 'failed' : run.complete ? 'completed' : 'partial';
-  const message =
-    run.abortReason ?? (run.complete ? undefined : 'run budget reached; the rest continues next run');
+  const message = run.abortReason ?? (run.complete ? undefined : whyIncomplete(run));
   return clock.summarize(
     feedId,
     outcome,
@@ -146,6 +145,18 @@ export function appliedRunSummary(
     },
     message,
   );
+}
+
+/** Why a run that was not aborted left work for the next one. */
+function whyIncomplete(run: ApplyRun): string {
+  const reasons: string[] = [];
+  if (run.stoppedEarly) reasons.push('run budget reached');
+  if (run.counters.raced > 0)
+    reasons.push(`${run.counters.raced} sessions were being written by another run at the same time`);
+  if (run.counters.storageFailed > 0)
+    reasons.push(`${run.counters.storageFailed} row writes failed in storage`);
+  if (run.stopReason && reasons.length === 0) reasons.push('the run was stopped');
+  return `${reasons.join('; ') || 'not every operation was tried'}; the rest continues next run`;
 }
 
 /** What the feed row keeps for the next run: the guard, the fast path's fingerprint, the earliest retry. */
