@@ -50,7 +50,7 @@ import {
   type Timetable,
 } from '../support/convergence.js';
 import { requireBuiltCli, startCli, type CliResult, type CliRun } from '../support/reliability-cli.js';
-import { baseSeed, randomInt, reportFigures, rng, scaled, sleep } from '../support/reliability-env.js';
+import { baseSeed, randomInt, reportFigures, rng, scaled, sleep, SOAK } from '../support/reliability-env.js';
 
 const NOW = Date.parse('2027-01-04T08:00:00Z');
 const HOUR = 3_600_000;
@@ -205,7 +205,7 @@ async function trial(
       );
       (failures[scenario] ??= []).push(
         [
-          `${scenario}, seed ${seed} (reproduce: RELIABILITY_SEED=${seed} npx vitest run test/reliability/convergence.test.ts)`,
+          `${scenario}, seed ${seed} (reproduce: ${SOAK ? 'SOAK=1 ' : ''}RELIABILITY_SEED=${seed} npx vitest run test/reliability/convergence.test.ts)`,
           ...log.map((l) => `  ${l}`),
           ...report.outcome.findings.map((l) => `  ${l}`),
           ...orphanHistories,
@@ -214,7 +214,7 @@ async function trial(
     }
   } catch (error) {
     (failures[scenario] ??= []).push(
-      `${scenario}, seed ${seed} threw (reproduce: RELIABILITY_SEED=${seed} npx vitest run test/reliability/convergence.test.ts)\n${log.join('\n')}\n${(error as Error).stack ?? String(error)}`,
+      `${scenario}, seed ${seed} threw (reproduce: ${SOAK ? 'SOAK=1 ' : ''}RELIABILITY_SEED=${seed} npx vitest run test/reliability/convergence.test.ts)\n${log.join('\n')}\n${(error as Error).stack ?? String(error)}`,
     );
   } finally {
     emulator.control.setFaults(null);
