@@ -103,13 +103,11 @@ describe('admin page: the creation guard (Chromium e2e)', () => {
       'RRULE:FREQ=HOURLY;COUNT=120',
       'SUMMARY:Drop-in help desk',
     ];
-    await page
-      .locator('#upload-file')
-      .setInputFiles({
-        name: 'drop-in.ics',
-        mimeType: 'text/calendar',
-        buffer: Buffer.from(calendar(dropIn)),
-      });
+    await page.locator('#upload-file').setInputFiles({
+      name: 'drop-in.ics',
+      mimeType: 'text/calendar',
+      buffer: Buffer.from(calendar(dropIn)),
+    });
     await page.locator('#upload-id').fill('drop-in');
     await page.getByRole('button', { name: 'Upload and validate' }).click();
     const skipped = page.locator('#upload-skipped');
