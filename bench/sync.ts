@@ -377,7 +377,7 @@ export async function benchSteady(
   const parses = tenant.parses() - parsesBefore;
   const tables = tableCalls(ops);
   const partitionReads = ops.get('meetings.listByFeed') ?? 0;
-  const skipped = summaries.filter((s) => s.outcome === 'skipped').length;
+  const skipped = summaries.filter((s) => s.outcome === 'unchanged').length;
   progress(options, `steady: ${steadyFeeds.length} unchanged feeds in ${ms.toFixed(0)} ms`);
 
   // One feed with 1 % of its sessions moved.

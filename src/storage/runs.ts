@@ -14,7 +14,7 @@ export const ALL_RUNS_PARTITION = '_all';
 const MAX_TIME_MS = 8_640_000_000_000_000;
 /** Table string properties hold ≤64 KiB; a run message is a summary, not a log. */
 const MAX_MESSAGE_LENGTH = 2_000;
-const OUTCOMES: readonly RunOutcome[] = ['completed', 'partial', 'failed', 'skipped'];
+const OUTCOMES: readonly RunOutcome[] = ['completed', 'partial', 'failed', 'skipped', 'unchanged'];
 const COUNTS = [
   'created',
   'updated',

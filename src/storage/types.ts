@@ -32,7 +32,7 @@ export interface FeedCreationGuard {
   at: string;
 }
 
-export type RunOutcome = 'completed' | 'partial' | 'failed' | 'skipped';
+export type RunOutcome = 'completed' | 'partial' | 'failed' | 'skipped' | 'unchanged';
 
 export interface RunSummary {
   feedId: string;

@@ -155,7 +155,6 @@ export async function loadFeed(
     !retryDue &&
     !confirmationPending
   ) {
-    log.debug('sync.run.unchanged', { feedId });
     return { status: 'unchanged' };
   }
 

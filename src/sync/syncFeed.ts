@@ -86,12 +86,15 @@ async function syncHeldFeed(
   // 1. The body, the fast path, desired sessions.
   const loaded = await loadFeed(deps, feed, deps.now().getTime(), { force: options.force === true });
   if (loaded.status === 'unchanged') {
-    return clock.summarize(
+    // Not stored (the fast path writes nothing), but logged like any run: a missing summary means a stopped daemon.
+    const summary = clock.summarize(
       feedId,
-      'skipped',
+      'unchanged',
       unchangedCounts(feed.lastRun),
       'feed unchanged since the last successful run',
     );
+    log.info('sync.run.completed', { ...summary });
+    return summary;
   }
   if (loaded.status === 'rejected') {
     return recordRun(deps, feed, clock.summarize(feedId, 'failed', {}, loaded.reason), loaded.feedUpdate);

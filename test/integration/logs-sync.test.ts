@@ -210,3 +210,35 @@ describe('sync logs', () => {
     expectNothingSecret(host.lines.map((l) => l.text).join('\n'), secrets);
   });
 });
+
+describe('every run is visible', () => {
+  it('a second sync of unchanged feeds logs exactly one info-level run summary per feed (outcome unchanged), and nothing else at info or above', async () => {
+    const world = await harness.world();
+    await world.grant(world.seed([ADA]).get(ADA)!);
+    const lecture = (uid: string, start: string) =>
+      vevent({ uid, organizer: ADA, summary: uid, start, rrule: 'FREQ=WEEKLY;COUNT=2' });
+    await world.upload('cs', calendar(lecture('cs101@uni', '2027-01-11T09:00:00Z')));
+    await world.upload('ma', calendar(lecture('ma101@uni', '2027-01-12T09:00:00Z')));
+    expect(await world.sync('cs')).toMatchObject({ outcome: 'completed', created: 2 });
+    expect(await world.sync('ma')).toMatchObject({ outcome: 'completed', created: 2 });
+
+    const memory = memorySink();
+    const logger = createEventLogger(memory.sink);
+    world.advance(15 * 60_000);
+    const graphBefore = world.emulator.control.requestCounts().graph;
+    const runs = [
+      await world.sync('cs', { deps: { logger } }),
+      await world.sync('ma', { deps: { logger } }),
+    ];
+    expect(world.emulator.control.requestCounts().graph).toBe(graphBefore);
+    expect(runs.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
+
+    const visible = memory.events.filter((e) => e.level !== 'debug');
+    expect(visible.map((e) => [e.level, e.name, e.properties.feedId, e.properties.outcome])).toEqual([
+      ['info', 'sync.run.completed', 'cs', 'unchanged'],
+      ['info', 'sync.run.completed', 'ma', 'unchanged'],
+    ]);
+    // The summary still says what the feed has: its meetings, nothing done now.
+    expect(visible[0]!.properties).toMatchObject({ created: 0, unchanged: 2, graphCalls: 0, failed: 0 });
+  });
+});
