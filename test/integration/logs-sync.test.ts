@@ -226,10 +226,7 @@ describe('every run is visible', () => {
     const logger = createEventLogger(memory.sink);
     world.advance(15 * 60_000);
     const graphBefore = world.emulator.control.requestCounts().graph;
-    const runs = [
-      await world.sync('cs', { deps: { logger } }),
-      await world.sync('ma', { deps: { logger } }),
-    ];
+    const runs = [await world.sync('cs', { deps: { logger } }), await world.sync('ma', { deps: { logger } })];
     expect(world.emulator.control.requestCounts().graph).toBe(graphBefore);
     expect(runs.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
 
