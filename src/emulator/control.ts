@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import * as bodies from './controlSchemas.js';
 import { appView, registerApp } from './apps.js';
+import { holdEndedMeetings, holdMeeting, reportView } from './attendance.js';
 import { mintManagedIdentityAssertion } from './entra.js';
 import { parseJsonObject, readBody, sendJson } from './http.js';
 import { emulatorErrorBody } from './httpErrors.js';
@@ -22,6 +23,12 @@ export function createControl(state: EmulatorState): EmulatorControl {
     setUser: (userId, change) => changeUser(state.users, userId, change),
     registerApp: (reg) => registerApp(state.apps, reg),
     apps: () => [...state.apps.values()].map(appView),
+    setAppRoles: (clientId, roles) => {
+      const app = state.apps.get(clientId.toLowerCase());
+      if (!app) throw new Error(`no app ${clientId}`);
+      app.roles = [...roles];
+      return appView(app);
+    },
     newPolicy: (name, appIds, description, opts) =>
       policies.newPolicy(name, appIds, description, opts?.delayMs),
     setPolicy: (name, change, opts) => policies.setPolicy(name, change, opts?.delayMs),
@@ -61,11 +68,27 @@ export function createControl(state: EmulatorState): EmulatorControl {
       if (m.deleted) m.joinedAfterDelete = true;
       return joinableView(m);
     },
+    holdMeeting: (meetingId, options) => {
+      const meeting = state.meetings.find((m) => m.id === meetingId);
+      if (!meeting) throw new Error(`no meeting ${meetingId}`);
+      return holdMeeting(state, meeting, options);
+    },
+    holdEndedMeetings: (options) => holdEndedMeetings(state, options),
+    attendanceReports: (meetingId) =>
+      state.heldMeetings
+        .filter((h) => meetingId === undefined || h.meetingId === meetingId)
+        .sort((a, b) => b.end - a.end)
+        .map(reportView),
+    setAttendance: (change) => {
+      Object.assign(state.attendance, change);
+      return { ...state.attendance };
+    },
     meetingsCreatedPerMonth: () => createdPerMonthView(state),
     requestCounts: () => structuredClone(state.counts),
     duplicates: () => duplicates(state.meetings),
     reset: (opts) => {
       state.meetings = [];
+      state.heldMeetings = [];
       state.createdPerMonth.clear();
       state.counts = emptyCounts();
       state.throttle.configure(null);

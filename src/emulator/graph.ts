@@ -1,6 +1,7 @@
 // The /v1.0 pipeline every Graph request goes through, in Graph's order: injected latency and
 // faults, token check, throttling, the route, then (for writes) a possibly lost response.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleAttendance } from './attendance.js';
 import { authenticateGraph } from './graphAuth.js';
 import { sendJson, sleep, type GraphResult } from './http.js';
 import { badRequest, graphErrorBody, HttpError, type RequestIds } from './httpErrors.js';
@@ -24,6 +25,13 @@ export function routeTemplate(method: string, segments: string[]): string {
     if (segments.length === 3) return `${method} /v1.0/users/{id}/onlineMeetings`;
     if (segments.length === 4 && segments[3] === 'createOrGet')
       return `${method} /v1.0/users/{id}/onlineMeetings/createOrGet`;
+    if (segments[4] === 'attendanceReports') {
+      if (segments.length === 5)
+        return `${method} /v1.0/users/{id}/onlineMeetings/{meetingId}/attendanceReports`;
+      if (segments.length === 6)
+        return `${method} /v1.0/users/{id}/onlineMeetings/{meetingId}/attendanceReports/{reportId}`;
+      return `${method} /v1.0/users/{id}/onlineMeetings/{meetingId}/attendanceReports/{reportId}/${segments.slice(6).join('/')}`;
+    }
     return `${method} /v1.0/users/{id}/onlineMeetings/{meetingId}`;
   }
   return `${method} /v1.0/users/{id}/${segments.slice(2).join('/')}`;
@@ -49,6 +57,18 @@ async function route(
 
   const users = handleUsers(state, req.method ?? 'GET', token, segments, query);
   if (users) return users;
+  if (segments[0] === 'users' && segments[2] === 'onlineMeetings' && segments[4] === 'attendanceReports') {
+    const [, organizerKey = '', , meetingId = ''] = segments;
+    return handleAttendance(
+      state,
+      req.method ?? 'GET',
+      token,
+      organizerKey,
+      meetingId,
+      segments.slice(5),
+      query,
+    );
+  }
   if (segments[0] === 'users' && segments[2] === 'onlineMeetings' && segments.length >= 3) {
     return handleMeetings(state, req, token, segments[1] ?? '', segments.slice(3), query);
   }

@@ -3,6 +3,7 @@
 import { MONTHLY_LIMIT_MESSAGE } from './meetingRules.js';
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { registerApp } from './apps.js';
+import { DEFAULT_ATTENDANCE_SETTINGS, type AttendanceSettings, type HeldOccurrence } from './attendance.js';
 import type { RegisteredCertificate } from './jwt.js';
 import { Faults, Throttle } from './limits.js';
 import { setBehaviour } from './meetingRules.js';
@@ -82,6 +83,9 @@ export interface EmulatorState {
   readonly users: Map<string, EmulatorUser>;
   readonly apps: Map<string, AppRecord>;
   meetings: MeetingRecord[];
+  /** Every time a meeting was held (control.holdMeeting): its attendance report. */
+  heldMeetings: HeldOccurrence[];
+  attendance: AttendanceSettings;
   /** Meetings created per `organizerId|YYYY-MM` (UTC, emulator clock); deletes do not give any back. */
   createdPerMonth: Map<string, number>;
   meetingDefaults: TenantMeetingDefaults;
@@ -109,6 +113,7 @@ export function createState(options: EmulatorOptions, caCertPem: string): Emulat
   const defaultApp = registerApp(apps, {
     clientId: options.clientId,
     secret: options.clientSecret ?? undefined,
+    ...(options.appRoles ? { roles: options.appRoles } : {}),
   });
   const state: EmulatorState = {
     tenantId: options.tenantId ?? randomUUID(),
@@ -127,6 +132,8 @@ export function createState(options: EmulatorOptions, caCertPem: string): Emulat
     users: new Map(),
     apps,
     meetings: [],
+    heldMeetings: [],
+    attendance: { ...DEFAULT_ATTENDANCE_SETTINGS, ...options.attendance },
     createdPerMonth: new Map(),
     meetingDefaults: { ...DEFAULT_MEETING_DEFAULTS },
     monthlyLimit: { ...DEFAULT_MONTHLY_LIMIT },

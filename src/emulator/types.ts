@@ -1,8 +1,10 @@
 // Public types of the Graph emulator (library API and the /_emulator JSON API).
 import type { FaultSettings, ThrottleSettings } from './limits.js';
 import type { GrantTarget, GrantView, PolicyView } from './policies.js';
+import type { AttendanceReportView, AttendanceSettings, AttendeeSeed, HoldOptions } from './attendance.js';
 
 export type { FaultSettings, ThrottleSettings, GrantTarget, GrantView, PolicyView };
+export type { AttendanceReportView, AttendanceSettings, AttendeeSeed, HoldOptions };
 
 export interface EmulatorUserSeed {
   id?: string;
@@ -127,6 +129,10 @@ export interface EmulatorOptions {
   meetingDefaults?: Partial<TenantMeetingDefaults>;
   monthlyMeetingLimit?: Partial<MonthlyMeetingLimit>;
   patchNoContent?: boolean;
+  /** Attendance reports: their delay after a held meeting ends, and the records' page size. */
+  attendance?: Partial<AttendanceSettings>;
+  /** Application permissions of the default app; default OnlineMeetings.ReadWrite.All + User.Read.All. */
+  appRoles?: string[];
 }
 
 export interface EmulatorMeetingView {
@@ -188,6 +194,8 @@ export interface EmulatorControl {
   /** Turns a seeded user into a guest, disables it or takes its Teams licence away (or back). */
   setUser(userId: string, change: EmulatorUserChange): EmulatorUser;
   registerApp(app?: EmulatorAppRegistration): EmulatorApp;
+  /** Replaces an app's admin-consented application permissions (tokens issued afterwards carry them). */
+  setAppRoles(clientId: string, roles: string[]): EmulatorApp;
   apps(): EmulatorApp[];
   /** New-CsApplicationAccessPolicy -Identity name -AppIds ... */
   newPolicy(name: string, appIds: string[], description?: string, options?: { delayMs?: number }): PolicyView;
@@ -227,6 +235,17 @@ export interface EmulatorControl {
    * joined this way is returned again by GET by id (microsoft-graph-docs#17590).
    */
   join(joinWebUrl: string): EmulatorJoinableView | null;
+  /**
+   * The meeting is held (someone opens its link at `start`…`end`, default its scheduled time): an
+   * attendance report appears `reportDelayMs` after it ends. A meeting held twice has two reports.
+   * Null when no one joined (`attendees: 0`): Graph keeps no report then.
+   */
+  holdMeeting(meetingId: string, options?: HoldOptions): AttendanceReportView | null;
+  /** Holds, at its scheduled time, every live meeting that has ended (emulator clock) and was not held yet. */
+  holdEndedMeetings(options?: { attendees?: number }): number;
+  /** Every report (available or not yet), most recent first; one meeting's with `meetingId`. */
+  attendanceReports(meetingId?: string): AttendanceReportView[];
+  setAttendance(change: Partial<AttendanceSettings>): AttendanceSettings;
   /** Meetings created (201) per organizer id per UTC month ('YYYY-MM'), deleted ones included. */
   meetingsCreatedPerMonth(): Record<string, Record<string, number>>;
   requestCounts(): RequestCounts;

@@ -25,7 +25,8 @@ import {
 } from './transport.js';
 import { createUsersGateway } from './users.js';
 import { createMeetingsGateway } from './meetings.js';
-import type { MeetingsGateway, UsersGateway } from './types.js';
+import { createAttendanceGateway } from './attendance.js';
+import type { AttendanceGateway, MeetingsGateway, UsersGateway } from './types.js';
 
 export type GraphCredential =
   | { kind: 'secret'; secret: string }
@@ -100,6 +101,8 @@ export interface GraphStats {
 export interface GraphAccess {
   users: UsersGateway;
   meetings: MeetingsGateway;
+  /** Attendance reports (OnlineMeetingArtifact.Read.All). */
+  attendance: AttendanceGateway;
   /** Health check: acquires (or reuses) a token; throws a GraphError of kind `unauthorized` naming the setting to fix. */
   getToken(): Promise<void>;
   stats(): GraphStats;
@@ -299,6 +302,7 @@ export function createGraphAccess(input: GraphSettings, transport: GraphTranspor
   return {
     users: createUsersGateway(client),
     meetings: createMeetingsGateway(client, settings.meetingOptions ?? {}),
+    attendance: createAttendanceGateway(client, settings.graphBaseUrl),
     getToken: async () => {
       await tokens.getAccessToken();
     },

@@ -74,3 +74,31 @@ export type GraphErrorKind =
   | 'forbidden' // 403 naming a missing API permission (role) or admin consent: the app itself
   | 'userForbidden' // any other 403: one organizer (guest, unlicensed, disabled; often an empty message)
   | 'monthlyLimit'; // 403 or 429 saying the organizer's 2,000 meetings a month are used up
+
+/** One attendance report: one time the meeting was held. UTC ISO instants. */
+export interface AttendanceReportSummary {
+  id: string;
+  meetingStartDateTime: string;
+  meetingEndDateTime: string;
+  totalParticipantCount: number;
+}
+
+/** One participant of a held meeting, as Graph reports it (guests and federated users included). */
+export interface AttendanceRecordData {
+  /** identity.id; null for anonymous and dial-in participants. */
+  participantId: string | null;
+  displayName: string;
+  /** Lower-cased; null when Graph gives none. */
+  email: string | null;
+  role: string;
+  totalSeconds: number;
+  /** Join / leave (UTC ISO; leave null while still in) and seconds of each stay. */
+  intervals: Array<{ join: string; leave: string | null; seconds: number }>;
+}
+
+export interface AttendanceGateway {
+  /** GET …/onlineMeetings/{id}/attendanceReports: at most the 50 most recent, once generated. */
+  listReports(organizerId: string, meetingId: string): Promise<AttendanceReportSummary[]>;
+  /** Every record of one report, following @odata.nextLink. */
+  listRecords(organizerId: string, meetingId: string, reportId: string): Promise<AttendanceRecordData[]>;
+}
