@@ -8,7 +8,14 @@ export type OrganizerResolution =
   | { status: 'resolved'; email: string; objectId: string; displayName: string }
   | { status: 'unresolved'; email: string; reason: string; retryable: boolean }
   /** The account exists but Teams will refuse it as an organizer (guest, disabled): no call is sent. */
-  | { status: 'refused'; email: string; objectId: string; reason: string; recheckAt: string };
+  | {
+      status: 'refused';
+      email: string;
+      objectId: string;
+      displayName: string;
+      reason: string;
+      recheckAt: string;
+    };
 
 export interface OrganizerResolver {
   resolve(email: string): Promise<OrganizerResolution>;
@@ -96,6 +103,7 @@ function fromRecord(record: OrganizerRecord): OrganizerResolution {
       status: 'refused',
       email: record.email,
       objectId: record.objectId,
+      displayName: record.displayName ?? record.email,
       reason: `${record.email}: ${unusable}`,
       recheckAt: record.expiresAt,
     };

@@ -117,6 +117,9 @@ describe('sync logs', () => {
       level: 'error',
       properties: {
         feedId: 'cs',
+        // Whom to call (e-mail, name) and what to grant (object id).
+        email: CAROL,
+        displayName: 'carol',
         objectId: carol.id,
         grantCommand: `Grant-CsApplicationAccessPolicy -PolicyName TimetableSync-OnlineMeetings -Identity "${carol.id}"`,
       },
@@ -124,7 +127,10 @@ describe('sync logs', () => {
 
     const unresolved = eventsNamed(events, 'organizer.unresolved');
     expect(unresolved).toHaveLength(1);
-    expect(unresolved[0]).toMatchObject({ level: 'error', properties: { feedId: 'cs', email: NOBODY } });
+    expect(unresolved[0]).toMatchObject({
+      level: 'error',
+      properties: { feedId: 'cs', email: NOBODY, displayName: null, objectId: null },
+    });
     expect(String(unresolved[0]!.properties.reason)).toContain(`no user with e-mail or UPN ${NOBODY}`);
 
     // Levels: errors only for what needs someone to act; a self-healed throttle is no warning.

@@ -88,6 +88,8 @@ class LaneRunner {
         run.log.error('organizer.unresolved', {
           feedId: run.feedId,
           email,
+          displayName: null,
+          objectId: null,
           reason: resolution.reason,
           sessions: needOrganizer.length,
         });
@@ -103,10 +105,10 @@ class LaneRunner {
         ops = ops.filter((op) => op.kind === 'cancel');
       } else if (resolution.status === 'refused') {
         // The directory already says Teams would refuse this account: tell ops, send nothing.
+        run.noteLecturer(resolution.objectId, email, resolution.displayName);
         run.log.error('organizer.refused', {
           feedId: run.feedId,
-          email,
-          objectId: resolution.objectId,
+          ...run.lecturer(resolution.objectId),
           status: null,
           message: resolution.reason,
           sessions: needOrganizer.length,
@@ -124,11 +126,13 @@ class LaneRunner {
         ops = ops.filter((op) => op.kind === 'cancel');
       } else {
         organizerId = resolution.objectId;
+        run.noteLecturer(organizerId, email, resolution.displayName);
       }
     }
     const byOrganizer = new Map<string, PlannedOperation[]>();
     for (const op of ops) {
       const id = op.kind === 'cancel' ? op.record.organizerId : organizerId;
+      if (id) run.noteLecturer(id, email, null);
       if (!id) {
         if (op.kind === 'cancel') await cancelWithoutMeeting(run, op.record);
         continue;
@@ -197,7 +201,7 @@ class LaneRunner {
       // A grant is propagating: a short wait may be enough (the gate's back-off covers longer ones).
       run.log.info('policy.propagating.waiting', {
         feedId: run.feedId,
-        objectId: organizer.objectId,
+        ...run.lecturer(organizer.objectId),
         waitMs: wait,
       });
       await run.deps.sleep(wait);
@@ -257,8 +261,7 @@ class LaneRunner {
     this.monthlyLimitHeld.delete(organizer.objectId);
     run.log.error('organizer.monthlyLimit', {
       feedId: run.feedId,
-      email: organizer.email,
-      objectId: organizer.objectId,
+      ...run.lecturer(organizer.objectId),
       limit: run.organizers.limit,
       month: monthOf(run.now()),
       sessions: held.sessions,

@@ -97,8 +97,8 @@ export class OrganizerLedger {
     this.refusedNow.set(objectId, refusal);
     this.run.log.error('organizer.refused', {
       feedId: this.run.feedId,
+      ...this.run.lecturer(objectId),
       email,
-      objectId,
       status: cause.status,
       code: cause.graphCode,
       requestId: cause.requestId,
@@ -118,7 +118,11 @@ export class OrganizerLedger {
     if (!current?.refusal) return;
     const since = current.refusal.firstAt;
     await this.change(objectId, (status) => ({ ...(status ?? current), refusal: null }));
-    this.run.log.info('organizer.accepted', { feedId: this.run.feedId, objectId, refusedSince: since });
+    this.run.log.info('organizer.accepted', {
+      feedId: this.run.feedId,
+      ...this.run.lecturer(objectId),
+      refusedSince: since,
+    });
   }
 
   /**

@@ -64,7 +64,11 @@ export class PolicyLedger {
     const next = recordPolicySuccess(current, organizerId, this.run.now());
     this.policies.set(organizerId, next);
     if (current && current.state !== 'unknown')
-      this.run.log.info('policy.active', { objectId: organizerId, previous: current.state });
+      this.run.log.info('policy.active', {
+        feedId: this.run.feedId,
+        ...this.run.lecturer(organizerId),
+        previous: current.state,
+      });
     await this.save(next);
   }
 
@@ -87,14 +91,14 @@ export class PolicyLedger {
       if (outcome === 'propagating') {
         this.run.log.warning('policy.propagating', {
           feedId: this.run.feedId,
-          objectId: organizerId,
+          ...this.run.lecturer(organizerId),
           grantedAt: record.grantedAt,
           until: retryAt,
         });
       } else {
         this.run.log.error('policy.missing', {
           feedId: this.run.feedId,
-          objectId: organizerId,
+          ...this.run.lecturer(organizerId),
           outcome,
           grantCommand: command,
           message,

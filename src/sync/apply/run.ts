@@ -96,6 +96,16 @@ export function storageUnavailableEvent(
   };
 }
 
+/**
+ * Who a lecturer is, as every event about one names them: on-call needs the e-mail and name to know whom
+ * to call, the object id for the Grant cmdlet. Null where this run has not learnt it (no look-up needed).
+ */
+export interface Lecturer {
+  email: string | null;
+  displayName: string | null;
+  objectId: string | null;
+}
+
 export class ApplyRun {
   readonly counters: ApplyCounters = {
     created: 0,
@@ -113,6 +123,7 @@ export class ApplyRun {
   /** Organizer refusals and monthly budgets, shared by every lane of the run. */
   readonly organizers: OrganizerLedger = new OrganizerLedger(this);
   private readonly written = new Map<string, MeetingRecord>();
+  private readonly lecturers = new Map<string, Lecturer>();
   private stopped_: RunStop | null = null;
   /** Storage failures since the last successful storage write (across lanes). */
   private storageFailuresInARow = 0;
@@ -126,6 +137,17 @@ export class ApplyRun {
 
   get log(): EventLogger {
     return this.deps.logger;
+  }
+
+  /** Remembers who an organizer object id is (a later answer without a name keeps the earlier name). */
+  noteLecturer(objectId: string, email: string, displayName: string | null): void {
+    const known = this.lecturers.get(objectId);
+    this.lecturers.set(objectId, { email, displayName: displayName ?? known?.displayName ?? null, objectId });
+  }
+
+  /** The e-mail, display name and object id to put in an event about this organizer. */
+  lecturer(objectId: string): Lecturer {
+    return this.lecturers.get(objectId) ?? { email: null, displayName: null, objectId };
   }
 
   get aborted(): boolean {
@@ -218,7 +240,17 @@ export class ApplyRun {
     if (written) return written;
     if (op.kind === 'create')
       return op.record ?? newMeetingRow(this.feedId, op.desired, op.externalId, op.generation);
+    // A move's row is re-keyed before any lane starts (move.ts); until then it is the old row.
     return op.record;
+  }
+
+  /** Re-keys a moved session's row (one transaction) and remembers both rows as written. */
+  async saveMove(vacated: MeetingRecord, moved: MeetingRecord): Promise<MeetingRecord> {
+    const stored = await this.deps.store.meetings.move(vacated, moved);
+    this.noteStorageSuccess();
+    this.written.set(stored.vacated.key, stored.vacated);
+    this.written.set(stored.moved.key, stored.moved);
+    return stored.moved;
   }
 
   async save(record: MeetingRecord): Promise<MeetingRecord> {
