@@ -13,7 +13,8 @@ import {
 } from './graph/client.js';
 import { createStateStore, type StateStore } from './storage/index.js';
 import { createLimiter, type Limiter } from './sync/limiter.js';
-import { userError } from './errors.js';
+import { errorMessage, userError } from './errors.js';
+import { exportEvents } from './events.js';
 
 export interface AppServices {
   config: AppConfig;
@@ -126,11 +127,36 @@ export async function buildServices(
 
 let services: Promise<AppServices> | undefined;
 
+let telemetryStarted = false;
+
+/**
+ * With an Application Insights connection string (Azure), events go to Application Insights with their
+ * properties as customDimensions (src/telemetry.ts) instead of through the host's text log.
+ */
+async function startTelemetry(env: NodeJS.ProcessEnv): Promise<void> {
+  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
+  if (!connectionString || telemetryStarted) return;
+  try {
+    const { createAzureMonitorTelemetry } = await import('./telemetry.js');
+    const telemetry = await createAzureMonitorTelemetry({
+      connectionString,
+      authenticationString: env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    });
+    exportEvents(telemetry.exporter);
+    telemetryStarted = true;
+  } catch (error) {
+    // Syncing matters more than its telemetry: the events stay in the host's log (as text).
+    console.error(`telemetry: events stay in the Functions log: ${errorMessage(error)}`);
+  }
+}
+
 /** The process-wide services for the Functions host (config from app settings). */
 export function getServices(): Promise<AppServices> {
-  services ??= buildServices(loadConfig(process.env)).catch((error: unknown) => {
-    services = undefined; // a transient start-up failure (storage down) must not stick for the worker's life
-    throw error;
-  });
+  services ??= startTelemetry(process.env)
+    .then(() => buildServices(loadConfig(process.env)))
+    .catch((error: unknown) => {
+      services = undefined; // a transient start-up failure (storage down) must not stick for the worker's life
+      throw error;
+    });
   return services;
 }

@@ -3,7 +3,12 @@
 // warning = degraded but self-healing; info = run summaries and state changes; debug = detail.
 // Every property passes through `redactProperties`, so a secret, token, passcode or join URL handed
 // to a logger by mistake is removed before it is written anywhere.
-import type { InvocationContext } from '@azure/functions';
+//
+// Where they go: on this machine one readable line per event (`info    name {json}`, the same level
+// names in the CLI, `serve` and `func start`); in Azure, once the services are built with an Application
+// Insights connection string, straight to Application Insights with every property a customDimension
+// (src/telemetry.ts), because a Functions log line can only carry text.
+import type { InvocationContext, LogLevel } from '@azure/functions';
 
 export type EventLevel = 'debug' | 'info' | 'warning' | 'error';
 export type EventProperties = Record<string, unknown>;
@@ -68,14 +73,67 @@ export function createEventLogger(...sinks: EventSink[]): EventLogger {
   };
 }
 
-/** One line per event: `name {json}`; App Insights keeps it as the trace message (queries parse the JSON). */
+/** One line per event: `name {json}` (the level is the log line's own). */
 export function formatEventLine(event: LoggedEvent): string {
   return `${event.name} ${JSON.stringify({ event: event.name, ...event.properties })}`;
 }
 
-/** Writes events through the Functions invocation context at the matching level. */
+export const EVENT_LEVELS: readonly EventLevel[] = ['debug', 'info', 'warning', 'error'];
+
+/** Whether `level` is at least `minLevel`. */
+export function atLeast(level: EventLevel, minLevel: EventLevel): boolean {
+  return EVENT_LEVELS.indexOf(level) >= EVENT_LEVELS.indexOf(minLevel);
+}
+
+/** The Functions log levels in this product's names (one set everywhere: debug, info, warning, error). */
+export function eventLevelOf(level: LogLevel): EventLevel {
+  if (level === 'information' || level === 'none') return 'info';
+  if (level === 'critical') return 'error';
+  if (level === 'trace') return 'debug';
+  return level;
+}
+
+/** A line as printed on this machine (CLI, `serve`): the level padded, then the text. */
+export function formatLocalLine(level: EventLevel, text: string): string {
+  return `${level.padEnd(7)} ${text}`;
+}
+
+/** Where an event was logged in the Functions host: carried to Application Insights for correlation. */
+export interface EventOrigin {
+  invocationId: string;
+  functionName: string;
+  /** W3C traceparent of the invocation: the event joins the host's request/operation. */
+  traceParent: string | null;
+}
+
+/** Sends an event to the telemetry backend (src/telemetry.ts). */
+export type EventExporter = (event: LoggedEvent, origin: EventOrigin | null) => void;
+
+// One per process, like the services that install it (compose.ts getServices): set once the Functions
+// worker has built its telemetry, read by every invocation's sink.
+let eventExporter: EventExporter | null = null;
+
+/** Sends every event of a Functions invocation to `exporter` from now on instead of the host's log (null: back to the log). */
+export function exportEvents(exporter: EventExporter | null): void {
+  eventExporter = exporter;
+}
+
+/**
+ * The sink of a Functions invocation: to Application Insights with its properties as dimensions when
+ * telemetry is installed (not also through the host, which would store each event a second time as a
+ * bare message), else one line through the invocation context at the matching level.
+ */
 export function contextSink(context: InvocationContext): EventSink {
+  const origin: EventOrigin = {
+    invocationId: context.invocationId,
+    functionName: context.functionName,
+    traceParent: context.traceContext?.traceParent ?? null,
+  };
   return (event) => {
+    if (eventExporter) {
+      eventExporter(event, origin);
+      return;
+    }
     const line = formatEventLine(event);
     if (event.level === 'error') context.error(line);
     else if (event.level === 'warning') context.warn(line);
@@ -84,12 +142,11 @@ export function contextSink(context: InvocationContext): EventSink {
   };
 }
 
-/** For the CLI: JSON lines on stderr (so stdout stays the command's output), or nothing below `minLevel`. */
+/** For the CLI: one line per event on stderr (so stdout stays the command's output), nothing below `minLevel`. */
 export function stderrSink(minLevel: EventLevel = 'info'): EventSink {
-  const order: EventLevel[] = ['debug', 'info', 'warning', 'error'];
   return (event) => {
-    if (order.indexOf(event.level) < order.indexOf(minLevel)) return;
-    process.stderr.write(`${event.level.padEnd(7)} ${formatEventLine(event)}\n`);
+    if (!atLeast(event.level, minLevel)) return;
+    process.stderr.write(`${formatLocalLine(event.level, formatEventLine(event))}\n`);
   };
 }
 

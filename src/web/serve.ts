@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import azureFunctions, { type HttpResponseInit, type LogHandler } from '@azure/functions';
 
 import type { AppServices } from '../compose.js';
+import { atLeast, eventLevelOf, formatLocalLine } from '../events.js';
 import { MAX_DEQUEUE_COUNT, syncFeedFromMessage } from '../handlers/sync.js';
 import { loadRoutes, type HttpRouteOptions, type RouteDefinition } from '../http/index.js';
 import { PAGE_ROUTE } from './constants.js';
@@ -201,11 +202,18 @@ async function writeResponse(res: ServerResponse, init: HttpResponseInit, method
   res.end(method === 'HEAD' ? undefined : body);
 }
 
+/** The host's log levels printed with the product's level names, like the CLI (`info`, not `information`). */
 function logHandlerFor(log: (line: string) => void, verbose: boolean): LogHandler {
-  return (level, ...args) => {
-    if (!verbose && level !== 'warning' && level !== 'error' && level !== 'critical') return;
+  return (hostLevel, ...args) => {
+    const level = eventLevelOf(hostLevel);
+    if (!verbose && !atLeast(level, 'warning')) return;
     log(
-      `${level.padEnd(11)} ${args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(' ')}`,
+      formatLocalLine(
+        level,
+        args
+          .map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : JSON.stringify(a)))
+          .join(' '),
+      ),
     );
   };
 }
@@ -253,7 +261,12 @@ function startQueueWorker(
     current = runOnce()
       .catch((error: unknown) => {
         if (!stopped)
-          log(`warning     queue worker: ${error instanceof Error ? error.message : String(error)}`);
+          log(
+            formatLocalLine(
+              'warning',
+              `queue worker: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+          );
       })
       .finally(() => {
         if (!stopped) timer = setTimeout(loop, pollMs);
@@ -351,10 +364,15 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
       await writeResponse(res, response, method);
       if (verbose)
         log(
-          `information ${method} ${url.pathname} → ${response.status ?? 200} (${found.route.definition.name}, ${Date.now() - started} ms)`,
+          formatLocalLine(
+            'info',
+            `${method} ${url.pathname} → ${response.status ?? 200} (${found.route.definition.name}, ${Date.now() - started} ms)`,
+          ),
         );
     })().catch((error: unknown) => {
-      log(`error       local server: ${error instanceof Error ? error.message : String(error)}`);
+      log(
+        formatLocalLine('error', `local server: ${error instanceof Error ? error.message : String(error)}`),
+      );
       if (!res.headersSent)
         problem(res, 500, 'Internal error', 'the local server failed to handle the request; see its log');
       else res.end();
@@ -376,7 +394,10 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
   if (runSyncs) {
     if (!services.graph) {
       log(
-        'warning     queued syncs cannot run here: Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, a credential)',
+        formatLocalLine(
+          'warning',
+          'queued syncs cannot run here: Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, a credential)',
+        ),
       );
     } else {
       worker = startQueueWorker(services, options.queuePollMs ?? 500, logHandler, log);
