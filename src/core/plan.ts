@@ -3,6 +3,7 @@
 //
 // Every record ends up in exactly one of: an operation, `held`, `waiting`, `unchanged`. Unchanged
 // records whose session only moved room are also listed in `roomChanges` (saved without a Graph call).
+// A session whose key changed with its series (moves.ts) is a `move`: its meeting goes with it.
 // Two guards move operations into `held` until an admin confirms: the deletion guard (cancels, below)
 // and the creation guard (creates, creationGuard.ts).
 
@@ -15,6 +16,7 @@ import {
 } from './creationGuard.js';
 import type { DesiredSession } from './desired.js';
 import { externalIdFor, normalizeEmail } from './identity.js';
+import { canMove, pairRemovedWithAdded, summarizeMoves, type MoveSummary } from './moves.js';
 import type { MeetingRecord } from './state.js';
 
 export interface PlanSettings {
@@ -68,6 +70,25 @@ export type PlannedOperation =
       externalId: string;
     }
   | { kind: 'update'; desired: DesiredSession; record: MeetingRecord }
+  | {
+      /**
+       * The feed no longer has `record`'s session but has `desired` instead, in the same series (same UID
+       * and organizer): the row is re-keyed to desired.key (one transaction) and its meeting PATCHed, so
+       * the meeting, its externalId and its join link stay.
+       */
+      kind: 'move';
+      desired: DesiredSession;
+      record: MeetingRecord;
+      /** The row already at desired.key (a 'cancelled' one, replaced by the moved row), or null. */
+      target: MeetingRecord | null;
+      /** desired.start − record.start. */
+      shiftMs: number;
+      /**
+       * False when the row waits for its nextAttemptAt (a failure's back-off, a lecturer's hold): it is
+       * only re-keyed now (storage), and PATCHed as an update once due.
+       */
+      due: boolean;
+    }
   | { kind: 'cancel'; record: MeetingRecord; reason: CancelReason }
   | {
       kind: 'replace';
@@ -106,6 +127,7 @@ export interface DeletionGuard {
 export interface PlanCounts {
   create: number;
   update: number;
+  move: number;
   cancel: number;
   replace: number;
   unchanged: number;
@@ -129,6 +151,8 @@ export interface SyncPlan {
   roomChanges: MeetingRecord[];
   guard: DeletionGuard;
   creationGuard: CreationGuard;
+  /** The moves by shift, for people ("10 sessions moved +1 h"); empty when nothing moved. */
+  moves: MoveSummary[];
   counts: PlanCounts;
 }
 
@@ -159,6 +183,12 @@ function byStartThenKey(a: PlannedOperation, b: PlannedOperation): number {
 
 function recordsByStartThenKey(a: MeetingRecord, b: MeetingRecord): number {
   return instant(a.start, 'record.start') - instant(b.start, 'record.start') || compareText(a.key, b.key);
+}
+
+interface AddedSession {
+  desired: DesiredSession;
+  /** Its 'cancelled' row, or null when it never had one. */
+  record: MeetingRecord | null;
 }
 
 export function planSync(input: PlanInput): SyncPlan {
@@ -192,6 +222,10 @@ export function planSync(input: PlanInput): SyncPlan {
   const skippedKeys = new Set(input.skippedKeys);
 
   const operations: PlannedOperation[] = [];
+  /** Sessions without a live row (none, or a 'cancelled' one) that may be created, or moved to. */
+  const added: AddedSession[] = [];
+  /** Rows with a meeting whose session the feed no longer has, before pairing. */
+  const removed: MeetingRecord[] = [];
   /** Cancels the deletion guard may hold back. */
   const guardedCancels: PlannedOperation[] = [];
   const unchanged: MeetingRecord[] = [];
@@ -253,7 +287,7 @@ export function planSync(input: PlanInput): SyncPlan {
     }
 
     if (record === null) {
-      if (!isOver(desired)) create(desired, null, 0);
+      if (!isOver(desired)) added.push({ desired, record: null });
       continue;
     }
 
@@ -262,7 +296,7 @@ export function planSync(input: PlanInput): SyncPlan {
       case 'cancelled':
         // Revived: a fresh meeting (new generation), since the old one was deleted or locked.
         if (isOver(desired)) unchanged.push(record);
-        else create(desired, record, record.generation + 1);
+        else added.push({ desired, record });
         break;
       case 'creating':
         // A run stopped between writing the row and storing the meeting: createOrGet with the same
@@ -316,9 +350,40 @@ export function planSync(input: PlanInput): SyncPlan {
     // Outside the horizon the feed says nothing about the session, so its absence means nothing.
     else if (instant(record.start, 'record.start') >= windowEndMs) unchanged.push(record);
     else if (skippedKeys.has(record.key)) unchanged.push(record);
-    else if (isWaiting(record)) waiting.push(record);
     // Already decided (and guarded) in an earlier run: finish it.
     else if (record.state === 'cancelling') operations.push({ kind: 'cancel', record, reason: 'resumed' });
+    else if (canMove(record)) removed.push(record);
+    else if (isWaiting(record)) waiting.push(record);
+    else guardedCancels.push({ kind: 'cancel', record, reason: 'removed' });
+  }
+
+  // Sessions that left and sessions that came in the same series: moves. The rest as before.
+  const shifts: number[] = [];
+  const paired = pairRemovedWithAdded(
+    removed,
+    added.map(({ desired }) => desired),
+  );
+  const removedPaired = new Uint8Array(removed.length);
+  const addedPaired = new Uint8Array(added.length);
+  for (const [r, a] of paired) {
+    const record = removed[r] as MeetingRecord;
+    const { desired, record: target } = added[a] as AddedSession;
+    removedPaired[r] = 1;
+    addedPaired[a] = 1;
+    const shiftMs = instant(desired.start, 'desired.start') - instant(record.start, 'record.start');
+    operations.push({ kind: 'move', desired, record, target, shiftMs, due: !isWaiting(record) });
+    shifts.push(shiftMs);
+  }
+  for (let a = 0; a < added.length; a++) {
+    if (addedPaired[a]) continue;
+    const { desired, record } = added[a] as AddedSession;
+    // Revived: a fresh meeting (new generation), since the old one was deleted, locked or moved away.
+    create(desired, record, record === null ? 0 : record.generation + 1);
+  }
+  for (let r = 0; r < removed.length; r++) {
+    if (removedPaired[r]) continue;
+    const record = removed[r] as MeetingRecord;
+    if (isWaiting(record)) waiting.push(record);
     else guardedCancels.push({ kind: 'cancel', record, reason: 'removed' });
   }
 
@@ -347,7 +412,7 @@ export function planSync(input: PlanInput): SyncPlan {
     if ((record.location ?? '') !== location) roomChanges.push({ ...record, location });
   }
 
-  const counts = { create: 0, update: 0, cancel: 0, replace: 0 };
+  const counts = { create: 0, update: 0, move: 0, cancel: 0, replace: 0 };
   for (const op of operations) counts[op.kind]++;
   return {
     operations,
@@ -357,9 +422,11 @@ export function planSync(input: PlanInput): SyncPlan {
     roomChanges,
     guard,
     creationGuard,
+    moves: summarizeMoves(shifts),
     counts: {
       create: counts.create,
       update: counts.update,
+      move: counts.move,
       cancel: counts.cancel,
       replace: counts.replace,
       unchanged: unchanged.length,

@@ -122,6 +122,33 @@ export function cancelledRow(record: MeetingRecord): MeetingRecord {
   return { ...record, state: 'cancelled', meetingId: null, joinWebUrl: null, ...SETTLED };
 }
 
+/**
+ * The two rows of a move (plan.ts), written in one transaction. The old key keeps a 'cancelled' row
+ * (without the meeting), so a session that comes back there gets a fresh meeting, never this one. The
+ * new key gets the meeting, its externalId and link, and the session as the feed has it now, but the
+ * old contentHash: the meeting still looks as before until its PATCH, so if the run stops between the
+ * two, the next plan PATCHes it (an ordinary update). Its generation is the one of the row it replaces
+ * at the new key (a 'cancelled' one), so a later fresh meeting there takes a createOrGet key never used.
+ */
+export function movedRows(op: Extract<PlannedOperation, { kind: 'move' }>): {
+  vacated: MeetingRecord;
+  moved: MeetingRecord;
+} {
+  const { record, desired, target } = op;
+  const { etag: _etag, ...rest } = record;
+  const moved: MeetingRecord = {
+    ...rest,
+    key: desired.key,
+    uid: desired.uid,
+    recurrenceId: desired.recurrenceId,
+    ...meetingContent(desired),
+    contentHash: record.contentHash,
+    generation: target ? target.generation : record.generation,
+    ...(target?.etag !== undefined ? { etag: target.etag } : {}),
+  };
+  return { vacated: cancelledRow(record), moved };
+}
+
 /** The same session needs a fresh meeting (the old one was deleted in Teams, or replaced). */
 export function withoutMeeting(record: MeetingRecord): MeetingRecord {
   return { ...record, meetingId: null, joinWebUrl: null };

@@ -51,6 +51,17 @@ function operationView(op: PlannedOperation) {
         organizerEmail: op.desired.organizerEmail,
         was: { subject: op.record.subject, start: op.record.start, end: op.record.end },
       };
+    case 'move':
+      return {
+        kind: op.kind,
+        key: op.desired.key,
+        subject: op.desired.subject,
+        start: op.desired.start,
+        end: op.desired.end,
+        organizerEmail: op.desired.organizerEmail,
+        shiftMs: op.shiftMs,
+        was: { key: op.record.key, subject: op.record.subject, start: op.record.start, end: op.record.end },
+      };
     case 'cancel':
       return { kind: op.kind, reason: op.reason, ...recordView(op.record) };
     case 'replace':
@@ -73,6 +84,7 @@ export function toDryRunView(feedId: string, dryRun: DryRun) {
     counts: dryRun.plan.counts,
     guard: dryRun.plan.guard,
     creationGuard: dryRun.plan.creationGuard,
+    moves: dryRun.plan.moves,
     operations: dryRun.plan.operations.map(operationView),
     held: dryRun.plan.held.map(operationView),
     waiting: dryRun.plan.waiting.map(recordView),

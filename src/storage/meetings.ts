@@ -39,6 +39,16 @@ export interface MeetingRepository {
    * NotFoundError) naming the row; transactions before it stay applied (each row is a valid state alone).
    */
   putMany(records: readonly MeetingRecord[]): Promise<MeetingRecord[]>;
+  /**
+   * Re-keys a session's row in one entity-group transaction (both rows in the feed's partition):
+   * `vacated` replaces the old row If-Match its etag (required), and `moved` is inserted at its new key,
+   * or replaces If-Match the row there (a 'cancelled' one) when it carries that row's etag. Both or
+   * neither: a stale etag or a row inserted meanwhile → ConcurrencyError, a row gone → NotFoundError.
+   */
+  move(
+    vacated: MeetingRecord,
+    moved: MeetingRecord,
+  ): Promise<{ vacated: MeetingRecord; moved: MeetingRecord }>;
   /** Deletes every meeting row of the feed; returns how many. */
   deleteByFeed(feedId: string): Promise<number>;
 }
@@ -96,6 +106,25 @@ export function meetingRepository(rows: Table): MeetingRepository {
         });
       }
       return result;
+    },
+    async move(vacated, moved) {
+      if (vacated.etag === undefined)
+        throw new InvalidInputError(`move: meeting ${vacated.feedId}/${vacated.key} has no etag`);
+      if (vacated.feedId !== moved.feedId || vacated.key === moved.key)
+        throw new InvalidInputError(
+          `move: ${vacated.feedId}/${vacated.key} → ${moved.feedId}/${moved.key} is not a re-key within one feed`,
+        );
+      const to = toEntity(moved);
+      const [vacatedEtag, movedEtag] = await rows.submit(vacated.feedId, [
+        ['update', toEntity(vacated), 'Replace', { etag: vacated.etag }],
+        moved.etag === undefined ? ['create', to] : ['update', to, 'Replace', { etag: moved.etag }],
+      ]);
+      if (!vacatedEtag || !movedEtag)
+        throw new StorageError(
+          'unavailable',
+          `move ${table}/${vacated.feedId}: the service returned no ETag`,
+        );
+      return { vacated: { ...vacated, etag: vacatedEtag }, moved: { ...moved, etag: movedEtag } };
     },
     async deleteByFeed(feedId) {
       requireFeedId(feedId);

@@ -4,7 +4,7 @@
 // Backend-specific cases (wire encoding, credentials, pagination tokens) stay in their own files.
 
 import { describe, expect, it } from 'vitest';
-import type { OrganizerRecord, PolicyRecord } from '../../src/core/state.js';
+import type { MeetingRecord, OrganizerRecord, PolicyRecord } from '../../src/core/state.js';
 import {
   ConcurrencyError,
   ConflictError,
@@ -407,6 +407,63 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
             store.meetings.putMany([meeting('29'), meeting('30'), meeting('30')]),
           ).rejects.toBeInstanceOf(InvalidInputError);
           expect((await store.meetings.listByFeed('cs-101')).map((r) => r.key)).toEqual(['20']);
+        }),
+      );
+
+      it(
+        'move re-keys a row in one transaction: the old key keeps a cancelled row, the new key the meeting',
+        withStore(async (store) => {
+          const old = await store.meetings.put(
+            meeting('40', { state: 'active', meetingId: 'm-40', joinWebUrl: 'https://teams.example/40' }),
+          );
+          const moved = { ...withoutEtag(old), key: '41', start: '2027-01-04T10:00:00Z' };
+          const vacated = { ...old, state: 'cancelled' as const, meetingId: null, joinWebUrl: null };
+          const result = await store.meetings.move(vacated, moved);
+          expect(result.moved.etag).toBeTruthy();
+          const listed = await store.meetings.listByFeed('cs-101');
+          expect(listed.map((r) => [r.key, r.state, r.meetingId, r.externalId])).toEqual([
+            ['40', 'cancelled', null, old.externalId],
+            ['41', 'active', 'm-40', old.externalId],
+          ]);
+          // The etags it returns are the rows' own: moving back replaces the cancelled row at '40'.
+          const back = await store.meetings.move(
+            { ...result.moved, state: 'cancelled', meetingId: null, joinWebUrl: null },
+            { ...result.moved, key: '40', etag: result.vacated.etag },
+          );
+          expect(back.moved.key).toBe('40');
+          const again = await store.meetings.listByFeed('cs-101');
+          expect(again.map((r) => [r.key, r.state, r.meetingId])).toEqual([
+            ['40', 'active', 'm-40'],
+            ['41', 'cancelled', null],
+          ]);
+        }),
+      );
+
+      it(
+        'move writes neither row when the old row changed meanwhile or the new key is taken',
+        withStore(async (store) => {
+          const old = await store.meetings.put(meeting('50', { state: 'active', meetingId: 'm-50' }));
+          const vacated = { ...old, state: 'cancelled' as const, meetingId: null };
+          await store.meetings.put({ ...old, subject: 'changed by another run' });
+          const stale = await rejection(store.meetings.move(vacated, { ...withoutEtag(old), key: '51' }));
+          expect(stale).toBeInstanceOf(ConcurrencyError);
+          const current = (await store.meetings.listByFeed('cs-101'))[0]!;
+          await store.meetings.put(meeting('52'));
+          const taken = await rejection(
+            store.meetings.move({ ...current, state: 'cancelled' }, { ...withoutEtag(current), key: '52' }),
+          );
+          expect(taken).toBeInstanceOf(ConcurrencyError);
+          const listed = await store.meetings.listByFeed('cs-101');
+          expect(listed.map((r) => [r.key, r.state, r.subject])).toEqual([
+            ['50', 'active', 'changed by another run'],
+            ['52', 'creating', 'Session 52'],
+          ]);
+          await expect(
+            store.meetings.move(withoutEtag(current) as MeetingRecord, {
+              ...withoutEtag(current),
+              key: '53',
+            }),
+          ).rejects.toBeInstanceOf(InvalidInputError);
         }),
       );
 

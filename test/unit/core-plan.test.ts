@@ -647,6 +647,14 @@ function applyPlan(records: readonly MeetingRecord[], p: SyncPlan): MeetingRecor
       case 'update':
         byKey.set(op.desired.key, written(op.desired, op.record.generation, op.record.externalId));
         break;
+      case 'move':
+        // One transaction: the old key keeps a cancelled row, the meeting goes to the new key.
+        byKey.set(op.record.key, { ...op.record, state: 'cancelled', meetingId: null, joinWebUrl: null });
+        byKey.set(op.desired.key, {
+          ...written(op.desired, op.target?.generation ?? op.record.generation, op.record.externalId),
+          meetingId: op.record.meetingId,
+        });
+        break;
       case 'cancel':
         byKey.set(op.record.key, { ...op.record, state: 'cancelled' });
         break;
@@ -830,14 +838,21 @@ describe('planSync properties', () => {
           // Every record is accounted for exactly once.
           const seen = [
             ...[...p.operations, ...p.held].flatMap((op) =>
-              op.kind === 'create' ? (op.record ? [op.record] : []) : [op.record],
+              op.kind === 'create'
+                ? op.record
+                  ? [op.record]
+                  : []
+                : op.kind === 'move' && op.target
+                  ? [op.record, op.target]
+                  : [op.record],
             ),
             ...p.unchanged,
             ...p.waiting,
           ].map((r) => r.key);
           expect(seen.sort()).toEqual(records.map((r) => r.key).sort());
-          // Nothing not yet due is retried.
+          // Nothing not yet due is retried (a move of a row that waits only re-keys it).
           for (const op of p.operations) {
+            if (op.kind === 'move' && !op.due) continue;
             const record = touchedRecord(op) ?? (op.kind === 'create' ? op.record : null);
             if (
               record &&

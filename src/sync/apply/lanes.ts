@@ -13,13 +13,16 @@ import { createOrganizerResolver, type OrganizerResolver } from '../organizers.j
 import { cancelMeeting, cancelWithoutMeeting } from './cancel.js';
 import { createMeeting, type Organizer } from './create.js';
 import { blockOperations, createsMeeting, handleFailure, type OperationOutcome } from './failures.js';
+import { rekeyMoves } from './move.js';
 import { PolicyLedger } from './policyLedger.js';
 import { replaceMeeting } from './replace.js';
 import { STORAGE_UNAVAILABLE, type ApplyRun } from './run.js';
 import { updateMeeting } from './update.js';
 
-export async function applyOperations(run: ApplyRun, operations: readonly PlannedOperation[]): Promise<void> {
-  if (operations.length === 0) return;
+export async function applyOperations(run: ApplyRun, planned: readonly PlannedOperation[]): Promise<void> {
+  if (planned.length === 0) return;
+  // Moves re-key their rows first (storage only): the lanes then treat them as updates of those rows.
+  const operations = await rekeyMoves(run, planned);
   const policies = new PolicyLedger(run);
   await policies.load();
   const resolver = createOrganizerResolver({
@@ -372,6 +375,7 @@ function applyOperation(run: ApplyRun, organizer: Organizer, op: PlannedOperatio
     case 'create':
       return createMeeting(run, organizer, op.desired, record, op.externalId, op.generation);
     case 'update':
+    case 'move':
       return updateMeeting(run, organizer, op.desired, record);
     case 'cancel':
       return cancelMeeting(run, record);
