@@ -13,6 +13,7 @@ const LAYERS = {
   sync: ['core', 'errors', 'config', 'events', 'feeds', 'graph', 'ical', 'storage'],
   admin: ['core', 'errors', 'config', 'events', 'feeds', 'graph', 'ical', 'storage', 'sync', 'calendar'],
   calendar: ['core', 'errors', 'config', 'events', 'storage'],
+  attendance: ['core', 'errors', 'config', 'events', 'graph', 'storage', 'admin'],
 };
 const SRC_MODULES = [
   'core',
@@ -24,6 +25,7 @@ const SRC_MODULES = [
   'sync',
   'admin',
   'calendar',
+  'attendance',
   'http',
   'cli',
   'web',
@@ -60,7 +62,7 @@ function layerRules() {
                 group: groups.filter((g) => !/compose/.test(g)),
                 message: `src/${layer} may import only ${allowed.length ? allowed.join(', ') : 'its own files'} (layers point inwards: see eslint.config.js)`,
               },
-              ...(['admin', 'calendar'].includes(layer)
+              ...(['admin', 'calendar', 'attendance'].includes(layer)
                 ? [
                     {
                       group: ['../compose.js', '../../compose.js'],

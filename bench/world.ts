@@ -82,6 +82,8 @@ export function countingStore(store: StateStore, counts: OpCounts): StateStore {
     deploymentKeys: counted('deploymentKeys', store.deploymentKeys, counts),
     feedBodies: counted('feedBodies', store.feedBodies, counts),
     syncQueue: counted('syncQueue', store.syncQueue, counts),
+    attendance: counted('attendance', store.attendance, counts),
+    attendanceQueue: counted('attendanceQueue', store.attendanceQueue, counts),
   };
 }
 

@@ -52,6 +52,17 @@ param graphBaseUrl string = ''
 // ---- Sync ----
 @description('SYNC_SCHEDULE: NCRONTAB schedule of the fan-out timer.')
 param syncSchedule string = '0 */15 * * * *'
+@description('ATTENDANCE_SCHEDULE: NCRONTAB schedule of the attendance timer.')
+param attendanceSchedule string = '0 7-59/15 * * * *'
+@minValue(0)
+@description('ATTENDANCE_DELAY_MINUTES: minutes after a session ends before its attendance report is first asked for.')
+param attendanceDelayMinutes int = 15
+@minValue(1)
+@description('ATTENDANCE_WINDOW_HOURS: hours a missing attendance report is waited for before the session is reported as never held.')
+param attendanceWindowHours int = 48
+@minValue(1)
+@description('ATTENDANCE_RETENTION_DAYS: days attendance records are kept after their session.')
+param attendanceRetentionDays int = 365
 @minValue(1)
 @maxValue(400)
 @description('HORIZON_DAYS: how many days ahead sessions get meetings.')
@@ -218,6 +229,10 @@ var appSettings = {
   GRAPH_BASE_URL: graphBaseUrl
   SYNC_SCHEDULE: syncSchedule
   HORIZON_DAYS: string(horizonDays)
+  ATTENDANCE_SCHEDULE: attendanceSchedule
+  ATTENDANCE_DELAY_MINUTES: string(attendanceDelayMinutes)
+  ATTENDANCE_WINDOW_HOURS: string(attendanceWindowHours)
+  ATTENDANCE_RETENTION_DAYS: string(attendanceRetentionDays)
   DEFAULT_TIME_ZONE: defaultTimeZone
   POLICY_NAME: policyName
   POLICY_PROPAGATION_MINUTES: string(policyPropagationMinutes)

@@ -179,6 +179,21 @@ const settingsSchema = z.object({
     .min(1)
     .default('TimetableSync.Admin')
     .describe('Entra app role required on admin routes when App Service Authentication is on.'),
+  ATTENDANCE_SCHEDULE: z
+    .string()
+    .trim()
+    .min(1)
+    .default('0 7-59/15 * * * *')
+    .describe('NCRONTAB schedule of the attendance timer (one message per feed with attendance on).'),
+  ATTENDANCE_DELAY_MINUTES: intSetting(15, 0, 24 * 60).describe(
+    "Minutes after a session's end before its attendance report is first asked for (Graph makes it some time after the meeting ends).",
+  ),
+  ATTENDANCE_WINDOW_HOURS: intSetting(48, 1, 30 * 24).describe(
+    'Hours after a session ends that a missing attendance report is waited for; then the session is reported as never held (or no one joined).',
+  ),
+  ATTENDANCE_RETENTION_DAYS: intSetting(365, 1, 3650).describe(
+    'Days after a session ends that its attendance records are kept; the collector deletes older ones.',
+  ),
   PUBLIC_BASE_URL: httpsUrl
     .optional()
     .or(z.literal('').transform(() => undefined))
@@ -312,6 +327,12 @@ function toAppConfig(s: Settings, problem: Problem) {
       globalGrantedAt: s.POLICY_GLOBAL_GRANTED_AT ? new Date(s.POLICY_GLOBAL_GRANTED_AT).toISOString() : null,
     },
     meeting: { lobbyBypass: s.MEETING_LOBBY_BYPASS, allowedPresenters: s.MEETING_ALLOWED_PRESENTERS },
+    attendance: {
+      schedule: s.ATTENDANCE_SCHEDULE,
+      delayMinutes: s.ATTENDANCE_DELAY_MINUTES,
+      windowHours: s.ATTENDANCE_WINDOW_HOURS,
+      retentionDays: s.ATTENDANCE_RETENTION_DAYS,
+    },
     adminRole: s.ADMIN_ROLE,
     publicBaseUrl: s.PUBLIC_BASE_URL ?? null,
   };

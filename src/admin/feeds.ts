@@ -35,6 +35,8 @@ export interface FeedSettingsInput {
   timeZone?: string | null;
   horizonDays?: number | null;
   enabled?: boolean;
+  /** Collect attendance after each session (opt-in; README: Attendance). */
+  attendance?: boolean;
 }
 
 /** Bounded lists for an answer: the first MAX_LISTED of each, UIDs and texts cut for display. */
@@ -279,6 +281,7 @@ function pickSettings(feed: FeedRecord | null): FeedSettingsInput {
     timeZone: feed.timeZone,
     horizonDays: feed.horizonDays,
     enabled: feed.enabled,
+    attendance: feed.attendance === true,
   };
 }
 

@@ -42,6 +42,7 @@ const feedJsonSchema = z
     timeZone: z.string().max(100).nullable().optional(),
     horizonDays: z.number().int().nullable().optional(),
     enabled: z.boolean().optional(),
+    attendance: z.boolean().optional(),
   })
   .strict();
 
@@ -64,6 +65,8 @@ function settingsFromQuery(request: HttpRequest): FeedSettingsInput {
   if (horizonDays !== undefined) settings.horizonDays = horizonDays;
   const enabled = request.query.get('enabled');
   if (enabled !== null) settings.enabled = booleanQuery(request, 'enabled', true);
+  if (request.query.get('attendance') !== null)
+    settings.attendance = booleanQuery(request, 'attendance', false);
   return settings;
 }
 
@@ -73,6 +76,7 @@ function withoutUndefined(input: z.infer<typeof feedJsonSchema>): FeedSettingsIn
   if (input.timeZone !== undefined) settings.timeZone = input.timeZone;
   if (input.horizonDays !== undefined) settings.horizonDays = input.horizonDays;
   if (input.enabled !== undefined) settings.enabled = input.enabled;
+  if (input.attendance !== undefined) settings.attendance = input.attendance;
   return settings;
 }
 
@@ -149,7 +153,7 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
     }
     if (Object.keys(settings).length === 0)
       throw problems.badRequest(
-        'the body changes nothing: give url, defaultOrganizer, timeZone, horizonDays or enabled',
+        'the body changes nothing: give url, defaultOrganizer, timeZone, horizonDays, enabled or attendance',
       );
     const invalidId = validateFeedId(feedId);
     if (invalidId) throw problems.badRequest(`feed id '${feedId.slice(0, 80)}': ${invalidId}`);

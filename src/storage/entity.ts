@@ -114,14 +114,21 @@ export async function mapPartition<T>(
   table: string,
   partitionKey: string,
   map: (row: StoredRow) => T,
-  options: { select?: string[]; limit?: number } = {},
+  options: { select?: string[]; limit?: number; rowKeyPrefix?: string } = {},
 ): Promise<T[]> {
   const rows: T[] = [];
+  const prefix = options.rowKeyPrefix;
+  // A prefix is the RowKey range [prefix, prefix with its last character incremented).
+  const range = prefix
+    ? ` and RowKey ge ${odataString(prefix)} and RowKey lt ${odataString(
+        prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1),
+      )}`
+    : '';
   try {
     const pages = client
       .listEntities<Record<string, unknown>>({
         queryOptions: {
-          filter: `PartitionKey eq ${odataString(partitionKey)}`,
+          filter: `PartitionKey eq ${odataString(partitionKey)}${range}`,
           ...(options.select ? { select: options.select } : {}),
         },
       })

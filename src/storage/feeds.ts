@@ -91,6 +91,7 @@ function toEntity(record: FeedRecord): Entity {
     creationsConfirmedAt: record.creationsConfirmedAt ?? null,
     creationGuard: jsonOrNull(record.creationGuard ?? null),
     calendarToken: record.calendarToken,
+    attendance: record.attendance === true ? true : null,
     lastRun: jsonOrNull(record.lastRun),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -121,6 +122,7 @@ function fromEntity(row: StoredRow, table: string): FeedRecord {
     createdAt: r.string('createdAt'),
     updatedAt: r.string('updatedAt'),
     etag: r.etag,
+    ...(r.booleanOrNull('attendance') === true ? { attendance: true } : {}),
     ...creationFields(
       r.stringOrNull('creationsConfirmedAt'),
       r.jsonOrNull<FeedCreationGuard>('creationGuard'),

@@ -30,6 +30,7 @@ export type { PolicyRepository } from './policies.js';
 export { ALL_RUNS_PARTITION, type RunRepository } from './runs.js';
 export type { DeploymentKey, DeploymentKeyRepository } from './deploymentKeys.js';
 export type { FeedBodyStore } from './feedBodies.js';
-export { SYNC_QUEUE_NAME, POISON_SUFFIX } from './names.js';
+export { SYNC_QUEUE_NAME, POISON_SUFFIX, ATTENDANCE_QUEUE_NAME } from './names.js';
+export type { AttendanceRepository } from './attendance.js';
 export { decodeSyncMessage, encodeSyncMessage, type SyncQueue } from './syncQueue.js';
 export type { FeedGuard, FeedRecord, FeedSource, RunOutcome, RunSummary, SyncMessage } from './types.js';

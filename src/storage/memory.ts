@@ -3,6 +3,7 @@
 // so tests of the sync's apply units run in milliseconds; test/support/state-store-contract.ts runs
 // the same suite against both.
 
+import { attendanceRepository } from './attendance.js';
 import { deploymentKeyRepository } from './deploymentKeys.js';
 import { blobName, blobPrefix, bodyVersion, type FeedBodyStore } from './feedBodies.js';
 import { feedLeaseRepository } from './feedLeases.js';
@@ -45,6 +46,11 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): S
     syncQueue: createMemorySyncQueue(
       new MemoryQueue(names.queue, nowMs),
       new MemoryQueue(names.poisonQueue, nowMs),
+    ),
+    attendance: attendanceRepository(table(names.tables.attendance), table(names.tables.attendanceSessions)),
+    attendanceQueue: createMemorySyncQueue(
+      new MemoryQueue(names.attendanceQueue, nowMs),
+      new MemoryQueue(names.attendancePoisonQueue, nowMs),
     ),
   };
 }

@@ -68,11 +68,12 @@ export function createMemoryTable(name: string, etags: EtagSource): Table {
 
   /** The error the service would answer `action` with given the rows as they are, or null when it would pass. */
   const refusal = (
-    kind: 'create' | 'update' | 'delete',
+    kind: 'create' | 'update' | 'upsert' | 'delete',
     current: StoredRow | undefined,
     etag: string | undefined,
     row: string,
   ): StorageError | null => {
+    if (kind === 'upsert') return null;
     if (kind === 'create') return current ? writeErrors.exists(row) : null;
     if (!current) return writeErrors.gone(row);
     if (kind === 'update' && etag !== '*' && etag !== current.etag) return writeErrors.stale(row);
@@ -101,7 +102,8 @@ export function createMemoryTable(name: string, etags: EtagSource): Table {
       answer(() => {
         const rows = partitions.get(partitionKey);
         // Table Storage returns a partition in RowKey order (ordinal, i.e. UTF-16 code units, as `<`).
-        const keys = rows ? [...rows.keys()].sort() : [];
+        const prefix = options.rowKeyPrefix ?? '';
+        const keys = rows ? [...rows.keys()].filter((key) => key.startsWith(prefix)).sort() : [];
         const limited = options.limit === undefined ? keys : keys.slice(0, options.limit);
         // `select` only trims what the service sends; every property is here anyway.
         return limited.map((key) => map({ ...(rows?.get(key) as StoredRow) }));
@@ -131,7 +133,7 @@ export function createMemoryTable(name: string, etags: EtagSource): Table {
       if (seen.has(target.rowKey)) throw badRequest(`write ${where}`, 'InvalidDuplicateRow');
       seen.add(target.rowKey);
       const error = refusal(
-        kind,
+        kind === 'upsert' ? 'upsert' : kind,
         rows.get(target.rowKey),
         action[0] === 'update' ? action[3].etag : undefined,
         where,

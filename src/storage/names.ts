@@ -6,3 +6,5 @@
 export const SYNC_QUEUE_NAME = 'sync-feeds';
 /** Where the Functions host moves a message after maxDequeueCount failed attempts. */
 export const POISON_SUFFIX = '-poison';
+/** The queue the attendance timer fans out to and attendanceFeedQueue is triggered by. */
+export const ATTENDANCE_QUEUE_NAME = 'attendance-feeds';

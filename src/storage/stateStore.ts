@@ -5,6 +5,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { createAttendanceRepository, type AttendanceRepository } from './attendance.js';
 import { createDeploymentKeyRepository, type DeploymentKeyRepository } from './deploymentKeys.js';
 import { InvalidInputError, StorageError, toStorageError } from './errors.js';
 import { createFeedBodyStore, type FeedBodyStore } from './feedBodies.js';
@@ -39,6 +40,10 @@ export interface StateStore {
   readonly deploymentKeys: DeploymentKeyRepository;
   readonly feedBodies: FeedBodyStore;
   readonly syncQueue: SyncQueue;
+  /** Attendance records and their collection state (src/attendance). */
+  readonly attendance: AttendanceRepository;
+  /** One message per feed whose attendance is collected (same message shape as the sync queue). */
+  readonly attendanceQueue: SyncQueue;
 }
 
 // How storage calls are retried. The SDK defaults retry a refused connection for long: Tables 3 retries
@@ -86,6 +91,8 @@ interface Clients {
   container: ContainerClient;
   queue: QueueClient;
   poisonQueue: QueueClient;
+  attendanceQueue: QueueClient;
+  attendancePoisonQueue: QueueClient;
 }
 
 function buildClients(options: StateStoreOptions, names: StorageNames): Clients {
@@ -107,6 +114,8 @@ function buildClients(options: StateStoreOptions, names: StorageNames): Clients 
         container: blobService.getContainerClient(names.container),
         queue: queueService.getQueueClient(names.queue),
         poisonQueue: queueService.getQueueClient(names.poisonQueue),
+        attendanceQueue: queueService.getQueueClient(names.attendanceQueue),
+        attendancePoisonQueue: queueService.getQueueClient(names.attendancePoisonQueue),
       };
     } catch {
       // The SDK's parse errors can quote the string, key included: say what is wrong without it.
@@ -138,6 +147,8 @@ function buildClients(options: StateStoreOptions, names: StorageNames): Clients 
     container: blobService.getContainerClient(names.container),
     queue: queueService.getQueueClient(names.queue),
     poisonQueue: queueService.getQueueClient(names.poisonQueue),
+    attendanceQueue: queueService.getQueueClient(names.attendanceQueue),
+    attendancePoisonQueue: queueService.getQueueClient(names.attendancePoisonQueue),
   };
 }
 
@@ -151,6 +162,8 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     policies: clients.table(names.tables.policies),
     runs: clients.table(names.tables.runs),
     deploymentKeys: clients.table(names.tables.deploymentKeys),
+    attendance: clients.table(names.tables.attendance),
+    attendanceSessions: clients.table(names.tables.attendanceSessions),
   };
 
   let ensured: Promise<void> | null = null;
@@ -164,6 +177,8 @@ export function createStateStore(options: StateStoreOptions): StateStore {
           clients.queue.createIfNotExists(),
           // Created up front so peekPoison and operators see it before the first failure.
           clients.poisonQueue.createIfNotExists(),
+          clients.attendanceQueue.createIfNotExists(),
+          clients.attendancePoisonQueue.createIfNotExists(),
         ]);
       } catch (error) {
         ensured = null; // let the next call try again instead of caching the failure
@@ -185,5 +200,12 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     deploymentKeys: createDeploymentKeyRepository(tables.deploymentKeys, names.tables.deploymentKeys),
     feedBodies: createFeedBodyStore(clients.container),
     syncQueue: createSyncQueue(clients.queue, clients.poisonQueue),
+    attendance: createAttendanceRepository(
+      tables.attendance,
+      names.tables.attendance,
+      tables.attendanceSessions,
+      names.tables.attendanceSessions,
+    ),
+    attendanceQueue: createSyncQueue(clients.attendanceQueue, clients.attendancePoisonQueue),
   };
 }

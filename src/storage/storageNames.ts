@@ -1,6 +1,6 @@
 // The resource names of a state store (no SDK here: the in-memory store names its queues the same).
 import { InvalidInputError } from './errors.js';
-import { POISON_SUFFIX, SYNC_QUEUE_NAME } from './names.js';
+import { ATTENDANCE_QUEUE_NAME, POISON_SUFFIX, SYNC_QUEUE_NAME } from './names.js';
 
 export interface StorageNames {
   tables: {
@@ -10,10 +10,14 @@ export interface StorageNames {
     policies: string;
     runs: string;
     deploymentKeys: string;
+    attendance: string;
+    attendanceSessions: string;
   };
   container: string;
   queue: string;
   poisonQueue: string;
+  attendanceQueue: string;
+  attendancePoisonQueue: string;
 }
 
 // Table names are alphanumeric and start with a letter; containers and queues are lower-case with
@@ -37,9 +41,13 @@ export function storageNames(namePrefix = ''): StorageNames {
       policies: `${namePrefix}policies`,
       runs: `${namePrefix}runs`,
       deploymentKeys: `${namePrefix}deploymentkeys`,
+      attendance: `${namePrefix}attendance`,
+      attendanceSessions: `${namePrefix}attendancesessions`,
     },
     container: `${dashed}feed-bodies`,
     queue,
     poisonQueue: `${queue}${POISON_SUFFIX}`,
+    attendanceQueue: `${dashed}${ATTENDANCE_QUEUE_NAME}`,
+    attendancePoisonQueue: `${dashed}${ATTENDANCE_QUEUE_NAME}${POISON_SUFFIX}`,
   };
 }

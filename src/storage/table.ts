@@ -12,6 +12,8 @@ export type StoredRow = Record<string, unknown> & { etag: string; partitionKey?:
 export type TableAction =
   | ['create', Entity]
   | ['update', Entity, 'Replace', { etag: string }]
+  /** Insert or replace, whatever is there: for rows that are the same whoever writes them (attendance records). */
+  | ['upsert', Entity, 'Replace']
   | ['delete', { partitionKey: string; rowKey: string }];
 
 /** One table. Both adapters keep these semantics; test/support/state-store-contract.ts pins them. */
@@ -24,11 +26,14 @@ export interface Table {
   write(row: Entity, etag: string | undefined): Promise<string>;
   /** The row, or null when there is none. */
   read(partitionKey: string, rowKey: string): Promise<StoredRow | null>;
-  /** The rows of one partition in RowKey order, mapped as they arrive; `limit` stops after that many. */
+  /**
+   * The rows of one partition in RowKey order, mapped as they arrive; `limit` stops after that many;
+   * `rowKeyPrefix` keeps only the rows whose RowKey starts with it (a RowKey range, one query).
+   */
   mapPartition<T>(
     partitionKey: string,
     map: (row: StoredRow) => T,
-    options?: { select?: string[]; limit?: number },
+    options?: { select?: string[]; limit?: number; rowKeyPrefix?: string },
   ): Promise<T[]>;
   /** Unconditional delete; false when there was no such row. */
   delete(partitionKey: string, rowKey: string): Promise<boolean>;
@@ -49,7 +54,7 @@ export interface Table {
 export function readPartition(
   table: Table,
   partitionKey: string,
-  options: { select?: string[]; limit?: number } = {},
+  options: { select?: string[]; limit?: number; rowKeyPrefix?: string } = {},
 ): Promise<StoredRow[]> {
   return table.mapPartition(partitionKey, (row) => row, options);
 }

@@ -79,6 +79,8 @@ export interface FeedRecord {
   /** Absent = null (read back absent when null, as rows from before the creation guard). */
   creationGuard?: FeedCreationGuard | null;
   calendarToken: string;
+  /** Attendance is collected after each session (opt-in). Absent = false. */
+  attendance?: boolean;
   lastRun: RunSummary | null;
   createdAt: string;
   updatedAt: string;

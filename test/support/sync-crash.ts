@@ -60,6 +60,8 @@ export function killableStore(
     deploymentKeys: wrap(inner.deploymentKeys),
     feedBodies: wrap(inner.feedBodies),
     syncQueue: wrap(inner.syncQueue),
+    attendance: wrap(inner.attendance),
+    attendanceQueue: wrap(inner.attendanceQueue),
   };
   return { store, killed: () => dead };
 }

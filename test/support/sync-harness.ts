@@ -17,6 +17,7 @@ import {
   emulatorAppSettings,
   startGraphEmulator,
   type EmulatorHandle,
+  type EmulatorOptions,
   type EmulatorUser,
 } from '../../src/emulator/index.js';
 import { DEFAULT_MEETING_DEFAULTS, DEFAULT_MONTHLY_LIMIT } from '../../src/emulator/state.js';
@@ -57,13 +58,16 @@ export interface Harness {
 }
 
 /** Starts Azurite + the emulator once for the file (beforeAll) and stops them (afterAll). */
-export function useSyncHarness(): Harness {
+export function useSyncHarness(emulatorOptions: EmulatorOptions = {}): Harness {
   let azurite: AzuriteInstance | undefined;
   let emulator: EmulatorHandle | undefined;
   let workDir: string | undefined;
   let caFile = '';
   beforeAll(async () => {
-    [azurite, emulator] = await Promise.all([startAzurite(), startGraphEmulator({ propagationDelayMs: 0 })]);
+    [azurite, emulator] = await Promise.all([
+      startAzurite(),
+      startGraphEmulator({ propagationDelayMs: 0, ...emulatorOptions }),
+    ]);
     workDir = await mkdtemp(path.join(tmpdir(), 'tts-harness-'));
     caFile = path.join(workDir, 'ca.pem');
     await writeFile(caFile, emulator.caCertPem);

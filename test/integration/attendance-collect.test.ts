@@ -1,0 +1,213 @@
+// The attendance collector end to end: real Azurite, the https Graph emulator holding the meetings the
+// sync created, the collector's own clock moved past the sessions. Records are collected once per ended
+// session and never for future ones; a late report is picked up by a later run; records span several
+// pages; one link used twice feeds the right two sessions; a missing permission is reported once with
+// its fix; retention deletes old records.
+import { describe, expect, it } from 'vitest';
+import { collectAttendance } from '../../src/attendance/collect.js';
+import { attendanceDepsFor } from '../../src/handlers/attendance.js';
+import { createEventLogger, memorySink } from '../../src/events.js';
+import { calendar, useSyncHarness } from '../support/sync-harness.js';
+import { eventsNamed, vevent } from '../support/sync-feeds.js';
+
+const MINUTE = 60_000;
+const ROLES = ['OnlineMeetings.ReadWrite.All', 'User.Read.All', 'OnlineMeetingArtifact.Read.All'];
+const RECORDS_ROUTE =
+  'GET /v1.0/users/{id}/onlineMeetings/{meetingId}/attendanceReports/{reportId}/attendanceRecords';
+// Tokens must outlive the weeks the emulator clock is moved forward (MSAL keeps them by real time).
+const harness = useSyncHarness({ tokenLifetimeSeconds: 120 * 24 * 3600 });
+
+/** A world whose emulator clock runs with the sync clock, a weekly lecture of four sessions, synced. */
+async function lectureWorld(options: { roles?: string[]; settings?: Record<string, string> } = {}) {
+  const start = '2027-01-04T08:00:00Z';
+  // The emulator's clock first (the world's policy is made at its time), then the world's.
+  const control = harness.emulator().control;
+  control.advanceTime(Date.parse(start) - control.now());
+  const world = await harness.world({
+    start,
+    settings: { ATTENDANCE_DELAY_MINUTES: '15', ATTENDANCE_WINDOW_HOURS: '48', ...options.settings },
+  });
+  control.setAppRoles(world.emulator.clientId, options.roles ?? ROLES);
+  control.setAttendance({ reportDelayMs: 10 * MINUTE, pageSize: 7 });
+  const ada = world.seed(['ada@uni.example']).get('ada@uni.example')!;
+  await world.grant(ada);
+  await world.upload(
+    'cs101',
+    calendar(
+      vevent({
+        uid: 'cs101@uni.example',
+        organizer: 'ada@uni.example',
+        summary: 'CS101 Lecture',
+        start: '2027-01-11T09:00:00Z',
+        rrule: 'FREQ=WEEKLY;COUNT=4',
+      }),
+    ),
+    { attendance: true },
+  );
+  expect(await world.sync('cs101')).toMatchObject({ created: 4, failed: 0 });
+  const { sink, events } = memorySink();
+  const deps = attendanceDepsFor(world.services, createEventLogger(sink));
+  const meetings = control.meetings().sort((a, b) => a.startDateTime.localeCompare(b.startDateTime));
+  return {
+    world,
+    control,
+    ada,
+    events,
+    meetings,
+    /** Moves both clocks to `iso`. */
+    at(iso: string) {
+      const ms = Date.parse(iso) - world.now().getTime();
+      world.advance(ms);
+      control.advanceTime(ms);
+    },
+    collect: () => collectAttendance(deps, 'cs101'),
+    sessions: () => world.services.store.attendance.listSessions('cs101'),
+    records: () => world.services.store.attendance.listRecords('cs101'),
+  };
+}
+
+describe('attendance collector', () => {
+  it('collects each ended session once, none for future ones, and picks up a late report on a later run', async () => {
+    const t = await lectureWorld();
+    const [first, second] = t.meetings;
+    t.at('2027-01-11T10:05:00Z');
+    expect(t.control.holdEndedMeetings({ attendees: 20 })).toBe(1);
+    // Not yet: the session ended 5 minutes ago (ATTENDANCE_DELAY_MINUTES is 15).
+    expect(await t.collect()).toMatchObject({ checked: 0, collected: 0 });
+
+    t.at('2027-01-11T10:20:00Z');
+    const pagesBefore = t.control.requestCounts().byRoute[RECORDS_ROUTE]?.['200'] ?? 0;
+    const run = await t.collect();
+    const report = t.control.attendanceReports(first!.id)[0]!;
+    expect(run).toMatchObject({ checked: 1, collected: 1, records: report.attendees.length });
+    // Every record, across several pages of 7.
+    const pages = (t.control.requestCounts().byRoute[RECORDS_ROUTE]?.['200'] ?? 0) - pagesBefore;
+    expect(pages).toBe(Math.ceil(report.attendees.length / 7));
+    expect(pages).toBeGreaterThanOrEqual(3);
+    const stored = await t.records();
+    expect(stored).toHaveLength(report.attendees.length);
+    expect(new Set(stored.map((r) => r.email))).toEqual(new Set(report.attendees.map((a) => a.email)));
+    const rejoined = report.attendees.find((a) => a.intervals.length === 2)!;
+    const row = stored.find((r) => r.email === rejoined.email)!;
+    expect(row.intervals).toHaveLength(2);
+    expect(row.firstJoin).toBe(new Date(rejoined.intervals[0]!.join).toISOString());
+    // The three future sessions: nothing asked, nothing stored.
+    expect((await t.sessions()).map((s) => s.state)).toEqual(['collected']);
+
+    // A second run: nothing more for the collected session, no Graph call.
+    const graphBefore = t.control.requestCounts().graph;
+    expect(await t.collect()).toMatchObject({ checked: 0, records: 0 });
+    expect(t.control.requestCounts().graph).toBe(graphBefore);
+
+    // Week 2: the report takes two hours to appear.
+    t.control.setAttendance({ reportDelayMs: 120 * MINUTE });
+    t.at('2027-01-18T10:20:00Z');
+    t.control.holdEndedMeetings({ attendees: 5 });
+    expect(await t.collect()).toMatchObject({ checked: 1, waiting: 1, collected: 0 });
+    const waiting = (await t.sessions()).find((s) => s.meetingId === second!.id)!;
+    expect(waiting).toMatchObject({ state: 'waiting', checks: 1 });
+    expect(waiting.reason).toMatch(/no attendance report yet/);
+    t.at('2027-01-18T10:40:00Z');
+    expect(await t.collect()).toMatchObject({ checked: 1, waiting: 1 });
+    t.at('2027-01-18T13:00:00Z');
+    expect(await t.collect()).toMatchObject({ checked: 1, collected: 1 });
+    expect((await t.sessions()).map((s) => s.state)).toEqual(['collected', 'collected']);
+    expect(eventsNamed(t.events, 'attendance.collected')).not.toHaveLength(0);
+    // Events carry counts and ids only.
+    expect(JSON.stringify(t.events)).not.toMatch(/student|examiner|@/i);
+  });
+
+  it('one link used twice: each report goes to the session it was held for; a session never held is settled as such', async () => {
+    const t = await lectureWorld();
+    const third = t.meetings[2]!;
+    t.at('2027-01-25T10:20:00Z');
+    t.control.holdMeeting(third.id, { attendees: 4 });
+    expect(await t.collect()).toMatchObject({ collected: 1 });
+    // Week 4: the lecturer opened last week's link; this week's meeting was never used.
+    t.at('2027-02-01T10:20:00Z');
+    t.control.holdMeeting(third.id, {
+      start: Date.parse('2027-02-01T09:00:00Z'),
+      end: Date.parse('2027-02-01T10:00:00Z'),
+      attendees: 6,
+    });
+    expect(await t.collect()).toMatchObject({ collected: 1 });
+    const sessions = await t.sessions();
+    const [week3Report, week4Report] = t.control.attendanceReports(third.id).reverse();
+    expect(sessions.find((s) => s.start.startsWith('2027-01-25'))?.reportIds).toEqual([
+      week3Report!.reportId,
+    ]);
+    expect(sessions.find((s) => s.start.startsWith('2027-02-01'))?.reportIds).toEqual([
+      week4Report!.reportId,
+    ]);
+
+    // The first two weeks ended before collection could reach them (outside the window): not collected.
+    expect(sessions).toHaveLength(2);
+  });
+
+  it('a meeting no one joined: re-checked with back-off, then settled as never held after the window', async () => {
+    const t = await lectureWorld();
+    t.at('2027-01-11T10:20:00Z');
+    expect(await t.collect()).toMatchObject({ waiting: 1 });
+    const firstCheck = (await t.sessions())[0]!;
+    expect(Date.parse(firstCheck.nextCheckAt!) - Date.parse('2027-01-11T10:20:00Z')).toBe(15 * MINUTE);
+    t.at(firstCheck.nextCheckAt!);
+    await t.collect();
+    const secondCheck = (await t.sessions())[0]!;
+    expect(Date.parse(secondCheck.nextCheckAt!) - Date.parse(firstCheck.nextCheckAt!)).toBe(30 * MINUTE);
+    t.at('2027-01-13T10:00:00Z');
+    expect(await t.collect()).toMatchObject({ noReport: 1 });
+    const settled = (await t.sessions())[0]!;
+    expect(settled).toMatchObject({ state: 'noReport', nextCheckAt: null });
+    expect(settled.reason).toMatch(/never held, or no one joined/);
+    expect(eventsNamed(t.events, 'attendance.session.noReport')).toHaveLength(1);
+    expect(eventsNamed(t.events, 'attendance.session.noReport')[0]!.level).toBe('info');
+  });
+
+  it('without OnlineMeetingArtifact.Read.All: one error with the fix, one Graph call, sessions wait', async () => {
+    const t = await lectureWorld({
+      roles: ['OnlineMeetings.ReadWrite.All', 'User.Read.All'],
+      settings: { ATTENDANCE_WINDOW_HOURS: '240' },
+    });
+    t.at('2027-01-18T10:20:00Z');
+    t.control.holdEndedMeetings();
+    const graphBefore = t.control.requestCounts().graph;
+    const run = await t.collect();
+    expect(run).toMatchObject({ checked: 2, permissionMissing: 2, collected: 0 });
+    expect(t.control.requestCounts().graph - graphBefore).toBe(1);
+    const alerts = eventsNamed(t.events, 'attendance.permission.missing');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.level).toBe('error');
+    expect(alerts[0]!.properties.action).toMatch(/OnlineMeetingArtifact\.Read\.All.*Grant admin consent/);
+    expect((await t.sessions()).map((s) => s.state)).toEqual(['permissionMissing', 'permissionMissing']);
+  });
+
+  it('without the access policy for the lecturer: the policy state with the grant line', async () => {
+    const t = await lectureWorld();
+    t.at('2027-01-11T10:20:00Z');
+    t.control.holdEndedMeetings();
+    t.control.grantPolicy(null, { userId: t.ada.id }, { delayMs: 0 });
+    expect(await t.collect()).toMatchObject({ policyMissing: 1 });
+    const alert = eventsNamed(t.events, 'attendance.policy.missing')[0]!;
+    expect(alert.properties).toMatchObject({ organizerId: t.ada.id, sessions: 1 });
+    expect(alert.properties.grantCommand).toContain(`Grant-CsApplicationAccessPolicy`);
+  });
+
+  it('retention: records of sessions older than ATTENDANCE_RETENTION_DAYS are deleted and not collected again', async () => {
+    const t = await lectureWorld({ settings: { ATTENDANCE_RETENTION_DAYS: '7' } });
+    t.at('2027-01-11T10:20:00Z');
+    t.control.holdEndedMeetings({ attendees: 3 });
+    await t.collect();
+    expect((await t.records()).length).toBeGreaterThan(0);
+    t.at('2027-01-18T10:20:00Z');
+    t.control.holdEndedMeetings({ attendees: 3 });
+    const run = await t.collect();
+    expect(run).toMatchObject({ expiredSessions: 1, collected: 1 });
+    expect(run.expiredRecords).toBeGreaterThan(0);
+    const sessions = await t.sessions();
+    expect(sessions.map((s) => s.start)).toEqual(['2027-01-18T09:00:00Z']);
+    expect(new Set((await t.records()).map((r) => r.sessionKey))).toEqual(new Set([sessions[0]!.key]));
+    expect(eventsNamed(t.events, 'attendance.retention.deleted')[0]!.properties).toMatchObject({
+      sessions: 1,
+    });
+  });
+});
