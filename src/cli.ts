@@ -1,60 +1,82 @@
-// `timetable-sync` command: dispatches to one module per command so that each command loads only
-// what it needs (the emulator or Azurite are never imported by `expand`).
-import { UsageError, cliExitCode, formatCliError } from './cli/errors.js';
+// `timetable-sync` command: finds the command in the table (./cli/commands.ts), answers `--help` from
+// it, checks the words against it (./cli/args.ts), then loads only that command's module (the
+// emulator or Azurite are never imported by `expand` or by any `--help`).
+import {
+  commandHelp,
+  inCliWords,
+  nearest,
+  overviewHelp,
+  parseCommandArgs,
+  wantsHelp,
+  type CommandSpec,
+} from './cli/args.js';
+import { COMMANDS } from './cli/commands.js';
+import { EXIT, UsageError, cliExitCode, formatCliError } from './cli/errors.js';
+import { AppError, isUserError } from './errors.js';
 
-type CommandModule = { run(args: string[]): Promise<number> };
+const GROUPS = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]));
 
-const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  expand: {
-    summary: 'expand FILE --from DATE --to DATE [--format json|table] [--tz ZONE]',
-    load: () => import('./cli/expand.js'),
-  },
-  emulator: {
-    summary: 'emulator [--port N] [--propagation-seconds N] [--users FILE.json]: run the Graph emulator',
-    load: () => import('./cli/emulator.js'),
-  },
-  start: {
-    summary:
-      '(npm start) the demo on Azurite + the Graph emulator, or a real sync when Graph settings are given',
-    load: () => import('./cli/start.js'),
-  },
-  demo: {
-    summary: 'demo [--feed FILE] [--now ISO] [--horizon-days N] [--json] [--serve [--port N]]',
-    load: () => import('./cli/demo.js'),
-  },
-  sync: {
-    summary: 'sync [--feed ID] [--now ISO] [--force] [--json] [--verbose]',
-    load: () => import('./cli/sync.js'),
-  },
-  plan: { summary: 'plan --feed FILE|ID [--now ISO] [--json]: dry run', load: () => import('./cli/plan.js') },
-  feeds: { summary: 'feeds add|list|remove|confirm|sync', load: () => import('./cli/feeds.js') },
-  policy: { summary: 'policy grant|list|script', load: () => import('./cli/policy.js') },
-  status: { summary: 'status [--json]', load: () => import('./cli/status.js') },
-  serve: {
-    summary:
-      'serve [--port N] [--host ADDR] [--no-sync] [--verbose]: the admin page and HTTP API on this machine',
-    load: () => import('./cli/serve.js'),
-  },
-};
-
-function usage(): string {
-  return [
-    'usage: timetable-sync <command> [options]',
-    '',
-    'commands:',
-    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
-  ].join('\n');
+/** The command the words name, and the words after its name; a usage error naming the nearest one. */
+function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | { group: string | null } {
+  const [first, second, ...more] = argv;
+  if (!first || first.startsWith('-')) return { group: null };
+  if (GROUPS.has(first)) {
+    if (!second || second.startsWith('-')) return { group: first };
+    const spec = COMMANDS.find((c) => c.name === `${first} ${second}`);
+    if (spec) return { spec, rest: more };
+    const subcommands = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) =>
+      c.name.slice(first.length + 1),
+    );
+    const near = nearest(second, subcommands);
+    throw new UsageError(
+      `unknown command '${first} ${second}'${near ? `; did you mean '${first} ${near}'?` : ''} (${first} has ${subcommands.join(', ')}; \`timetable-sync ${first} --help\`)`,
+    );
+  }
+  const spec = COMMANDS.find((c) => c.name === first);
+  if (spec) return { spec, rest: argv.slice(1) };
+  const near = nearest(first, [...new Set(COMMANDS.map((c) => c.name.split(' ')[0] as string))]);
+  throw new UsageError(
+    `unknown command '${first}'${near ? `; did you mean '${near}'?` : ''} (\`timetable-sync --help\` lists the commands)`,
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
-    return name ? 0 : 2;
+  // `help feeds add` is `feeds add --help`.
+  const words = argv[0] === 'help' ? [...argv.slice(1), '--help'] : argv;
+  const found = findCommand(words);
+  if ('group' in found) {
+    const rest = found.group ? words.slice(1) : words;
+    if (wantsHelp(rest)) {
+      console.log(overviewHelp(COMMANDS, found.group ?? undefined));
+      return EXIT.ok;
+    }
+    if (rest.length === 0 && found.group === null) {
+      console.log(overviewHelp(COMMANDS));
+      return EXIT.usage;
+    }
+    throw new UsageError(
+      found.group
+        ? `${found.group} needs a subcommand: ${COMMANDS.filter((c) => c.name.startsWith(`${found.group} `))
+            .map((c) => c.name)
+            .join(', ')} (\`timetable-sync ${found.group} --help\`)`
+        : `unknown option ${rest[0]}; the first word is a command (\`timetable-sync --help\` lists them)`,
+    );
   }
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command '${name}'\n${usage()}`);
-  return (await command.load()).run(rest);
+  const { spec, rest } = found;
+  if (wantsHelp(rest)) {
+    console.log(commandHelp(spec));
+    return EXIT.ok;
+  }
+  const args = parseCommandArgs(spec, rest, COMMANDS);
+  const run = await spec.load();
+  try {
+    return await run(args);
+  } catch (error) {
+    // The API's field names (horizonDays, grantedAt) in the flags the person typed.
+    if (isUserError(error))
+      throw new AppError(error.code, inCliWords(spec, error.message), { isUserError: true, cause: error });
+    throw error;
+  }
 }
 
 main(process.argv.slice(2)).then(

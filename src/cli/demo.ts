@@ -1,7 +1,9 @@
 // `timetable-sync demo` (what `npm start` runs without Graph settings): the whole product on this
 // machine. Starts Azurite and the Graph emulator on free ports, seeds the emulator's directory with the
 // feed's lecturers, grants the access policy the way an admin would, registers the feed, runs the sync
-// twice and reports what happened — then stops everything.
+// twice and reports what happened — then stops everything, unless it is kept (`--keep`, in the
+// background through ./localStack.ts) or served (`--serve`, in the foreground): then Azurite persists to
+// ./.azurite and ./local.settings.json points every command at it.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,13 +17,17 @@ import { loadConfig } from '../config.js';
 import { normalizeEmail } from '../core/identity.js';
 import { createEventLogger, memorySink, type LoggedEvent } from '../events.js';
 import { startAzurite, type AzuriteInstance } from '../dev/azurite.js';
+import { stackPaths } from '../dev/stack.js';
 import { emulatorAppSettings, startGraphEmulator, type EmulatorHandle } from '../emulator/index.js';
 import { syncDepsFor } from '../handlers/sync.js';
 import { expandCalendar } from '../ical/index.js';
 import type { RunSummary } from '../storage/index.js';
 import { syncFeed } from '../sync/syncFeed.js';
 import { serveAdmin } from '../web/serve.js';
-import { UsageError, parseArgs } from './errors.js';
+import type { CommandArgs } from './args.js';
+import { UsageError, listenProblem, unreadableFile } from './errors.js';
+import { STACK_DIR } from '../dev/stack.js';
+import { keepInBackground, keepStack, markStopped, prepareKeptStack } from './localStack.js';
 import { ADMIN_KEY_ENV, parsePort, untilInterrupted } from './serve.js';
 import { clockFrom, formatTable } from './context.js';
 import { SUMMARY_COLUMNS } from './report.js';
@@ -39,6 +45,8 @@ export interface DemoOptions {
   feedPath?: string;
   now?: string;
   horizonDays?: number;
+  /** Persist Azurite in this directory, with the emulator's CA file (a kept stack); default: in memory. */
+  stackDir?: string;
   /** Called with the running services after the two passes (the admin page's --serve keeps them up). */
   keepRunning?: (ctx: DemoContext) => Promise<void>;
 }
@@ -48,6 +56,10 @@ export interface DemoContext {
   services: AppServices;
   emulator: EmulatorHandle;
   azurite: AzuriteInstance;
+  /** The emulator's CA certificate file (GRAPH_CA_CERT_FILE). */
+  caFile: string;
+  /** The settings the demo runs with beside the endpoints (HORIZON_DAYS). */
+  settings: Record<string, string>;
   feedId: string;
 }
 
@@ -93,14 +105,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   let azurite: AzuriteInstance | undefined;
   let emulator: EmulatorHandle | undefined;
   try {
-    [azurite, emulator] = await Promise.all([startAzurite(), startGraphEmulator({ propagationDelayMs: 0 })]);
-    const caFile = path.join(workDir, 'graph-emulator-ca.pem');
+    [azurite, emulator] = await Promise.all([
+      startAzurite(options.stackDir ? { location: path.resolve(options.stackDir) } : {}),
+      startGraphEmulator({ propagationDelayMs: 0 }),
+    ]);
+    const caFile = options.stackDir
+      ? path.resolve(stackPaths(options.stackDir).ca)
+      : path.join(workDir, 'graph-emulator-ca.pem');
     await writeFile(caFile, emulator.caCertPem);
+    const settings = { HORIZON_DAYS: String(horizonDays) };
     // The same settings a person would put in local.settings.json to point the daemon at the emulator.
     const config = loadConfig({
       ...emulatorAppSettings(emulator, caFile),
       AzureWebJobsStorage: azurite.connectionString,
-      HORIZON_DAYS: String(horizonDays),
+      ...settings,
     });
     const services: AppServices = { ...(await buildServices(config)), now };
 
@@ -148,7 +166,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       },
     };
     if (options.keepRunning)
-      await options.keepRunning({ report, services, emulator, azurite, feedId: SAMPLE_FEED_ID });
+      await options.keepRunning({
+        report,
+        services,
+        emulator,
+        azurite,
+        caFile,
+        settings,
+        feedId: SAMPLE_FEED_ID,
+      });
     return report;
   } finally {
     await Promise.allSettled([azurite?.stop(), emulator?.stop()]);
@@ -249,35 +275,50 @@ export function demoJson(report: DemoReport): string {
 
 /** `--serve`: after the report, keep Azurite, the emulator and the admin page running until Ctrl-C. */
 function serveUntilInterrupted(port: number): NonNullable<DemoOptions['keepRunning']> {
-  return async ({ services }) => {
+  return async (ctx) => {
     const adminKey = process.env[ADMIN_KEY_ENV] || randomBytes(18).toString('base64url');
-    const server = await serveAdmin({ services, adminKey, port });
+    const server = await serveAdmin({ services: ctx.services, adminKey, port }).catch((error: unknown) => {
+      throw listenProblem(error, port);
+    });
+    const settingsNote = await keepStack(ctx, process.pid);
     console.log(
-      `\nAdmin page: ${server.url}\nFunction key (this demo only): ${adminKey}\nCtrl-C stops the page, Azurite and the Graph emulator.`,
+      `\nAdmin page: ${server.url}\nFunction key (this demo only): ${adminKey}\n${settingsNote}\nCtrl-C stops the page, Azurite and the Graph emulator (\`timetable-sync dev up\` starts them again).`,
     );
     await untilInterrupted();
     await server.stop();
+    await markStopped(STACK_DIR);
   };
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values, flags } = parseArgs(args, {
-    values: ['feed', 'now', 'horizon-days', 'port'],
-    flags: ['json', 'serve'],
-  });
-  const horizon = values.get('horizon-days');
+/** The demo's options from its command line (shared by `start`). */
+export function demoOptions(args: CommandArgs): DemoOptions {
+  const horizon = args.string('horizon-days');
   if (horizon !== undefined && !/^\d+$/.test(horizon))
-    throw new UsageError('--horizon-days must be a whole number');
+    throw new UsageError(`--horizon-days must be a whole number of days, got '${horizon}'`);
+  return {
+    ...(args.has('feed') ? { feedPath: args.string('feed') } : {}),
+    ...(args.has('now') ? { now: args.string('now') } : {}),
+    ...(horizon !== undefined ? { horizonDays: Number(horizon) } : {}),
+  };
+}
+
+export async function run(args: CommandArgs): Promise<number> {
+  const options = demoOptions(args);
+  const file = options.feedPath;
+  if (file !== undefined)
+    await readFile(file).catch((error: unknown) => Promise.reject(unreadableFile('--feed', file, error)));
+  if (args.flag('keep')) return keepInBackground(options, args.flag('json'));
+  const kept = args.flag('serve');
+  if (kept) await prepareKeptStack();
   let printed = false;
   const print = (report: DemoReport) => {
-    if (!printed) console.log(flags.has('json') ? demoJson(report) : formatDemoReport(report));
+    if (!printed) console.log(args.flag('json') ? demoJson(report) : formatDemoReport(report));
     printed = true;
   };
-  const serve = flags.has('serve') ? serveUntilInterrupted(parsePort(values.get('port'), 7071)) : undefined;
+  const serve = kept ? serveUntilInterrupted(parsePort(args.string('port'), 7071)) : undefined;
   const report = await runDemo({
-    ...(values.has('feed') ? { feedPath: values.get('feed') as string } : {}),
-    ...(values.has('now') ? { now: values.get('now') as string } : {}),
-    ...(horizon !== undefined ? { horizonDays: Number(horizon) } : {}),
+    ...options,
+    ...(kept ? { stackDir: STACK_DIR } : {}),
     // The report comes first; the page then serves the same Azurite and emulator.
     ...(serve ? { keepRunning: async (ctx: DemoContext) => (print(ctx.report), serve(ctx)) } : {}),
   });

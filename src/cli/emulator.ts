@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emulatorAppSettings, startGraphEmulator, type EmulatorUserSeed } from '../emulator/index.js';
-import { UsageError, parseArgs } from './errors.js';
+import type { CommandArgs } from './args.js';
+import { UsageError, listenProblem } from './errors.js';
 import { userError } from '../errors.js';
 
 function parseNonNegativeInt(name: string, value: string | undefined, fallback: number): number {
@@ -48,25 +49,22 @@ async function readUsers(file: string | undefined): Promise<EmulatorUserSeed[]> 
   });
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values, flags, positionals } = parseArgs(args, {
-    values: ['port', 'propagation-seconds', 'users'],
-    flags: ['help'],
-  });
-  if (flags.has('help')) {
-    console.log('usage: timetable-sync emulator [--port N] [--propagation-seconds N] [--users FILE.json]');
-    return 0;
-  }
-  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const port = parseNonNegativeInt('port', values.get('port'), 0);
+export async function run(args: CommandArgs): Promise<number> {
+  const port = parseNonNegativeInt('port', args.string('port'), 0);
   const propagationSeconds = parseNonNegativeInt(
     'propagation-seconds',
-    values.get('propagation-seconds'),
+    args.string('propagation-seconds'),
     30 * 60,
   );
-  const users = await readUsers(values.get('users'));
+  const users = await readUsers(args.string('users'));
 
-  const emulator = await startGraphEmulator({ port, propagationDelayMs: propagationSeconds * 1000, users });
+  const emulator = await startGraphEmulator({
+    port,
+    propagationDelayMs: propagationSeconds * 1000,
+    users,
+  }).catch((error: unknown) => {
+    throw listenProblem(error, port);
+  });
   const dir = await mkdtemp(join(tmpdir(), 'graph-emulator-'));
   const caFile = join(dir, 'ca.pem');
   await writeFile(caFile, emulator.caCertPem, { mode: 0o644 });

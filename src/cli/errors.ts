@@ -1,5 +1,5 @@
 // Errors the CLI prints as one clear line (never a stack trace): the user's input or the system's.
-import { AppError, describeError, isUserError } from '../errors.js';
+import { AppError, errorMessage, isUserError } from '../errors.js';
 
 /** Wrong command-line words: exit code 2. */
 export class UsageError extends AppError {
@@ -9,40 +9,59 @@ export class UsageError extends AppError {
   }
 }
 
+/** The process exit codes (README, "Commands"). */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
 /** The process exit code for a failure: 2 for wrong command-line words, 1 for anything else. */
 export function cliExitCode(error: unknown): number {
-  return error instanceof AppError && error.code === 'usage' ? 2 : 1;
+  return error instanceof AppError && error.code === 'usage' ? EXIT.usage : EXIT.failed;
 }
 
+/**
+ * One line for the terminal. A user error's message is made to be shown as it is; anything else is a
+ * fault, shown by its message alone (a class name such as `StorageError:` tells the reader nothing).
+ */
 export function formatCliError(error: unknown): string {
   if (isUserError(error)) return `timetable-sync: ${error.message}`;
-  return `timetable-sync: ${describeError(error)}`;
+  return `timetable-sync: ${errorMessage(error).split('\n')[0] ?? ''}`;
 }
 
-/** Minimal flag parser shared by the commands: `--name value`, `--flag`, and positionals. */
-export function parseArgs(
-  args: string[],
-  spec: { values?: string[]; flags?: string[] },
-): { positionals: string[]; values: Map<string, string>; flags: Set<string> } {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (spec.flags?.includes(name)) {
-      flags.add(name);
-    } else if (spec.values?.includes(name)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      values.set(name, value);
-    } else {
-      throw new UsageError(`unknown option --${name}`);
-    }
-  }
-  return { positionals, values, flags };
+/** Why a file given on the command line cannot be read, in words (never a bare EISDIR). */
+export function unreadableFile(flag: string | null, file: string, error: unknown): AppError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file: check the path'
+      : code === 'EISDIR'
+        ? 'it is a directory: give the path of a file in it'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied: check who may read it'
+          : errorMessage(error);
+  return new AppError('unreadableFile', `${flag ? `${flag} ` : ''}${file}: cannot read it (${why})`, {
+    isUserError: true,
+  });
+}
+
+/** A server that could not listen, in words: EADDRINUSE names the port and `--port`. */
+export function listenProblem(error: unknown, port: number, host = '127.0.0.1'): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE')
+    return new AppError(
+      'portInUse',
+      `port ${port} on ${host} is in use by another process: choose another with --port N (0 picks a free one), or stop that process`,
+      { isUserError: true },
+    );
+  if (code === 'EACCES')
+    return new AppError(
+      'portNotAllowed',
+      `port ${port} needs more privileges: choose one above 1023 with --port N`,
+      {
+        isUserError: true,
+      },
+    );
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new AppError('hostNotAvailable', `--host ${host} is not an address of this machine`, {
+      isUserError: true,
+    });
+  return error;
 }

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ExpandResult, Occurrence } from '../core/occurrence.js';
 import { CalendarError, expandCalendar, resolveDefaultTimeZone, wallToUtc } from '../ical/index.js';
-import { UsageError, parseArgs } from './errors.js';
-import { userError } from '../errors.js';
+import type { CommandArgs } from './args.js';
+import { UsageError, unreadableFile } from './errors.js';
 
 const USAGE =
   'usage: timetable-sync expand FILE --from YYYY-MM-DD --to YYYY-MM-DD [--format json|table] [--tz ZONE]';
@@ -18,32 +18,21 @@ function parseDay(flag: string, value: string | undefined): number {
   return ms;
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs(args, { values: ['from', 'to', 'format', 'tz'] });
-  if (positionals.length !== 1)
-    throw new UsageError(
-      positionals.length
-        ? `expected one FILE, got ${positionals.length}\n${USAGE}`
-        : `FILE is required\n${USAGE}`,
-    );
-  const file = positionals[0] as string;
-  const from = parseDay('from', values.get('from'));
-  const to = parseDay('to', values.get('to'));
+export async function run(args: CommandArgs): Promise<number> {
+  const file = args.positionals[0] as string;
+  const from = parseDay('from', args.string('from'));
+  const to = parseDay('to', args.string('to'));
   if (to <= from)
-    throw new UsageError(`--to (${values.get('to')}) must be after --from (${values.get('from')})`);
-  const format = values.get('format') ?? 'table';
+    throw new UsageError(`--to (${args.string('to')}) must be after --from (${args.string('from')})`);
+  const format = args.string('format') ?? 'table';
   if (format !== 'json' && format !== 'table')
     throw new UsageError(`--format must be json or table, got '${format}'`);
-  const tz = values.get('tz');
+  const tz = args.string('tz');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw userError(
-      'unreadableFile',
-      `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(e))}`,
-    );
+    throw unreadableFile(null, file, e);
   }
   // With --tz the window's dates are days in that zone (and floating times are read in it);
   // without, they are UTC days.

@@ -1,4 +1,4 @@
-// `timetable-sync serve [--port N] [--host ADDR] [--no-sync] [--verbose]`: the admin page and the whole
+// `timetable-sync serve [--port N] [--host ADDR [--allow-remote]] [--no-sync] [--verbose]`: the admin page and the whole
 // HTTP surface on this machine, with the real settings (environment, then local.settings.json), without
 // the Functions host. Queued syncs ("Sync now", uploads) run in this process when Graph is configured.
 //
@@ -7,8 +7,9 @@
 import { randomBytes } from 'node:crypto';
 
 import { serveAdmin } from '../web/serve.js';
+import type { CommandArgs } from './args.js';
 import { cliServices } from './context.js';
-import { UsageError, parseArgs } from './errors.js';
+import { UsageError, listenProblem } from './errors.js';
 
 export const ADMIN_KEY_ENV = 'TIMETABLE_SYNC_ADMIN_KEY';
 
@@ -32,9 +33,20 @@ export function untilInterrupted(): Promise<void> {
   });
 }
 
-export async function run(args: string[]): Promise<number> {
-  const { values, flags } = parseArgs(args, { values: ['port', 'host'], flags: ['no-sync', 'verbose'] });
-  const port = parsePort(values.get('port'), 7071);
+/** 127.0.0.1, ::1, localhost: addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+export async function run(args: CommandArgs): Promise<number> {
+  const port = parsePort(args.string('port'), 7071);
+  const host = args.string('host') ?? '127.0.0.1';
+  // Plain http: the function key and every answer would cross the network readable by anyone on it.
+  if (!isLoopbackHost(host) && !args.flag('allow-remote'))
+    throw new UsageError(
+      `serve: --host ${host} is not a loopback address. The page and the admin API are served over plain http, so the function key and the timetables would cross the network unencrypted. Put it behind an https proxy and add --allow-remote, or use --host 127.0.0.1`,
+    );
   const services = await cliServices();
   const fromEnv = process.env[ADMIN_KEY_ENV];
   const adminKey = fromEnv && fromEnv.length > 0 ? fromEnv : randomBytes(24).toString('base64url');
@@ -42,16 +54,22 @@ export async function run(args: string[]): Promise<number> {
     services,
     adminKey,
     port,
-    ...(values.has('host') ? { host: values.get('host') } : {}),
-    runQueuedSyncs: !flags.has('no-sync') && services.graph !== null,
-    verbose: flags.has('verbose'),
+    host,
+    runQueuedSyncs: !args.flag('no-sync') && services.graph !== null,
+    verbose: args.flag('verbose'),
+  }).catch((error: unknown) => {
+    throw listenProblem(error, port, host);
   });
+  if (!isLoopbackHost(host))
+    console.log(
+      `Listening on ${host} (--allow-remote): plain http, reachable from the network; use it only behind an https proxy.`,
+    );
   console.log(`Admin page: ${server.url}`);
   console.log(
     fromEnv ? `Function key: the value of ${ADMIN_KEY_ENV}` : `Function key (this process only): ${adminKey}`,
   );
   console.log(
-    services.graph && !flags.has('no-sync')
+    services.graph && !args.flag('no-sync')
       ? 'Queued syncs run in this process (like the queue trigger). Ctrl+C stops.'
       : 'Queued syncs are NOT run here (no Graph settings, or --no-sync): they wait on the queue. Ctrl+C stops.',
   );

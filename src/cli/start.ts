@@ -1,10 +1,20 @@
 // `npm start`: with Graph and Storage settings (environment or local.settings.json) it syncs the real
 // tenant; without them it runs the local demo. It says which it is doing.
+import type { CommandArgs } from './args.js';
 import { loadCliConfig } from './context.js';
+import { UsageError } from './errors.js';
 
-export async function run(args: string[]): Promise<number> {
+/** The options `start` passes to the demo only. */
+const DEMO_ONLY = ['keep', 'serve', 'port'];
+
+export async function run(args: CommandArgs): Promise<number> {
   const config = loadCliConfig();
   if (config.graph && config.storage) {
+    const demoOnly = DEMO_ONLY.find((name) => args.has(name));
+    if (demoOnly)
+      throw new UsageError(
+        `start: --${demoOnly} applies to the demo only, and Graph settings are present (environment or ./local.settings.json), so \`start\` syncs the tenant at ${config.graph.graphBaseUrl}. Leave --${demoOnly} out, or run \`timetable-sync demo --${demoOnly}\``,
+      );
     console.log(
       `Syncing every enabled feed against tenant ${config.graph.tenantId} (Graph ${config.graph.graphBaseUrl}).`,
     );

@@ -3,13 +3,12 @@ import { syncDepsFor } from '../handlers/sync.js';
 import { FeedBusyError } from '../sync/fence.js';
 import { syncFeed } from '../sync/syncFeed.js';
 import type { RunSummary } from '../storage/index.js';
-import { parseArgs } from './errors.js';
+import type { CommandArgs } from './args.js';
 import { cliLogger, cliServices, clockFrom } from './context.js';
 import { formatRunTable } from './report.js';
 import { userError } from '../errors.js';
 
-export async function run(args: string[]): Promise<number> {
-  const { values, flags } = parseArgs(args, { values: ['feed', 'now'], flags: ['json', 'verbose', 'force'] });
+export async function run(args: CommandArgs): Promise<number> {
   const services = await cliServices();
   if (!services.graph)
     throw userError(
@@ -17,18 +16,24 @@ export async function run(args: string[]): Promise<number> {
       'GRAPH_TENANT_ID, GRAPH_CLIENT_ID and a credential are needed to sync (or run `npm start` for the local demo)',
     );
   const deps = {
-    ...syncDepsFor(services, cliLogger(flags.has('verbose'))),
-    now: clockFrom(values.get('now')),
+    ...syncDepsFor(services, cliLogger(args.flag('verbose'))),
+    now: clockFrom(args.string('now')),
   };
-  const feedIds = values.has('feed')
-    ? [values.get('feed') as string]
+  const only = args.string('feed');
+  if (only !== undefined && !(await services.store.feeds.get(only)))
+    throw userError(
+      'feedNotFound',
+      `--feed ${only}: no such feed (\`timetable-sync feeds list\` shows the feeds; \`feeds add\` registers one)`,
+    );
+  const feedIds = args.has('feed')
+    ? [args.string('feed') as string]
     : (await services.store.feeds.list()).filter((f) => f.enabled).map((f) => f.id);
   const summaries: RunSummary[] = [];
-  const showProgress = process.stderr.isTTY && !flags.has('json') && feedIds.length > 1;
+  const showProgress = process.stderr.isTTY && !args.flag('json') && feedIds.length > 1;
   for (const [index, feedId] of feedIds.entries()) {
     if (showProgress) process.stderr.write(`\rsyncing ${index + 1}/${feedIds.length}: ${feedId.padEnd(40)}`);
     try {
-      summaries.push(await syncFeed(deps, feedId, { force: flags.has('force') }));
+      summaries.push(await syncFeed(deps, feedId, { force: args.flag('force') }));
     } catch (error) {
       if (!(error instanceof FeedBusyError)) throw error;
       // Another run (the deployed daemon, another terminal) is syncing it: that run does the work.
@@ -37,11 +42,11 @@ export async function run(args: string[]): Promise<number> {
   }
   if (showProgress) process.stderr.write('\r\x1b[K');
   console.log(
-    flags.has('json')
+    args.flag('json')
       ? JSON.stringify({ runs: summaries }, null, 2)
       : summaries.length
         ? formatRunTable(summaries)
-        : 'no enabled feeds',
+        : 'no enabled feeds: nothing to sync (`timetable-sync feeds list` shows every feed)',
   );
   return summaries.some((s) => s.outcome === 'failed') ? 1 : 0;
 }

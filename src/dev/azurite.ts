@@ -16,6 +16,8 @@ export interface AzuriteOptions {
   silent?: boolean;
   /** How long to wait for all three ports to accept connections (default 30 s). */
   startTimeoutMs?: number;
+  /** These ports instead of free ones (a kept local stack comes back where its settings point). */
+  ports?: { blobPort: number; queuePort: number; tablePort: number };
 }
 
 export interface AzuriteInstance {
@@ -62,7 +64,14 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   );
   // Ports are found by binding to 0 and releasing; a tiny race with other processes is possible, and
   // then Azurite fails to bind and we report it (with its stderr) rather than hang.
-  const [blobPort, queuePort, tablePort] = await freePorts();
+  const [blobPort, queuePort, tablePort] = options.ports
+    ? [options.ports.blobPort, options.ports.queuePort, options.ports.tablePort]
+    : await freePorts();
+  // A given port already taken would make the readiness check below succeed against someone else.
+  if (options.ports)
+    for (const port of [blobPort, queuePort, tablePort])
+      if (await canConnect(port))
+        throw new Error(`port ${port} on ${HOST} is already in use by another process`);
   // In memory, Azurite still may write small files to its working directory: give it a temp one.
   const workDir = await mkdtemp(path.join(tmpdir(), 'azurite-'));
 

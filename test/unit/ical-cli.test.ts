@@ -2,10 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/expand.js';
+import { parseCommandArgs } from '../../src/cli/args.js';
+import { COMMANDS } from '../../src/cli/commands.js';
+import { run as runExpand } from '../../src/cli/expand.js';
 import { UsageError, formatCliError } from '../../src/cli/errors.js';
 import { isUserError } from '../../src/errors.js';
 import { cal, event } from '../support/ical.js';
+
+const expand = COMMANDS.find((c) => c.name === 'expand');
+/** `timetable-sync expand ARGS` as the CLI reads it. */
+async function run(args: string[]): Promise<number> {
+  if (!expand) throw new Error('no expand command');
+  return runExpand(parseCommandArgs(expand, args));
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'ical-cli-'));
 function file(name: string, text: string): string {
@@ -102,6 +111,6 @@ describe('timetable-sync expand', () => {
     const missing = await run([join(dir, 'missing.ics'), '--from', '2024-01-01', '--to', '2024-02-01']).catch(
       (e: unknown) => e,
     );
-    expect(formatCliError(missing)).toMatch(/cannot read .*missing\.ics: no such file$/);
+    expect(formatCliError(missing)).toMatch(/missing\.ics: cannot read it \(no such file: check the path\)$/);
   });
 });
