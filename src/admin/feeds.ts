@@ -390,7 +390,17 @@ export interface DryRun extends ListedProblems {
 }
 
 /** What a sync of this feed (or of this calendar text under the feed's id) would do now; changes nothing. */
-export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string): Promise<DryRun> {
+/**
+ * What a sync would do, changing nothing: for the stored feed, or with `text` for that calendar as the
+ * feed's next upload (`settings` as that upload would give them; a feed not registered yet is planned
+ * from nothing).
+ */
+export async function dryRunPlan(
+  deps: AdminDeps,
+  feedId: string,
+  text?: string,
+  settings: FeedSettingsInput = {},
+): Promise<DryRun> {
   const feed =
     text === undefined
       ? await requireFeed(deps, feedId)
@@ -400,7 +410,8 @@ export async function dryRunPlan(deps: AdminDeps, feedId: string, text?: string)
     throw problems.conflict(
       `feed '${feedId}' has no accepted body yet (a URL feed is fetched on its first sync)`,
     );
-  const { desired, warnings, window } = inspectCalendar(deps, body, pickSettings(feed), feedId);
+  const effective = { ...pickSettings(feed), ...validateSettings(settings) };
+  const { desired, warnings, window } = inspectCalendar(deps, body, effective, feedId);
   const { plan } = await preparePlan(deps, feedId, feed, desired, window);
   const policies = new Map((await deps.store.policies.list()).map((p) => [p.objectId, p]));
   const emails = [

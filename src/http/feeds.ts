@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   confirmCancellations,
   confirmCreations,
+  decodeCalendarBody,
   dryRunPlan,
   registerFeedUrl,
   requestSync,
@@ -211,9 +212,16 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
     return jsonResponse(202, { feedId, queued: true });
   });
 
+  // GET: the stored feed. POST with a text/calendar body: that file as the feed's next upload (a
+  // preview before anything is stored; the query takes the upload's settings).
   const plan = adminRoute('feedsPlan', options, async (request, _context, services) => {
     const feedId = routeParam(request, 'id');
-    return jsonResponse(200, toDryRunView(feedId, await dryRunPlan(services, feedId)));
+    if (request.method.toUpperCase() !== 'POST')
+      return jsonResponse(200, toDryRunView(feedId, await dryRunPlan(services, feedId)));
+    const settings = settingsFromQuery(request);
+    const body = await readCalendarUpload(request, services.config.sync.maxFeedBytes);
+    const text = decodeCalendarBody(body, services.config.sync.maxFeedBytes);
+    return jsonResponse(200, toDryRunView(feedId, await dryRunPlan(services, feedId, text, settings)));
   });
 
   const confirm = adminRoute('feedsConfirmCancellations', options, async (request, context, services) => {

@@ -23,14 +23,16 @@ export async function readBodyBytes(
   request: HttpRequest,
   maxBytes: number,
   what: string,
+  /** The setting that holds the limit, named so that whoever reads the 413 knows what to raise. */
+  setting?: string,
 ): Promise<Uint8Array> {
+  const limit = `the limit is ${maxBytes} bytes${setting ? ` (${setting})` : ''}`;
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
-    throw problems.tooLarge(`${what} is ${declared} bytes (Content-Length); the limit is ${maxBytes}`);
+    throw problems.tooLarge(`${what} is ${declared} bytes (Content-Length); ${limit}`);
   }
   const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > maxBytes)
-    throw problems.tooLarge(`${what} is ${bytes.byteLength} bytes; the limit is ${maxBytes}`);
+  if (bytes.byteLength > maxBytes) throw problems.tooLarge(`${what} is ${bytes.byteLength} bytes; ${limit}`);
   return bytes;
 }
 
@@ -52,7 +54,7 @@ export async function readCalendarUpload(request: HttpRequest, maxBytes: number)
       `charset '${charset.slice(0, 40)}' is not supported: iCalendar is UTF-8 (RFC 5545 §3.1.4)`,
     );
   }
-  return readBodyBytes(request, maxBytes, 'the upload');
+  return readBodyBytes(request, maxBytes, 'the upload', 'MAX_FEED_BYTES');
 }
 
 /** Parses an `application/json` body and validates it with `schema`; every problem is listed. */

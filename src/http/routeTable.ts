@@ -38,7 +38,13 @@ export const ROUTES = [
   { group: 'feeds', name: 'feedsPut', methods: ['PUT'], route: 'feeds/{id}', authLevel: 'function' },
   { group: 'feeds', name: 'feedsDelete', methods: ['DELETE'], route: 'feeds/{id}', authLevel: 'function' },
   { group: 'feeds', name: 'feedsSync', methods: ['POST'], route: 'feeds/{id}/sync', authLevel: 'function' },
-  { group: 'feeds', name: 'feedsPlan', methods: ['GET'], route: 'feeds/{id}/plan', authLevel: 'function' },
+  {
+    group: 'feeds',
+    name: 'feedsPlan',
+    methods: ['GET', 'POST'],
+    route: 'feeds/{id}/plan',
+    authLevel: 'function',
+  },
   {
     group: 'feeds',
     name: 'feedsConfirmCancellations',

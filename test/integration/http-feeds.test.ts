@@ -89,7 +89,7 @@ describe('feeds API', () => {
         body: FEED_ICS,
         headers: { ...ICS, 'content-length': String(MAX_FEED_BYTES + 1) },
       });
-      expectProblem(result, 413, /Content-Length.*limit is 4096/);
+      expectProblem(result, 413, /Content-Length.*limit is 4096 bytes \(MAX_FEED_BYTES\)/);
       expect(await services.store.feeds.get('big-declared')).toBeNull();
     });
 
@@ -101,7 +101,7 @@ describe('feeds API', () => {
       );
       expect(Buffer.byteLength(big)).toBeGreaterThan(MAX_FEED_BYTES);
       const result = await put('big-actual', { body: big, headers: ICS });
-      expectProblem(result, 413, /limit is 4096/);
+      expectProblem(result, 413, /limit is 4096 bytes \(MAX_FEED_BYTES\)/);
       expect(await services.store.feeds.get('big-actual')).toBeNull();
     });
 
