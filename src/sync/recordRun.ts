@@ -249,6 +249,8 @@ export function logGuards(log: EventLogger, feedId: string, plan: SyncPlan): voi
       reason: plan.guard.reason,
       wouldCancel: plan.guard.wouldCancel,
       futureMeetings: plan.guard.futureMeetings,
+      // Moves are not cancels: they go ahead (same meeting, same link) and are shown as moves.
+      moves: plan.moves.map((m) => m.text),
       action: `review the feed, then confirm: timetable-sync feeds confirm ${feedId} (or POST /api/feeds/${feedId}/confirm-cancellations)`,
     });
   }

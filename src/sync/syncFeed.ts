@@ -106,6 +106,8 @@ async function syncHeldFeed(
   log.info('sync.planned', {
     feedId,
     ...plan.counts,
+    // Series that moved, by shift: "10 sessions moved +1 h" (each keeps its meeting and link).
+    moves: plan.moves.map((m) => m.text),
     sessions: desired.sessions.length,
     skipped: desired.skipped.length,
   });

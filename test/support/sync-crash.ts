@@ -13,7 +13,7 @@ export interface KillSwitch {
 }
 
 /**
- * `killAt` sees each meetings.put / putMany row; returning true kills the store before that write
+ * `killAt` sees each meetings.put / putMany row (and both rows of a move); returning true kills the store before that write
  * (`when: 'before'`, the default) or right after it is stored (`'after'`: the row is in the table, the
  * caller never hears back).
  */
@@ -34,8 +34,10 @@ export function killableStore(
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
           check();
-          if (meetings && (property === 'put' || property === 'putMany')) {
-            const rows = (property === 'put' ? [args[0]] : (args[0] as unknown[])) as MeetingRecord[];
+          if (meetings && (property === 'put' || property === 'putMany' || property === 'move')) {
+            const rows = (
+              property === 'put' ? [args[0]] : property === 'move' ? args : (args[0] as unknown[])
+            ) as MeetingRecord[];
             if (rows.some((row) => killAt(row))) {
               dead = true;
               if (!after) check();
