@@ -3,19 +3,26 @@
 // .bench/results.json. Timing figures are not asserted by tests (test/integration/bench-smoke.test.ts
 // only checks that every row is printed); `--strict` makes a missed target exit 1.
 //
-//   node dist/bench/run.js [sync] [steady] [plan] [cold] [tables] [--quick] [--strict] [--silent]
+//   node dist/bench/run.js [sync] [steady] [plan] [cold] [tables] [scale] [wholesync] [--quick] [--strict] [--silent]
+//
+// `scale` (several worker processes) and `wholesync` (225,000 rows in Azurite) take minutes at full size
+// and run only when named: `npm run bench:scale`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 
 import { machineFacts, parseOptions, progress, renderTable, type PartResult } from './common.js';
 import { benchCold } from './cold.js';
 import { benchPlan } from './plan.js';
+import { benchScale } from './scale.js';
 import { benchSteady, benchThroughput, type ThroughputOutcome } from './sync.js';
 import { benchTables } from './tables.js';
+import { benchWholeSync } from './wholesync.js';
 import { startEnv, type BenchEnv } from './world.js';
 
-export const PARTS = ['sync', 'steady', 'plan', 'cold', 'tables'] as const;
+export const PARTS = ['sync', 'steady', 'plan', 'cold', 'tables', 'scale', 'wholesync'] as const;
 type PartName = (typeof PARTS)[number];
+/** What `npm run bench` runs when no part is named. */
+const DEFAULT_PARTS: readonly PartName[] = ['sync', 'steady', 'plan', 'cold', 'tables'];
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -25,11 +32,18 @@ async function main(): Promise<number> {
     console.error(`unknown part(s): ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`);
     return 2;
   }
-  const selected = new Set<PartName>(options.parts.length > 0 ? (options.parts as PartName[]) : PARTS);
+  const selected = new Set<PartName>(
+    options.parts.length > 0 ? (options.parts as PartName[]) : DEFAULT_PARTS,
+  );
   const started = performance.now();
   const results: PartResult[] = [];
   let env: BenchEnv | null = null;
-  const needsEnv = selected.has('sync') || selected.has('steady') || selected.has('tables');
+  const needsEnv =
+    selected.has('sync') ||
+    selected.has('steady') ||
+    selected.has('tables') ||
+    selected.has('scale') ||
+    selected.has('wholesync');
   try {
     if (needsEnv) {
       progress(options, 'starting Azurite and the Graph emulator');
@@ -42,6 +56,8 @@ async function main(): Promise<number> {
     }
     if (selected.has('steady') && env) results.push(await benchSteady(env, options, throughput));
     if (selected.has('tables') && env) results.push(await benchTables(env, options));
+    if (selected.has('scale') && env) results.push(await benchScale(env, options));
+    if (selected.has('wholesync') && env) results.push(await benchWholeSync(env, options));
   } finally {
     await env?.stop();
   }

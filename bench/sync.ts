@@ -28,7 +28,7 @@ import {
 
 /** Graph's ceiling as the emulator enforces it, and the daemon's settings (the production defaults). */
 export const CEILING = { perAppPerSecond: 50, retryAfterSeconds: 1, latencyMs: 100 };
-const DAEMON_SETTINGS = { MAX_CONCURRENCY: '16', PER_ORGANIZER_CONCURRENCY: '4' };
+export const DAEMON_SETTINGS = { MAX_CONCURRENCY: '16', PER_ORGANIZER_CONCURRENCY: '4' };
 /**
  * Feeds synced at once by one instance: host.json queues.batchSize (4) + newBatchThreshold (batchSize/2)
  * is the most queue messages one instance runs concurrently.
@@ -58,7 +58,7 @@ export function syncScale(quick: boolean): SyncScale {
       };
 }
 
-function lecturersOf(feeds: readonly DepartmentFeed[]): string[] {
+export function lecturersOf(feeds: readonly DepartmentFeed[]): string[] {
   return [...new Set(feeds.flatMap((f) => f.lecturers))];
 }
 
@@ -135,7 +135,7 @@ async function firstSync(
   };
 }
 
-function ceilingOn(env: BenchEnv): void {
+export function ceilingOn(env: BenchEnv): void {
   env.emulator.control.setThrottle({
     perAppPerSecond: CEILING.perAppPerSecond,
     retryAfterSeconds: CEILING.retryAfterSeconds,

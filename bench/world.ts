@@ -71,8 +71,8 @@ function counted<T extends object>(name: string, target: T, counts: OpCounts): T
 /** The same StateStore with every repository call counted. */
 export function countingStore(store: StateStore, counts: OpCounts): StateStore {
   return {
+    ...store,
     ensure: () => store.ensure(),
-    names: store.names,
     feeds: counted('feeds', store.feeds, counts),
     feedLeases: counted('feedLeases', store.feedLeases, counts),
     meetings: counted('meetings', store.meetings, counts),
@@ -117,6 +117,10 @@ export interface EventCounter {
 
 export interface Tenant {
   services: AppServices;
+  /** The app settings the services were built from (what a worker process loads with loadConfig). */
+  appSettings: Record<string, string>;
+  /** The tenant's storage name prefix (its tables, container and queues). */
+  namePrefix: string;
   ops: OpCounts;
   events: EventCounter;
   now(): Date;
@@ -150,14 +154,16 @@ export async function newTenant(
     })),
   );
   const nowMs = Date.parse(BENCH_NOW);
-  const config = loadConfig({
+  const appSettings = {
     ...emulatorAppSettings(em, env.caFile),
     AzureWebJobsStorage: env.azurite.connectionString,
     POLICY_GLOBAL_GRANTED_AT: new Date(nowMs - 7 * 86_400_000).toISOString(),
     ...options.settings,
-  });
+  };
+  const config = loadConfig(appSettings);
   const now = (): Date => new Date(nowMs);
-  const base = await buildServices(config, { namePrefix: `b${randomBytes(5).toString('hex')}` });
+  const namePrefix = `b${randomBytes(5).toString('hex')}`;
+  const base = await buildServices(config, { namePrefix });
   const ops: OpCounts = new Map();
   const services: AppServices = { ...base, store: countingStore(base.store, ops), now };
   const events: EventCounter = { byName: new Map(), problems: [] };
@@ -169,6 +175,8 @@ export async function newTenant(
   const deps = (): SyncDeps => ({ ...syncDepsFor(services, logger), policyRetryWaitsMs: [] });
   return {
     services,
+    appSettings,
+    namePrefix,
     ops,
     events,
     now,

@@ -53,6 +53,38 @@ const FIGURES: Array<[string, RegExp]> = [
   ['5 tables', /^batched vs single \(one at a time\)$/],
 ];
 
+/** Rows of the parts that run only when named (`npm run bench:scale`), for each instance count. */
+const SCALE_FIGURES: Array<[string, RegExp]> = [
+  ['6 scale', /^sessions \/ lecturers \/ feeds$/],
+  ...['1 instance', '2 instances', '4 instances'].flatMap((n): Array<[string, RegExp]> => [
+    ['6 scale', new RegExp(`^${n}: share of the ceiling reached$`)],
+    ['6 scale', new RegExp(`^${n}: share of requests answered 429$`)],
+    ['6 scale', new RegExp(`^${n}: wall time$`)],
+    ['6 scale', new RegExp(`^${n}: duplicates / missing / orphans$`)],
+    ['6 scale', new RegExp(`^${n}: feeds synced twice at once$`)],
+  ]),
+  ['7 whole sync', /sessions: peak RSS \(at plan; process at start\)$/],
+  ['7 whole sync', /sessions: created \/ updated \/ cancelled \/ unchanged \/ failed$/],
+];
+
+function tableRows(stdout: string): Array<{ part: string; figure: string; value: string }> {
+  return stdout
+    .split('\n')
+    .filter((line) => / \| /.test(line) && !line.startsWith('part ') && !line.startsWith('---'))
+    .map((line) => line.split(' | ').map((cell) => cell.trim()))
+    .map(([part = '', figure = '', value = '']) => ({ part, figure, value }));
+}
+
+function expectRows(stdout: string, figures: ReadonlyArray<[string, RegExp]>): void {
+  const rows = tableRows(stdout);
+  for (const [part, figure] of figures) {
+    const row = rows.find((r) => r.part === part && figure.test(r.figure));
+    expect(row, `row "${part} | ${figure.source}" missing from:\n${stdout}`).toBeDefined();
+    expect(row?.value, `row "${part} | ${row?.figure}" has no value`).not.toBe('');
+    expect(row?.value).not.toMatch(/NaN|undefined/);
+  }
+}
+
 describe('performance harness (--quick)', () => {
   it(
     'prints every figure with a value, the machine facts and the command line',
@@ -67,17 +99,23 @@ describe('performance harness (--quick)', () => {
       expect(stdout).toMatch(/^timetable-sync performance \(quick\) — .*run\.js --quick --silent/m);
       expect(stdout).toMatch(/^machine: \d+ cpus .* memory [\d.]+ GB total/m);
       expect(stdout).toMatch(/^node v\d+/m);
-      const rows = stdout
-        .split('\n')
-        .filter((line) => / \| /.test(line) && !line.startsWith('part ') && !line.startsWith('---'))
-        .map((line) => line.split(' | ').map((cell) => cell.trim()))
-        .map(([part = '', figure = '', value = '']) => ({ part, figure, value }));
-      for (const [part, figure] of FIGURES) {
-        const row = rows.find((r) => r.part === part && figure.test(r.figure));
-        expect(row, `row "${part} | ${figure.source}" missing from:\n${stdout}`).toBeDefined();
-        expect(row?.value, `row "${part} | ${row?.figure}" has no value`).not.toBe('');
-        expect(row?.value).not.toMatch(/NaN|undefined/);
-      }
+      expectRows(stdout, FIGURES);
+      expect(stdout).toMatch(/^targets: \d+ met, \d+ missed/m);
+    },
+  );
+
+  it(
+    'scale-out and whole-sync memory (npm run bench:scale -- --quick): a row per instance count',
+    { timeout: 300_000 },
+    async () => {
+      expect(existsSync(harness), `${harness} is missing: run npm run build`).toBe(true);
+      const { stdout } = await run(process.execPath, [harness, 'scale', 'wholesync', '--quick', '--silent'], {
+        cwd: root,
+        maxBuffer: 8 << 20,
+        timeout: 280_000,
+      });
+      expect(stdout).toMatch(/^timetable-sync performance \(quick\) — .*run\.js scale wholesync --quick/m);
+      expectRows(stdout, SCALE_FIGURES);
       expect(stdout).toMatch(/^targets: \d+ met, \d+ missed/m);
     },
   );

@@ -1,0 +1,184 @@
+// Part 7: whole-sync memory. One feed of 25k / 100k / 225k sessions (the semester of part 3) synced by
+// a fresh worker process (bench/wholesync-child.ts: services from src/compose.ts, then syncFeed) against
+// Azurite and the Graph emulator (no ceiling, no latency: memory, not speed). The feed's state is what
+// an earlier sync left: rows for 98 % of the sessions (1 % of them out of date), 1 % not created yet,
+// and rows for 0.5 % more sessions that have left the feed — so the run reads ~225,000 rows, plans,
+// and applies ~2.5 % of them (PATCH, createOrGet + PATCH, DELETE). The meetings those operations touch
+// exist in the emulator (created through the product's Graph client); the other rows carry ids of the
+// same length that no operation uses.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import type { DesiredSession } from '../src/core/desired.js';
+import { externalIdFor } from '../src/core/identity.js';
+import type { MeetingRecord } from '../src/core/state.js';
+import { createdRow, creatingRow, newMeetingRow } from '../src/core/transitions.js';
+import { expandFeedBody, feedWindow } from '../src/sync/loadFeed.js';
+import { fixed, int, pool, progress, type BenchOptions, type PartResult, type Row } from './common.js';
+import { semesterText } from './plan-child.js';
+import type { WholeSyncReport } from './wholesync-child.js';
+import { BENCH_NOW, newTenant, type BenchEnv, type Tenant } from './world.js';
+
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./wholesync-child.js', import.meta.url));
+const FEED_ID = 'semester';
+/** Flex Consumption's smallest instance has 512 MB; this leaves room for the host's own share. */
+export const WHOLE_SYNC_RSS_TARGET_MB = 450;
+
+/** Rows an earlier sync left for these sessions; returns how many meetings were made in the emulator. */
+async function seedEarlierSync(tenant: Tenant, sessions: readonly DesiredSession[]): Promise<number> {
+  const graph = tenant.services.graph;
+  if (!graph) throw new Error('the bench tenant has no Graph client');
+  const userIds = new Map(
+    await Promise.all(
+      [...new Set(sessions.map((s) => s.organizerEmail))].map(async (email): Promise<[string, string]> => [
+        email,
+        (await graph.users.resolveByEmail(email))?.objectId ?? '',
+      ]),
+    ),
+  );
+  const live = sessions.filter((s) => !s.cancelled);
+  const touched: Array<{ record: MeetingRecord; session: DesiredSession }> = [];
+  const records: MeetingRecord[] = [];
+  // Meeting ids and join links as long as the emulator's (production's are longer still).
+  let sample: { id: string; joinWebUrl: string } | null = null;
+  const row = (session: DesiredSession, key: string): MeetingRecord => {
+    const externalId = externalIdFor(key, 0);
+    const organizer = { email: session.organizerEmail, objectId: userIds.get(session.organizerEmail) ?? '' };
+    return creatingRow(
+      newMeetingRow(FEED_ID, { ...session, key }, externalId, 0),
+      session,
+      organizer,
+      externalId,
+      0,
+    );
+  };
+  const removed = Math.floor(live.length / 200);
+  live.forEach((session, i) => {
+    if (i % 100 === 1) return; // not created yet
+    const record = row(session, session.key);
+    if (i % 100 === 2) touched.push({ record: { ...record, contentHash: 'changed' }, session });
+    else records.push(record);
+  });
+  for (let j = 0; j < removed; j++) {
+    const session = live[(j * 197) % live.length] as DesiredSession;
+    touched.push({ record: row(session, `gone${j}`), session });
+  }
+  const made = await pool(touched, 16, async ({ record, session }) => {
+    const meeting = await graph.meetings.createOrGet(record.organizerId ?? '', {
+      externalId: record.externalId,
+      subject: session.subject,
+      startDateTime: session.start,
+      endDateTime: session.end,
+    });
+    sample ??= meeting;
+    return createdRow(record, meeting);
+  });
+  const like = sample as { id: string; joinWebUrl: string } | null;
+  const idLength = like?.id.length ?? 100;
+  const urlLength = like?.joinWebUrl.length ?? 200;
+  const stand = (n: number, length: number, prefix: string): string =>
+    `${prefix}${String(n).padStart(Math.max(1, length - prefix.length), '0')}`;
+  const rows = [
+    ...made,
+    ...records.map((r, n) =>
+      createdRow(r, {
+        id: stand(n, idLength, 'MSo'),
+        joinWebUrl: stand(n, urlLength, 'https://teams.microsoft.com/l/meetup-join/'),
+      }),
+    ),
+  ];
+  // One partition: transactions of up to 100 rows, a few at a time.
+  const batches: MeetingRecord[][] = [];
+  for (let i = 0; i < rows.length; i += 100) batches.push(rows.slice(i, i + 100));
+  await pool(batches, 8, (batch) => tenant.services.store.meetings.putMany(batch));
+  return made.length;
+}
+
+async function wholeSync(
+  env: BenchEnv,
+  size: number,
+  options: BenchOptions,
+): Promise<WholeSyncReport & { rows: number }> {
+  const { text } = semesterText(size);
+  const lecturers = [...new Set([...text.matchAll(/mailto:([^\r\n]+)/g)].map((m) => m[1] as string))];
+  const tenant = await newTenant(env, {
+    lecturers,
+    settings: { MAX_FEED_BYTES: String(200 * 1024 * 1024) },
+  });
+  await tenant.upload(FEED_ID, text);
+  const { desired } = expandFeedBody(
+    text,
+    { id: FEED_ID, timeZone: null, defaultOrganizer: null },
+    feedWindow(Date.parse(BENCH_NOW), tenant.services.config.sync.horizonDays),
+    tenant.services.config,
+  );
+  progress(options, `whole sync ${int(size)}: seeding the rows of an earlier sync`);
+  await seedEarlierSync(tenant, desired.sessions);
+  const rows = desired.sessions.length;
+  progress(options, `whole sync ${int(size)}: syncing in a fresh process`);
+  const { stdout, stderr } = await run(process.execPath, [CHILD, tenant.namePrefix, FEED_ID], {
+    env: { ...process.env, ...tenant.appSettings },
+    maxBuffer: 1 << 20,
+  });
+  if (process.env.BENCH_TRACE) process.stderr.write(stderr);
+  const report = JSON.parse(stdout.trim().split('\n').pop() ?? '') as WholeSyncReport;
+  progress(
+    options,
+    `whole sync ${int(size)}: ${report.outcome}, peak RSS ${fixed(report.peakRssMb, 0)} MB (at plan ${fixed(report.planRssMb, 0)} MB)`,
+  );
+  return { ...report, rows };
+}
+
+export async function benchWholeSync(env: BenchEnv, options: BenchOptions): Promise<PartResult> {
+  const part = '7 whole sync';
+  const sizes = options.quick ? [2_000, 5_000] : [25_000, 100_000, 225_000];
+  const reports: Array<WholeSyncReport & { rows: number }> = [];
+  for (const size of sizes) reports.push(await wholeSync(env, size, options));
+  const rows: Row[] = [];
+  for (const r of reports) {
+    const label = `${int(r.sessions)} sessions`;
+    const last = r === reports[reports.length - 1];
+    rows.push(
+      {
+        part,
+        figure: `${label}: peak RSS (at plan; process at start)`,
+        value: `${fixed(r.peakRssMb, 0)} MB (${fixed(r.planRssMb, 0)}; ${fixed(r.baseRssMb, 0)} MB)`,
+        ...(last
+          ? { target: `<= ${WHOLE_SYNC_RSS_TARGET_MB} MB`, met: r.peakRssMb <= WHOLE_SYNC_RSS_TARGET_MB }
+          : {}),
+      },
+      {
+        part,
+        figure: `${label}: created / updated / cancelled / unchanged / failed`,
+        value: `${int(r.created)} / ${int(r.updated)} / ${int(r.cancelled)} / ${int(r.unchanged)} / ${int(r.failed)}`,
+      },
+      {
+        part,
+        figure: `${label}: until planned / whole sync`,
+        value: `${fixed(r.planMs / 1000)} / ${fixed(r.totalMs / 1000)} s (${int(r.graphRequests)} Graph requests)`,
+      },
+    );
+  }
+  const small = reports[0];
+  const large = reports[reports.length - 1];
+  if (small && large && small !== large) {
+    const growth =
+      (large.peakRssMb - large.baseRssMb) /
+      large.sessions /
+      ((small.peakRssMb - small.baseRssMb) / small.sessions);
+    rows.push({
+      part,
+      figure: `RSS above start per session, ${int(large.sessions)} vs ${int(small.sessions)}`,
+      value: `${fixed(growth, 2)}x`,
+    });
+  }
+  return {
+    part,
+    rows,
+    notes: [
+      "whole sync: one feed (the semester of part 3), synced by a fresh process with the services of src/compose.ts and src/sync/syncFeed.ts (force), against Azurite and the Graph emulator without ceiling or latency; the state an earlier sync left: rows for 98 % of the sessions (1 % of them out of date), 1 % not created yet, rows for 0.5 % more that left the feed; peak RSS = the process's maxRSS (at plan = when sync.planned was logged).",
+    ],
+  };
+}
