@@ -31,9 +31,11 @@ param maximumInstanceCount int = 40
 param graphTenantId string = tenant().tenantId
 @description('GRAPH_CLIENT_ID: application (client) id of the `timetable-sync` app registration.')
 param graphClientId string
-@description('Which credential the Key Vault secret holds: a PEM certificate (recommended) or a client secret.')
-@allowed(['certificate', 'secret'])
-param graphCredentialKind string = 'certificate'
+@description('How the app signs in to Graph: federated = the function app\'s managed identity is a federated credential of the app registration (nothing secret to store or rotate; the postprovision hook adds it), certificate = a PEM certificate in Key Vault, secret = a client secret in Key Vault.')
+@allowed(['federated', 'certificate', 'secret'])
+param graphCredentialKind string = 'federated'
+@description('certificate or secret: the credential is in Key Vault now (after `az keyvault certificate import`, or a secret set there by hand). Until then the app runs without Graph (admin routes, health) instead of referencing a secret that does not exist. A graphClientSecret given here counts as stored.')
+param graphCredentialStored bool = false
 @description('Name of the Key Vault secret/certificate with the Graph credential.')
 param graphCredentialSecretName string = 'graph-credential'
 @secure()
@@ -176,6 +178,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -199,6 +202,7 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: tags
     graphCredentialSecretName: graphCredentialSecretName
     graphClientSecret: graphCredentialKind == 'secret' ? graphClientSecret : ''
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -216,14 +220,19 @@ module rbac 'modules/rbac.bicep' = {
 
 // Key Vault reference: the secret never appears in the deployment or in app settings.
 var graphCredentialReference = '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.graphCredentialSecretUri})'
+// Graph settings are set only once the credential exists: a reference to a secret that is not there yet
+// would make every start fail. Until then the app runs without Graph (GET /api/health says graph: not configured).
+var graphCredentialInVault = graphCredentialKind != 'federated' && (graphCredentialStored || (graphCredentialKind == 'secret' && !empty(graphClientSecret)))
+var graphReady = graphCredentialKind == 'federated' || graphCredentialInVault
 
 // settings-consistency:begin app settings (one key per line; test/unit/settings-consistency.test.ts reads the keys)
 var appSettings = {
-  GRAPH_TENANT_ID: graphTenantId
-  GRAPH_CLIENT_ID: graphClientId
-  GRAPH_CLIENT_SECRET: graphCredentialKind == 'secret' ? graphCredentialReference : ''
-  GRAPH_CERTIFICATE_PEM: graphCredentialKind == 'certificate' ? graphCredentialReference : ''
-  GRAPH_CERTIFICATE_THUMBPRINT_SHA256: graphCertificateThumbprintSha256
+  GRAPH_TENANT_ID: graphReady ? graphTenantId : ''
+  GRAPH_CLIENT_ID: graphReady ? graphClientId : ''
+  GRAPH_CLIENT_SECRET: graphReady && graphCredentialKind == 'secret' ? graphCredentialReference : ''
+  GRAPH_CERTIFICATE_PEM: graphReady && graphCredentialKind == 'certificate' ? graphCredentialReference : ''
+  GRAPH_CERTIFICATE_THUMBPRINT_SHA256: graphCredentialKind == 'certificate' ? graphCertificateThumbprintSha256 : ''
+  GRAPH_FEDERATED_IDENTITY_CLIENT_ID: graphReady && graphCredentialKind == 'federated' ? identity.outputs.clientId : ''
   GRAPH_CLOUD: graphCloud
   GRAPH_AUTHORITY_HOST: graphAuthorityHost
   GRAPH_BASE_URL: graphBaseUrl
@@ -271,6 +280,7 @@ module api 'modules/function-app.bicep' = {
     storageAccountName: storage.outputs.name
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsId
     identityId: identity.outputs.resourceId
     identityClientId: identity.outputs.clientId
     appSettings: appSettings
@@ -291,6 +301,7 @@ module alerts 'monitoring/alerts.bicep' = if (enableAlerts) {
     applicationInsightsId: monitoring.outputs.applicationInsightsId
     alertEmail: alertEmail
     policyPropagationMinutes: policyPropagationMinutes
+    policyProbeHours: policyProbeHours
   }
 }
 
@@ -302,5 +313,9 @@ output SERVICE_API_NAME string = api.outputs.name
 output SERVICE_API_URI string = api.outputs.uri
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output GRAPH_CREDENTIAL_SECRET_NAME string = graphCredentialSecretName
+output GRAPH_CREDENTIAL_READY bool = graphReady
+// The postprovision hook makes this identity a federated credential of the app registration (federated kind).
+output AZURE_FUNCTION_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output AZURE_LOG_ANALYTICS_WORKSPACE_ID string = monitoring.outputs.logAnalyticsId
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString

@@ -4,7 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
+import type { TokenCredential } from '@azure/identity';
+
 import { loadConfig, type AppConfig, type GraphConfig, type StorageConfig } from './config.js';
+import { GRAPH_CLOUDS, type GraphCloud } from './graph/clouds.js';
 import {
   createGraphAccess,
   DEFAULT_MAX_RETRY_AFTER_SECONDS,
@@ -38,14 +41,16 @@ export function toGraphSettings(
             privateKeyPem: graph.credential.privateKeyPem,
             thumbprintSha256: graph.credential.thumbprintSha256,
           }
-        : (() => {
-            const path = graph.credential.path;
-            // Workload-identity assertions are short-lived files rotated by the platform: read each time.
-            return {
-              kind: 'assertion' as const,
-              getAssertion: async () => (await readFile(path, 'utf8')).trim(),
-            };
-          })();
+        : graph.credential.kind === 'managedIdentity'
+          ? managedIdentityAssertion(graph.credential.clientId, graph.cloud ?? 'global')
+          : (() => {
+              const path = graph.credential.path;
+              // Workload-identity assertions are short-lived files rotated by the platform: read each time.
+              return {
+                kind: 'assertion' as const,
+                getAssertion: async () => (await readFile(path, 'utf8')).trim(),
+              };
+            })();
   return {
     tenantId: graph.tenantId,
     clientId: graph.clientId,
@@ -62,6 +67,33 @@ export function toGraphSettings(
     meetingOptions: {
       lobbyBypass: config.meeting.lobbyBypass,
       allowedPresenters: config.meeting.allowedPresenters,
+    },
+  };
+}
+
+/**
+ * Managed identity as a federated credential: the app registration trusts the function app's
+ * user-assigned identity, whose token for the cloud's token-exchange audience is the client assertion.
+ * Nothing secret is stored anywhere. @azure/identity (which caches the token) loads on first use.
+ */
+function managedIdentityAssertion(
+  clientId: string,
+  cloud: GraphCloud,
+): Extract<GraphSettings['credential'], { kind: 'assertion' }> {
+  const scope = `${GRAPH_CLOUDS[cloud].tokenExchangeAudience}/.default`;
+  let credential: Promise<TokenCredential> | undefined;
+  return {
+    kind: 'assertion',
+    getAssertion: async () => {
+      credential ??= import('@azure/identity').then(
+        ({ ManagedIdentityCredential }) => new ManagedIdentityCredential({ clientId }),
+      );
+      const token = await (await credential).getToken(scope);
+      if (!token)
+        throw new Error(
+          `GRAPH_FEDERATED_IDENTITY_CLIENT_ID: the managed identity gave no token for ${scope}`,
+        );
+      return token.token;
     },
   };
 }

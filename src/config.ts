@@ -63,6 +63,9 @@ const settingsSchema = z.object({
   GRAPH_CLIENT_ASSERTION_FILE: optionalText.describe(
     'File holding a federated client assertion (workload identity), re-read on each token request.',
   ),
+  GRAPH_FEDERATED_IDENTITY_CLIENT_ID: optionalText.describe(
+    'Client id of the user-assigned managed identity the app registration trusts as a federated credential: its token is the client assertion (no secret or certificate to store or rotate). Azure only.',
+  ),
   GRAPH_CLOUD: optionalText
     .pipe(z.enum(GRAPH_CLOUD_NAMES, { error: `must be one of ${GRAPH_CLOUD_NAMES.join(', ')}` }).optional())
     .describe(
@@ -240,9 +243,12 @@ function graphFrom(s: Settings, problem: Problem) {
   });
   for (const { setting, message } of resolved.problems) problem(setting, message);
   const refusal = resolved.problems.length > 0;
-  const credentials = [s.GRAPH_CLIENT_SECRET, s.GRAPH_CERTIFICATE_PEM, s.GRAPH_CLIENT_ASSERTION_FILE].filter(
-    Boolean,
-  );
+  const credentials = [
+    s.GRAPH_CLIENT_SECRET,
+    s.GRAPH_CERTIFICATE_PEM,
+    s.GRAPH_CLIENT_ASSERTION_FILE,
+    s.GRAPH_FEDERATED_IDENTITY_CLIENT_ID,
+  ].filter(Boolean);
   const anyGraph = s.GRAPH_TENANT_ID || s.GRAPH_CLIENT_ID || credentials.length > 0;
   if (!anyGraph) return null;
   if (!s.GRAPH_TENANT_ID) problem('GRAPH_TENANT_ID', 'required when any GRAPH_ setting is given');
@@ -250,7 +256,7 @@ function graphFrom(s: Settings, problem: Problem) {
   if (credentials.length !== 1) {
     problem(
       'GRAPH_CLIENT_SECRET',
-      'give exactly one credential: GRAPH_CLIENT_SECRET, GRAPH_CERTIFICATE_PEM (+ GRAPH_CERTIFICATE_THUMBPRINT_SHA256) or GRAPH_CLIENT_ASSERTION_FILE',
+      'give exactly one credential: GRAPH_CLIENT_SECRET, GRAPH_CERTIFICATE_PEM (+ GRAPH_CERTIFICATE_THUMBPRINT_SHA256), GRAPH_CLIENT_ASSERTION_FILE or GRAPH_FEDERATED_IDENTITY_CLIENT_ID',
     );
   }
   if (s.GRAPH_CERTIFICATE_PEM && !s.GRAPH_CERTIFICATE_THUMBPRINT_SHA256) {
@@ -268,7 +274,9 @@ function graphFrom(s: Settings, problem: Problem) {
           privateKeyPem: s.GRAPH_CERTIFICATE_PEM,
           thumbprintSha256: s.GRAPH_CERTIFICATE_THUMBPRINT_SHA256 ?? '',
         }
-      : { kind: 'assertionFile' as const, path: s.GRAPH_CLIENT_ASSERTION_FILE ?? '' };
+      : s.GRAPH_FEDERATED_IDENTITY_CLIENT_ID
+        ? { kind: 'managedIdentity' as const, clientId: s.GRAPH_FEDERATED_IDENTITY_CLIENT_ID }
+        : { kind: 'assertionFile' as const, path: s.GRAPH_CLIENT_ASSERTION_FILE ?? '' };
   // Typed optional (absent = global) so that a GraphConfig written by hand stays valid; always set here.
   const cloud: { cloud?: GraphCloud } = { cloud: resolved.cloud };
   return {

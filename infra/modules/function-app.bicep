@@ -8,6 +8,8 @@ param tags object = {}
 param storageAccountName string
 param deploymentContainerName string
 param applicationInsightsName string
+@description('Log Analytics workspace that receives the host\'s FunctionAppLogs.')
+param logAnalyticsWorkspaceId string
 param identityId string
 param identityClientId string
 @description('App settings of the app itself (see main.bicep); host settings are added here.')
@@ -124,6 +126,17 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (enableAuth) {
     login: {
       tokenStore: { enabled: false }
     }
+  }
+}
+
+// The host's own log (starts, invocations, errors before any of the app's code runs) in the workspace,
+// beside the app's events in Application Insights.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: app
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ category: 'FunctionAppLogs', enabled: true }]
   }
 }
 

@@ -10,6 +10,8 @@ param graphCredentialSecretName string
 @secure()
 @description('Client secret to store (only for graphCredentialKind = secret; leave empty to upload it yourself).')
 param graphClientSecret string = ''
+@description('Log Analytics workspace that receives the vault\'s audit log (every read of the credential).')
+param logAnalyticsWorkspaceId string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -21,6 +23,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
+    // A deleted vault (or credential) can be recovered for 7 days and not purged before: nobody, not even
+    // an owner, can destroy the credential at once. Cannot be turned off again; `azd down` leaves the
+    // vault soft-deleted (its name is unique per environment).
+    enablePurgeProtection: true
     publicNetworkAccess: 'Enabled'
   }
 }
@@ -31,6 +37,16 @@ resource clientSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empt
   properties: {
     value: graphClientSecret
     contentType: 'text/plain'
+  }
+}
+
+// Who read or changed the credential, when (AuditEvent), in the workspace.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ category: 'AuditEvent', enabled: true }]
   }
 }
 

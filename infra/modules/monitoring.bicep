@@ -28,6 +28,20 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
+// The operators' workbook (infra/monitoring/workbook.json), shown under the Application Insights resource.
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(applicationInsights.id, 'timetable-sync')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'timetable-sync'
+    category: 'workbook'
+    sourceId: applicationInsights.id
+    serializedData: loadTextContent('../monitoring/workbook.json')
+  }
+}
+
 output applicationInsightsName string = applicationInsights.name
 output applicationInsightsId string = applicationInsights.id
 output connectionString string = applicationInsights.properties.ConnectionString

@@ -6,6 +6,8 @@ param location string
 param tags object = {}
 @description('Blob container that Flex Consumption deploys the app package into.')
 param deploymentContainerName string
+@description('Log Analytics workspace that receives the storage logs (reads, writes, deletes of Blob, Queue and Table).')
+param logAnalyticsWorkspaceId string
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -58,6 +60,41 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     // Per-deployment secrets (the organizer-calendar HMAC key); written by the app only.
     resource deploymentKeys 'tables' = { name: 'deploymentkeys' }
   }
+}
+
+// Storage logs per service (who read, wrote or deleted what, with status and latency: a throttled or
+// refused storage shows here first) and the account's transaction metrics.
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+var storageLogs = [
+  { category: 'StorageRead', enabled: true }
+  { category: 'StorageWrite', enabled: true }
+  { category: 'StorageDelete', enabled: true }
+]
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::blobServices
+  properties: { workspaceId: logAnalyticsWorkspaceId, logs: storageLogs }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::queueServices
+  properties: { workspaceId: logAnalyticsWorkspaceId, logs: storageLogs }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: storage::tableServices
+  properties: { workspaceId: logAnalyticsWorkspaceId, logs: storageLogs }
 }
 
 output name string = storage.name

@@ -30,7 +30,7 @@ export async function checkHealth(services: Pick<AppServices, 'store' | 'graph'>
 }
 
 export interface CredentialStatus {
-  kind: 'secret' | 'certificate' | 'assertionFile' | 'none';
+  kind: 'secret' | 'certificate' | 'assertionFile' | 'managedIdentity' | 'none';
   /** Known only for certificates whose PEM includes the certificate itself. */
   expiresAt: string | null;
   daysLeft: number | null;

@@ -237,6 +237,78 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./status.js').then((m) => m.run),
   },
   {
+    name: 'attendance enable',
+    usage: 'attendance enable --feed ID',
+    summary:
+      'collects attendance after each session of the feed from now on (off by default; needs `OnlineMeetingArtifact.Read.All`: see Attendance)',
+    options: { feed: { type: 'string', value: 'ID', help: 'the feed' } },
+    groups: [{ options: ['feed'], rule: 'exactly' }],
+    examples: ['attendance enable --feed maths-y1'],
+    load: () => import('./attendance.js').then((m) => m.enable),
+  },
+  {
+    name: 'attendance disable',
+    usage: 'attendance disable --feed ID',
+    summary:
+      "stops collecting the feed's attendance (what is stored stays until `ATTENDANCE_RETENTION_DAYS` or an erasure)",
+    options: { feed: { type: 'string', value: 'ID', help: 'the feed' } },
+    groups: [{ options: ['feed'], rule: 'exactly' }],
+    examples: ['attendance disable --feed maths-y1'],
+    load: () => import('./attendance.js').then((m) => m.disable),
+  },
+  {
+    name: 'attendance collect',
+    usage: 'attendance collect [--feed ID] [--now ISO] [--json] [--verbose]',
+    summary:
+      'collects the attendance of ended sessions now, in this process, for one feed or every feed with attendance on. Exit status 1 when the app lacks the permission or a report could not be read',
+    options: {
+      feed: { type: 'string', value: 'ID', help: 'only this feed (default: every feed with attendance on)' },
+      now,
+      json: json('the run summaries'),
+      verbose: { type: 'boolean', help: 'log every event (stderr), not only warnings' },
+    },
+    examples: ['attendance collect --feed maths-y1'],
+    load: () => import('./attendance.js').then((m) => m.collect),
+  },
+  {
+    name: 'attendance export',
+    usage:
+      'attendance export --feed ID [--from DATE] [--to DATE] [--by session|student] [--format csv|json] [--out FILE]',
+    summary:
+      "a feed's attendance: per session (who attended, minutes, first join, last leave) or per student (sessions attended of held, total minutes), as CSV (formula-looking cells neutralised) or JSON, to stdout or `--out FILE`",
+    options: {
+      feed: { type: 'string', value: 'ID', help: 'the feed' },
+      from: { type: 'string', value: 'DATE', help: 'sessions starting on or after this (YYYY-MM-DD or ISO)' },
+      to: {
+        type: 'string',
+        value: 'DATE',
+        help: 'sessions starting on or before this day (or before this ISO instant)',
+      },
+      by: {
+        type: 'string',
+        value: 'session|student',
+        help: 'one row per attendee of each session (default) or per student',
+      },
+      format: { type: 'string', value: 'csv|json', help: 'the output format (default json)' },
+      out: { type: 'string', value: 'FILE', help: 'write to this file (mode 600) instead of stdout' },
+    },
+    groups: [{ options: ['feed'], rule: 'exactly' }],
+    examples: ['attendance export --feed maths-y1 --by student --format csv --out maths.csv'],
+    load: () => import('./attendance.js').then((m) => m.exportAttendance),
+  },
+  {
+    name: 'attendance erase',
+    usage: 'attendance erase (--email ADDRESS | --participant-id ID)',
+    summary: "right to erasure: deletes one person's attendance records in every feed",
+    options: {
+      email: { type: 'string', value: 'ADDRESS', help: 'their e-mail address as Teams reported it' },
+      'participant-id': { type: 'string', value: 'ID', help: 'their Entra object id' },
+    },
+    groups: [{ options: ['email', 'participant-id'], rule: 'exactly' }],
+    examples: ['attendance erase --email student@uni.example'],
+    load: () => import('./attendance.js').then((m) => m.erase),
+  },
+  {
     name: 'expand',
     usage: 'expand FILE --from YYYY-MM-DD --to YYYY-MM-DD [--format json|table] [--tz ZONE]',
     summary: 'the iCalendar engine on its own: the sessions of a file in a window',

@@ -14,6 +14,8 @@ export interface GraphCloudEndpoints {
   graphBaseUrl: string;
   /** Whether onlineMeetings create/update/delete are offered there (not in 21Vianet: https://learn.microsoft.com/graph/deployments). */
   onlineMeetingsWrite: boolean;
+  /** Audience of a managed identity token used as a federated client assertion (Entra token exchange). */
+  tokenExchangeAudience: string;
 }
 
 export const GRAPH_CLOUDS: Readonly<Record<GraphCloud, GraphCloudEndpoints>> = {
@@ -22,6 +24,7 @@ export const GRAPH_CLOUDS: Readonly<Record<GraphCloud, GraphCloudEndpoints>> = {
     authorityHost: 'https://login.microsoftonline.com',
     graphBaseUrl: 'https://graph.microsoft.com',
     onlineMeetingsWrite: true,
+    tokenExchangeAudience: 'api://AzureADTokenExchange',
   },
   /** US Government L4 (GCC High). */
   usgov: {
@@ -29,6 +32,7 @@ export const GRAPH_CLOUDS: Readonly<Record<GraphCloud, GraphCloudEndpoints>> = {
     authorityHost: 'https://login.microsoftonline.us',
     graphBaseUrl: 'https://graph.microsoft.us',
     onlineMeetingsWrite: true,
+    tokenExchangeAudience: 'api://AzureADTokenExchangeUSGov',
   },
   /** US Government L5 (DoD). */
   usgovdod: {
@@ -36,6 +40,7 @@ export const GRAPH_CLOUDS: Readonly<Record<GraphCloud, GraphCloudEndpoints>> = {
     authorityHost: 'https://login.microsoftonline.us',
     graphBaseUrl: 'https://dod-graph.microsoft.us',
     onlineMeetingsWrite: true,
+    tokenExchangeAudience: 'api://AzureADTokenExchangeUSGov',
   },
   /** Operated by 21Vianet. */
   china: {
@@ -43,6 +48,7 @@ export const GRAPH_CLOUDS: Readonly<Record<GraphCloud, GraphCloudEndpoints>> = {
     authorityHost: 'https://login.chinacloudapi.cn',
     graphBaseUrl: 'https://microsoftgraph.chinacloudapi.cn',
     onlineMeetingsWrite: false,
+    tokenExchangeAudience: 'api://AzureADTokenExchangeChina',
   },
 };
 

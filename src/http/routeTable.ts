@@ -114,6 +114,21 @@ export const ROUTES = [
   // functions/statusHttp.ts ← createStatusHandlers (src/http/status.ts)
   { group: 'status', name: 'health', methods: ['GET'], route: 'health', authLevel: 'anonymous' },
   { group: 'status', name: 'status', methods: ['GET'], route: 'status', authLevel: 'function' },
+  // functions/attendanceHttp.ts ← createAttendanceHandlers (src/http/attendance.ts)
+  {
+    group: 'attendance',
+    name: 'attendanceFeed',
+    methods: ['GET'],
+    route: 'feeds/{id}/attendance',
+    authLevel: 'function',
+  },
+  {
+    group: 'attendance',
+    name: 'attendanceErase',
+    methods: ['DELETE'],
+    route: 'attendance/participants',
+    authLevel: 'function',
+  },
   // functions/adminPage.ts ← the page's handlers (src/web/page.ts)
   { group: 'adminPage', name: 'managePage', methods: ['GET'], route: PAGE_ROUTE, authLevel: 'anonymous' },
   {
@@ -141,6 +156,7 @@ export const HANDLER_LOADERS = {
   policies: async (options) => (await import('./policies.js')).createPoliciesHandlers(options),
   calendar: async (options) => (await import('./calendar.js')).createCalendarHandlers(options),
   status: async (options) => (await import('./status.js')).createStatusHandlers(options),
+  attendance: async (options) => (await import('./attendance.js')).createAttendanceHandlers(options),
   adminPage: async () => {
     const page = await import('../web/page.js');
     return { managePage: page.adminPageHandler, managePageAsset: page.adminPageAssetHandler };

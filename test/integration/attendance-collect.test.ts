@@ -4,67 +4,15 @@
 // pages; one link used twice feeds the right two sessions; a missing permission is reported once with
 // its fix; retention deletes old records.
 import { describe, expect, it } from 'vitest';
-import { collectAttendance } from '../../src/attendance/collect.js';
-import { attendanceDepsFor } from '../../src/handlers/attendance.js';
-import { createEventLogger, memorySink } from '../../src/events.js';
-import { calendar, useSyncHarness } from '../support/sync-harness.js';
-import { eventsNamed, vevent } from '../support/sync-feeds.js';
+import { ATTENDANCE_EMULATOR, startLectureWorld, type LectureOptions } from '../support/attendance.js';
+import { useSyncHarness } from '../support/sync-harness.js';
+import { eventsNamed } from '../support/sync-feeds.js';
 
 const MINUTE = 60_000;
-const ROLES = ['OnlineMeetings.ReadWrite.All', 'User.Read.All', 'OnlineMeetingArtifact.Read.All'];
 const RECORDS_ROUTE =
   'GET /v1.0/users/{id}/onlineMeetings/{meetingId}/attendanceReports/{reportId}/attendanceRecords';
-// Tokens must outlive the weeks the emulator clock is moved forward (MSAL keeps them by real time).
-const harness = useSyncHarness({ tokenLifetimeSeconds: 120 * 24 * 3600 });
-
-/** A world whose emulator clock runs with the sync clock, a weekly lecture of four sessions, synced. */
-async function lectureWorld(options: { roles?: string[]; settings?: Record<string, string> } = {}) {
-  const start = '2027-01-04T08:00:00Z';
-  // The emulator's clock first (the world's policy is made at its time), then the world's.
-  const control = harness.emulator().control;
-  control.advanceTime(Date.parse(start) - control.now());
-  const world = await harness.world({
-    start,
-    settings: { ATTENDANCE_DELAY_MINUTES: '15', ATTENDANCE_WINDOW_HOURS: '48', ...options.settings },
-  });
-  control.setAppRoles(world.emulator.clientId, options.roles ?? ROLES);
-  control.setAttendance({ reportDelayMs: 10 * MINUTE, pageSize: 7 });
-  const ada = world.seed(['ada@uni.example']).get('ada@uni.example')!;
-  await world.grant(ada);
-  await world.upload(
-    'cs101',
-    calendar(
-      vevent({
-        uid: 'cs101@uni.example',
-        organizer: 'ada@uni.example',
-        summary: 'CS101 Lecture',
-        start: '2027-01-11T09:00:00Z',
-        rrule: 'FREQ=WEEKLY;COUNT=4',
-      }),
-    ),
-    { attendance: true },
-  );
-  expect(await world.sync('cs101')).toMatchObject({ created: 4, failed: 0 });
-  const { sink, events } = memorySink();
-  const deps = attendanceDepsFor(world.services, createEventLogger(sink));
-  const meetings = control.meetings().sort((a, b) => a.startDateTime.localeCompare(b.startDateTime));
-  return {
-    world,
-    control,
-    ada,
-    events,
-    meetings,
-    /** Moves both clocks to `iso`. */
-    at(iso: string) {
-      const ms = Date.parse(iso) - world.now().getTime();
-      world.advance(ms);
-      control.advanceTime(ms);
-    },
-    collect: () => collectAttendance(deps, 'cs101'),
-    sessions: () => world.services.store.attendance.listSessions('cs101'),
-    records: () => world.services.store.attendance.listRecords('cs101'),
-  };
-}
+const harness = useSyncHarness(ATTENDANCE_EMULATOR);
+const lectureWorld = (options?: LectureOptions) => startLectureWorld(harness, options);
 
 describe('attendance collector', () => {
   it('collects each ended session once, none for future ones, and picks up a late report on a later run', async () => {

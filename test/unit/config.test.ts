@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, SETTING_DEFAULTS, SETTINGS } from '../../src/config.js';
+import { toGraphSettings } from '../../src/compose.js';
 import { emulatorAppSettings } from '../../src/emulator/settings.js';
+import { GRAPH_CLOUDS } from '../../src/graph/clouds.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -69,6 +71,26 @@ describe('loadConfig', () => {
     expect(config.graph?.credential.kind).toBe('certificate');
     expect(config.storage).toEqual({ kind: 'managedIdentity', accountName: 'sttimetable', clientId: null });
     expect(config.policy.globalGrantedAt).toBe('2026-09-01T06:00:00.000Z');
+  });
+
+  it("builds a federated credential from the managed identity (Azure), whose token is asked for the cloud's token-exchange audience", () => {
+    const graph = {
+      GRAPH_TENANT_ID: 'contoso.onmicrosoft.us',
+      GRAPH_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+      GRAPH_FEDERATED_IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-0000000000aa',
+    };
+    expect(loadConfig(graph).graph?.credential).toEqual({
+      kind: 'managedIdentity',
+      clientId: '00000000-0000-0000-0000-0000000000aa',
+    });
+    expect(GRAPH_CLOUDS.global.tokenExchangeAudience).toBe('api://AzureADTokenExchange');
+    expect(GRAPH_CLOUDS.usgov.tokenExchangeAudience).toBe('api://AzureADTokenExchangeUSGov');
+    // The Graph client gets an assertion (asked for only when a token is needed: nothing is sent here).
+    const config = loadConfig({ ...graph, GRAPH_CLOUD: 'usgov' });
+    expect(toGraphSettings(config.graph!, config).credential.kind).toBe('assertion');
+    expect(
+      problemsOf({ ...graph, GRAPH_CLIENT_SECRET: 'x' }).some((p) => p.includes('exactly one credential')),
+    ).toBe(true);
   });
 });
 

@@ -170,6 +170,9 @@ describe('functions/*.ts', () => {
   // Every file of functions/ (checked below against the directory), imported as the worker's glob does.
   const FILES = {
     'adminPage.ts': () => import('../../functions/adminPage.js'),
+    'attendanceFeedQueue.ts': () => import('../../functions/attendanceFeedQueue.js'),
+    'attendanceHttp.ts': () => import('../../functions/attendanceHttp.js'),
+    'attendanceTimer.ts': () => import('../../functions/attendanceTimer.js'),
     'calendarHttp.ts': () => import('../../functions/calendarHttp.js'),
     'feedsHttp.ts': () => import('../../functions/feedsHttp.js'),
     'policiesHttp.ts': () => import('../../functions/policiesHttp.js'),
@@ -201,15 +204,33 @@ describe('functions/*.ts', () => {
   });
 
   it('register the sync timer (with its queue output) and the queue trigger on SYNC_QUEUE_NAME', () => {
-    expect(registered.other.map((r) => [r.kind, r.name])).toEqual([
+    const sync = registered.other.filter((r) => r.name.startsWith('sync'));
+    expect(sync.map((r) => [r.kind, r.name])).toEqual([
       ['storageQueue', 'syncFeedQueue'],
       ['timer', 'syncTimer'],
     ]);
-    const [queue, timer] = registered.other;
+    const [queue, timer] = sync;
     expect(queue!.options).toMatchObject({ queueName: SYNC_QUEUE_NAME, connection: 'AzureWebJobsStorage' });
     expect(timer!.options).toMatchObject({
       schedule: '%SYNC_SCHEDULE%',
       extraOutputs: [{ type: 'queue', queueName: SYNC_QUEUE_NAME, connection: 'AzureWebJobsStorage' }],
+    });
+  });
+
+  it('register the attendance timer (ATTENDANCE_SCHEDULE, with its queue output) and its queue trigger', () => {
+    const attendance = registered.other.filter((r) => r.name.startsWith('attendance'));
+    expect(attendance.map((r) => [r.kind, r.name])).toEqual([
+      ['storageQueue', 'attendanceFeedQueue'],
+      ['timer', 'attendanceTimer'],
+    ]);
+    const [queue, timer] = attendance;
+    expect(queue!.options).toMatchObject({
+      queueName: 'attendance-feeds',
+      connection: 'AzureWebJobsStorage',
+    });
+    expect(timer!.options).toMatchObject({
+      schedule: '%ATTENDANCE_SCHEDULE%',
+      extraOutputs: [{ type: 'queue', queueName: 'attendance-feeds', connection: 'AzureWebJobsStorage' }],
     });
   });
 

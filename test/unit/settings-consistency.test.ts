@@ -299,3 +299,109 @@ describe('settings consistency checks (on broken inputs)', () => {
     expect(() => readBicepSettings('// settings-consistency:begin\nA: 1\n')).toThrow(/without end/);
   });
 });
+
+/** `param name type [= default]` declarations of a Bicep file, with whether they are @secure(). */
+function bicepParams(text: string): Array<{ name: string; hasDefault: boolean; secure: boolean }> {
+  const lines = text.split(/\r?\n/);
+  return lines.flatMap((line, i) => {
+    const match = /^param\s+(\w+)\s+\w+(\s*=.*)?$/.exec(line.trim());
+    if (!match?.[1]) return [];
+    let first = i;
+    while (first > 0 && lines[first - 1]?.trim().startsWith('@')) first--;
+    const decorators = lines.slice(first, i).join('\n');
+    return [{ name: match[1], hasDefault: match[2] !== undefined, secure: /@secure\(\)/.test(decorators) }];
+  });
+}
+
+/** What azd cannot pass: a required or secure parameter missing from main.parameters.json, or a mapping to no parameter. */
+function findParameterProblems(bicep: string, mapped: readonly string[]): string[] {
+  const params = bicepParams(bicep);
+  const names = new Set(params.map((p) => p.name));
+  const problems = mapped
+    .filter((name) => !names.has(name))
+    .map((name) => `${name}: mapped but not a parameter`);
+  for (const p of params) {
+    if (mapped.includes(p.name)) continue;
+    if (!p.hasDefault) problems.push(`${p.name}: required but not mapped`);
+    else if (p.secure) problems.push(`${p.name}: secure parameter azd cannot set (not mapped)`);
+  }
+  return problems;
+}
+
+describe('a first azd up that works (infra/*.bicep, main.parameters.json, azure.yaml)', () => {
+  const read = (...parts: string[]) => readFileSync(join(ROOT, ...parts), 'utf8');
+  const main = read('infra', 'main.bicep');
+  const mapped = Object.keys(
+    (JSON.parse(read('infra', 'main.parameters.json')) as { parameters: Record<string, unknown> }).parameters,
+  );
+
+  it('azd can set every required and secure parameter (graphClientSecret included), and maps nothing stale', () => {
+    expect(mapped).toContain('graphClientSecret');
+    expect(findParameterProblems(main, mapped)).toEqual([]);
+    const broken = "param needed string\n@secure()\nparam hidden string = ''\nparam fine int = 1";
+    expect(findParameterProblems(broken, ['gone'])).toEqual([
+      'gone: mapped but not a parameter',
+      'needed: required but not mapped',
+      'hidden: secure parameter azd cannot set (not mapped)',
+    ]);
+  });
+
+  it('the credential is a parameter, and no app setting references a Key Vault secret before it is stored', () => {
+    expect(main).toMatch(
+      /@allowed\(\['federated', 'certificate', 'secret'\]\)\s*\nparam graphCredentialKind string = 'federated'/,
+    );
+    const { entries } = readBicepSettings(main);
+    const referencing = [...entries].filter(([, expression]) =>
+      expression.includes('graphCredentialReference'),
+    );
+    expect(referencing.map(([name]) => name).sort()).toEqual([
+      'GRAPH_CERTIFICATE_PEM',
+      'GRAPH_CLIENT_SECRET',
+    ]);
+    for (const [name, expression] of referencing) expect(expression, name).toMatch(/^graphReady && /);
+    // Without the credential no Graph setting at all: the app starts without Graph instead of failing.
+    for (const name of ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_FEDERATED_IDENTITY_CLIENT_ID'])
+      expect(entries.get(name), name).toMatch(/^graphReady /);
+    expect(main).toMatch(/var graphReady = graphCredentialKind == 'federated' \|\| graphCredentialInVault/);
+  });
+
+  it('sends the host, Key Vault and Storage logs to Log Analytics, keeps purge protection on, deploys the workbook', () => {
+    expect(read('infra', 'modules', 'function-app.bicep')).toMatch(/category: 'FunctionAppLogs'/);
+    const vault = read('infra', 'modules', 'keyvault.bicep');
+    expect(vault).toMatch(/category: 'AuditEvent'/);
+    expect(vault).toMatch(/enablePurgeProtection: true/);
+    const storage = read('infra', 'modules', 'storage.bicep');
+    for (const service of ['blobServices', 'queueServices', 'tableServices'])
+      expect(storage).toMatch(
+        new RegExp(
+          `scope: storage::${service}\\s*\\n\\s*properties: \\{ workspaceId: logAnalyticsWorkspaceId, logs: storageLogs \\}`,
+        ),
+      );
+    expect(read('infra', 'modules', 'monitoring.bicep')).toMatch(
+      /loadTextContent\('\.\.\/monitoring\/workbook\.json'\)/,
+    );
+  });
+
+  it('azure.yaml builds the bundle, adds the federated credential and checks health after deploying', () => {
+    const azureYaml = read('azure.yaml');
+    expect(azureYaml).toMatch(/prepackage:\s*\n\s*shell: pwsh\s*\n\s*run: npm run bundle/);
+    expect(azureYaml).toMatch(/dist: dist\/deploy/);
+    expect(azureYaml).toMatch(
+      /postprovision:\s*\n\s*shell: pwsh\s*\n\s*run: \.\/infra\/scripts\/postprovision\.ps1/,
+    );
+    expect(azureYaml).toMatch(
+      /postdeploy:\s*\n\s*shell: pwsh\s*\n\s*run: \.\/infra\/scripts\/postdeploy\.ps1/,
+    );
+    const postdeploy = read('infra', 'scripts', 'postdeploy.ps1');
+    for (const text of ['/api/health', '/api/manage', 'az functionapp keys list'])
+      expect(postdeploy).toContain(text);
+    for (const output of [
+      'SERVICE_API_URI',
+      'AZURE_RESOURCE_GROUP',
+      'AZURE_FUNCTION_NAME',
+      'AZURE_FUNCTION_IDENTITY_PRINCIPAL_ID',
+      'GRAPH_CREDENTIAL_READY',
+    ])
+      expect(main).toMatch(new RegExp(`^output ${output} `, 'm'));
+  });
+});
