@@ -12,11 +12,13 @@
       3. Uploads the public certificate from -CertificatePath unless the same thumbprint is present.
       4. Creates the service principal if missing.
       5. Prints the admin consent URL (or, with -GrantAdminConsent, assigns the app roles directly).
-    Prints the values the deployment needs: GRAPH_TENANT_ID, GRAPH_CLIENT_ID and
-    GRAPH_CERTIFICATE_THUMBPRINT_SHA256 (azd env set ...).
+    Prints the values the deployment needs (azd env set ...): GRAPH_CLIENT_ID, and with -CertificatePath
+    GRAPH_CREDENTIAL_KIND certificate and GRAPH_CERTIFICATE_THUMBPRINT_SHA256. Without a certificate the
+    deployment uses the federated credential: azd's postprovision hook adds the function app's managed
+    identity to this application, so no secret or certificate exists at all.
 
-    The private key never passes through this script: import the PEM (private key + certificate) into
-    the Key Vault that infra/main.bicep creates, under GRAPH_CREDENTIAL_SECRET_NAME.
+    With a certificate, the private key never passes through this script: import the PEM (private key +
+    certificate) into the Key Vault that infra/main.bicep creates, under GRAPH_CREDENTIAL_SECRET_NAME.
 
     OnlineMeetings.ReadWrite.All with application permissions also needs a Teams application access
     policy per lecturer: see grant-access-policy.ps1.
@@ -30,6 +32,8 @@
     GRAPH_CLOUD must name the same cloud (usgov / usgovdod). The China (21Vianet) cloud has no
     onlineMeetings create/update/delete APIs, so it is not offered.
 
+.EXAMPLE
+    ./register-app.ps1 -TenantId northbridge.example -GrantAdminConsent
 .EXAMPLE
     ./register-app.ps1 -TenantId northbridge.example -CertificatePath ./timetable-sync.cer -WhatIf
 .EXAMPLE
@@ -219,7 +223,11 @@ Write-Host ''
 Write-Host 'Next:'
 Write-Host "  azd env set GRAPH_CLIENT_ID $($app.AppId)"
 if ($Cloud -ne 'Global') { Write-Host "  azd env set GRAPH_CLOUD $($CloudSettings.GraphCloud)" }
-if ($thumbprintSha256) { Write-Host "  azd env set GRAPH_CERTIFICATE_THUMBPRINT_SHA256 $thumbprintSha256" }
+if ($thumbprintSha256) {
+    Write-Host '  azd env set GRAPH_CREDENTIAL_KIND certificate'
+    Write-Host "  azd env set GRAPH_CERTIFICATE_THUMBPRINT_SHA256 $thumbprintSha256"
+}
+Write-Host '  azd up        (federated credential by default: the function app signs in with its managed identity)'
 $cloudArgument = if ($Cloud -ne 'Global') { " -Cloud $Cloud" } else { '' }
 Write-Host "  ./grant-access-policy.ps1 -AppId $($app.AppId)$cloudArgument ...   (Teams application access policy per lecturer)"
 
