@@ -31,6 +31,7 @@ import { keepInBackground, keepStack, markStopped, prepareKeptStack } from './lo
 import { ADMIN_KEY_ENV, parsePort, untilInterrupted } from './serve.js';
 import { clockFrom, formatTable } from './context.js';
 import { SUMMARY_COLUMNS } from './report.js';
+import { demoAttendance, formatDemoAttendance, type DemoAttendance } from './demoAttendance.js';
 
 export const SAMPLE_FEED = fileURLToPath(new URL('../../../samples/university.ics', import.meta.url));
 /** The sample semester starts on Mon 11 Jan 2027; the demo's clock starts the week before. */
@@ -71,6 +72,8 @@ export interface DemoReport {
   passes: RunSummary[];
   events: LoggedEvent[];
   emulator: { meetings: number; duplicates: number; graphRequests: number; throttled: number };
+  /** The first week held and its attendance collected (the clock moved past it). */
+  attendance: DemoAttendance;
 }
 
 /** Lecturers named as ORGANIZER in the feed (within the horizon), with their display names. */
@@ -97,7 +100,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const mode = options.feedPath ? 'file' : 'sample';
   const feedPath = options.feedPath ?? SAMPLE_FEED;
   const text = decodeCalendarBody(await readFile(feedPath), 50 * 1024 * 1024, feedPath);
-  const now = clockFrom(options.now ?? (mode === 'sample' ? SAMPLE_NOW : undefined));
+  const start = clockFrom(options.now ?? (mode === 'sample' ? SAMPLE_NOW : undefined));
+  // The attendance step moves the clock past the first week.
+  let movedMs = 0;
+  const now = () => new Date(start().getTime() + movedMs);
   const horizonDays = options.horizonDays ?? 120;
   const lecturers = lecturersOf(text, now().getTime(), horizonDays);
 
@@ -107,8 +113,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   try {
     [azurite, emulator] = await Promise.all([
       startAzurite(options.stackDir ? { location: path.resolve(options.stackDir) } : {}),
-      startGraphEmulator({ propagationDelayMs: 0 }),
+      // The app as README's setup consents it, attendance included; tokens outlive the clock moving a week.
+      startGraphEmulator({
+        propagationDelayMs: 0,
+        appRoles: ['OnlineMeetings.ReadWrite.All', 'User.Read.All', 'OnlineMeetingArtifact.Read.All'],
+        tokenLifetimeSeconds: 30 * 86_400,
+      }),
     ]);
+    // The emulator's clock is the demo's: meetings end, and reports appear, when the demo says.
+    emulator.control.advanceTime(now().getTime() - emulator.control.now());
     const caFile = options.stackDir
       ? path.resolve(stackPaths(options.stackDir).ca)
       : path.join(workDir, 'graph-emulator-ca.pem');
@@ -145,11 +158,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       );
       await recordPolicyGrant(services, { user: user.id, grantedAt: now().toISOString() });
     }
-    await uploadFeed(services, SAMPLE_FEED_ID, text, {});
+    await uploadFeed(services, SAMPLE_FEED_ID, text, { attendance: true });
 
     const { sink, events } = memorySink();
     const deps = syncDepsFor(services, createEventLogger(sink));
     const passes = [await syncFeed(deps, SAMPLE_FEED_ID), await syncFeed(deps, SAMPLE_FEED_ID)];
+    const meetings = emulator.control.meetings().length;
+    const attendance = await demoAttendance({
+      services,
+      emulator,
+      feedId: SAMPLE_FEED_ID,
+      logger: createEventLogger(sink),
+      advance: (ms) => (movedMs += ms),
+    });
     const requests = emulator.control.requestCounts();
     const report: DemoReport = {
       mode,
@@ -159,11 +180,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       passes,
       events,
       emulator: {
-        meetings: emulator.control.meetings().length,
+        meetings,
         duplicates: emulator.control.duplicates(),
         graphRequests: requests.graph,
         throttled: requests.graphThrottled,
       },
+      attendance,
     };
     if (options.keepRunning)
       await options.keepRunning({
@@ -256,6 +278,8 @@ export function formatDemoReport(report: DemoReport): string {
     `Emulator: ${report.emulator.meetings} meetings, ${report.emulator.duplicates} duplicates, ${report.emulator.graphRequests} Graph requests (${report.emulator.throttled} throttled).` +
       (report.passes[1]?.graphCalls === 0 ? ' Pass 2 found the feed unchanged and made no Graph call.' : ''),
   );
+  out.push('');
+  out.push(formatDemoAttendance(report.attendance));
   return out.join('\n');
 }
 
@@ -270,6 +294,10 @@ export function demoJson(report: DemoReport): string {
       failed: p.failed,
     })),
     emulator: { meetings: report.emulator.meetings, duplicates: report.emulator.duplicates },
+    attendance: {
+      sessionsWithReports: report.attendance.sessionsWithReports,
+      records: report.attendance.records,
+    },
   });
 }
 

@@ -18,6 +18,7 @@ describe('timetable-sync demo (npm start without settings)', () => {
     const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as {
       passes: Array<Record<string, number>>;
       emulator: { meetings: number; duplicates: number };
+      attendance: { sessionsWithReports: number; records: number };
     };
     expect(report.passes).toHaveLength(2);
     for (const pass of report.passes)
@@ -36,6 +37,9 @@ describe('timetable-sync demo (npm start without settings)', () => {
     expect(first.failed).toBe(0);
     expect(second).toMatchObject({ created: 0, unchanged: first.created, blocked: first.blocked });
     expect(report.emulator).toEqual({ meetings: first.created, duplicates: 0 });
+    // The first week held in the emulator, its attendance collected: a class per session, not a few names.
+    expect(report.attendance.sessionsWithReports).toBeGreaterThan(5);
+    expect(report.attendance.records).toBeGreaterThan(report.attendance.sessionsWithReports * 10);
   });
 
   it('--serve keeps the admin page up after the report and stops on SIGINT', async () => {
