@@ -110,7 +110,7 @@ export async function run(args: CommandArgs): Promise<number> {
     for (const b of blockedOrganizers) console.log(`  ${b.email}: ${b.reason}`);
   }
   console.log(
-    `\n${plan.counts.unchanged} unchanged, ${plan.counts.waiting} waiting for a retry, ${skipped.length + skippedOmitted} sessions skipped, ${warnings.length + warningsOmitted} events unreadable`,
+    `\n${plan.counts.unchanged} unchanged, ${plan.counts.waiting} waiting for a retry, ${skipped.length + skippedOmitted} sessions skipped, ${warnings.length + warningsOmitted} warnings about events (each says what became of its event)`,
   );
   for (const line of guardLines(feedId, plan)) console.log(line);
   for (const s of skipped.slice(0, 20)) console.log(`skipped (${s.reason}): ${s.detail}`);

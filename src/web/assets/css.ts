@@ -95,6 +95,12 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .field label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
 .field p { margin: 0.25rem 0 0; }
 
+.lead { font-size: 1.05rem; }
+.plan-group h3 { margin-top: 1.25rem; }
+.plan-group.danger h3 { color: var(--err-fg); }
+#plan-body > .warning, #plan-body > .notice { margin: 0.75rem 0; padding: 0.75rem 1rem; border-radius: 6px; }
+#plan-body > .warning > strong { display: block; }
+#plan-body .actions { margin: 0.75rem 0; }
 table.grid { border-collapse: collapse; width: 100%; margin-top: 0.75rem; }
 table.grid th, table.grid td { text-align: left; vertical-align: top; padding: 0.5rem 0.6rem; border-bottom: 1px solid var(--line); }
 table.grid th { background: var(--panel); font-weight: 600; }

@@ -37,9 +37,11 @@ export const PAGE_HTML = `<!doctype html>
   <ul>
     <li><a href="#feeds" data-view="feeds">Feeds</a></li>
     <li><a href="#upload" data-view="upload">Upload</a></li>
+    <li><a href="#plan" data-view="plan">Plan</a></li>
     <li><a href="#policies" data-view="policies">Organizers &amp; policies</a></li>
     <li><a href="#blocked" data-view="blocked">Blocked sessions</a></li>
     <li><a href="#calendars" data-view="calendars">Calendar links</a></li>
+    <li><a href="#attendance" data-view="attendance">Attendance</a></li>
   </ul>
 </nav>
 <div id="live" class="sr-only" aria-live="polite" role="status"></div>
@@ -82,9 +84,20 @@ export const PAGE_HTML = `<!doctype html>
           <p id="upload-tz-help" class="muted small">For floating times (IANA or Windows name).</p>
         </div>
       </div>
-      <div><button type="submit" class="primary" id="upload-submit">Upload and validate</button></div>
+      <div class="row">
+        <button type="submit" class="primary" id="upload-submit">Upload and validate</button>
+        <button type="button" id="upload-preview" aria-describedby="upload-preview-help">Preview</button>
+        <span id="upload-preview-help" class="muted small">Preview shows what the sync would do with this file, without storing it.</span>
+      </div>
     </form>
     <div id="upload-result" class="result" aria-live="polite"></div>
+  </section>
+
+  <section id="view-plan" class="view" aria-labelledby="h-plan" hidden>
+    <div class="view-head"><h2 id="h-plan" tabindex="-1">Plan</h2></div>
+    <p class="muted">What a sync would create, move, update and cancel, what a guard holds and who is blocked, session by session. Nothing changes here until you confirm.</p>
+    <div id="plan-status" class="result" aria-live="polite"></div>
+    <div id="plan-body"></div>
   </section>
 
   <section id="view-policies" class="view" aria-labelledby="h-policies" hidden>
@@ -121,6 +134,16 @@ export const PAGE_HTML = `<!doctype html>
     <p class="muted">Give these to students: each subscribes to the feed's sessions with their Teams join links. Anyone with a link can read it; rotate it if it leaks.</p>
     <div id="calendars-status" class="result" aria-live="polite"></div>
     <div id="calendars-list" class="cards"></div>
+  </section>
+
+  <section id="view-attendance" class="view" aria-labelledby="h-attendance" hidden>
+    <div class="view-head">
+      <h2 id="h-attendance" tabindex="-1">Attendance</h2>
+      <button type="button" class="refresh" data-refresh="attendance">Refresh</button>
+    </div>
+    <p class="muted">Who attended each session, collected from Teams after it ended, for the feeds that have attendance on. Personal data: download only what you need, keep it as your institution's policy says.</p>
+    <div id="attendance-status" class="result" aria-live="polite"></div>
+    <div id="attendance-list" class="cards"></div>
   </section>
 </main>
 <footer class="foot muted small">timetable-sync · this page holds no data of its own; everything shown comes from the admin API.</footer>

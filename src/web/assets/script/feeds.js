@@ -1,7 +1,8 @@
 // @ts-check
 
-// The Feeds view: each feed with its last run, meetings and deletion guard; Sync now, Enable/Disable and
-// Confirm cancellations; after a sync is queued, watchSync() polls /api/status until its run is recorded.
+// The Feeds view: each feed with its last run, meetings and guards; Sync now, Enable/Disable, Plan (the
+// Plan view, where held cancellations are listed and confirmed); after a sync is queued, watchSync()
+// polls /api/status until its run is recorded, updating the feed's counts meanwhile.
 
 /** @import { CreationGuard, Feed, Run, RunCount } from './types.js' */
 import { feedAction, getFeeds, getStatus, showError } from './api.js';
@@ -156,19 +157,16 @@ function feedCard(feed) {
       },
       feed.enabled ? 'Disable' : 'Enable',
     ),
-    guard && guard.held
-      ? h(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            onclick: (e) => {
-              void confirmHeld(feed, buttonOf(e));
-            },
-          },
-          `Confirm ${plural(guard.wouldCancel, 'cancellation')}`,
-        )
-      : null,
+    h(
+      'a',
+      {
+        href: `#plan/${encodeURIComponent(feed.id)}`,
+        class: `button-like${guard && guard.held ? ' danger' : ''}`,
+        'aria-label': guard && guard.held ? undefined : `Plan of ${feed.id}`,
+      },
+      // The held cancellations are confirmed there, under their list: never blind from here.
+      guard && guard.held ? `Review ${plural(guard.wouldCancel, 'cancellation')}` : 'Plan',
+    ),
     // New meetings that only wait for the held cancellations are released by that confirmation.
     creations && creations.reasons.some((r) => r !== 'cancellationsHeld')
       ? h(
@@ -209,6 +207,9 @@ export function watchSync(feedId, since) {
   if (pending) window.clearTimeout(pending);
   const started = Date.now();
   let noted = false;
+  /** @type {string | null} the feed's counts when the watch began */
+  let first = null;
+  let moving = false;
   const tick = () => {
     getStatus()
       .then((status) => {
@@ -227,7 +228,14 @@ export function watchSync(feedId, since) {
             });
           return;
         }
-        if (!noted && Date.now() - started > 10000) {
+        // While it runs, the feed's meeting counts change: show them as they are now.
+        const counts = feed && feed.meetings ? JSON.stringify(feed.meetings) : '';
+        if (first === null) first = counts;
+        if (feed && feed.meetings && counts !== first) {
+          moving = true;
+          showProgress(feedId, feed.meetings);
+        }
+        if (!noted && !moving && Date.now() - started > 10000) {
           noted = true;
           replace(
             $('feeds-status'),
@@ -257,6 +265,27 @@ export function watchSync(feedId, since) {
       });
   };
   state.polls[feedId] = window.setTimeout(tick, 1000);
+}
+
+/**
+ * The counts of a feed whose sync runs: on its card and in the status line.
+ * @param {string} feedId
+ * @param {{ active?: number, blocked?: number, failed?: number }} m
+ */
+function showProgress(feedId, m) {
+  const card = document.querySelector(`[data-feed="${CSS.escape(feedId)}"]`);
+  /** @type {Array<'active' | 'blocked' | 'failed'>} */ (['active', 'blocked', 'failed']).forEach((k) => {
+    const cell = card && card.querySelector(`[data-count="${k}"]`);
+    if (cell) cell.textContent = String(m[k] || 0);
+  });
+  replace(
+    $('feeds-status'),
+    h(
+      'div',
+      { class: 'notice', id: 'sync-progress', 'data-feed': feedId },
+      `Sync of ${feedId} queued or running — so far ${m.active || 0} meetings active, ${m.blocked || 0} blocked, ${m.failed || 0} failed…`,
+    ),
+  );
 }
 
 /** @param {string} feedId */
@@ -344,32 +373,6 @@ function confirmCreations(feed, creations, button) {
       return loadFeeds().then(() => {
         replace($('feeds-status'), h('div', { class: 'success' }, text));
         announce(text);
-        if (result && result.syncQueued) watchSync(feed.id, since);
-      });
-    })
-    .catch((/** @type {unknown} */ error) => showError($('feeds-status'), error, 'Could not confirm'));
-}
-
-/**
- * @param {Feed} feed
- * @param {HTMLButtonElement | null} button
- */
-function confirmHeld(feed, button) {
-  const n = feed.guard ? feed.guard.wouldCancel : 0;
-  if (
-    !window.confirm(
-      `Let the deletion guard cancel ${plural(n, 'meeting')} of ${feed.id}? Students lose these Teams meetings.`,
-    )
-  )
-    return Promise.resolve();
-  return busy(button, feedAction('POST', `feeds/${encodeURIComponent(feed.id)}/confirm-cancellations`))
-    .then((result) => {
-      const text = `Cancellations of ${feed.id} confirmed${result && result.syncQueued ? '; a sync was queued to carry them out.' : '.'}`;
-      replace($('feeds-status'), h('div', { class: 'success' }, text));
-      announce(text);
-      const since = lastFinished(feed.id);
-      return loadFeeds().then(() => {
-        replace($('feeds-status'), h('div', { class: 'success' }, text));
         if (result && result.syncQueued) watchSync(feed.id, since);
       });
     })

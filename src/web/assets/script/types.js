@@ -92,6 +92,29 @@
  */
 /** @typedef {{ syncQueued?: boolean }} Queued  What the feed actions answer. */
 /**
+ * @typedef {object} PlanOperation  One planned (or held) change of GET/POST /api/feeds/{id}/plan
+ * @property {string} kind  create, move, update, replace, cancel (a kind added later shows by its name)
+ * @property {string} subject
+ * @property {string} start
+ * @property {string} [end]
+ * @property {string} [organizerEmail]
+ * @property {string} [reason]
+ * @property {{ subject?: string, start?: string, end?: string }} [was]  what it was (move, update, replace)
+ */
+/**
+ * @typedef {object} PlanView  GET /api/feeds/{id}/plan, or POST with a file (the preview)
+ * @property {string} feedId
+ * @property {Record<string, number>} counts
+ * @property {Guard} guard
+ * @property {CreationGuard | null} [creationGuard]
+ * @property {PlanOperation[]} operations
+ * @property {PlanOperation[]} held
+ * @property {number} [unchanged]
+ * @property {Array<{ uid: string, summary?: string, start: string, reason: string, detail: string }>} [skipped]
+ * @property {number} [skippedOmitted]
+ * @property {Array<{ email: string, reason: string }>} [blockedOrganizers]
+ */
+/**
  * @typedef {object} Problem  An application/problem+json body (RFC 9457) as the admin API writes it.
  * @property {unknown} [title]
  * @property {unknown} [detail]

@@ -1,12 +1,15 @@
 // @ts-check
 
 // The Upload view: a calendar file chosen or dropped, validated by PUT /api/feeds/{id}; the result lists
-// the per-event warnings and the sessions that will not get a meeting, a rejection the problem.
+// the per-event warnings and the sessions that will not get a meeting, a rejection the problem, and what
+// the next sync will do with it (GET …/plan: a guard that will hold says so, with a link to the Plan
+// view). Preview sends the file to POST /api/feeds/{id}/plan instead: the plan, nothing stored.
 
-/** @import { Feed, UploadResult } from './types.js' */
+/** @import { Feed, PlanView, UploadResult } from './types.js' */
 import { api, ApiError, problemBox } from './api.js';
 import { $, $input, announce, busy, fmtTime, h, plural, replace } from './dom.js';
 import { watchSync } from './feeds.js';
+import { planSummary } from './plan.js';
 import { authFailed } from './key.js';
 import { state } from './state.js';
 
@@ -65,9 +68,16 @@ export function initUpload() {
     e.preventDefault();
     void upload();
   });
+  $('upload-preview').addEventListener('click', () => {
+    void preview();
+  });
 }
 
-function upload() {
+/**
+ * The form's file, feed id and the query of its settings; null (with the problems shown) when incomplete.
+ * @returns {{ id: string, file: File, query: string } | null}
+ */
+function formInput() {
   const result = $('upload-result');
   const id = $input('upload-id').value.trim();
   const file = chosenFile;
@@ -95,18 +105,65 @@ function upload() {
     );
     const first = problems[0];
     if (first) $(first.field).focus();
-    return Promise.resolve();
+    return null;
   }
   if (!state.key) {
     authFailed(new ApiError(401, null, 'no function key entered'));
-    return Promise.resolve();
+    return null;
   }
   const query = [];
   const organizer = $input('upload-organizer').value.trim();
   const tz = $input('upload-tz').value.trim();
   if (organizer) query.push(`organizer=${encodeURIComponent(organizer)}`);
   if (tz) query.push(`timeZone=${encodeURIComponent(tz)}`);
-  const path = `feeds/${encodeURIComponent(id)}${query.length ? `?${query.join('&')}` : ''}`;
+  return { id, file, query: query.length ? `?${query.join('&')}` : '' };
+}
+
+/** Preview: the plan of the chosen file as the feed's next upload, shown in the Plan view; nothing stored. */
+function preview() {
+  const input = formInput();
+  if (!input) return Promise.resolve();
+  const { id, file, query } = input;
+  const result = $('upload-result');
+  const button = $('upload-preview');
+  replace(result, h('div', { class: 'notice' }, `Planning ${file.name} as ${id} (nothing is stored)…`));
+  return file
+    .arrayBuffer()
+    .then((bytes) =>
+      busy(
+        button instanceof HTMLButtonElement ? button : null,
+        /** @type {Promise<PlanView>} */ (
+          api('POST', `feeds/${encodeURIComponent(id)}/plan${query}`, {
+            contentType: 'text/calendar; charset=utf-8',
+            body: bytes,
+          })
+        ),
+      ),
+    )
+    .then((plan) => {
+      replace(result);
+      state.preview = { feedId: id, fileName: file.name, plan };
+      location.hash = '#plan';
+    })
+    .catch((/** @type {unknown} */ error) => {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        replace(result);
+        return;
+      }
+      replace(
+        result,
+        problemBox(error, 'Preview refused'),
+        h('p', { class: 'small' }, 'Nothing was stored.'),
+      );
+    });
+}
+
+function upload() {
+  const input = formInput();
+  if (!input) return Promise.resolve();
+  const { id, file, query } = input;
+  const result = $('upload-result');
+  const path = `feeds/${encodeURIComponent(id)}${query}`;
   const button = $('upload-submit');
   replace(result, h('div', { class: 'notice' }, `Uploading and validating ${file.name}…`));
   return file
@@ -123,6 +180,7 @@ function upload() {
       renderUploadResult(body);
       if (body.syncQueued)
         watchSync(id, body.feed && body.feed.lastRun ? body.feed.lastRun.finishedAt : null);
+      return showNextSync(id);
     })
     .catch((/** @type {unknown} */ error) => {
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
@@ -144,6 +202,37 @@ function upload() {
         box.setAttribute('tabindex', '-1');
         box.focus();
       }
+    });
+}
+
+/**
+ * What the next sync does with the stored upload: a guard that will hold is said plainly, any change
+ * links to the Plan view.
+ * @param {string} id
+ */
+function showNextSync(id) {
+  return /** @type {Promise<PlanView>} */ (api('GET', `feeds/${encodeURIComponent(id)}/plan`))
+    .then((plan) => {
+      const link = h('a', { href: `#plan/${encodeURIComponent(id)}` }, 'See the plan, session by session');
+      const held = plan.guard && plan.guard.held;
+      const box = h(
+        'div',
+        { class: held ? 'warning' : 'notice', id: 'upload-plan', role: held ? 'alert' : null },
+        held
+          ? h(
+              'strong',
+              null,
+              `This upload will be held: the deletion guard holds ${plural(plan.guard.wouldCancel, 'cancellation')} of ${plan.guard.futureMeetings} future meetings until someone confirms them.`,
+            )
+          : h('strong', null, 'The next sync will do this:'),
+        `${planSummary(plan)}. `,
+        link,
+      );
+      $('upload-result').appendChild(box);
+      if (held) announce(box.textContent || '');
+    })
+    .catch(() => {
+      // The upload itself succeeded; the plan is one click away in the Plan view.
     });
 }
 
@@ -180,7 +269,13 @@ function renderUploadResult(body) {
       h(
         'div',
         { class: 'warning', id: 'upload-warnings' },
-        h('strong', null, `${plural(warningCount, 'event')} skipped as unreadable or too large`),
+        // Each reason says what became of its event: skipped (unreadable, over a limit) or read another way
+        // (an unknown zone's times as floating).
+        h(
+          'strong',
+          null,
+          `${plural(warningCount, 'warning')} about events of this file: each says what became of the event`,
+        ),
         h(
           'ul',
           null,

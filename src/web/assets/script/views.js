@@ -1,18 +1,21 @@
 // @ts-check
 
-// The hash-routed views (#feeds, #upload, #policies, #blocked, #calendars): showing one and loading it.
+// The hash-routed views (#feeds, #upload, #plan[/feed], #policies, #blocked, #calendars, #attendance): showing one and
+// loading it.
 
+import { loadAttendance } from './attendance.js';
 import { loadBlocked } from './blocked.js';
 import { loadCalendars } from './calendars.js';
 import { $, h, replace } from './dom.js';
 import { loadFeeds } from './feeds.js';
+import { loadPlan } from './plan.js';
 import { loadPolicies } from './policies.js';
 import { state } from './state.js';
 
-const VIEWS = ['feeds', 'upload', 'policies', 'blocked', 'calendars'];
+const VIEWS = ['feeds', 'upload', 'plan', 'policies', 'blocked', 'calendars', 'attendance'];
 
 function currentView() {
-  const name = (location.hash || '#feeds').slice(1);
+  const name = (location.hash || '#feeds').slice(1).split('/')[0] || 'feeds';
   return VIEWS.indexOf(name) >= 0 ? name : 'feeds';
 }
 
@@ -44,8 +47,10 @@ export function load(name) {
     return Promise.resolve();
   }
   if (name === 'feeds') return loadFeeds();
+  if (name === 'plan') return loadPlan();
   if (name === 'policies') return loadPolicies();
   if (name === 'blocked') return loadBlocked();
   if (name === 'calendars') return loadCalendars();
+  if (name === 'attendance') return loadAttendance();
   return Promise.resolve();
 }
