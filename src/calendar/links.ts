@@ -2,7 +2,7 @@
 // secret in them: these URLs go into admin responses, never into logs.
 import { randomBytes } from 'node:crypto';
 
-import type { HttpRequest } from '@azure/functions';
+import { AppError } from '../errors.js';
 
 export interface CalendarLinks {
   ics: string;
@@ -16,10 +16,25 @@ export function newCalendarToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** PUBLIC_BASE_URL when configured (behind a proxy or custom domain), else the origin the request came to. */
-export function publicBaseUrl(configured: string | null, request: Pick<HttpRequest, 'url'>): string {
-  if (configured) return configured.replace(/\/+$/, '');
-  return new URL(request.url).origin;
+/** Calendar links were asked for but PUBLIC_BASE_URL is not set (the HTTP layer answers 503). */
+export class PublicBaseUrlMissingError extends AppError {
+  override name = 'PublicBaseUrlMissingError';
+  constructor() {
+    super(
+      'publicBaseUrlMissing',
+      "PUBLIC_BASE_URL is not set: published-calendar links are built from it alone, never from the request's Host header (which the caller chooses). Set it to the app's public https URL (e.g. https://<app>.azurewebsites.net or the custom domain)",
+    );
+  }
+}
+
+/**
+ * The base of every published-calendar link: PUBLIC_BASE_URL, and nothing the request says (a Host
+ * header `evil.example` must not turn into links students subscribe to). The local server sets it to
+ * its own listen address when it is not configured (src/web/serve.ts).
+ */
+export function publicBaseUrl(configured: string | null): string {
+  if (!configured) throw new PublicBaseUrlMissingError();
+  return configured.replace(/\/+$/, '');
 }
 
 function links(base: string, path: string, token: string): CalendarLinks {

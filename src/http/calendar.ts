@@ -21,6 +21,7 @@ import {
 } from '../calendar/render.js';
 import type { AppServices } from '../compose.js';
 import { normalizeEmail } from '../core/identity.js';
+import type { MeetingRecord } from '../core/state.js';
 import { contextSink, createEventLogger } from '../events.js';
 import { validateFeedId } from '../storage/index.js';
 import { constantTimeEqual } from '../core/constantTime.js';
@@ -92,7 +93,28 @@ async function feedCalendar(
   const tokenMatches = constantTimeEqual(token, feed?.calendarToken ?? DUMMY_TOKEN);
   if (!feed || !token || !tokenMatches) throw notFound();
   const records = await services.store.meetings.listByFeed(feed.id);
-  return respond(request, format, feed.id, toPublishedSessions(feed, records, services.now().getTime()));
+  const lecturers = await lecturerNames(services, records);
+  return respond(
+    request,
+    format,
+    feed.id,
+    toPublishedSessions(feed, records, services.now().getTime(), lecturers),
+  );
+}
+
+/** The directory's display name of each lecturer of `records` (one cached organizer row each). */
+async function lecturerNames(
+  services: AppServices,
+  records: readonly MeetingRecord[],
+): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const emails = new Set(records.map((r) => normalizeEmail(r.organizerEmail)));
+  for (const email of emails) {
+    if (email === '') continue;
+    const organizer = await services.store.organizers.get(email);
+    if (organizer?.displayName) names.set(email, organizer.displayName);
+  }
+  return names;
 }
 
 /** The handlers of the calendar routes, by route name (their metadata: ROUTES in routeTable.ts). */
@@ -115,7 +137,7 @@ export function createCalendarHandlers(options: CalendarRouteOptions = {}): Grou
       const records = (await services.store.meetings.listByFeed(feed.id)).filter(
         (r) => normalizeEmail(r.organizerEmail) === email,
       );
-      sessions.push(...toPublishedSessions(feed, records, nowMs));
+      sessions.push(...toPublishedSessions(feed, records, nowMs, await lecturerNames(services, records)));
     }
     return respond(request, format, email, sessions);
   };
@@ -127,7 +149,7 @@ export function createCalendarHandlers(options: CalendarRouteOptions = {}): Grou
       const email = normalizeEmail(routeParam(request, 'email'));
       if (!EMAIL.test(email)) throw problems.badRequest(`'${email.slice(0, 80)}' is not an e-mail address`);
       const key = await (await keysFor(services)).current();
-      const base = publicBaseUrl(services.config.publicBaseUrl, request);
+      const base = publicBaseUrl(services.config.publicBaseUrl);
       return jsonResponse(200, {
         email,
         calendar: organizerCalendarLinks(base, email, organizerToken(key, email)),

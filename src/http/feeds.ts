@@ -178,7 +178,7 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
 
   const get = adminRoute('feedsGet', options, async (request, _context, services) => {
     const feed = await requireFeed(services, routeParam(request, 'id'));
-    const base = publicBaseUrl(services.config.publicBaseUrl, request);
+    const base = publicBaseUrl(services.config.publicBaseUrl);
     return jsonResponse(200, {
       feed: toFeedView(feed),
       calendar: feedCalendarLinks(base, feed.id, feed.calendarToken),
@@ -252,6 +252,8 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
 
   const rotateToken = adminRoute('feedsRotateCalendarToken', options, async (request, context, services) => {
     const feed = await requireFeed(services, routeParam(request, 'id'));
+    // Before anything changes: a rotation whose new link cannot be handed out would lock everyone out.
+    const base = publicBaseUrl(services.config.publicBaseUrl);
     // If-Match on the read ETag: a concurrent sync's write makes this a 409 and the caller repeats.
     const updated = await services.store.feeds.update({
       ...feed,
@@ -259,7 +261,6 @@ export function createFeedsHandlers(options: HttpRouteOptions = {}): GroupHandle
       updatedAt: services.now().toISOString(),
     });
     createEventLogger(contextSink(context)).info('calendar.token.rotated', { feedId: feed.id });
-    const base = publicBaseUrl(services.config.publicBaseUrl, request);
     return jsonResponse(200, {
       feedId: feed.id,
       calendar: feedCalendarLinks(base, updated.id, updated.calendarToken),

@@ -32,6 +32,9 @@ export function toProblem(error: unknown, context: InvocationContext): ProblemEr
     if (error.code === 'feedNotFound') return problems.notFound(error.message);
     if (error.code === 'conflict') return problems.conflict(error.message);
     if (error.isUserError) return problems.badRequest(error.message, { code: error.code });
+    // A setting the operator must add: say which, not "internal error".
+    if (error.code === 'publicBaseUrlMissing')
+      return new ProblemError(503, 'not-configured', 'Not configured', error.message);
     if (error.code.startsWith('graph.')) {
       const graphError = error as AppError & { requestId?: string | null };
       return new ProblemError(

@@ -297,15 +297,22 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const verbose = options.verbose ?? false;
   const logHandler = logHandlerFor(log, verbose);
-  const compiled = compile(await localRoutes(services, adminKey));
+  // Routes are mounted once the listen address is known (calendar links use it, see below); a request
+  // that arrives before waits for them.
+  let compiled: CompiledRoute[] = [];
+  let origin = '';
+  let mounted: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (mounted = resolve));
   const bodyLimit = Math.max(services.config.sync.maxFeedBytes, 64 * 1024) + 64 * 1024;
   const host = options.host ?? '127.0.0.1';
 
   const server = createServer((req, res) => {
     void (async () => {
+      await ready;
       const method = (req.method ?? 'GET').toUpperCase();
-      const hostHeader = req.headers.host ?? `${host}:${(server.address() as AddressInfo | null)?.port ?? 0}`;
-      const url = new URL(req.url ?? '/', `http://${hostHeader}`);
+      // The server's own address, never the Host header (nor a `//host/…` or absolute request target):
+      // nothing a caller sends may change the origin of a URL it builds.
+      const url = new URL(`${origin}${req.url?.startsWith('/') ? req.url : `/${req.url ?? ''}`}`);
       if (url.pathname === '/' || url.pathname === '/api' || url.pathname === '/api/') {
         res.writeHead(302, { location: `/api/${PAGE_ROUTE}`, ...SECURITY_HEADERS });
         res.end();
@@ -387,7 +394,13 @@ export async function serveAdmin(options: ServeAdminOptions): Promise<AdminServe
     });
   });
   const address = server.address() as AddressInfo;
-  const origin = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  origin = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  // Published-calendar links come from PUBLIC_BASE_URL only; here, unless it is set, the listen address.
+  const local: AppServices = services.config.publicBaseUrl
+    ? services
+    : { ...services, config: { ...services.config, publicBaseUrl: origin } };
+  compiled = compile(await localRoutes(local, adminKey));
+  mounted();
 
   let worker: QueueWorker | null = null;
   const runSyncs = options.runQueuedSyncs ?? services.graph !== null;

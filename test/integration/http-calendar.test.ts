@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+
 import ICAL from 'ical.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,10 +10,14 @@ import {
   createStatusRoutes,
   type RouteDefinition,
 } from '../../src/http/index.js';
+import { NO_MEETING_YET } from '../../src/calendar/render.js';
+import { serveAdmin } from '../../src/web/serve.js';
 import { useAzurite } from '../support/azurite.js';
+import { feedRecord } from '../support/records.js';
 import { FEED_ICS, KEY, call, expectProblem, makeServices, meetingRecord } from './http-support.js';
 
 const azurite = useAzurite();
+const BASE = 'https://sync.uni.example';
 
 describe('published calendars', () => {
   let services: AppServices;
@@ -20,7 +26,7 @@ describe('published calendars', () => {
   const joinUrls: string[] = [];
 
   beforeAll(async () => {
-    services = await makeServices(azurite);
+    services = await makeServices(azurite, { env: { PUBLIC_BASE_URL: BASE } });
     const options = { services: () => Promise.resolve(services), requireKey: KEY };
     routes = [
       ...createFeedsRoutes(options),
@@ -102,15 +108,16 @@ describe('published calendars', () => {
       ...init,
     });
 
-  it('serves an .ics that parses back with ical.js: one VEVENT per active session, with its join URL', async () => {
+  it('serves an .ics that parses back with ical.js: one VEVENT per session, with its join URL once it has a meeting', async () => {
     const result = await feedIcs();
     expect(result.status, result.text).toBe(200);
     expect(result.headers['content-type']).toBe('text/calendar; charset=utf-8');
     expect(result.headers['cache-control']).toBe('private, max-age=300');
     const calendar = new ICAL.Component(ICAL.parse(result.text) as unknown[]);
     const events = calendar.getAllSubcomponents('vevent');
-    expect(events).toHaveLength(3);
-    const byUrl = new Map(events.map((e) => [String(e.getFirstPropertyValue('url')), e]));
+    expect(events).toHaveLength(4);
+    const linked = events.filter((e) => e.hasProperty('url'));
+    const byUrl = new Map(linked.map((e) => [String(e.getFirstPropertyValue('url')), e]));
     expect([...byUrl.keys()].sort()).toEqual([...joinUrls].sort());
     for (const [url, event] of byUrl) {
       expect(event.getFirstPropertyValue('x-microsoft-skypeteamsmeetingurl')).toBe(url);
@@ -124,7 +131,12 @@ describe('published calendars', () => {
     expect(first.summary).toBe('Algorithms lecture — week 1 (ÜBUNG, Raum 1.01; bring laptops)');
     expect(first.startDate.toJSDate().toISOString()).toBe('2026-09-14T08:15:00.000Z');
     expect(first.endDate.toJSDate().toISOString()).toBe('2026-09-14T10:00:00.000Z');
-    expect(result.text).not.toMatch(/Cancelled one|Being cancelled|Blocked|Long ago|Physics/);
+    // The blocked session is there, with its time and the status instead of a link.
+    const [blocked] = events.filter((e) => !e.hasProperty('url')).map((e) => new ICAL.Event(e));
+    expect(blocked?.summary).toBe('Blocked');
+    expect(blocked?.description).toContain(NO_MEETING_YET);
+    expect(blocked?.component.hasProperty('x-microsoft-skypeteamsmeetingurl')).toBe(false);
+    expect(result.text).not.toMatch(/Cancelled one|Being cancelled|Long ago|Physics/);
   });
 
   it('folds lines at 75 octets with CRLF', async () => {
@@ -234,6 +246,83 @@ describe('published calendars', () => {
       }),
       404,
     );
+  });
+
+  it('a Host header cannot change a link: every link is built from PUBLIC_BASE_URL', async () => {
+    const evil = { origin: 'http://evil.example', headers: { host: 'evil.example' } };
+    const feed = await call(routes, 'feedsGet', 'GET', 'feeds/maths', { params: { id: 'maths' }, ...evil });
+    const links = Object.values(feed.json().calendar as Record<string, string>);
+    expect(links).toHaveLength(3);
+    for (const link of links)
+      expect(link).toMatch(/^(https|webcal):\/\/sync\.uni\.example\/api\/calendars\//);
+    const lecturer = await call(
+      routes,
+      'calendarOrganizerLinks',
+      'GET',
+      'calendar-links/organizers/ada@uni.example',
+      {
+        params: { email: 'ada@uni.example' },
+        ...evil,
+      },
+    );
+    expect(JSON.stringify(lecturer.json())).not.toContain('evil');
+    expect((lecturer.json().calendar as { ics: string }).ics.startsWith(`${BASE}/api/`)).toBe(true);
+  });
+
+  it('without PUBLIC_BASE_URL no link is made from the request: a 503 names the setting, and the token is not rotated', async () => {
+    const bare = await makeServices(azurite);
+    const options = { services: () => Promise.resolve(bare), requireKey: KEY };
+    const r = [...createFeedsRoutes(options), ...createCalendarRoutes(options)];
+    await call(r, 'feedsPut', 'PUT', 'feeds/bare', {
+      params: { id: 'bare' },
+      body: FEED_ICS,
+      headers: { 'content-type': 'text/calendar' },
+    });
+    const before = (await bare.store.feeds.get('bare'))?.calendarToken;
+    expectProblem(
+      await call(r, 'feedsGet', 'GET', 'feeds/bare', { params: { id: 'bare' } }),
+      503,
+      /PUBLIC_BASE_URL/,
+    );
+    expectProblem(
+      await call(r, 'feedsRotateCalendarToken', 'POST', 'feeds/bare/calendar-token', {
+        params: { id: 'bare' },
+      }),
+      503,
+      /PUBLIC_BASE_URL/,
+    );
+    expect((await bare.store.feeds.get('bare'))?.calendarToken).toBe(before);
+    expectProblem(
+      await call(r, 'calendarOrganizerLinks', 'GET', 'calendar-links/organizers/ada@uni.example', {
+        params: { email: 'ada@uni.example' },
+      }),
+      503,
+      /PUBLIC_BASE_URL/,
+    );
+  });
+
+  it('the local server links to its own listen address, whatever Host the request names', async () => {
+    const bare = await makeServices(azurite);
+    await bare.store.feeds.create(feedRecord({ id: 'local', calendarToken: 'local-token-0123456789abcdef' }));
+    const server = await serveAdmin({ services: bare, adminKey: KEY, port: 0, runQueuedSyncs: false });
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const url = new URL(`${server.origin}/api/feeds/local`);
+        const req = httpRequest(url, { headers: { host: 'evil.example', 'x-functions-key': KEY } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      const links = (JSON.parse(body) as { calendar: Record<string, string> }).calendar;
+      expect(links.ics).toBe(`${server.origin}/api/calendars/local.ics?token=local-token-0123456789abcdef`);
+      expect(body).not.toContain('evil');
+    } finally {
+      await server.stop();
+    }
   });
 
   describe('organizer calendars', () => {

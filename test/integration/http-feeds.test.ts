@@ -25,7 +25,7 @@ describe('feeds API', () => {
   let routes: RouteDefinition[];
 
   beforeAll(async () => {
-    services = await makeServices(azurite);
+    services = await makeServices(azurite, { env: { PUBLIC_BASE_URL: 'https://sync.uni.example/' } });
     routes = createFeedsRoutes({ services: () => Promise.resolve(services), requireKey: KEY });
   });
 
@@ -384,7 +384,7 @@ describe('feeds API', () => {
   });
 
   describe('read, list, sync, plan, confirm, token, delete', () => {
-    it('lists feeds without calendar tokens; a single GET carries the calendar links', async () => {
+    it('lists feeds without calendar tokens; a single GET carries the calendar links (from PUBLIC_BASE_URL)', async () => {
       await put('listed', { body: FEED_ICS, headers: ICS });
       const list = await call(routes, 'feedsList', 'GET', 'feeds');
       expect(list.status).toBe(200);
@@ -397,23 +397,12 @@ describe('feeds API', () => {
       expect(one.status).toBe(200);
       expect(one.json().feed).not.toHaveProperty('calendarToken');
       const calendar = one.json().calendar as { ics: string; json: string; webcal: string };
+      // The request came to localhost:7071; the links name PUBLIC_BASE_URL (without its trailing slash).
       expect(calendar.ics).toBe(
-        `http://localhost:7071/api/calendars/listed.ics?token=${stored?.calendarToken}`,
+        `https://sync.uni.example/api/calendars/listed.ics?token=${stored?.calendarToken}`,
       );
       expect(calendar.json).toMatch(/\/api\/calendars\/listed\.json\?token=/);
-      expect(calendar.webcal).toMatch(/^webcal:\/\/localhost:7071\//);
-    });
-
-    it('uses PUBLIC_BASE_URL for calendar links when configured', async () => {
-      const configured = {
-        ...services,
-        config: { ...services.config, publicBaseUrl: 'https://sync.uni.example' },
-      };
-      const r = createFeedsRoutes({ services: () => Promise.resolve(configured), requireKey: KEY });
-      const one = await call(r, 'feedsGet', 'GET', 'feeds/listed', { params: { id: 'listed' } });
-      expect((one.json().calendar as { ics: string }).ics).toMatch(
-        /^https:\/\/sync\.uni\.example\/api\/calendars\/listed\.ics\?token=/,
-      );
+      expect(calendar.webcal).toMatch(/^webcal:\/\/sync\.uni\.example\//);
     });
 
     it('404 problem for an unknown feed on every feed route', async () => {

@@ -41,6 +41,8 @@ export interface CallInit {
   params?: Record<string, string>;
   /** Send the function key (default true). */
   key?: boolean;
+  /** The origin the request came to (the host builds the URL from the Host header); default localhost:7071. */
+  origin?: string;
 }
 
 export function request(method: string, path: string, init: CallInit = {}): HttpRequest {
@@ -52,7 +54,7 @@ export function request(method: string, path: string, init: CallInit = {}): Http
         : { bytes: init.body };
   return new HttpRequest({
     method,
-    url: `http://localhost:7071/api/${path}`,
+    url: `${init.origin ?? 'http://localhost:7071'}/api/${path}`,
     ...(body ? { body } : {}),
     headers: { ...(init.key === false ? {} : { 'x-functions-key': KEY }), ...init.headers },
     query: init.query ?? {},
