@@ -14,7 +14,9 @@ import { generate } from 'selfsigned';
 import { describe, expect, it } from 'vitest';
 
 import { createEventLogger, exportEvents, memorySink, type LoggedEvent } from '../../src/events.js';
-import { fanOutSync } from '../../src/handlers/sync.js';
+import { toGraphSettings } from '../../src/compose.js';
+import { createGraphAccess } from '../../src/graph/client.js';
+import { fanOutSync, syncFeedFromMessage } from '../../src/handlers/sync.js';
 import { allDayEvent, vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness } from '../support/sync-harness.js';
 
@@ -68,6 +70,20 @@ function workbookQueries(): Query[] {
       source: `workbook.json: ${item.content?.title ?? item.name}`,
       text: item.content?.query as string,
     }));
+}
+
+/** The runbook's queries, one per entry (docs/runbook.md, ```kusto blocks). */
+function runbookQueries(): Query[] {
+  const text = readFileSync(path.join(MONITORING, '..', '..', 'docs', 'runbook.md'), 'utf8');
+  return text
+    .split(/^### /m)
+    .slice(1)
+    .flatMap((section) =>
+      [...section.matchAll(/```kusto\n([\s\S]+?)```/g)].map((m) => ({
+        source: `runbook.md: ${section.split('\n')[0]}`,
+        text: m[1] as string,
+      })),
+    );
 }
 
 /** Event names a query filters on: the string literals shaped like event names. */
@@ -222,9 +238,34 @@ async function eventsOfEveryKind(): Promise<LoggedEvent[]> {
       },
       now: () => new Date(expires - 5 * 86_400_000),
     });
+    // A queue message that is not a feed sync.
+    await syncFeedFromMessage(
+      'not a feed',
+      new InvocationContext({ logHandler: () => undefined }),
+      world.services,
+    );
+    // A sync failing on its fifth delivery: sync.poison from the queue handler.
+    const failing = {
+      ...world.services,
+      store: {
+        ...store,
+        feeds: { ...store.feeds, get: () => Promise.reject(new Error('injected failure')) },
+      },
+    };
+    const fifth = new InvocationContext({
+      triggerMetadata: { dequeueCount: 5 },
+      logHandler: () => undefined,
+    });
+    await expect(syncFeedFromMessage({ feedId: 'cs' }, fifth, failing)).rejects.toThrow('injected failure');
   } finally {
     exportEvents(null);
   }
+  // Graph refuses the app itself (a wrong client secret).
+  await world.upload('refused', calendar(weekly('refused@uni', ADA, '2027-01-11T07:00:00Z', 1)));
+  const wrongSecret = createGraphAccess(
+    toGraphSettings({ ...graph, credential: { kind: 'secret', secret: 'not-the-secret' } }, config),
+  );
+  await world.sync('refused', { deps: { logger, graph: wrongSecret } });
   return events;
 }
 
@@ -243,13 +284,21 @@ describe('monitoring queries, alerts and workbook', () => {
       'session.skipped',
       'sync.poison',
       'credential.expiring',
+      'sync.message.invalid',
+      'graph.credential.rejected',
+      'organizer.refused',
+      'organizer.monthlyLimit',
     ])
       expect(names, name).toContain(name);
     expect(events.filter((e) => e.name === 'sync.run.completed').map((e) => e.properties.outcome)).toEqual(
       expect.arrayContaining(['completed', 'failed', 'unchanged']),
     );
 
-    const queries = [...kqlQueries(), ...alertQueries(), ...workbookQueries()];
+    // The runbook's queries of the events this scenario produces (the others need a storage outage, a lost
+    // lease or the attendance feature: docs/runbook.md's own test checks that they name their event).
+    const runbook = runbookQueries().filter((q) => namedEvents(q.text).every((name) => names.has(name)));
+    expect(runbook.length).toBeGreaterThanOrEqual(13);
+    const queries = [...kqlQueries(), ...alertQueries(), ...workbookQueries(), ...runbook];
     expect(kqlQueries().length).toBeGreaterThanOrEqual(7);
     expect(alertQueries().map((q) => q.source)).toEqual([
       'alerts.bicep: no-sync-run',
