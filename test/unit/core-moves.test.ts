@@ -329,3 +329,17 @@ describe('move summaries', () => {
     expect(formatShift(0)).toBe('±0');
   });
 });
+
+describe('what counts as a move', () => {
+  it('an EXDATE and a date added elsewhere in the same series (same count) move that meeting', () => {
+    const before = weekly('lab', MONDAY_9, 6);
+    // Week 3 is taken out (EXDATE) and a make-up session added in week 8 (RDATE).
+    const after = [...before.filter((_, i) => i !== 2), session('lab', MONDAY_9 + 7 * WEEK)];
+    const p = plan(
+      after,
+      before.map((d) => recordFor(d)),
+    );
+    expect(p.counts).toMatchObject({ move: 1, create: 0, cancel: 0, unchanged: 5 });
+    expect(moves(p)[0]).toMatchObject({ record: { key: before[2]!.key }, shiftMs: 5 * WEEK });
+  });
+});
