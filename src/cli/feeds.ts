@@ -15,6 +15,17 @@ import type { CommandArgs } from './args.js';
 import { UsageError, unreadableFile } from './errors.js';
 import { cliLogger, cliServices, formatTable } from './context.js';
 import { guardLines } from './plan.js';
+import { validateFeedId } from '../storage/index.js';
+
+/** The ID argument, checked here so that the message names it as typed (not as the API names it). */
+function feedIdArg(args: CommandArgs): string {
+  const id = feedIdArg(args);
+  if (validateFeedId(id) !== null)
+    throw new UsageError(
+      `ID '${id.slice(0, 80)}' is not a feed id: use 1-63 letters, digits, '-' or '_', starting with a letter or digit`,
+    );
+  return id;
+}
 
 function settingsFrom(args: CommandArgs): FeedSettingsInput {
   const horizon = args.string('horizon-days');
@@ -30,7 +41,7 @@ function settingsFrom(args: CommandArgs): FeedSettingsInput {
 
 /** `feeds add ID (--file FILE | --url URL) [--organizer EMAIL] [--tz ZONE] [--horizon-days N] [--disabled]` */
 export async function add(args: CommandArgs): Promise<number> {
-  const id = args.positionals[0] as string;
+  const id = feedIdArg(args);
   const settings = settingsFrom(args);
   const url = args.string('url');
   const file = args.string('file');
@@ -106,7 +117,7 @@ export async function list(args: CommandArgs): Promise<number> {
 
 /** `feeds remove ID [--cancel-meetings]` */
 export async function remove(args: CommandArgs): Promise<number> {
-  const id = args.positionals[0] as string;
+  const id = feedIdArg(args);
   const services = await cliServices();
   const result = await removeFeed({ ...services, logger: cliLogger(false) }, id, {
     cancelFutureMeetings: args.flag('cancel-meetings'),
@@ -121,7 +132,7 @@ export async function remove(args: CommandArgs): Promise<number> {
 
 /** `feeds confirm ID [--creations]` */
 export async function confirm(args: CommandArgs): Promise<number> {
-  const id = args.positionals[0] as string;
+  const id = feedIdArg(args);
   const services = await cliServices();
   if (args.flag('creations')) {
     await confirmCreations(services, id);
@@ -135,7 +146,7 @@ export async function confirm(args: CommandArgs): Promise<number> {
 
 /** `feeds sync ID` */
 export async function enqueue(args: CommandArgs): Promise<number> {
-  const id = args.positionals[0] as string;
+  const id = feedIdArg(args);
   await requestSync(await cliServices(), id, 'cli');
   console.log(
     `sync of ${id} enqueued: the queue worker runs it (\`timetable-sync sync --feed ${id}\` runs it here, now)`,

@@ -1,16 +1,20 @@
 // `npm start` as a person runs it: the built CLI in a plain Node process (not through vitest's module
 // loader, which is more lenient about CommonJS named exports than Node's ESM loader).
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(root, 'bin', 'timetable-sync.js');
+// `--serve` writes ./local.settings.json and ./.azurite where it runs: never in the repository.
+const cwd = mkdtempSync(path.join(tmpdir(), 'tts-demo-'));
 
 describe('timetable-sync demo (npm start without settings)', () => {
-  it('prints the documented JSON: two passes, the second unchanged, and no duplicate meeting', () => {
+  it('prints the documented JSON: two passes, the second unchanged, and no duplicate meeting; keeps nothing', () => {
     const result = spawnSync(process.execPath, [bin, 'demo', '--json'], {
-      cwd: root,
+      cwd,
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -37,6 +41,9 @@ describe('timetable-sync demo (npm start without settings)', () => {
     expect(first.failed).toBe(0);
     expect(second).toMatchObject({ created: 0, unchanged: first.created, blocked: first.blocked });
     expect(report.emulator).toEqual({ meetings: first.created, duplicates: 0 });
+    // Without --keep or --serve nothing is left behind.
+    expect(existsSync(path.join(cwd, 'local.settings.json'))).toBe(false);
+    expect(existsSync(path.join(cwd, '.azurite'))).toBe(false);
     // The first week held in the emulator, its attendance collected: a class per session, not a few names.
     expect(report.attendance.sessionsWithReports).toBeGreaterThan(5);
     expect(report.attendance.records).toBeGreaterThan(report.attendance.sessionsWithReports * 10);
@@ -44,7 +51,7 @@ describe('timetable-sync demo (npm start without settings)', () => {
 
   it('--serve keeps the admin page up after the report and stops on SIGINT', async () => {
     const child = spawn(process.execPath, [bin, 'demo', '--serve', '--port', '0'], {
-      cwd: root,
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -68,6 +75,12 @@ describe('timetable-sync demo (npm start without settings)', () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('timetable-sync');
+    // While it runs, ./local.settings.json points the state commands at its Azurite.
+    expect(out).toContain('Wrote ./local.settings.json');
+    const settings = JSON.parse(readFileSync(path.join(cwd, 'local.settings.json'), 'utf8')) as {
+      Values: Record<string, string>;
+    };
+    expect(settings.Values.AzureWebJobsStorage).toMatch(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
