@@ -54,11 +54,20 @@ async function main(): Promise<void> {
       sessions = Number(event.properties.sessions ?? 0);
     }
   });
+  const sampler = process.env.BENCH_TRACE
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        process.stderr.write(
+          `mem rss ${(m.rss / 1048576).toFixed(0)} heapTotal ${(m.heapTotal / 1048576).toFixed(0)} heapUsed ${(m.heapUsed / 1048576).toFixed(0)} external ${(m.external / 1048576).toFixed(0)} graph ${services.graph?.stats().requests ?? 0}\n`,
+        );
+      }, 1000)
+    : undefined;
   const t0 = performance.now();
   const summary = await syncFeed({ ...syncDepsFor(services, logger), policyRetryWaitsMs: [] }, feedId, {
     force: true,
   });
   const t1 = performance.now();
+  clearInterval(sampler);
   const report: WholeSyncReport = {
     outcome: summary.outcome,
     sessions,

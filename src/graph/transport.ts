@@ -3,7 +3,7 @@
 // (HttpClient) call Node's global fetch; Node 20's fetch accepts an undici `dispatcher` per call,
 // so we give both the same undici Agent whose TLS `ca` is the system roots plus the extra PEM.
 import { createRequire } from 'node:module';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import type { Dispatcher } from 'undici';
 
@@ -13,7 +13,10 @@ import type { Dispatcher } from 'undici';
  */
 export function createTrustingDispatcher(caCertPem: string): Dispatcher {
   const { Agent } = createRequire(import.meta.url)('undici') as typeof import('undici');
-  return new Agent({ connect: { ca: [...rootCertificates, caCertPem] } });
+  // One TLS context for every connection: given `ca`, each connection would parse the ~140 roots into
+  // a context of its own (megabytes of native memory each, freed only when a GC happens to run).
+  const secureContext = createSecureContext({ ca: [...rootCertificates, caCertPem] });
+  return new Agent({ connect: { secureContext } });
 }
 
 /** Fetch init with a dispatcher; the DOM RequestInit type does not know the undici extension. */
