@@ -19,7 +19,7 @@ import { validateFeedId } from '../storage/index.js';
 
 /** The ID argument, checked here so that the message names it as typed (not as the API names it). */
 function feedIdArg(args: CommandArgs): string {
-  const id = feedIdArg(args);
+  const id = args.positionals[0] as string;
   if (validateFeedId(id) !== null)
     throw new UsageError(
       `ID '${id.slice(0, 80)}' is not a feed id: use 1-63 letters, digits, '-' or '_', starting with a letter or digit`,

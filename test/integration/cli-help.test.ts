@@ -94,6 +94,7 @@ describe('the README command table, walked on the built CLI', () => {
       ],
       [['serve', '--host', '0.0.0.0'], '--allow-remote'],
       [['sync', '--feed'], '--feed needs a value'],
+      [['feeds', 'add', 'bad id', '--file', 'a.ics'], "ID 'bad id' is not a feed id"],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(args)));
     results.forEach((result, i) => {
