@@ -169,12 +169,17 @@ async function startTelemetry(env: NodeJS.ProcessEnv): Promise<void> {
   const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
   if (!connectionString || telemetryStarted) return;
   try {
-    const { createAzureMonitorTelemetry } = await import('./telemetry.js');
+    const { createAzureMonitorTelemetry, flushAfterInvocations } = await import('./telemetry.js');
     const telemetry = await createAzureMonitorTelemetry({
       connectionString,
       authenticationString: env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
     });
     exportEvents(telemetry.exporter);
+    const { app } = await import('@azure/functions');
+    flushAfterInvocations(
+      (handler) => app.hook.postInvocation(handler),
+      () => telemetry.flush(),
+    );
     telemetryStarted = true;
   } catch (error) {
     // Syncing matters more than its telemetry: the events stay in the host's log (as text).

@@ -7,6 +7,7 @@
 // Insights as text only, in either of the host's telemetry modes. Only the exporter and the logs SDK
 // are used (no auto-instrumentation distro); they load on the first invocation in Azure, never in the
 // CLI or at cold start.
+import type { PostInvocationHandler } from '@azure/functions';
 import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
 
@@ -120,4 +121,19 @@ export async function createAzureMonitorTelemetry(settings: AzureMonitorSettings
     exporter: otelEventExporter(provider.getLogger('timetable-sync')),
     flush: () => provider.forceFlush(),
   };
+}
+
+/**
+ * After each queue or timer invocation, sends what it logged before the host may recycle the instance
+ * (the batch would otherwise wait up to a second). Not after HTTP requests: their callers would wait for
+ * it. A failed send never fails the invocation (the exporter keeps and retries what it could not send).
+ */
+export function flushAfterInvocations(
+  registerPostInvocation: (handler: PostInvocationHandler) => unknown,
+  flush: () => Promise<void>,
+): void {
+  registerPostInvocation(async (context) => {
+    if (context.invocationContext.options.trigger.type.toLowerCase() === 'httptrigger') return;
+    await flush().catch(() => undefined);
+  });
 }

@@ -1,4 +1,4 @@
-import { InvocationContext } from '@azure/functions';
+import { InvocationContext, PostInvocationContext, type PostInvocationHandler } from '@azure/functions';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -10,7 +10,7 @@ import {
   formatLocalLine,
   memorySink,
 } from '../../src/events.js';
-import { managedIdentityClientId, otelEventExporter } from '../../src/telemetry.js';
+import { flushAfterInvocations, managedIdentityClientId, otelEventExporter } from '../../src/telemetry.js';
 
 describe('event logger', () => {
   it('keeps structured properties under the event name', () => {
@@ -127,5 +127,35 @@ describe('events in Application Insights', () => {
     expect(managedIdentityClientId('Authorization=AAD')).toBe('');
     expect(managedIdentityClientId(undefined)).toBeNull();
     expect(managedIdentityClientId('ClientId=1234')).toBeNull();
+  });
+});
+
+describe('events sent before the instance may be recycled', () => {
+  it('are flushed after every queue or timer invocation, not after HTTP requests, and a failed send fails nothing', async () => {
+    const handlers: PostInvocationHandler[] = [];
+    let flushes = 0;
+    let failNext = false;
+    flushAfterInvocations(
+      (handler) => handlers.push(handler),
+      () => {
+        flushes++;
+        return failNext ? Promise.reject(new Error('ingestion down')) : Promise.resolve();
+      },
+    );
+    const after = (type: string) =>
+      handlers[0]!(
+        new PostInvocationContext({
+          invocationContext: new InvocationContext({ options: { trigger: { type, name: 't' } } }),
+          inputs: [],
+          hookData: {},
+        }),
+      );
+    await after('queueTrigger');
+    await after('timerTrigger');
+    await after('httpTrigger');
+    expect(flushes).toBe(2);
+    failNext = true;
+    await expect(after('queueTrigger')).resolves.toBeUndefined();
+    expect(flushes).toBe(3);
   });
 });
