@@ -3,8 +3,10 @@
 // person from every feed.
 import { describe, expect, it } from 'vitest';
 import { createAttendanceRoutes } from '../../src/http/attendance.js';
+import { createFeedsRoutes } from '../../src/http/feeds.js';
 import { ATTENDANCE_EMULATOR, startLectureWorld } from '../support/attendance.js';
-import { useSyncHarness } from '../support/sync-harness.js';
+import { calendar, useSyncHarness } from '../support/sync-harness.js';
+import { vevent } from '../support/sync-feeds.js';
 import { call, KEY } from './http-support.js';
 
 const harness = useSyncHarness(ATTENDANCE_EMULATOR);
@@ -121,5 +123,41 @@ describe('attendance export and erasure', () => {
     expect(JSON.stringify(view.json())).not.toContain(student.email!);
     const neither = await call(routes, 'attendanceErase', 'DELETE', 'attendance/participants', {});
     expect(neither.status).toBe(400);
+  });
+
+  it('attendance is off for a new feed and is set per feed on the upload (?attendance=) or in the JSON settings', async () => {
+    const world = await harness.world();
+    const routes = createFeedsRoutes({ services: () => Promise.resolve(world.services), requireKey: KEY });
+    const ics = calendar(
+      vevent({
+        uid: 'x@uni.example',
+        organizer: 'ada@uni.example',
+        summary: 'X',
+        start: '2027-02-01T09:00:00Z',
+      }),
+    );
+    const upload = (id: string, query: Record<string, string>) =>
+      call(routes, 'feedsPut', 'PUT', `feeds/${id}`, {
+        params: { id },
+        query,
+        body: ics,
+        headers: { 'content-type': 'text/calendar' },
+      });
+    expect((await upload('plain', {})).status).toBe(201);
+    expect((await world.services.store.feeds.get('plain'))?.attendance).toBeUndefined();
+    expect((await upload('tracked', { attendance: 'true' })).status).toBe(201);
+    expect((await world.services.store.feeds.get('tracked'))?.attendance).toBe(true);
+    const settings = (body: unknown) =>
+      call(routes, 'feedsPut', 'PUT', 'feeds/tracked', {
+        params: { id: 'tracked' },
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+    expect((await settings({ attendance: false })).status).toBe(200);
+    expect((await world.services.store.feeds.get('tracked'))?.attendance).toBeUndefined();
+    const bad = await settings({ attendance: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json())).toContain('attendance');
+    expect((await upload('odd', { attendance: 'maybe' })).status).toBe(400);
   });
 });
