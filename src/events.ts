@@ -131,8 +131,12 @@ export function contextSink(context: InvocationContext): EventSink {
   };
   return (event) => {
     if (eventExporter) {
-      eventExporter(event, origin);
-      return;
+      try {
+        eventExporter(event, origin);
+        return;
+      } catch {
+        // Logging never breaks a run: an exporter that throws leaves the event to the host's log.
+      }
     }
     const line = formatEventLine(event);
     if (event.level === 'error') context.error(line);

@@ -122,6 +122,20 @@ describe('events in Application Insights', () => {
     ]);
   });
 
+  it('an exporter that throws breaks nothing: the event goes to the host log instead', () => {
+    exportEvents(() => {
+      throw new Error('exporter bug');
+    });
+    const lines: string[] = [];
+    const context = new InvocationContext({
+      logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')),
+    });
+    expect(() =>
+      createEventLogger(contextSink(context)).error('policy.missing', { feedId: 'cs' }),
+    ).not.toThrow();
+    expect(lines).toEqual(['policy.missing {"event":"policy.missing","feedId":"cs"}']);
+  });
+
   it('reads the managed identity from APPLICATIONINSIGHTS_AUTHENTICATION_STRING', () => {
     expect(managedIdentityClientId('ClientId=1234-abcd;Authorization=AAD')).toBe('1234-abcd');
     expect(managedIdentityClientId('Authorization=AAD')).toBe('');
