@@ -3,10 +3,12 @@
 // session and never for future ones; a late report is picked up by a later run; records span several
 // pages; one link used twice feeds the right two sessions; a missing permission is reported once with
 // its fix; retention deletes old records.
+import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
+import { collectAttendanceFromMessage, fanOutAttendance } from '../../src/handlers/attendance.js';
 import { ATTENDANCE_EMULATOR, startLectureWorld, type LectureOptions } from '../support/attendance.js';
-import { useSyncHarness } from '../support/sync-harness.js';
-import { eventsNamed } from '../support/sync-feeds.js';
+import { calendar, useSyncHarness } from '../support/sync-harness.js';
+import { eventsNamed, vevent } from '../support/sync-feeds.js';
 
 const MINUTE = 60_000;
 const RECORDS_ROUTE =
@@ -157,5 +159,43 @@ describe('attendance collector', () => {
     expect(eventsNamed(t.events, 'attendance.retention.deleted')[0]!.properties).toMatchObject({
       sessions: 1,
     });
+  });
+
+  it('the timer fans out one message per feed with attendance on (or still storing it); the queue collects one', async () => {
+    const t = await lectureWorld();
+    const services = t.world.services;
+    await t.world.upload(
+      'plain',
+      calendar(
+        vevent({
+          uid: 'p@uni.example',
+          organizer: 'ada@uni.example',
+          summary: 'P',
+          start: '2027-02-01T09:00:00Z',
+        }),
+      ),
+    );
+    await services.store.attendance.registerFeed('removed-course');
+    const lines: string[] = [];
+    const context = () =>
+      new InvocationContext({
+        functionName: 'attendance',
+        logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')),
+      });
+    const messages = await fanOutAttendance(context(), services);
+    expect(messages.map((m) => m.feedId).sort()).toEqual(['cs101', 'removed-course']);
+    t.at('2027-01-11T10:20:00Z');
+    t.control.holdEndedMeetings({ attendees: 3 });
+    expect(
+      await collectAttendanceFromMessage(
+        messages.find((m) => m.feedId === 'cs101'),
+        context(),
+        services,
+      ),
+    ).toMatchObject({
+      collected: 1,
+    });
+    expect(await collectAttendanceFromMessage('not a message', context(), services)).toBeNull();
+    expect(lines.some((l) => l.startsWith('attendance.message.invalid'))).toBe(true);
   });
 });
