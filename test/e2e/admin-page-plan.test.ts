@@ -143,6 +143,33 @@ describe('admin page: the plan view (Chromium e2e)', () => {
     expect(dialogs.at(-1)).toContain('… and 3 more');
   });
 
+  it('shows the counts growing while a sync runs, then how it went', async () => {
+    // Every Graph answer takes 250 ms: 24 new meetings (a create and a PATCH each, 4 at a time for one
+    // lecturer) take several seconds, while the page polls /api/status every 1.5 s.
+    world.emulator.control.setFaults({ latencyMs: 250 });
+    const weekly = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA'].map((day, i) => [
+      `UID:office-${day}@northbridge.example`,
+      `DTSTART:2027011${1 + i}T090000Z`,
+      `DTEND:2027011${1 + i}T093000Z`,
+      'RRULE:FREQ=WEEKLY;COUNT=4',
+      'SUMMARY:Office hour',
+      `ORGANIZER;CN=Chen Wei:mailto:${CHEN}`,
+    ]);
+    await chooseFile('office.ics', calendar(...weekly), 'office-2027');
+    await page.getByRole('button', { name: 'Upload and validate' }).click();
+    await expect.poll(() => page.locator('#upload-summary').textContent()).toContain('A sync was queued.');
+    await page.getByRole('navigation', { name: 'Views' }).locator('a[data-view="feeds"]').click();
+    const progress = page.locator('#sync-progress[data-feed="office-2027"]');
+    await expect
+      .poll(() => progress.textContent(), { timeout: 30_000 })
+      .toMatch(/so far ([1-9]|1\d|2[0-3]) meetings active/);
+    await screenshots(page, '22-sync-progress');
+    await expect
+      .poll(() => page.locator('#feeds-status').textContent(), { timeout: 45_000 })
+      .toContain('Sync of office-2027 finished — completed: created 24');
+    world.emulator.control.setFaults(null);
+  });
+
   it('ran without script errors or CSP violations', () => {
     // Chromium logs every non-2xx fetch as "Failed to load resource" (/.auth/me's 404 off App Service).
     expect(browser.errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
