@@ -5,6 +5,7 @@ import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 
 import { contextSink, createEventLogger, memorySink, type LoggedEvent } from '../../src/events.js';
+import { serveAdmin } from '../../src/web/serve.js';
 import { eventsNamed, meetingPasscodes, vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness, type World } from '../support/sync-harness.js';
 
@@ -243,5 +244,31 @@ describe('every run is visible', () => {
     ]);
     // The summary still says what the feed has: its meetings, nothing done now.
     expect(visible[0]!.properties).toMatchObject({ created: 0, unchanged: 2, graphCalls: 0, failed: 0 });
+  });
+});
+
+describe('one set of level names', () => {
+  it('serve prints the CLI level names (info, not the host name information) for events and requests', async () => {
+    const world = await harness.world();
+    const lines: string[] = [];
+    const server = await serveAdmin({
+      services: world.services,
+      adminKey: 'local-key',
+      port: 0,
+      runQueuedSyncs: false,
+      verbose: true,
+      log: (line) => lines.push(line),
+    });
+    try {
+      const response = await fetch(`${server.origin}/api/feeds`, {
+        headers: { 'x-functions-key': 'local-key' },
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+    expect(lines.some((line) => /^info {4}http\.admin \{/.test(line))).toBe(true);
+    expect(lines.some((line) => /^info {4}GET \/api\/feeds → 200/.test(line))).toBe(true);
+    expect(lines.filter((line) => !/^(debug|info|warning|error) +\S/.test(line))).toEqual([]);
   });
 });
