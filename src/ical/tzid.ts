@@ -105,7 +105,7 @@ export function zoneFor(rawTzid: string, ctx: ZoneLookup, line: number, uid: str
     ctx.warnings.push({
       uid,
       line,
-      reason: `unknown time zone '${tzid}' (no usable VTIMEZONE, not an IANA or Windows name): its times are read as floating`,
+      reason: `unknown time zone '${tzid}' (no usable VTIMEZONE, not an IANA or Windows name): its times are read as floating (in the feed's time zone or DEFAULT_TIME_ZONE; without one its sessions are skipped as floating)`,
     });
   }
   ctx.zones.set(rawTzid, zone);

@@ -191,7 +191,7 @@ describe('6. inputs that used to be lost or misread without a word', () => {
       ' @15: VTIMEZONE "Far East Campus" (line 13): its STANDARD on line 15 was ignored: TZOFFSETFROM "+9959" is not a UTC offset within ±18:00',
     );
     expect(said(r)).toContain(
-      "far-east-lecture @24: unknown time zone 'Far East Campus' (no usable VTIMEZONE, not an IANA or Windows name): its times are read as floating",
+      "far-east-lecture @24: unknown time zone 'Far East Campus' (no usable VTIMEZONE, not an IANA or Windows name): its times are read as floating (in the feed's time zone or DEFAULT_TIME_ZONE; without one its sessions are skipped as floating)",
     );
     const lecture = r.occurrences.find((o) => o.uid === 'far-east-lecture');
     expect([lecture?.start, lecture?.floating]).toEqual(['2027-01-12T09:00:00', true]);
