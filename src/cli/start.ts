@@ -13,7 +13,10 @@ export async function run(args: CommandArgs): Promise<number> {
     const demoOnly = DEMO_ONLY.find((name) => args.has(name));
     if (demoOnly)
       throw new UsageError(
-        `start: --${demoOnly} applies to the demo only, and Graph settings are present (environment or ./local.settings.json), so \`start\` syncs the tenant at ${config.graph.graphBaseUrl}. Leave --${demoOnly} out, or run \`timetable-sync demo --${demoOnly}\``,
+        `start: --${demoOnly} applies to the demo only, and Graph settings are present (environment or ./local.settings.json), so \`start\` syncs the tenant at ${config.graph.graphBaseUrl}. ` +
+          (/^https:\/\/127\./.test(config.graph.graphBaseUrl)
+            ? `They point at a local stack the demo kept: \`timetable-sync dev up\` starts it again, \`timetable-sync demo --${demoOnly}\` runs the demo afresh`
+            : `Leave --${demoOnly} out, or run \`timetable-sync demo --${demoOnly}\``),
       );
     console.log(
       `Syncing every enabled feed against tenant ${config.graph.tenantId} (Graph ${config.graph.graphBaseUrl}).`,
