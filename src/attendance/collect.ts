@@ -33,8 +33,10 @@ export interface CollectDeps {
   store: AppServices['store'];
   graph: GraphAccess;
   logger: EventLogger;
-  config: Pick<AppServices['config'], 'attendance' | 'policy'>;
+  config: Pick<AppServices['config'], 'attendance' | 'policy' | 'sync'>;
   now: () => Date;
+  /** Wall-clock time a run may spend before it leaves the rest for the next run (default RUN_BUDGET_SECONDS). */
+  budgetMs?: number;
 }
 
 export interface CollectSummary {
@@ -52,6 +54,8 @@ export interface CollectSummary {
   expiredSessions: number;
   expiredRecords: number;
   graphCalls: number;
+  /** Due sessions left for the next run because the run's time budget was spent. */
+  deferred: number;
 }
 
 /** The feed's sessions whose meeting exists and may have been held. */
@@ -92,6 +96,7 @@ function emptySummary(feedId: string): CollectSummary {
     expiredSessions: 0,
     expiredRecords: 0,
     graphCalls: 0,
+    deferred: 0,
   };
 }
 
@@ -135,6 +140,10 @@ export async function collectAttendance(deps: CollectDeps, feedId: string): Prom
   const sessions = await sessionsOf(deps, feedId);
   const due = dueSessions(sessions, knownByKey, now, settings);
   if (due.length === 0) return summary;
+  // A run stops starting sessions once its budget is spent; the rest stay due for the next run.
+  const started = performance.now();
+  const budgetMs = deps.budgetMs ?? deps.config.sync.runBudgetSeconds * 1000;
+  const inBudget = () => performance.now() - started < budgetMs;
   await deps.store.attendance.registerFeed(feedId);
 
   const stats = () => deps.graph.stats().requests;
@@ -167,17 +176,23 @@ export async function collectAttendance(deps: CollectDeps, feedId: string): Prom
       else if (sessionKey) sessionFailures.set(sessionKey, e);
     }
   };
-  for (const session of due) await listReports(session.organizerId, session.meetingId, session.key);
+  const listedDue: AttendanceSession[] = [];
+  for (const session of due) {
+    if (!inBudget()) break;
+    await listReports(session.organizerId, session.meetingId, session.key);
+    listedDue.push(session);
+  }
+  summary.deferred = due.length - listedDue.length;
   const taken = new Set(known.flatMap((s) => s.reportIds));
-  let matched = matchReports(due, reports, taken);
+  let matched = matchReports(listedDue, reports, taken);
   // A session with no report of its own may have been held with an earlier link of its series.
-  const orphans = due.filter((s) => !matched.has(s.key) && !sessionFailures.has(s.key));
+  const orphans = listedDue.filter((s) => !matched.has(s.key) && !sessionFailures.has(s.key));
   for (const session of orphans)
     for (const earlier of reusedLinkCandidates(session, sessions))
       await listReports(earlier.organizerId, earlier.meetingId, '');
-  if (orphans.length > 0) matched = matchReports(due, reports, taken);
+  if (orphans.length > 0) matched = matchReports(listedDue, reports, taken);
   const noReportKeys: string[] = [];
-  for (const session of due) {
+  for (const session of listedDue) {
     const previous = knownByKey.get(session.key);
     const base: SessionAttendance = previous ?? {
       feedId,
@@ -217,6 +232,11 @@ export async function collectAttendance(deps: CollectDeps, feedId: string): Prom
     const own = matched.get(session.key) ?? [];
     const organizerRefusal = organizerRefusals.get(session.organizerId);
     const failure = sessionFailures.get(session.key);
+    if (own.length > 0 && !inBudget()) {
+      // Its records wait for the next run, which finds the session due as it is.
+      summary.deferred++;
+      continue;
+    }
     if (own.length > 0) {
       try {
         const participants = [];
@@ -297,7 +317,7 @@ export async function collectAttendance(deps: CollectDeps, feedId: string): Prom
       action: PERMISSION_FIX,
     });
   for (const [organizerId, e] of organizerRefusals) {
-    const sessions = due.filter((s) => s.organizerId === organizerId).length;
+    const sessions = listedDue.filter((s) => s.organizerId === organizerId).length;
     if (e.kind === 'policyMissing')
       deps.logger.error('attendance.policy.missing', {
         feedId,

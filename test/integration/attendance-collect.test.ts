@@ -161,6 +161,15 @@ describe('attendance collector', () => {
     });
   });
 
+  it('a run out of time leaves the sessions it did not reach for the next run', async () => {
+    const t = await lectureWorld({ settings: { ATTENDANCE_WINDOW_HOURS: '240' } });
+    t.at('2027-01-18T10:20:00Z');
+    t.control.holdEndedMeetings({ attendees: 3 });
+    expect(await t.collectWith({ budgetMs: 0 })).toMatchObject({ checked: 0, deferred: 2, graphCalls: 0 });
+    expect(await t.sessions()).toEqual([]);
+    expect(await t.collect()).toMatchObject({ collected: 2, deferred: 0 });
+  });
+
   it('the timer fans out one message per feed with attendance on (or still storing it); the queue collects one', async () => {
     const t = await lectureWorld();
     const services = t.world.services;

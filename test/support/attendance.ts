@@ -67,6 +67,8 @@ export async function startLectureWorld(harness: Harness, options: LectureOption
       control.advanceTime(ms);
     },
     collect: (feed = 'cs101') => collectAttendance(deps, feed),
+    collectWith: (overrides: Partial<typeof deps>, feed = 'cs101') =>
+      collectAttendance({ ...deps, ...overrides }, feed),
     sessions: () => world.services.store.attendance.listSessions('cs101'),
     records: () => world.services.store.attendance.listRecords('cs101'),
   };
