@@ -234,6 +234,7 @@ export async function uploadFeed(
     url: null,
     contentHash: feedContentHash(text),
     bodyVersion: version,
+    calendarName: expansion.calendarName,
     // A new version is judged afresh (its answer told the admin): an earlier creation hold is for the old one.
     creationGuard: null,
     creationsConfirmedAt: null,
@@ -263,15 +264,27 @@ function checkUpload(
   text: string,
   settings: FeedSettingsInput,
   feedId: string,
-): ListedProblems & { sessions: number; expansion: { desired: DesiredResult; window: FeedWindow } } {
-  const { desired, warnings, incomplete, window } = inspectCalendar(deps, text, settings, feedId);
+): ListedProblems & {
+  sessions: number;
+  expansion: { desired: DesiredResult; window: FeedWindow; calendarName: string | null };
+} {
+  const { desired, warnings, incomplete, window, calendarName } = inspectCalendar(
+    deps,
+    text,
+    settings,
+    feedId,
+  );
   if (incomplete)
     throw problems.invalidCalendar(`the upload cannot replace the timetable: ${incomplete}`, {
       warnings: capList(warnings, MAX_LISTED).shown.map(warningView),
     });
   let sessions = 0;
   for (const s of desired.sessions) if (!s.cancelled) sessions++;
-  return { sessions, ...listProblems(warnings, desired.skipped), expansion: { desired, window } };
+  return {
+    sessions,
+    ...listProblems(warnings, desired.skipped),
+    expansion: { desired, window, calendarName },
+  };
 }
 
 function pickSettings(feed: FeedRecord | null): FeedSettingsInput {

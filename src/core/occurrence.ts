@@ -45,6 +45,8 @@ export interface ExpandWarning {
 export interface ExpandResult {
   occurrences: Occurrence[];
   warnings: ExpandWarning[];
+  /** The calendar's own name (X-WR-CALNAME of its first VCALENDAR, unescaped, at most 255 characters); null when none. */
+  calendarName?: string | null;
 }
 
 export interface ExpandWindow {

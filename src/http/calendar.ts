@@ -94,10 +94,11 @@ async function feedCalendar(
   if (!feed || !token || !tokenMatches) throw notFound();
   const records = await services.store.meetings.listByFeed(feed.id);
   const lecturers = await lecturerNames(services, records);
+  // The timetable's own name (X-WR-CALNAME) when it has one, else the feed id.
   return respond(
     request,
     format,
-    feed.id,
+    feed.calendarName ?? feed.id,
     toPublishedSessions(feed, records, services.now().getTime(), lecturers),
   );
 }
@@ -139,7 +140,9 @@ export function createCalendarHandlers(options: CalendarRouteOptions = {}): Grou
       );
       sessions.push(...toPublishedSessions(feed, records, nowMs, await lecturerNames(services, records)));
     }
-    return respond(request, format, email, sessions);
+    // Named after the lecturer as the directory knows them.
+    const lecturer = await services.store.organizers.get(email);
+    return respond(request, format, lecturer?.displayName ?? email, sessions);
   };
 
   const organizerLinks = adminRoute(

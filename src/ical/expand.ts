@@ -4,7 +4,7 @@
 // (RRULE/RDATE instances, EXDATEs, THISANDFUTURE), emit.ts (window, strings, limit, sort).
 import { forDisplay, type EventFields } from '../core/limits.js';
 import type { ExpandResult, ExpandWindow } from '../core/occurrence.js';
-import { parseComponents, type RawComponent } from './content.js';
+import { parseComponents, unescapeText, type RawComponent } from './content.js';
 import { sortByStart } from './emit.js';
 import { CalendarError } from './errors.js';
 import { EventProblem, readEvent, type EventData, type ReadContext } from './event.js';
@@ -134,6 +134,7 @@ function expandItems(
   let order = 0;
   let calendar: RawComponent | null = null;
   let calendarIndex = 0;
+  let calendarName: string | null = null;
   const roots = parseComponents(body, (c, cal) => {
     if (c.name !== 'VEVENT' || cal.name !== 'VCALENDAR') {
       if (c.name === 'VEVENT' || c.children.length > 0) warnMisplacedEvents(c, cal, ctx);
@@ -143,6 +144,7 @@ function expandItems(
       calendar = cal;
       calendarIndex++;
       ctx.xwr = feedTimeZone(cal, ctx);
+      calendarName ??= calendarNameOf(cal);
     }
     if (++order > maxEvents)
       throw new CalendarError('tooLarge', `the calendar has too many events (more than ${maxEvents})`);
@@ -179,7 +181,17 @@ function expandItems(
     at(first.uid, first.line);
     expandGroup(list, ctx);
   }
-  return { occurrences: sortByStart(ctx), warnings: ctx.warnings };
+  return { occurrences: sortByStart(ctx), warnings: ctx.warnings, calendarName };
+}
+
+/** Longest calendar name kept: a title, not a document. */
+const MAX_CALENDAR_NAME = 255;
+
+/** X-WR-CALNAME (the de-facto calendar title Google, Apple and Outlook write), or null. */
+function calendarNameOf(cal: RawComponent): string | null {
+  const raw = cal.props.find((p) => p.name === 'X-WR-CALNAME')?.value;
+  const name = raw === undefined ? '' : unescapeText(raw).trim().slice(0, MAX_CALENDAR_NAME);
+  return name === '' ? null : name;
 }
 
 /**

@@ -91,6 +91,7 @@ function toEntity(record: FeedRecord): Entity {
     creationsConfirmedAt: record.creationsConfirmedAt ?? null,
     creationGuard: jsonOrNull(record.creationGuard ?? null),
     calendarToken: record.calendarToken,
+    calendarName: record.calendarName ?? null,
     attendance: record.attendance === true ? true : null,
     lastRun: jsonOrNull(record.lastRun),
     createdAt: record.createdAt,
@@ -123,6 +124,7 @@ function fromEntity(row: StoredRow, table: string): FeedRecord {
     updatedAt: r.string('updatedAt'),
     etag: r.etag,
     ...(r.booleanOrNull('attendance') === true ? { attendance: true } : {}),
+    ...calendarNameField(r.stringOrNull('calendarName')),
     ...creationFields(
       r.stringOrNull('creationsConfirmedAt'),
       r.jsonOrNull<FeedCreationGuard>('creationGuard'),
@@ -139,4 +141,9 @@ function creationFields(
     ...(confirmedAt === null ? {} : { creationsConfirmedAt: confirmedAt }),
     ...(guard === null ? {} : { creationGuard: guard }),
   };
+}
+
+/** Rows written before the calendar's name was kept have none: leave the field out, as they were. */
+function calendarNameField(name: string | null): Pick<FeedRecord, 'calendarName'> {
+  return name === null ? {} : { calendarName: name };
 }

@@ -79,6 +79,8 @@ export interface FeedRecord {
   /** Absent = null (read back absent when null, as rows from before the creation guard). */
   creationGuard?: FeedCreationGuard | null;
   calendarToken: string;
+  /** The timetable's own name (its X-WR-CALNAME), the published calendar's name. Absent = none (the feed id). */
+  calendarName?: string | null;
   /** Attendance is collected after each session (opt-in). Absent = false. */
   attendance?: boolean;
   lastRun: RunSummary | null;

@@ -41,6 +41,8 @@ export interface FeedExpansion {
   occurrences: number;
   /** Why the body may not replace a stored timetable (truncated, nothing usable); null when whole. */
   incomplete: string | null;
+  /** The calendar's own name (X-WR-CALNAME), for its published calendar; null when none. */
+  calendarName: string | null;
 }
 
 /** Warnings and skipped sessions logged (or answered) per run or upload at most; the rest are counted. */
@@ -77,7 +79,13 @@ export function expandFeedBody(
     defaultOrganizer: feed.defaultOrganizer,
     meetingOptions: meetingOptionsKey(config.meeting),
   });
-  return { desired, warnings: expanded.warnings, occurrences, incomplete };
+  return {
+    desired,
+    warnings: expanded.warnings,
+    occurrences,
+    incomplete,
+    calendarName: expanded.calendarName ?? null,
+  };
 }
 
 export interface LoadDeps {
@@ -175,6 +183,9 @@ export async function loadFeed(
     const { version } = await deps.store.feedBodies.put(feedId, body);
     feedUpdate = { ...feedUpdate, bodyVersion: version };
   }
+  // The published calendar's name follows the timetable's own (also for a body stored before it was kept).
+  if (expansion.calendarName !== (feed.calendarName ?? null))
+    feedUpdate = { ...feedUpdate, calendarName: expansion.calendarName };
   const warnings = capList(expansion.warnings, MAX_LISTED);
   for (const warning of warnings.shown) {
     log.warning('feed.event.skipped', {

@@ -5,7 +5,9 @@ import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
 
 import { NO_MEETING_YET } from '../../src/calendar/render.js';
+import { registerFeedUrl } from '../../src/admin/feeds.js';
 import { createCalendarRoutes } from '../../src/http/index.js';
+import type { FeedFetcher } from '../../src/sync/syncFeed.js';
 import { vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness, type World } from '../support/sync-harness.js';
 import { KEY, call } from './http-support.js';
@@ -65,7 +67,12 @@ describe('published calendar after a sync', () => {
     );
     expect(await world.sync('cs')).toMatchObject({ created: 3, blocked: 3 });
 
-    const before = events(await publishedIcs(world, 'cs'));
+    const first = await publishedIcs(world, 'cs');
+    // No X-WR-CALNAME in the timetable: the calendar is named after the feed.
+    expect(new ICAL.Component(ICAL.parse(first) as unknown[]).getFirstPropertyValue('x-wr-calname')).toBe(
+      'cs',
+    );
+    const before = events(first);
     expect(before).toHaveLength(6);
     const carol = before.filter((e) => e.summary === 'PH101');
     expect(carol).toHaveLength(3);
@@ -126,5 +133,30 @@ describe('published calendar after a sync', () => {
     expect(lines.filter((l) => l === 'BEGIN:VEVENT')).toHaveLength(rows.length);
     for (const line of lines) expect(line).toMatch(/^( |[A-Z-]+[;:])/);
     expect(lines.filter((l) => /^(UID:fake|URL:https:\/\/evil)/.test(l))).toEqual([]);
+  });
+
+  it("the published calendar takes the timetable's own name (X-WR-CALNAME)", async () => {
+    const world = await harness.world();
+    await world.grant(world.seed([ADA]).get(ADA)!);
+    const named = (name: string) =>
+      calendar(
+        vevent({ uid: 'cs101@uni', organizer: ADA, summary: 'CS101', start: '2027-01-11T09:00:00Z' }),
+      ).replace('VERSION:2.0\r\n', `VERSION:2.0\r\nX-WR-CALNAME:${name}\r\n`);
+    await world.upload('cs', named('Computer Science\\, Year 1'));
+    const name = async () =>
+      new ICAL.Component(ICAL.parse(await publishedIcs(world, 'cs')) as unknown[]).getFirstPropertyValue(
+        'x-wr-calname',
+      );
+    expect(await name()).toBe('Computer Science, Year 1');
+    // A new version with another name renames the calendar.
+    await world.upload('cs', named('CS Year 1 (Spring)'));
+    expect(await name()).toBe('CS Year 1 (Spring)');
+
+    // A URL feed takes its name when a sync reads the body.
+    const fetchFeed: FeedFetcher = () =>
+      Promise.resolve({ status: 'ok', body: named('Physics'), etag: null, lastModified: null });
+    await registerFeedUrl(world.services, 'ph', 'https://timetable.uni.example/ph.ics');
+    await world.sync('ph', { deps: { fetchFeed } });
+    expect((await world.services.store.feeds.get('ph'))?.calendarName).toBe('Physics');
   });
 });
