@@ -41,13 +41,14 @@ function parseGrantedAt(deps: AdminDeps, value: string | undefined): string {
 export async function recordPolicyGrant(
   deps: AdminDeps & Pick<AppServices, 'graph'>,
   input: GrantInput,
-): Promise<{ objectId: string; email: string | null; record: PolicyRecord }> {
+): Promise<{ objectId: string; email: string | null; displayName: string | null; record: PolicyRecord }> {
   if (input.global === true && input.user) throw problems.badRequest('give either user or global, not both');
   if (input.global !== true && !input.user)
     throw problems.badRequest('user (e-mail or object id) or global: true is required');
   const grantedAt = parseGrantedAt(deps, input.grantedAt);
   let objectId = 'global';
   let email: string | null = null;
+  let displayName: string | null = null;
   if (input.user) {
     if (GUID.test(input.user.trim())) {
       objectId = input.user.trim().toLowerCase();
@@ -69,6 +70,7 @@ export async function recordPolicyGrant(
       }).resolve(email);
       if (resolution.status !== 'resolved') throw problems.notFound(`user ${email}: ${resolution.reason}`);
       objectId = resolution.objectId;
+      displayName = resolution.displayName;
     }
   }
   for (let attempt = 0; ; attempt++) {
@@ -76,7 +78,7 @@ export async function recordPolicyGrant(
     try {
       const record = await deps.store.policies.put(recordGrant(current, objectId, grantedAt));
       await forceResync(deps);
-      return { objectId, email, record };
+      return { objectId, email, displayName, record };
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= 2) throw error;
     }

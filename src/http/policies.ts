@@ -32,6 +32,8 @@ export function createPoliciesHandlers(options: HttpRouteOptions = {}): GroupHan
       ...(input.grantedAt !== undefined ? { grantedAt: input.grantedAt } : {}),
     });
     createEventLogger(contextSink(context)).info('policy.grant.recorded', {
+      email: result.email,
+      displayName: result.displayName,
       objectId: result.objectId,
       grantedAt: result.record.grantedAt,
     });

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { InvocationContext } from '@azure/functions';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 import { generate } from 'selfsigned';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { createEventLogger, exportEvents, memorySink, type LoggedEvent } from '.
 import { toGraphSettings } from '../../src/compose.js';
 import { createGraphAccess } from '../../src/graph/client.js';
 import { fanOutSync, syncFeedFromMessage } from '../../src/handlers/sync.js';
+import { createPoliciesRoutes } from '../../src/http/policies.js';
 import { allDayEvent, vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness } from '../support/sync-harness.js';
 
@@ -244,6 +245,21 @@ async function eventsOfEveryKind(): Promise<LoggedEvent[]> {
       new InvocationContext({ logHandler: () => undefined }),
       world.services,
     );
+    // An admin records the grant they ran for CAROL, by e-mail (POST /api/policies/grants).
+    const [grantRoute] = createPoliciesRoutes({
+      services: () => Promise.resolve(world.services),
+      requireKey: 'monitoring-key',
+    }).filter((route) => route.name === 'policiesGrant');
+    const granted = await grantRoute!.handler(
+      new HttpRequest({
+        url: 'http://127.0.0.1/api/policies/grants',
+        method: 'POST',
+        headers: { 'x-functions-key': 'monitoring-key', 'content-type': 'application/json' },
+        body: { string: JSON.stringify({ user: CAROL }) },
+      }),
+      new InvocationContext({ functionName: 'policiesGrant', logHandler: () => undefined }),
+    );
+    expect(granted.status).toBe(201);
     // A sync failing on its fifth delivery: sync.poison from the queue handler.
     const failing = {
       ...world.services,
@@ -288,8 +304,22 @@ describe('monitoring queries, alerts and workbook', () => {
       'graph.credential.rejected',
       'organizer.refused',
       'organizer.monthlyLimit',
+      'policy.grant.recorded',
     ])
       expect(names, name).toContain(name);
+    // Events about a lecturer name them: e-mail, display name, object id.
+    for (const name of [
+      'policy.missing',
+      'policy.propagating',
+      'organizer.refused',
+      'organizer.monthlyLimit',
+      'policy.grant.recorded',
+    ])
+      expect(events.find((e) => e.name === name)?.properties, name).toMatchObject({
+        email: expect.stringMatching(/@uni\.example$/),
+        displayName: expect.any(String),
+        objectId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
     expect(events.filter((e) => e.name === 'sync.run.completed').map((e) => e.properties.outcome)).toEqual(
       expect.arrayContaining(['completed', 'failed', 'unchanged']),
     );
