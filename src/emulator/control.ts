@@ -236,6 +236,30 @@ export async function handleControl(
       case 'PUT faults':
         control.setFaults(body(bodies.faultsBody));
         return ok(200, state.faults.current());
+      case 'POST hold': {
+        const b = body(bodies.holdBody);
+        const meeting = state.meetings.find((m) => m.id === b.meetingId);
+        if (!meeting) return ok(404, emulatorErrorBody('NotFound', `no meeting ${b.meetingId}`));
+        const start = b.start ? Date.parse(b.start) : meeting.start;
+        if ((b.end ? Date.parse(b.end) : meeting.end) <= start)
+          throw new ControlError(400, 'BadRequest', 'end must be after start');
+        const report = control.holdMeeting(b.meetingId, {
+          ...(b.start ? { start: Date.parse(b.start) } : {}),
+          ...(b.end ? { end: Date.parse(b.end) } : {}),
+          ...(b.attendees !== undefined ? { attendees: b.attendees } : {}),
+          ...(b.seed !== undefined ? { seed: b.seed } : {}),
+        });
+        return ok(200, { report });
+      }
+      case 'POST hold-ended':
+        return ok(200, { held: control.holdEndedMeetings(body(bodies.holdEndedBody)) });
+      case 'GET attendance':
+        return ok(200, {
+          settings: control.setAttendance({}),
+          reports: control.attendanceReports(query.get('meetingId') ?? undefined),
+        });
+      case 'PUT attendance':
+        return ok(200, control.setAttendance(body(bodies.attendanceBody)));
       case 'POST clock':
         control.advanceTime(body(bodies.clockBody).advanceMs);
         return ok(200, { now: new Date(state.now()).toISOString() });

@@ -152,6 +152,23 @@ export const clockBody = z.strictObject({ advanceMs: nonNegative });
 
 export const joinBody = z.strictObject({ joinWebUrl: z.string().min(1).max(4000) });
 
+const instant = z.iso.datetime({ offset: true });
+/** POST /_emulator/hold: one meeting held (default its scheduled time, 12 simulated students). */
+export const holdBody = z.strictObject({
+  meetingId: name,
+  start: instant.optional(),
+  end: instant.optional(),
+  attendees: z.number().int().min(0).max(10_000).optional(),
+  seed: z.number().int().optional(),
+});
+/** POST /_emulator/hold-ended: every ended meeting not held yet. */
+export const holdEndedBody = z.strictObject({ attendees: z.number().int().min(0).max(10_000).optional() });
+/** PUT /_emulator/attendance */
+export const attendanceBody = z.strictObject({
+  reportDelayMs: nonNegative.optional(),
+  pageSize: z.number().int().min(1).max(1000).optional(),
+});
+
 export interface FieldProblem {
   target: string;
   message: string;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isGraphError } from '../../src/graph/errors.js';
 import {
   meetingInput,
+  rawClient,
   rejectionOf,
   startTestEmulator,
   type TestEmulator,
@@ -114,5 +115,40 @@ describe('attendance reports', () => {
     t.emulator.control.grantPolicy(null, 'global', { delayMs: 0 });
     const error = await rejectionOf(t.access().attendance.listReports(t.users[0]!.id, meeting.id));
     expect(isGraphError(error) && error.kind).toBe('policyMissing');
+  });
+
+  it('the control API holds meetings over JSON (for the emulator command), and refuses a bad body naming the field', async () => {
+    const raw = await rawClient(t.emulator);
+    const control = (method: string, path: string, body?: unknown) =>
+      raw(`/_emulator/${path}`, {
+        token: null,
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const meeting = await endedMeeting();
+    expect(
+      (await (await control('PUT', 'attendance', { reportDelayMs: 0, pageSize: 3 })).json()) as object,
+    ).toEqual({
+      reportDelayMs: 0,
+      pageSize: 3,
+    });
+    const held = (await (await control('POST', 'hold', { meetingId: meeting.id, attendees: 4 })).json()) as {
+      report: { meetingId: string; attendees: unknown[] };
+    };
+    expect(held.report.meetingId).toBe(meeting.id);
+    expect((await (await control('POST', 'hold-ended', {})).json()) as object).toEqual({ held: 0 });
+    const listed = (await (
+      await control('GET', `attendance?meetingId=${encodeURIComponent(meeting.id)}`)
+    ).json()) as {
+      reports: unknown[];
+    };
+    expect(listed.reports).toHaveLength(1);
+    const bad = await control('POST', 'hold', { meetingId: meeting.id, attendees: -1 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('attendees');
+    expect((await control('POST', 'hold', { meetingId: 'nope' })).status).toBe(404);
+    const reportId = (listed.reports[0] as { reportId: string }).reportId;
+    const records = await t.access().attendance.listRecords(t.users[0]!.id, meeting.id, reportId);
+    expect(records).toHaveLength(held.report.attendees.length);
   });
 });
