@@ -42,6 +42,16 @@ export function unreadableFile(flag: string | null, file: string, error: unknown
   });
 }
 
+/** Runs `work` on a file given as `flag`; a complaint about its content names the flag and the file. */
+export async function aboutFile<T>(flag: string, file: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isUserError(error) || error.message.includes(file)) throw error;
+    throw new AppError(error.code, `${flag} ${file}: ${error.message}`, { isUserError: true, cause: error });
+  }
+}
+
 /** A server that could not listen, in words: EADDRINUSE names the port and `--port`. */
 export function listenProblem(error: unknown, port: number, host = '127.0.0.1'): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -12,7 +12,7 @@ import {
   type FeedSettingsInput,
 } from '../admin/feeds.js';
 import type { CommandArgs } from './args.js';
-import { UsageError, unreadableFile } from './errors.js';
+import { UsageError, aboutFile, unreadableFile } from './errors.js';
 import { cliLogger, cliServices, formatTable } from './context.js';
 import { guardLines } from './plan.js';
 import { validateFeedId } from '../storage/index.js';
@@ -56,7 +56,9 @@ export async function add(args: CommandArgs): Promise<number> {
     console.log(`${created ? 'registered' : 'updated'} URL feed ${id}: it is fetched on its next sync`);
     return 0;
   }
-  const result = await uploadFeed(services, id, body as Buffer, settings);
+  const result = await aboutFile('--file', file as string, () =>
+    uploadFeed(services, id, body as Buffer, settings),
+  );
   const warnings = result.warnings.length + result.warningsOmitted;
   const skipped = result.skipped.length + result.skippedOmitted;
   const byReason = Object.entries(result.skippedByReason).map(([reason, n]) => `${n} ${reason}`);

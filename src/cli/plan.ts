@@ -7,7 +7,7 @@ import { creationGuardWarning } from '../core/creationGuard.js';
 import type { PlannedOperation, SyncPlan } from '../core/plan.js';
 import type { CommandArgs } from './args.js';
 import { cliServices, clockFrom, formatTable } from './context.js';
-import { unreadableFile } from './errors.js';
+import { aboutFile, unreadableFile } from './errors.js';
 
 /** The feed id a file is planned under when no `--feed` says which feed it would update. */
 const PREVIEW_FEED_ID = 'preview';
@@ -60,11 +60,10 @@ export async function run(args: CommandArgs): Promise<number> {
   const text =
     body && file ? decodeCalendarBody(body, services.config.sync.maxFeedBytes, `--file ${file}`) : undefined;
   const feedId = args.string('feed') ?? PREVIEW_FEED_ID;
-  const { plan, skipped, skippedOmitted, warnings, warningsOmitted, blockedOrganizers } = await dryRunPlan(
-    services,
-    feedId,
-    text,
-  );
+  const dryRun = () => dryRunPlan(services, feedId, text);
+  const { plan, skipped, skippedOmitted, warnings, warningsOmitted, blockedOrganizers } = await (file
+    ? aboutFile('--file', file, dryRun)
+    : dryRun());
   if (args.flag('json')) {
     console.log(
       JSON.stringify(

@@ -3,7 +3,7 @@
 // pointing at it; `feeds list`, `policy list` and `status` then show the demo's state. After
 // `dev down` a state command says within 3 s that Storage cannot be reached, where, and what to do.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,11 +48,20 @@ describe('newcomer: npm start -- --keep, then the state commands', () => {
     expect(settings.Values.AzureWebJobsStorage).toMatch(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/);
     expect(settings.Values.GRAPH_BASE_URL).toMatch(/^https:\/\/127\.0\.0\.1:\d+/);
 
-    const [feeds, policies, status] = await Promise.all([
+    const notCalendar = path.join(cwd, 'not-a-calendar.ics');
+    writeFileSync(notCalendar, 'hello');
+    const [feeds, policies, status, plan, badFile] = await Promise.all([
       cli(['feeds', 'list']),
       cli(['policy', 'list']),
       cli(['status']),
+      cli(['plan', '--feed', 'northbridge-spring-2027']),
+      cli(['feeds', 'add', 'other', '--file', notCalendar]),
     ]);
+    // The stored feed planned against its meetings: nothing new to do right after the demo's passes.
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/plan of feed northbridge-spring-2027[\s\S]*\n[1-9]\d* unchanged/);
+    expect(badFile.code).toBe(1);
+    expect(badFile.stderr).toContain(`--file ${notCalendar}: not an iCalendar file`);
     expect(feeds.code, feeds.stderr).toBe(0);
     expect(feeds.stdout).toMatch(/northbridge-spring-2027\s+upload\s+true\s+\S+\s+completed\s+\d+/);
     expect(policies.code, policies.stderr).toBe(0);
