@@ -14,7 +14,8 @@
 //   must not be handed out any more. A 'cancelled' row is also what a moved session leaves at its old
 //   key (plan.ts, moves): STATUS:CANCELLED there would show a cancellation that did not happen. Sessions
 //   that ended more than 30 days ago are dropped too.
-// - DESCRIPTION: the lecturer (their directory name), then the join details or the status.
+// - DESCRIPTION: the feed's own description, the lecturer (their directory name), then the join details
+//   or the status.
 // - DTSTAMP is when the feed's current timetable body was accepted (not "now"), so an unchanged
 //   calendar renders to identical bytes and its ETag holds between syncs.
 // - The join link goes in URL, in LOCATION and DESCRIPTION (what Google/Apple show), and in
@@ -46,6 +47,8 @@ export interface PublishedSession {
   location: string;
   /** The lecturer as the directory names them, else their e-mail; '' when unknown. */
   lecturer: string;
+  /** The feed's DESCRIPTION of the session ('' when none), its line breaks as `\n`. */
+  description: string;
   /** UTC ISO used as DTSTAMP. */
   stamp: string;
 }
@@ -89,6 +92,7 @@ export function toPublishedSessions(
       joinUrl: r.meetingId ? safeUrl(r.joinWebUrl) : null,
       location: safeText(r.location ?? ''),
       lecturer: safeText(lecturers.get(normalizeEmail(r.organizerEmail)) ?? r.organizerEmail),
+      description: safeText(r.description ?? '', { multiline: true }),
       stamp,
     }));
 }
@@ -120,9 +124,12 @@ function toVevent(session: PublishedSession): ICAL.Component {
   return event;
 }
 
-/** DESCRIPTION: the lecturer first, then how to join (or that the meeting is not there yet). */
-export function describeSession(session: Pick<PublishedSession, 'lecturer' | 'joinUrl'>): string {
+/** DESCRIPTION: the feed's description and the lecturer first, then how to join (or that it cannot yet). */
+export function describeSession(
+  session: Pick<PublishedSession, 'description' | 'lecturer' | 'joinUrl'>,
+): string {
   const lines: string[] = [];
+  if (session.description) lines.push(session.description, '');
   if (session.lecturer) lines.push(`Lecturer: ${session.lecturer}`, '');
   if (session.joinUrl) lines.push('Join the Microsoft Teams meeting:', session.joinUrl);
   else lines.push(NO_MEETING_YET, 'The join link appears here as soon as the meeting exists.');
@@ -157,6 +164,7 @@ export function renderJson(name: string, sessions: PublishedSession[]): string {
       end: s.end,
       location: s.location,
       lecturer: s.lecturer,
+      description: s.description,
       joinUrl: s.joinUrl,
       status: s.joinUrl ? 'meetingAvailable' : 'meetingNotYetAvailable',
     })),

@@ -9,6 +9,7 @@ import {
   eventFieldProblem,
   forDisplay,
   MAX_LOCATION_CHARS,
+  MAX_PUBLISHED_DESCRIPTION_CHARS,
   MAX_SUBJECT_CHARS,
   MAX_UID_CHARS,
 } from './limits.js';
@@ -28,6 +29,11 @@ export interface DesiredSession {
   contentHash: string;
   /** The feed's LOCATION ('' when none): published beside the join link; not part of the Teams meeting. */
   location: string;
+  /**
+   * The feed's DESCRIPTION, cut to MAX_PUBLISHED_DESCRIPTION_CHARS ('' or absent when none): published
+   * only, never sent to Teams (not in contentHash).
+   */
+  description?: string;
 }
 
 export type SkipReason = 'allDay' | 'floating' | 'noOrganizer' | 'duplicate' | 'invalidTime' | 'tooLong';
@@ -286,6 +292,7 @@ export function toDesiredSessions(
         options: meetingOptions,
       }),
       location: share(occ.location.trim()),
+      description: share(occ.description.trim().slice(0, MAX_PUBLISHED_DESCRIPTION_CHARS)),
     });
   }
 

@@ -15,6 +15,12 @@ export const TABLE_STRING_MAX_UNITS = 32_768;
 export const MAX_UID_CHARS = TABLE_STRING_MAX_UNITS / 2;
 export const MAX_LOCATION_CHARS = TABLE_STRING_MAX_UNITS / 2;
 
+/**
+ * DESCRIPTION is never sent to Teams; it is kept only for the published calendars, cut to this many
+ * characters (a session's notes, not a document), so it never refuses an event.
+ */
+export const MAX_PUBLISHED_DESCRIPTION_CHARS = 1_000;
+
 /** Table Storage: an entity is at most 1 MiB (properties as UTF-16, plus names and keys). */
 export const TABLE_ENTITY_MAX_BYTES = 1_048_576;
 
@@ -43,7 +49,13 @@ export const MAX_EMAIL_OCTETS = 254;
  * Checked against TABLE_ENTITY_MAX_BYTES by a unit test.
  */
 export const MAX_MEETING_ROW_BYTES =
-  2 * (MAX_UID_CHARS + MAX_LOCATION_CHARS + GRAPH_SUBJECT_MAX_CHARS + MAX_EMAIL_OCTETS) + 64 * 1024;
+  2 *
+    (MAX_UID_CHARS +
+      MAX_LOCATION_CHARS +
+      MAX_PUBLISHED_DESCRIPTION_CHARS +
+      GRAPH_SUBJECT_MAX_CHARS +
+      MAX_EMAIL_OCTETS) +
+  64 * 1024;
 
 /** Characters of a UID, summary or other feed text shown in a warning, a response or a log line. */
 export const DISPLAY_CHARS = 80;

@@ -145,8 +145,8 @@ export interface SyncPlan {
   /** Cancels held by the deletion guard, creates held by the creation guard. */
   held: PlannedOperation[];
   /**
-   * Unchanged records whose session moved room: a room is not a meeting change (Teams meetings have
-   * no room), but the published calendar shows it, so the row is saved with the new LOCATION.
+   * Unchanged records whose session moved room or changed DESCRIPTION: not a meeting change (Teams
+   * meetings have neither), but the published calendar shows both, so the row is saved with them.
    */
   roomChanges: MeetingRecord[];
   guard: DeletionGuard;
@@ -408,8 +408,9 @@ export function planSync(input: PlanInput): SyncPlan {
   for (const record of unchanged) {
     const r = recordIndexByKey.get(record.key) as number;
     if (records[r] !== record || lastDesiredOf[r] === -1) continue; // shadowed, or no session any more
-    const location = (desiredList[lastDesiredOf[r] as number] as DesiredSession).location;
-    if ((record.location ?? '') !== location) roomChanges.push({ ...record, location });
+    const { location, description = '' } = desiredList[lastDesiredOf[r] as number] as DesiredSession;
+    if ((record.location ?? '') !== location || (record.description ?? '') !== description)
+      roomChanges.push({ ...record, location, description });
   }
 
   const counts = { create: 0, update: 0, move: 0, cancel: 0, replace: 0 };

@@ -44,6 +44,8 @@ export interface MeetingRecord {
   end: string;
   /** The session's room from the feed, for published calendars (absent on rows written before it was kept). */
   location?: string | null;
+  /** The session's DESCRIPTION from the feed, for published calendars only (absent on older rows). */
+  description?: string | null;
   /** contentHash() of what the meeting should look like (subject, start, end, organizer). */
   contentHash: string;
   state: MeetingState;

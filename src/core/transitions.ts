@@ -45,12 +45,13 @@ export function operationKey(op: PlannedOperation): string {
 /** What a meeting row records of its session: the fields a plan compares and a calendar publishes. */
 export function meetingContent(
   desired: DesiredSession,
-): Pick<MeetingRecord, 'subject' | 'start' | 'end' | 'location' | 'contentHash'> {
+): Pick<MeetingRecord, 'subject' | 'start' | 'end' | 'location' | 'description' | 'contentHash'> {
   return {
     subject: desired.subject,
     start: desired.start,
     end: desired.end,
     location: desired.location,
+    description: desired.description ?? '',
     contentHash: desired.contentHash,
   };
 }
@@ -236,6 +237,7 @@ export function blockedRow(
     start: desired.start,
     end: desired.end,
     location: desired.location,
+    description: desired.description ?? '',
     state: 'blocked',
     nextAttemptAt: retryAt,
     lastError: error,

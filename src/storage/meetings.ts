@@ -166,6 +166,7 @@ function toEntity(record: MeetingRecord): Entity {
       start: record.start,
       end: record.end,
       location: record.location ?? null,
+      description: record.description ? record.description : null,
       contentHash: record.contentHash,
       state: record.state,
       attempts: record.attempts,
@@ -186,6 +187,7 @@ function fromEntity(row: StoredRow, table: string, intern: (value: string) => st
   const organizerId = r.stringOrNull('organizerId');
   const nextAttemptAt = r.stringOrNull('nextAttemptAt');
   const location = r.stringOrNull('location');
+  const description = r.stringOrNull('description');
   return {
     feedId: intern(r.partitionKey),
     key: r.rowKey,
@@ -202,6 +204,7 @@ function fromEntity(row: StoredRow, table: string, intern: (value: string) => st
     end: intern(r.string('end')),
     // Rows written before the room was kept have no location property: leave the field out, as they were.
     ...(location !== null ? { location: intern(location) } : {}),
+    ...(description !== null ? { description: intern(description) } : {}),
     contentHash: r.string('contentHash'),
     state: r.oneOf('state', MEETING_STATES),
     attempts: r.number('attempts'),

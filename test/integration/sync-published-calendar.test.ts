@@ -62,6 +62,7 @@ describe('published calendar after a sync', () => {
             rrule: 'FREQ=WEEKLY;COUNT=3',
           }),
           'LOCATION:Lab 2',
+          'DESCRIPTION:Bring your lab book.\\nSafety briefing first.',
         ],
       ),
     );
@@ -80,8 +81,11 @@ describe('published calendar after a sync', () => {
       expect(joinUrl(e)).toBeNull();
       expect(e.component.hasProperty('url')).toBe(false);
       expect(e.location).toBe('Lab 2');
+      // The timetable's own description and the lecturer (the directory's display name) come first.
+      expect(e.description).toMatch(
+        /^Bring your lab book\.\nSafety briefing first\.\n\nLecturer: carol\n\nOnline meeting not yet available\./,
+      );
       expect(e.description).toContain(NO_MEETING_YET);
-      expect(e.description).toContain('Lecturer: carol'); // the directory's display name
     }
     for (const e of before.filter((x) => x.summary === 'CS101')) expect(joinUrl(e)).toMatch(/^https:\/\//);
 
@@ -95,6 +99,9 @@ describe('published calendar after a sync', () => {
       expect(links.has(String(joinUrl(e)))).toBe(true);
       expect(e.description).not.toContain(NO_MEETING_YET);
     }
+    expect(after.find((e) => e.summary === 'PH101')?.description).toMatch(
+      /^Bring your lab book\.\nSafety briefing first\.\n\nLecturer: carol\n\nJoin the Microsoft Teams meeting:\nhttps:/,
+    );
   });
 
   it('a SUMMARY with CR, VT or U+2028 cannot add a property or an event', async () => {

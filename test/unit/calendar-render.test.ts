@@ -54,6 +54,7 @@ const session = (overrides: Partial<PublishedSession> = {}): PublishedSession =>
     'https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0?context=%7b%22Tid%22%3a%22t%22%7d',
   location: '',
   lecturer: '',
+  description: '',
   stamp: '2026-08-01T12:00:00Z',
   ...overrides,
 });
@@ -181,11 +182,15 @@ describe('every session, with or without its link', () => {
     });
   });
 
-  it('once the meeting exists the same event carries the link, below the lecturer', () => {
-    const [session] = toPublishedSessions(FEED, [row()], NOW_MS);
+  it('once the meeting exists the same event carries the link, below the description and the lecturer', () => {
+    const [session] = toPublishedSessions(
+      FEED,
+      [row({ description: 'Bring a laptop.\r\nSlides online.' })],
+      NOW_MS,
+    );
     const ics = unfoldLines(renderIcs('maths', [session!]));
     expect(ics).toContain(
-      'DESCRIPTION:Lecturer: Ada@Uni.example\\n\\nJoin the Microsoft Teams meeting:\\nhttps://teams.microsoft.com/l/meetup-join/x',
+      'DESCRIPTION:Bring a laptop.\\nSlides online.\\n\\nLecturer: Ada@Uni.example\\n\\nJoin the Microsoft Teams meeting:\\nhttps://teams.microsoft.com/l/meetup-join/x',
     );
     expect(ics).toContain('X-MICROSOFT-SKYPETEAMSMEETINGURL:https://teams.microsoft.com/l/meetup-join/x');
   });
@@ -221,7 +226,7 @@ describe('safe text', () => {
         (breaks, filler) => {
           const text = hostile(breaks.join(filler));
           const records = [
-            row({ subject: text, location: text, organizerEmail: 'x@uni.example' }),
+            row({ subject: text, location: text, description: text, organizerEmail: 'x@uni.example' }),
             row({
               key: 'fedcba9876543210fedcba9876543210',
               subject: 'Plain',
@@ -249,7 +254,18 @@ describe('safe text', () => {
           // The JSON twin holds the same text, without those characters either.
           const json = renderJson(text, sessions);
           expect(json).not.toMatch(/[\u2028\u2029\u0085]/);
-          expect(JSON.stringify(JSON.parse(json))).not.toMatch(/\\u00(0[0-8bcef]|1[0-9a-f]|7f)|\\[rn]/);
+          const parsed = JSON.parse(json) as { name: string; events: Array<Record<string, string>> };
+          // One-line values hold no line break at all; DESCRIPTION only the one `\n` TEXT allows.
+          // eslint-disable-next-line no-control-regex
+          const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+          // eslint-disable-next-line no-control-regex
+          const oneLineBreaks = /[\n\r\u000b\u000c\u0085\u2028\u2029]/;
+          for (const value of [
+            parsed.name,
+            ...parsed.events.flatMap((e) => [e.summary, e.location, e.lecturer]),
+          ])
+            expect(value).not.toMatch(oneLineBreaks);
+          for (const e of parsed.events) expect(e.description).not.toMatch(controls);
         },
       ),
       { numRuns: 60 },

@@ -46,8 +46,17 @@ describe('toDesiredSessions', () => {
           organizerEmail: 'ada@uni.example',
         }),
         location: 'Room 1',
+        description: '',
       },
     ]);
+  });
+
+  it('keeps the DESCRIPTION for published calendars, cut to 1,000 characters, outside the content hash', () => {
+    const long = 'x'.repeat(5_000);
+    const [withNotes] = toDesiredSessions('feed-1', [occurrence({ description: `  ${long}  ` })]).sessions;
+    const [without] = toDesiredSessions('feed-1', [occurrence()]).sessions;
+    expect(withNotes?.description).toBe('x'.repeat(1_000));
+    expect(withNotes?.contentHash).toBe(without?.contentHash);
   });
 
   it.each([

@@ -924,10 +924,21 @@ describe('room changes', () => {
     ];
     const p = plan([moved, same, retimed], records);
     expect(p.counts).toMatchObject({ update: 1, unchanged: 2, roomChanges: 1 });
-    expect(p.roomChanges).toEqual([{ ...records[0], location: 'Hall B' }]);
+    expect(p.roomChanges).toEqual([{ ...records[0], location: 'Hall B', description: '' }]);
     // The meeting itself is unchanged: it stays in `unchanged`, untouched.
     expect(p.unchanged.map((r) => r.key)).toEqual(['moved', 'same']);
     expect(p.unchanged[0]?.location).toBe('Room 101');
+  });
+
+  it('a changed DESCRIPTION is saved the same way (published only, never a PATCH); rows from before it was kept match an empty one', () => {
+    const notes = session('notes', 24, { description: 'Bring a laptop' });
+    const plain = session('plain', 25);
+    const p = plan(
+      [notes, plain],
+      [recordFor(notes, { description: 'Room change' }), recordFor(plain, { description: undefined })],
+    );
+    expect(p.counts).toMatchObject({ update: 0, unchanged: 2, roomChanges: 1 });
+    expect(p.roomChanges.map((r) => [r.key, r.description])).toEqual([['notes', 'Bring a laptop']]);
   });
 
   it('ignores rows of sessions the feed no longer has, and rows written before rooms were kept match an empty room', () => {
