@@ -50,6 +50,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       serve: DEMO_OPTIONS.serve as OptionSpec,
       port: DEMO_OPTIONS.port as OptionSpec,
     },
+    groups: [{ options: ['keep', 'serve'], rule: 'atMostOne' }],
     examples: ['start --keep'],
     load: () => import('./start.js').then((m) => m.run),
   },

@@ -48,6 +48,7 @@ describe('parseCommandArgs', () => {
     ['policy script', ['--json'], 'it is an option of'],
     ['demo', ['--port', '8080'], '--port applies only with --serve'],
     ['demo', ['--keep', '--serve'], 'give --keep or --serve, not both'],
+    ['start', ['--keep', '--serve'], 'give --keep or --serve, not both'],
     ['plan', [], '--feed or --file is required'],
     ['sync', ['--feed', '--json'], '--feed needs a value: --feed ID'],
     ['sync', ['--json=yes'], '--json takes no value'],
