@@ -6,7 +6,9 @@
 import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { collectAttendanceFromMessage, fanOutAttendance } from '../../src/handlers/attendance.js';
-import { ATTENDANCE_EMULATOR, startLectureWorld, type LectureOptions } from '../support/attendance.js';
+import { createGraphAccess } from '../../src/graph/client.js';
+import { toGraphSettings } from '../../src/compose.js';
+import { ATTENDANCE_EMULATOR, ROLES, startLectureWorld, type LectureOptions } from '../support/attendance.js';
 import { calendar, useSyncHarness } from '../support/sync-harness.js';
 import { eventsNamed, vevent } from '../support/sync-feeds.js';
 
@@ -129,6 +131,13 @@ describe('attendance collector', () => {
     expect(alerts[0]!.level).toBe('error');
     expect(alerts[0]!.properties.action).toMatch(/OnlineMeetingArtifact\.Read\.All.*Grant admin consent/);
     expect((await t.sessions()).map((s) => s.state)).toEqual(['permissionMissing', 'permissionMissing']);
+
+    // Admin consent granted: a token issued afterwards carries the permission (a new process here).
+    t.control.setAppRoles(t.world.emulator.clientId, ROLES);
+    const config = t.world.services.config;
+    const graph = createGraphAccess(toGraphSettings(config.graph!, config));
+    t.at((await t.sessions())[0]!.nextCheckAt!);
+    expect(await t.collectWith({ graph })).toMatchObject({ collected: 2, permissionMissing: 0 });
   });
 
   it('without the access policy for the lecturer: the policy state with the grant line', async () => {
