@@ -61,6 +61,8 @@ export interface ScaleRun {
   feedsPerInstance: number[];
   peakRssMb: number;
   limiterPeaks: number[];
+  /** Requests accepted in each second of the wall time. */
+  perSecond: number[];
 }
 
 /** Feeds with at least two lease intervals that overlap in time. */
@@ -167,6 +169,16 @@ export async function scaleRun(
 
     const countsBefore = env.emulator.control.requestCounts();
     const t0 = Date.now();
+    // Requests accepted in each second: whether the ceiling is used in the middle of the run, or only lost
+    // in its tail (the last feeds running alone).
+    const perSecond: number[] = [];
+    let lastAccepted = 0;
+    const sampler = setInterval(() => {
+      const c = env.emulator.control.requestCounts();
+      const accepted = c.graph - c.graphThrottled - (countsBefore.graph - countsBefore.graphThrottled);
+      perSecond.push(accepted - lastAccepted);
+      lastAccepted = accepted;
+    }, 1000);
     await fanOut(tenant);
     // The schedule fires again a third of the way through (at the ceiling, ~2 requests per session).
     const secondTickMs = ((sessions * 2.05) / CEILING.perAppPerSecond / 3) * 1000;
@@ -183,6 +195,7 @@ export async function scaleRun(
     for (;;) {
       if (seconds === 0 && syncedFeeds.size === feeds.length) {
         seconds = (Date.now() - t0) / 1000;
+        clearInterval(sampler);
         countsAtEnd = env.emulator.control.requestCounts();
       }
       // Every feed synced once: what is still queued (deferred second requests) would find the feeds
@@ -190,6 +203,7 @@ export async function scaleRun(
       if (seconds > 0 && ticked && inFlight === 0) break;
       if (Date.now() > deadline) {
         clearTimeout(tick);
+        clearInterval(sampler);
         throw new Error(
           `scale x${instances}: not done after ${timeoutMs / 1000} s (${syncedFeeds.size} of ${feeds.length} feeds synced, ${inFlight} messages in flight)`,
         );
@@ -200,6 +214,7 @@ export async function scaleRun(
       });
     }
     clearTimeout(tick);
+    clearInterval(sampler);
     for (const w of workers) w.child.send({ type: 'stop' });
     const done = await Promise.all(workers.map((w) => w.done));
     env.emulator.control.setThrottle(null);
@@ -219,6 +234,7 @@ export async function scaleRun(
       feedsPerInstance,
       peakRssMb: Math.max(...done.map((d) => d.peakRssMb)),
       limiterPeaks: done.map((d) => d.limiterPeak),
+      perSecond,
     };
     progress(
       options,
@@ -228,6 +244,17 @@ export async function scaleRun(
   } finally {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill();
   }
+}
+
+/** Mean of each fifth of the samples. */
+function fifths(samples: readonly number[]): number[] {
+  return [0, 1, 2, 3, 4].map((k) => {
+    const slice = samples.slice(
+      Math.floor((k * samples.length) / 5),
+      Math.floor(((k + 1) * samples.length) / 5),
+    );
+    return slice.length ? slice.reduce((a, b) => a + b, 0) / slice.length : 0;
+  });
 }
 
 export function scaleRows(part: string, runs: readonly ScaleRun[], label = ''): Row[] {
@@ -256,17 +283,26 @@ export function scaleRows(part: string, runs: readonly ScaleRun[], label = ''): 
       },
       {
         part,
+        figure: `${n}: accepted/s by fifth of the run`,
+        value: fifths(run.perSecond)
+          .map((v) => fixed(v, 0))
+          .join(' / '),
+      },
+      {
+        part,
         figure: `${n}: wall time`,
         value: `${fixed(run.seconds)} s${one && run !== one ? ` (${fixed(run.seconds / one.seconds, 2)}x of 1 instance)` : ''}`,
       },
       {
         part,
-        figure: `${n}: duplicates / missing / orphans`,
-        value: `${run.outcome.duplicates} / ${run.outcome.missing} / ${run.outcome.orphans} (${int(run.outcome.live)} live meetings for ${int(run.outcome.expected)} sessions)`,
-        ...target(
-          '0 / 0 / 0',
-          run.outcome.duplicates === 0 && run.outcome.missing === 0 && run.outcome.orphans === 0,
-        ),
+        figure: `${n}: duplicates / orphans`,
+        value: `${run.outcome.duplicates} / ${run.outcome.orphans} (${int(run.outcome.live)} live meetings for ${int(run.outcome.expected)} sessions)`,
+        ...target('0 / 0', run.outcome.duplicates === 0 && run.outcome.orphans === 0),
+      },
+      {
+        part,
+        figure: `${n}: missing (sessions failed, retried next run)`,
+        value: `${run.outcome.missing} (${run.failed})`,
       },
       {
         part,

@@ -6,14 +6,26 @@
 // and applies ~2.5 % of them (PATCH, createOrGet + PATCH, DELETE). The meetings those operations touch
 // exist in the emulator (created through the product's Graph client); the other rows carry ids of the
 // same length that no operation uses.
+//
+// The meeting rows are not in Azurite: it inserts into a partition by scanning it (a 25,000-row
+// partition took 90 s to fill, 100,000 rows did not finish in 10 minutes on this machine). The parent
+// writes them as the service's JSON rows to a file (the entities the product's putMany sends, captured
+// from its TableClient), and the child's meetings table reads that file a page of 1,000 at a time.
 import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
+import type { TableClient } from '@azure/data-tables';
 
 import type { DesiredSession } from '../src/core/desired.js';
 import { externalIdFor } from '../src/core/identity.js';
 import type { MeetingRecord } from '../src/core/state.js';
 import { createdRow, creatingRow, newMeetingRow } from '../src/core/transitions.js';
+import { createMeetingRepository } from '../src/storage/meetings.js';
 import { expandFeedBody, feedWindow } from '../src/sync/loadFeed.js';
 import { fixed, int, pool, progress, type BenchOptions, type PartResult, type Row } from './common.js';
 import { semesterText } from './plan-child.js';
@@ -25,12 +37,19 @@ const CHILD = fileURLToPath(new URL('./wholesync-child.js', import.meta.url));
 const FEED_ID = 'semester';
 /** Flex Consumption's smallest instance has 512 MB; this leaves room for the host's own share. */
 export const WHOLE_SYNC_RSS_TARGET_MB = 450;
+/**
+ * Old-space limits for a 512 MB instance (app setting languageWorkers__node__arguments): V8 lets the old
+ * generation grow to about twice what was live at its last full GC before it collects again, and the
+ * apply's garbage (Graph and Table requests) piles up there on top of the ~200 MB a 225,000-row feed
+ * keeps live; a limit makes it collect instead.
+ */
+export const HEAP_LIMITS_MB = [384, 336] as const;
 
 /** Rows an earlier sync left for these sessions; returns how many meetings were made in the emulator. */
 async function seedEarlierSync(
   tenant: Tenant,
   sessions: readonly DesiredSession[],
-  options: BenchOptions,
+  file: string,
 ): Promise<number> {
   const graph = tenant.services.graph;
   if (!graph) throw new Error('the bench tenant has no Graph client');
@@ -93,20 +112,61 @@ async function seedEarlierSync(
       }),
     ),
   ];
-  // One partition: transactions of up to 100 rows, a few at a time (8 time out on a busy Azurite).
-  const batches: MeetingRecord[][] = [];
-  for (let i = 0; i < rows.length; i += 100) batches.push(rows.slice(i, i + 100));
-  const t0 = Date.now();
-  await pool(batches, 4, (batch) => tenant.services.store.meetings.putMany(batch));
-  progress(options, `${int(rows.length)} rows written in ${fixed((Date.now() - t0) / 1000)} s`);
+  await writeRowsFile(file, rows);
   return made.length;
 }
 
+/**
+ * The rows as the Tables service returns them (JSON lines): the entities the product's putMany writes
+ * (captured from its TableClient) with the service's etag and Timestamp.
+ */
+async function writeRowsFile(file: string, rows: readonly MeetingRecord[]): Promise<void> {
+  const out = createWriteStream(file);
+  let j = 0;
+  const capture = {
+    submitTransaction: (actions: Array<[string, Record<string, unknown>]>) => {
+      const lines = actions.map(([, entity]) => {
+        const { partitionKey, rowKey, ...properties } = entity;
+        // Rows written by one transaction share the second; the fraction differs.
+        const stamp = `2027-01-01T0${Math.floor(j / 100_000)}:${String(Math.floor(j / 1000) % 60).padStart(2, '0')}:${String(Math.floor(j / 100) % 60).padStart(2, '0')}.${String(j++).padStart(7, '0')}Z`;
+        return JSON.stringify({
+          'odata.etag': `W/"datetime'${stamp.replace(/:/g, '%3A')}'"`,
+          PartitionKey: partitionKey,
+          RowKey: rowKey,
+          Timestamp: stamp,
+          'Timestamp@odata.type': 'Edm.DateTime',
+          ...properties,
+        });
+      });
+      out.write(`${lines.join('\n')}\n`);
+      return Promise.resolve({ subResponses: actions.map(() => ({ status: 204, etag: 'captured' })) });
+    },
+  } as unknown as TableClient;
+  const repository = createMeetingRepository(capture, 'meetings');
+  for (let i = 0; i < rows.length; i += 100) await repository.putMany(rows.slice(i, i + 100));
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** V8's old-space limit given to the worker (node's --max-old-space-size), or null for node's default. */
+type HeapLimit = number | null;
+
+interface SizedReport extends WholeSyncReport {
+  heapLimitMb: HeapLimit;
+}
+
+/**
+ * Syncs a feed of `size` sessions once per heap limit, each in a fresh process over the same earlier
+ * state (the sync is forced, so each run plans and applies the same operations; Graph's createOrGet
+ * and DELETE are idempotent).
+ */
 async function wholeSync(
   env: BenchEnv,
   size: number,
+  heapLimits: readonly HeapLimit[],
   options: BenchOptions,
-): Promise<WholeSyncReport & { rows: number }> {
+): Promise<SizedReport[]> {
   const { text } = semesterText(size);
   const lecturers = [...new Set([...text.matchAll(/mailto:([^\r\n]+)/g)].map((m) => m[1] as string))];
   const tenant = await newTenant(env, {
@@ -122,31 +182,46 @@ async function wholeSync(
     feedWindow(Date.parse(BENCH_NOW), tenant.services.config.sync.horizonDays),
     tenant.services.config,
   );
-  progress(options, `whole sync ${int(size)}: seeding the rows of an earlier sync`);
-  await seedEarlierSync(tenant, desired.sessions, options);
-  const rows = desired.sessions.length;
-  progress(options, `whole sync ${int(size)}: syncing in a fresh process`);
-  const { stdout, stderr } = await run(process.execPath, [CHILD, tenant.namePrefix, FEED_ID], {
-    env: { ...process.env, ...tenant.appSettings },
-    maxBuffer: 1 << 20,
-  });
-  if (process.env.BENCH_TRACE) process.stderr.write(stderr);
-  const report = JSON.parse(stdout.trim().split('\n').pop() ?? '') as WholeSyncReport;
-  progress(
-    options,
-    `whole sync ${int(size)}: ${report.outcome}, peak RSS ${fixed(report.peakRssMb, 0)} MB (at plan ${fixed(report.planRssMb, 0)} MB)`,
-  );
-  return { ...report, rows };
+  progress(options, `whole sync ${int(size)}: the rows of an earlier sync`);
+  const dir = await mkdtemp(path.join(tmpdir(), 'tts-wholesync-'));
+  const file = path.join(dir, 'meetings.jsonl');
+  const reports: SizedReport[] = [];
+  try {
+    await seedEarlierSync(tenant, desired.sessions, file);
+    for (const heapLimitMb of heapLimits) {
+      const flags = heapLimitMb === null ? [] : [`--max-old-space-size=${heapLimitMb}`];
+      progress(options, `whole sync ${int(size)}: syncing in a fresh process ${flags.join(' ')}`);
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [...flags, CHILD, tenant.namePrefix, FEED_ID, file],
+        { env: { ...process.env, ...tenant.appSettings }, maxBuffer: 1 << 20 },
+      );
+      if (process.env.BENCH_TRACE) process.stderr.write(stderr);
+      const report = JSON.parse(stdout.trim().split('\n').pop() ?? '') as WholeSyncReport;
+      progress(
+        options,
+        `whole sync ${int(size)}: ${report.outcome}, peak RSS ${fixed(report.peakRssMb, 0)} MB (at plan ${fixed(report.planRssMb, 0)} MB)`,
+      );
+      reports.push({ ...report, heapLimitMb });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return reports;
 }
 
 export async function benchWholeSync(env: BenchEnv, options: BenchOptions): Promise<PartResult> {
   const part = '7 whole sync';
   const sizes = options.quick ? [2_000, 5_000] : [25_000, 100_000, 225_000];
-  const reports: Array<WholeSyncReport & { rows: number }> = [];
-  for (const size of sizes) reports.push(await wholeSync(env, size, options));
+  const reports: SizedReport[] = [];
+  for (const size of sizes) {
+    // The largest size also with old-space limits for a 512 MB instance.
+    const limits = size === sizes[sizes.length - 1] ? [null, ...HEAP_LIMITS_MB] : [null];
+    reports.push(...(await wholeSync(env, size, limits, options)));
+  }
   const rows: Row[] = [];
   for (const r of reports) {
-    const label = `${int(r.sessions)} sessions`;
+    const label = `${int(r.sessions)} sessions${r.heapLimitMb === null ? '' : `, --max-old-space-size=${r.heapLimitMb}`}`;
     const last = r === reports[reports.length - 1];
     rows.push(
       {
@@ -170,7 +245,7 @@ export async function benchWholeSync(env: BenchEnv, options: BenchOptions): Prom
     );
   }
   const small = reports[0];
-  const large = reports[reports.length - 1];
+  const large = reports.filter((r) => r.heapLimitMb === null).pop();
   if (small && large && small !== large) {
     const growth =
       (large.peakRssMb - large.baseRssMb) /
@@ -186,7 +261,7 @@ export async function benchWholeSync(env: BenchEnv, options: BenchOptions): Prom
     part,
     rows,
     notes: [
-      "whole sync: one feed (the semester of part 3), synced by a fresh process with the services of src/compose.ts and src/sync/syncFeed.ts (force), against Azurite and the Graph emulator without ceiling or latency; the state an earlier sync left: rows for 98 % of the sessions (1 % of them out of date), 1 % not created yet, rows for 0.5 % more that left the feed; peak RSS = the process's maxRSS (at plan = when sync.planned was logged).",
+      `whole sync: one feed (the semester of part 3), synced by a fresh process with the services of src/compose.ts and src/sync/syncFeed.ts (force), against Azurite and the Graph emulator without ceiling or latency; the state an earlier sync left: rows for 98 % of the sessions (1 % of them out of date), 1 % not created yet, rows for 0.5 % more that left the feed, read by the product's meetings repository from the service's JSON rows in a file (a page of 1,000 at a time; Azurite cannot fill a 225,000-row partition in time); peak RSS = the process's maxRSS (at plan = when sync.planned was logged); the largest size once more per limit, node --max-old-space-size=${HEAP_LIMITS_MB.join(' and ')}.`,
     ],
   };
 }
