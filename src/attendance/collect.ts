@@ -237,40 +237,47 @@ export async function collectAttendance(deps: CollectDeps, feedId: string): Prom
       summary.deferred++;
       continue;
     }
+    // Graph's answer first (a refusal is this session's state), then the storage (a failure is thrown:
+    // the queue redelivers the message and the run is done again).
+    let reported: Awaited<ReturnType<GraphAccess['attendance']['listRecords']>> | null = null;
+    let recordsFailure: GraphError | null = null;
     if (own.length > 0) {
       try {
-        const participants = [];
+        reported = [];
         for (const report of own)
-          participants.push(
+          reported.push(
             ...(await deps.graph.attendance.listRecords(report.organizerId, report.meetingId, report.id)),
           );
-        const records = mergeParticipants(feedId, session.key, participants);
-        await deps.store.attendance.putRecords(feedId, session.key, records);
-        row = {
-          ...base,
-          ...session,
-          feedId,
-          state: 'collected',
-          checks,
-          nextCheckAt: null,
-          lastCheckedAt: at,
-          reportIds: own.map((r) => r.id),
-          meetingStart: own.map((r) => r.start).sort()[0] ?? null,
-          meetingEnd:
-            own
-              .map((r) => r.end)
-              .sort()
-              .at(-1) ?? null,
-          participants: records.length,
-          reason: null,
-          collectedAt: at,
-        };
-        summary.records += records.length;
       } catch (error) {
-        const e = classifyGraphError(error);
-        if (e.kind === 'unauthorized') throw e;
-        row = retry('failed', e.message);
+        recordsFailure = classifyGraphError(error);
+        if (recordsFailure.kind === 'unauthorized') throw recordsFailure;
       }
+    }
+    if (recordsFailure) {
+      row = retry('failed', recordsFailure.message);
+    } else if (reported) {
+      const records = mergeParticipants(feedId, session.key, reported);
+      await deps.store.attendance.putRecords(feedId, session.key, records);
+      row = {
+        ...base,
+        ...session,
+        feedId,
+        state: 'collected',
+        checks,
+        nextCheckAt: null,
+        lastCheckedAt: at,
+        reportIds: own.map((r) => r.id),
+        meetingStart: own.map((r) => r.start).sort()[0] ?? null,
+        meetingEnd:
+          own
+            .map((r) => r.end)
+            .sort()
+            .at(-1) ?? null,
+        participants: records.length,
+        reason: null,
+        collectedAt: at,
+      };
+      summary.records += records.length;
     } else if (app.refusal) {
       row = retry('permissionMissing', `the app lacks the application permission ${ARTIFACT_PERMISSION}`);
     } else if (organizerRefusal) {
