@@ -12,6 +12,7 @@ import {
 } from './cli/args.js';
 import { COMMANDS } from './cli/commands.js';
 import { EXIT, UsageError, cliExitCode, formatCliError } from './cli/errors.js';
+import { checkStorageBeforeLoading } from './cli/settings.js';
 import { AppError, isUserError } from './errors.js';
 
 const GROUPS = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]));
@@ -68,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const args = parseCommandArgs(spec, rest, COMMANDS);
+  if (spec.storage) await checkStorageBeforeLoading();
   const run = await spec.load();
   try {
     return await run(args);

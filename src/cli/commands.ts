@@ -83,6 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'sync',
+    storage: true,
     usage: 'sync [--feed ID] [--now ISO] [--force] [--json] [--verbose]',
     summary:
       'syncs one or every enabled feed now, in this process; `--force` skips the unchanged-feed fast path. Exit status 1 when a run failed',
@@ -98,6 +99,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'plan',
+    storage: true,
     usage: 'plan (--feed ID | --file FILE [--feed ID]) [--now ISO] [--json]',
     summary:
       "dry run, grouped: what would be created, moved, updated, cancelled, held or blocked, and why. `--feed ID`: the stored feed; `--file FILE`: that file as the feed's next upload (as a new feed without `--feed`). Writes nothing",
@@ -117,6 +119,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'feeds add',
+    storage: true,
     usage:
       'feeds add ID (--file FILE | --url URL) [--organizer EMAIL] [--tz ZONE] [--horizon-days N] [--disabled]',
     summary:
@@ -156,6 +159,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'feeds list',
+    storage: true,
     usage: 'feeds list [--json]',
     summary: 'the feeds with their last run and what the guards hold',
     options: { json: json('the feeds') },
@@ -164,6 +168,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'feeds remove',
+    storage: true,
     usage: 'feeds remove ID [--cancel-meetings]',
     summary:
       'stops syncing a feed; its future meetings are kept unless `--cancel-meetings` (while a sync of the feed runs, that sync removes it)',
@@ -174,6 +179,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'feeds confirm',
+    storage: true,
     usage: 'feeds confirm ID [--creations]',
     summary:
       "lets the deletion guard's held cancellations go ahead (`--creations`: the creation guard's held new meetings); `plan --feed ID` lists them first",
@@ -186,6 +192,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'feeds sync',
+    storage: true,
     usage: 'feeds sync ID',
     summary: 'enqueues a sync of the feed (the queue worker runs it)',
     positionals: [{ name: 'ID', help: 'the feed id' }],
@@ -195,6 +202,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'policy grant',
+    storage: true,
     usage: 'policy grant (--user EMAIL|OBJECT_ID | --global) [--at ISO]',
     summary:
       'records that an admin ran `Grant-CsApplicationAccessPolicy` (so the 403s that follow are treated as propagation)',
@@ -214,6 +222,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'policy list',
+    storage: true,
     usage: 'policy list [--json]',
     summary: 'lecturers with their policy state and blocked sessions',
     options: { json: json('the lecturers') },
@@ -222,6 +231,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'policy script',
+    storage: true,
     usage: 'policy script',
     summary: 'prints the PowerShell script that grants the missing policies',
     options: {},
@@ -230,6 +240,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
+    storage: true,
     usage: 'status [--json]',
     summary:
       'last run per feed, meeting states, blocked sessions by reason, poison messages, credential expiry',
@@ -239,6 +250,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'attendance enable',
+    storage: true,
     usage: 'attendance enable --feed ID',
     summary:
       'collects attendance after each session of the feed from now on (off by default; needs `OnlineMeetingArtifact.Read.All`: see Attendance)',
@@ -249,6 +261,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'attendance disable',
+    storage: true,
     usage: 'attendance disable --feed ID',
     summary:
       "stops collecting the feed's attendance (what is stored stays until `ATTENDANCE_RETENTION_DAYS` or an erasure)",
@@ -259,6 +272,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'attendance collect',
+    storage: true,
     usage: 'attendance collect [--feed ID] [--now ISO] [--json] [--verbose]',
     summary:
       'collects the attendance of ended sessions now, in this process, for one feed or every feed with attendance on. Exit status 1 when the app lacks the permission or a report could not be read',
@@ -273,6 +287,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'attendance export',
+    storage: true,
     usage:
       'attendance export --feed ID [--from DATE] [--to DATE] [--by session|student] [--format csv|json] [--out FILE]',
     summary:
@@ -299,6 +314,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'attendance erase',
+    storage: true,
     usage: 'attendance erase (--email ADDRESS | --participant-id ID)',
     summary: "right to erasure: deletes one person's attendance records in every feed",
     options: {

@@ -24,7 +24,7 @@ import {
   type StackRecord,
 } from '../dev/stack.js';
 import { userError } from '../errors.js';
-import { LOCAL_SETTINGS_FILE } from './context.js';
+import { LOCAL_SETTINGS_FILE } from './settings.js';
 import type { DemoContext, DemoOptions } from './demo.js';
 import { formatCliError } from './errors.js';
 

@@ -101,7 +101,9 @@ export async function run(args: CommandArgs): Promise<number> {
   ];
   if (sections.length === 0) console.log('\nnothing to create, update or cancel');
   for (const [title, ops] of sections) {
-    console.log(`\n${title} (${ops.length}):`);
+    // Moved series first say how far they moved: "10 sessions moved +1 h" (each keeps its meeting).
+    const moved = title === KIND_TITLE.move ? plan.moves.map((m) => m.text).join(', ') : '';
+    console.log(`\n${title} (${ops.length})${moved ? `: ${moved}, each keeping its meeting and link` : ''}:`);
     console.log(formatTable(['start (UTC)', 'session', 'lecturer', 'why'], ops.map(row)));
   }
   if (blockedOrganizers.length > 0) {

@@ -1,7 +1,7 @@
 // `npm start`: with Graph and Storage settings (environment or local.settings.json) it syncs the real
 // tenant; without them it runs the local demo. It says which it is doing.
 import type { CommandArgs } from './args.js';
-import { loadCliConfig } from './context.js';
+import { loadCliConfig } from './settings.js';
 import { UsageError } from './errors.js';
 
 /** The options `start` passes to the demo only. */
