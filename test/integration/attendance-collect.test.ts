@@ -7,6 +7,7 @@ import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { collectAttendanceFromMessage, fanOutAttendance } from '../../src/handlers/attendance.js';
 import { createGraphAccess } from '../../src/graph/client.js';
+import { StorageError } from '../../src/storage/index.js';
 import { toGraphSettings } from '../../src/compose.js';
 import { ATTENDANCE_EMULATOR, ROLES, startLectureWorld, type LectureOptions } from '../support/attendance.js';
 import { calendar, useSyncHarness } from '../support/sync-harness.js';
@@ -177,6 +178,24 @@ describe('attendance collector', () => {
     expect(await t.collectWith({ budgetMs: 0 })).toMatchObject({ checked: 0, deferred: 2, graphCalls: 0 });
     expect(await t.sessions()).toEqual([]);
     expect(await t.collect()).toMatchObject({ collected: 2, deferred: 0 });
+  });
+
+  it('a storage failure while writing records is thrown and leaves the session due; the next run collects it', async () => {
+    const t = await lectureWorld();
+    t.at('2027-01-11T10:20:00Z');
+    t.control.holdEndedMeetings({ attendees: 3 });
+    const store = t.world.services.store;
+    const failing = {
+      ...store,
+      attendance: {
+        ...store.attendance,
+        putRecords: () =>
+          Promise.reject(new StorageError('unavailable', 'attendance table: connection refused')),
+      },
+    };
+    await expect(t.collectWith({ store: failing })).rejects.toThrow(/connection refused/);
+    expect(await t.sessions()).toEqual([]);
+    expect(await t.collect()).toMatchObject({ collected: 1 });
   });
 
   it('the timer fans out one message per feed with attendance on (or still storing it); the queue collects one', async () => {
