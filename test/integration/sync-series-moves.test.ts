@@ -5,9 +5,11 @@
 import { describe, expect, it } from 'vitest';
 
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { createFeedsRoutes } from '../../src/http/index.js';
 import { SimulatedKill, killableStore } from '../support/sync-crash.js';
 import { eventsNamed, vevent } from '../support/sync-feeds.js';
 import { calendar, useSyncHarness, type World } from '../support/sync-harness.js';
+import { KEY, call } from './http-support.js';
 
 const harness = useSyncHarness();
 const ADA = 'ada@uni.example';
@@ -74,6 +76,25 @@ describe('a series that moves keeps its meetings and join links', () => {
     const writesBefore = graphWrites(world.emulator);
 
     await world.upload('cs', timetable(start));
+    // The dry run shows them as moves, with how far they moved.
+    const dry = await call(
+      createFeedsRoutes({ services: () => Promise.resolve(world.services), requireKey: KEY }),
+      'feedsPlan',
+      'GET',
+      'feeds/cs/plan',
+      { params: { id: 'cs' } },
+    );
+    expect(dry.json()).toMatchObject({
+      counts: { move: moved, create: 0, cancel: 0 },
+      moves: [{ sessions: moved, text: `${moved} session${moved === 1 ? '' : 's'} moved ${shift}` }],
+    });
+    const dryOps = dry.json().operations as Array<{ kind: string; was: { start: string } }>;
+    expect(dryOps.map((op) => op.kind)).toEqual(Array(moved).fill('move'));
+    expect(
+      dryOps
+        .map((op) => op.was.start)
+        .every((was) => before.some((m) => m.start === new Date(was).toISOString())),
+    ).toBe(true);
     const run = await world.sync('cs');
     expect(run).toMatchObject({ outcome: 'completed', created: 0, cancelled: 0, failed: 0, updated: moved });
     const writes = graphWrites(world.emulator);
