@@ -32,7 +32,7 @@ export const INSTANCE_COUNTS = [1, 2, 4] as const;
 
 export function scaleUniversity(quick: boolean): UniversityOptions {
   return quick
-    ? { departments: 6, seriesPerDepartment: 3, lecturers: 36, start: SEMESTER_START }
+    ? { departments: 4, seriesPerDepartment: 3, lecturers: 24, start: SEMESTER_START }
     : // 24 departments x 10 series ≈ 3,000 sessions: about two minutes of the ceiling per row.
       { departments: 24, seriesPerDepartment: 10, lecturers: 144, start: SEMESTER_START };
 }
