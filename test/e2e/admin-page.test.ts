@@ -258,7 +258,11 @@ describe('admin page (Chromium e2e)', () => {
     expect(calendarResponse.status()).toBe(200);
     const body = await calendarResponse.text();
     expect(body).toContain('BEGIN:VCALENDAR');
-    expect(body.match(/BEGIN:VEVENT/g)?.length).toBe(7);
+    // Every session: the 7 with meetings, and the 2 blocked ones without a link yet.
+    expect(body.match(/BEGIN:VEVENT/g)?.length).toBe(9);
+    const unfolded = body.replace(/\r\n[ \t]/g, '');
+    expect(unfolded.match(/X-MICROSOFT-SKYPETEAMSMEETINGURL:/g)?.length).toBe(7);
+    expect(unfolded.match(/Online meeting not yet available\./g)?.length).toBe(2);
     await screenshots(page, '08-calendars');
   });
 
