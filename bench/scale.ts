@@ -183,16 +183,28 @@ export async function scaleRun(
     // The schedule fires again a third of the way through (at the ceiling, ~2 requests per session).
     const secondTickMs = ((sessions * 2.05) / CEILING.perAppPerSecond / 3) * 1000;
     let ticked = false;
+    const tickFailure: { error: Error | null } = { error: null };
     const tick = setTimeout(() => {
-      void fanOut(tenant).then(() => {
-        ticked = true;
-        changed();
-      });
+      fanOut(tenant).then(
+        () => {
+          ticked = true;
+          changed();
+        },
+        (error: unknown) => {
+          tickFailure.error = error instanceof Error ? error : new Error(String(error));
+          changed();
+        },
+      );
     }, secondTickMs);
     let seconds = 0;
     let countsAtEnd = countsBefore;
     const deadline = t0 + timeoutMs;
     for (;;) {
+      // A busy Azurite can time the fan-out's feed list out: the run ends with that error, not a crash.
+      if (tickFailure.error !== null) {
+        clearInterval(sampler);
+        throw tickFailure.error;
+      }
       if (seconds === 0 && syncedFeeds.size === feeds.length) {
         seconds = (Date.now() - t0) / 1000;
         clearInterval(sampler);
