@@ -26,7 +26,9 @@ export async function rekeyMoves(
   const worker = async (): Promise<void> => {
     while (next < moves.length) {
       const op = moves[next++] as Extract<PlannedOperation, { kind: 'move' }>;
-      if (run.stopped) {
+      // A stopped run writes nothing more; out of time, the rest is re-planned (and re-keyed) next run.
+      if (run.stopped || run.outOfTime()) {
+        if (!run.stopped) run.stoppedEarly = true;
         failed.add(op);
         continue;
       }
