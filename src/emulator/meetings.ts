@@ -136,7 +136,12 @@ function create(
 }
 
 /** 403 when no effective application access policy lets the app act for the organizer. */
-export function checkPolicy(state: EmulatorState, method: string, appId: string, organizer: EmulatorUser): void {
+export function checkPolicy(
+  state: EmulatorState,
+  method: string,
+  appId: string,
+  organizer: EmulatorUser,
+): void {
   if (state.policies.isAllowed(appId, organizer.id)) return;
   // https://learn.microsoft.com/graph/cloud-communication-online-meeting-application-access-policy
   const verb = { GET: 'Get', POST: 'Create', PATCH: 'Update', DELETE: 'Delete' }[method] ?? 'Access';
