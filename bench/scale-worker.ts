@@ -86,6 +86,8 @@ export type WorkerReport =
       graphThrottled: number;
       limiterPeak: number;
       limiterThrottles: number;
+      /** Shares of the ceiling this instance took from instances that left (graph.rate.shared). */
+      sharesTaken: number;
       peakRssMb: number;
     };
 
@@ -113,7 +115,7 @@ function timedLeases(
 }
 
 async function main(): Promise<void> {
-  const [namePrefix = '', instanceArg = '0'] = process.argv.slice(2);
+  const [namePrefix = '', instanceArg = '0', sharing = 'share'] = process.argv.slice(2);
   const instance = Number(instanceArg);
   const send = (report: WorkerReport): void => {
     process.send?.(report);
@@ -131,7 +133,10 @@ async function main(): Promise<void> {
     },
     // The bench's fixed sync clock: every session of the semester is in the future.
     now: () => new Date(nowMs),
+    // The "before" rows: each instance's pacer learns its share alone.
+    ...(sharing === 'alone' ? { rateShare: null } : {}),
   };
+  let sharesTaken = 0;
   // A warm token, as an instance that has served a message before (the parent measures from "go").
   await services.graph?.getToken();
 
@@ -144,6 +149,7 @@ async function main(): Promise<void> {
       invocationId: randomUUID(),
       logHandler: (_level, ...args) => {
         if (args.some((a) => typeof a === 'string' && a.includes('sync.run.deferred'))) deferred = true;
+        if (args.some((a) => typeof a === 'string' && a.includes('graph.rate.shared'))) sharesTaken++;
       },
       triggerMetadata: { dequeueCount: item.dequeueCount, id: item.id },
     });
@@ -213,6 +219,7 @@ async function main(): Promise<void> {
     graphThrottled: stats.throttled,
     limiterPeak: limiter.peak,
     limiterThrottles: limiter.throttles,
+    sharesTaken,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   });
   process.disconnect?.();

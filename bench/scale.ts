@@ -46,6 +46,8 @@ interface Lease {
 
 export interface ScaleRun {
   instances: number;
+  /** Whether the instances shared the ceiling (src/sync/rateShare.ts) or each paced alone. */
+  shared: boolean;
   sessions: number;
   seconds: number;
   graphRequests: number;
@@ -63,6 +65,8 @@ export interface ScaleRun {
   limiterPeaks: number[];
   /** Requests accepted in each second of the wall time. */
   perSecond: number[];
+  /** Shares of the ceiling taken from instances that left, per instance. */
+  sharesTaken: number[];
 }
 
 /** Feeds with at least two lease intervals that overlap in time. */
@@ -86,10 +90,11 @@ interface Worker {
 function startWorker(
   tenant: Tenant,
   instance: number,
+  shared: boolean,
   onReport: (report: WorkerReport) => void,
 ): { worker: Worker; ready: Promise<void> } {
   const stderr: string[] = [];
-  const child = fork(WORKER, [tenant.namePrefix, String(instance)], {
+  const child = fork(WORKER, [tenant.namePrefix, String(instance), shared ? 'share' : 'alone'], {
     env: { ...process.env, ...tenant.appSettings },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -130,6 +135,7 @@ export async function scaleRun(
   instances: number,
   options: BenchOptions,
   timeoutMs: number,
+  shared = true,
 ): Promise<ScaleRun> {
   const tenant = await newTenant(env, { lecturers: lecturersOf(feeds), settings: DAEMON_SETTINGS });
   let sessions = 0;
@@ -161,7 +167,7 @@ export async function scaleRun(
     }
     changed();
   };
-  const started = Array.from({ length: instances }, (_, i) => startWorker(tenant, i, onReport));
+  const started = Array.from({ length: instances }, (_, i) => startWorker(tenant, i, shared, onReport));
   const workers = started.map((s) => s.worker);
   try {
     await Promise.all(started.map((s) => s.ready));
@@ -234,6 +240,7 @@ export async function scaleRun(
     const outcome = countOutcome(env.emulator, feeds, tenant.services.config, Date.parse(BENCH_NOW));
     const run: ScaleRun = {
       instances,
+      shared,
       sessions,
       seconds,
       graphRequests: countsAtEnd.graph - countsBefore.graph,
@@ -247,6 +254,7 @@ export async function scaleRun(
       peakRssMb: Math.max(...done.map((d) => d.peakRssMb)),
       limiterPeaks: done.map((d) => d.limiterPeak),
       perSecond,
+      sharesTaken: done.map((d) => d.sharesTaken),
     };
     progress(
       options,
@@ -273,8 +281,8 @@ export function scaleRows(part: string, runs: readonly ScaleRun[], label = ''): 
   const rows: Row[] = [];
   const one = runs[0];
   for (const run of runs) {
-    const n = `${run.instances} instance${run.instances > 1 ? 's' : ''}${label}`;
-    const last = run.instances === INSTANCE_COUNTS[INSTANCE_COUNTS.length - 1];
+    const n = `${run.instances} instance${run.instances > 1 ? 's' : ''}${run.shared ? '' : ' pacing alone'}${label}`;
+    const last = run.shared && run.instances === INSTANCE_COUNTS[INSTANCE_COUNTS.length - 1];
     const accepted = run.graphRequests - run.throttled;
     const share = accepted / run.seconds / CEILING.perAppPerSecond;
     const throttled = run.graphRequests ? run.throttled / run.graphRequests : 0;
@@ -334,6 +342,15 @@ export function scaleRows(part: string, runs: readonly ScaleRun[], label = ''): 
           .map((r, i) => `${run.feedsPerInstance[i] ?? 0} / ${int(r)} / ${run.limiterPeaks[i] ?? 0}`)
           .join(', '),
       },
+      ...(run.instances > 1 && run.shared
+        ? [
+            {
+              part,
+              figure: `${n}: shares of the ceiling taken from instances that left`,
+              value: run.sharesTaken.join(', '),
+            },
+          ]
+        : []),
     );
   }
   return rows;
@@ -343,8 +360,12 @@ export async function benchScale(env: BenchEnv, options: BenchOptions): Promise<
   const part = '6 scale';
   const feeds = university(scaleUniversity(options.quick));
   const runs: ScaleRun[] = [];
+  const timeoutMs = options.quick ? 180_000 : 900_000;
   for (const instances of INSTANCE_COUNTS)
-    runs.push(await scaleRun(env, feeds, instances, options, options.quick ? 180_000 : 900_000));
+    runs.push(await scaleRun(env, feeds, instances, options, timeoutMs));
+  // The before row: the most instances, each pacer learning its share alone (not in --quick).
+  const most = INSTANCE_COUNTS[INSTANCE_COUNTS.length - 1] ?? 4;
+  if (!options.quick) runs.push(await scaleRun(env, feeds, most, options, timeoutMs, false));
   const queue = hostQueueSettings();
   const first = runs[0] as ScaleRun;
   const rows: Row[] = [

@@ -16,6 +16,7 @@ import {
 } from './graph/client.js';
 import { createStateStore, type StateStore } from './storage/index.js';
 import { createLimiter, type Limiter } from './sync/limiter.js';
+import { createRateShare, type RateShare } from './sync/rateShare.js';
 import { errorMessage, userError } from './errors.js';
 import { exportEvents } from './events.js';
 
@@ -25,6 +26,8 @@ export interface AppServices {
   /** null when no Graph settings are configured (admin routes that need no Graph still work). */
   graph: GraphAccess | null;
   limiter: Limiter;
+  /** Shares the tenant's Graph ceiling with the app's other instances; null without Graph settings. */
+  rateShare?: RateShare | null;
   now: () => Date;
 }
 
@@ -140,19 +143,23 @@ export async function buildServices(
     max: config.sync.maxConcurrency,
     perKeyMax: config.sync.perOrganizerConcurrency,
   });
+  const graph = config.graph
+    ? createGraphAccess({
+        ...toGraphSettings(config.graph, config),
+        onThrottled: () => limiter.onThrottled(),
+      })
+    : null;
   return {
     config,
     store,
     // A 429 is the Graph layer's: the SDK retries it, the pacer waits out Retry-After and slows the rate.
     // The limiter hears one signal per 429 on the wire (even one the SDK then retries successfully) and
     // only halves; the sync never reacts to a 429 itself.
-    graph: config.graph
-      ? createGraphAccess({
-          ...toGraphSettings(config.graph, config),
-          onThrottled: () => limiter.onThrottled(),
-        })
-      : null,
+    graph,
     limiter,
+    rateShare: graph?.pacing
+      ? createRateShare({ rates: store.graphRates, pacing: graph.pacing, clock: () => Date.now() })
+      : null,
     now: () => new Date(),
   };
 }

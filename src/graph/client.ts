@@ -106,7 +106,11 @@ export interface GraphAccess {
   /** Health check: acquires (or reuses) a token; throws a GraphError of kind `unauthorized` naming the setting to fix. */
   getToken(): Promise<void>;
   stats(): GraphStats;
+  /** This client's pacer, for sharing the app's Graph ceiling with other instances (src/sync/rateShare.ts). */
+  pacing?: PacerShare;
 }
+
+export type PacerShare = Pick<Pacer, 'stats' | 'raiseCeiling' | 'setGrowthShare' | 'forget'>;
 
 /**
  * The SDK turns any error thrown inside the chain into its own GraphError with status -1, losing our
@@ -277,6 +281,7 @@ export function createGraphAccess(input: GraphSettings, transport: GraphTranspor
 
   const counters: GraphStats = { requests: 0, throttled: 0 };
   const capMs = settings.maxRetryAfterSeconds * 1000;
+  const pacer = createPacer({ ...transport.pacer, maxWaitMs: capMs });
   // The SDK's default chain, plus a counter before the HTTP handler. The RetryHandler is the one
   // retry layer for 429/503/504 (it honours Retry-After up to the cap); nothing above retries those again.
   const chain: Middleware[] = [
@@ -285,7 +290,7 @@ export function createGraphAccess(input: GraphSettings, transport: GraphTranspor
     new RetryHandler(cappedRetryOptions(settings.retry, settings.maxRetryAfterSeconds)),
     new RedirectHandler(new RedirectHandlerOptions()),
     new TelemetryHandler(),
-    new PacingHandler(createPacer({ ...transport.pacer, maxWaitMs: capMs })),
+    new PacingHandler(pacer),
     new CountingHandler(counters, settings.onThrottled),
     transport.httpHandler ?? new HTTPMessageHandler(),
   ];
@@ -307,6 +312,7 @@ export function createGraphAccess(input: GraphSettings, transport: GraphTranspor
       await tokens.getAccessToken();
     },
     stats: () => ({ ...counters }),
+    pacing: pacer,
   };
 }
 

@@ -13,6 +13,7 @@ export type {
   GraphSettings,
   GraphStats,
   MeetingOptions,
+  PacerShare,
   LobbyBypassScope,
   AllowedPresenters,
 } from './client.js';

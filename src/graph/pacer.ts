@@ -10,6 +10,10 @@
 // 50 requests/s limit; every 429 also costs a full Retry-After pause, so fewer, later probes pay.
 // https://learn.microsoft.com/graph/throttling#best-practices-to-handle-throttling
 //
+// Several instances of the app share one ceiling but each pacer learns only its own part of it:
+// src/sync/rateShare.ts hands an instance the part of one that stopped (raiseCeiling) and scales each
+// one's growth to its part (setGrowthShare), so that together they probe as fast as one instance would.
+//
 // A pause longer than `maxWaitMs` is not slept through: a request that would wait longer fails at once
 // with a `throttled` GraphError whose retryAfterSeconds is the rest of the wait, so a run whose Graph
 // asked for 300 s ends within its budget and its rows carry a retry time. The pause itself still holds:
@@ -52,6 +56,18 @@ export interface Pacer {
   onThrottled(retryAfterMs?: number): void;
   onSuccess(): void;
   stats(): PacerStats;
+  /**
+   * Another instance of the app stopped syncing and this one takes part of its share: the ceiling
+   * becomes `ceiling` and the rate grows in proportion. Ignored while unpaced or for a lower ceiling.
+   */
+  raiseCeiling(ceiling: number): void;
+  /**
+   * This instance's part of the app's rate (its ceiling / all syncing instances' ceilings): the rate
+   * grows by that part of the step, so that N instances together probe the ceiling as fast as one.
+   */
+  setGrowthShare(share: number): void;
+  /** Back to unpaced: this instance stopped syncing and gave its share to the others. */
+  forget(): void;
 }
 
 function tooLong(waitMs: number, paused: boolean, maxWaitMs: number): GraphError {
@@ -89,6 +105,7 @@ export function createPacer(options: PacerOptions = {}): Pacer {
   let epoch = 0;
   /** Send times of the last second while unpaced: the first estimate of what Graph accepts. */
   const recent: number[] = [];
+  let growthShare = 1;
 
   const interval = () => (Number.isFinite(rate) ? 1000 / rate : 0);
 
@@ -138,7 +155,22 @@ export function createPacer(options: PacerOptions = {}): Pacer {
       if (!Number.isFinite(rate)) return;
       // Per success, so that the rate grows by about `step` requests/s per second.
       const step = rate < ceiling * CRUISE_BELOW ? 1 : 0.1;
-      rate += step / rate;
+      rate += (step * growthShare) / rate;
+    },
+
+    raiseCeiling(next) {
+      if (!Number.isFinite(ceiling) || !(next > ceiling)) return;
+      rate *= next / ceiling;
+      ceiling = next;
+    },
+
+    setGrowthShare(share) {
+      if (share > 0 && share <= 1) growthShare = share;
+    },
+
+    forget() {
+      rate = ceiling = Infinity;
+      growthShare = 1;
     },
 
     stats: () => ({

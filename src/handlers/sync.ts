@@ -83,9 +83,11 @@ export async function syncFeedFromMessage(
   }
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   try {
-    return await syncFeed(syncDepsFor(services ?? (await getServices()), logger), parsed.feedId, {
-      force: parsed.force === true,
-    });
+    const resolved = services ?? (await getServices());
+    const run = () =>
+      syncFeed(syncDepsFor(resolved, logger), parsed.feedId, { force: parsed.force === true });
+    // Several instances sync at once: they share the tenant's Graph ceiling (src/sync/rateShare.ts).
+    return await (resolved.rateShare ? resolved.rateShare.during(logger, run) : run());
   } catch (error) {
     if (error instanceof FeedNotFoundError) {
       logger.warning('sync.feed.gone', { feedId: parsed.feedId, reason: error.message });

@@ -24,6 +24,7 @@ export {
   type FeedLeaseRepository,
   type RemovalRequest,
 } from './feedLeases.js';
+export type { GraphRateRepository } from './graphRates.js';
 export type { MeetingRepository } from './meetings.js';
 export { normaliseEmail, organizerRowKey, type OrganizerRepository } from './organizers.js';
 export type { PolicyRepository } from './policies.js';

@@ -8,6 +8,7 @@ import { deploymentKeyRepository } from './deploymentKeys.js';
 import { blobName, blobPrefix, bodyVersion, type FeedBodyStore } from './feedBodies.js';
 import { feedLeaseRepository } from './feedLeases.js';
 import { feedRepository } from './feeds.js';
+import { graphRateRepository } from './graphRates.js';
 import { meetingRepository } from './meetings.js';
 import { organizerRepository } from './organizers.js';
 import { policyRepository } from './policies.js';
@@ -37,6 +38,7 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): S
     names,
     feeds: feedRepository(feeds),
     feedLeases: feedLeaseRepository(feeds, nowMs),
+    graphRates: graphRateRepository(feeds),
     meetings: meetingRepository(table(names.tables.meetings)),
     organizers: organizerRepository(table(names.tables.organizers)),
     policies: policyRepository(table(names.tables.policies)),

@@ -10,6 +10,7 @@ import { createDeploymentKeyRepository, type DeploymentKeyRepository } from './d
 import { InvalidInputError, StorageError, toStorageError } from './errors.js';
 import { createFeedBodyStore, type FeedBodyStore } from './feedBodies.js';
 import { createFeedLeaseRepository, type FeedLeaseRepository } from './feedLeases.js';
+import { createGraphRateRepository, type GraphRateRepository } from './graphRates.js';
 import { createFeedRepository, type FeedRepository } from './feeds.js';
 import { createMeetingRepository, type MeetingRepository } from './meetings.js';
 import { createOrganizerRepository, type OrganizerRepository } from './organizers.js';
@@ -32,6 +33,8 @@ export interface StateStore {
   readonly feeds: FeedRepository;
   /** Fencing: the lease a sync or a removal holds on one feed (rows in the feeds table). */
   readonly feedLeases: FeedLeaseRepository;
+  /** The Graph rate each syncing instance learned, to share the tenant's ceiling (rows in the feeds table). */
+  readonly graphRates: GraphRateRepository;
   readonly meetings: MeetingRepository;
   readonly organizers: OrganizerRepository;
   readonly policies: PolicyRepository;
@@ -193,6 +196,7 @@ export function createStateStore(options: StateStoreOptions): StateStore {
     names,
     feeds: createFeedRepository(tables.feeds, names.tables.feeds),
     feedLeases: createFeedLeaseRepository(tables.feeds, names.tables.feeds),
+    graphRates: createGraphRateRepository(tables.feeds, names.tables.feeds),
     meetings: createMeetingRepository(tables.meetings, names.tables.meetings),
     organizers: createOrganizerRepository(tables.organizers, names.tables.organizers),
     policies: createPolicyRepository(tables.policies, names.tables.policies),

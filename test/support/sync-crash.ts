@@ -55,6 +55,7 @@ export function killableStore(
     names: inner.names,
     feeds: wrap(inner.feeds),
     feedLeases: wrap(inner.feedLeases),
+    graphRates: wrap(inner.graphRates),
     meetings: wrap(inner.meetings, true),
     organizers: wrap(inner.organizers),
     policies: wrap(inner.policies),

@@ -161,3 +161,49 @@ describe('Graph pacer with a cap on waiting (maxWaitMs)', () => {
     expect(clock.now()).toBe(300_000);
   });
 });
+
+describe('Graph pacer with other instances of the app', () => {
+  /** A pacer that learned a ceiling of 20 requests/s (rate 18). */
+  async function pacedAt20() {
+    const clock = fakeClock();
+    const pacer = createPacer(clock);
+    for (let i = 0; i < 20; i++) await pacer.acquire();
+    pacer.onThrottled(1000);
+    return { clock, pacer };
+  }
+
+  it('takes a freed share at once: ceiling and rate grow in proportion', async () => {
+    const { pacer } = await pacedAt20();
+    expect(pacer.stats()).toMatchObject({ ceiling: 20, rate: 18 });
+    pacer.raiseCeiling(40);
+    expect(pacer.stats().ceiling).toBe(40);
+    expect(pacer.stats().rate).toBeCloseTo(36);
+    pacer.raiseCeiling(30); // never lowered this way: only a 429 lowers it
+    expect(pacer.stats().ceiling).toBe(40);
+  });
+
+  it('with a quarter of the app, grows by a quarter of the step, so four instances probe like one', async () => {
+    const alone = (await pacedAt20()).pacer;
+    const quarter = (await pacedAt20()).pacer;
+    quarter.setGrowthShare(0.25);
+    for (let i = 0; i < 18; i++) {
+      alone.onSuccess();
+      quarter.onSuccess();
+    }
+    // 18 successes at 18/s: one second of growth.
+    expect((alone.stats().rate ?? 0) - 18).toBeCloseTo(1, 1);
+    expect((quarter.stats().rate ?? 0) - 18).toBeCloseTo(0.25, 1);
+  });
+
+  it('forgets its share when it stops syncing, and ignores a freed share while unpaced', async () => {
+    const { clock, pacer } = await pacedAt20();
+    clock.advance(1000); // the 429's pause is over
+    pacer.forget();
+    expect(pacer.stats()).toMatchObject({ rate: null, ceiling: null });
+    pacer.raiseCeiling(40);
+    expect(pacer.stats().ceiling).toBeNull();
+    const start = clock.now();
+    for (let i = 0; i < 100; i++) await pacer.acquire();
+    expect(clock.now()).toBe(start);
+  });
+});

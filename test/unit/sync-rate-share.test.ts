@@ -1,0 +1,130 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { createEventLogger, memorySink } from '../../src/events.js';
+import type { PacerShare } from '../../src/graph/index.js';
+import { createMemoryStateStore } from '../../src/storage/memory.js';
+import type { GraphRateRepository } from '../../src/storage/index.js';
+import { createRateShare } from '../../src/sync/rateShare.js';
+
+const INTERVAL_MS = 2_000;
+
+/** A pacer as the rate share sees it: the ceiling it learned from its own 429s. */
+function learnedPacer(ceiling: number | null) {
+  const state = { ceiling, growthShare: 1, forgotten: false };
+  const pacing: PacerShare = {
+    stats: () => ({
+      rate: state.ceiling === null ? null : state.ceiling * 0.9,
+      ceiling: state.ceiling,
+      pausedUntil: 0,
+    }),
+    raiseCeiling: (next) => {
+      if (state.ceiling !== null && next > state.ceiling) state.ceiling = next;
+    },
+    setGrowthShare: (share) => {
+      state.growthShare = share;
+    },
+    forget: () => {
+      state.ceiling = null;
+      state.forgotten = true;
+    },
+  };
+  return { state, pacing };
+}
+
+function instance(rates: GraphRateRepository, name: string, ceiling: number | null) {
+  const pacer = learnedPacer(ceiling);
+  const { sink, events } = memorySink();
+  const share = createRateShare({
+    rates,
+    pacing: pacer.pacing,
+    clock: () => Date.now(),
+    intervalMs: INTERVAL_MS,
+    instance: name,
+  });
+  /** Starts a sync that runs until `finish()`. */
+  const sync = () => {
+    let finish: () => void = () => undefined;
+    const done = share.during(
+      createEventLogger(sink),
+      () => new Promise<string>((resolve) => (finish = () => resolve('synced'))),
+    );
+    return { done, finish: () => finish() };
+  };
+  return { pacer: pacer.state, events, sync };
+}
+
+describe('instances sharing the Graph ceiling while they sync', () => {
+  beforeEach(() => vi.useFakeTimers({ now: Date.parse('2026-12-01T10:00:00Z') }));
+  afterEach(() => vi.useRealTimers());
+
+  it('when one instance finishes, the others take its share within a few seconds, in proportion', async () => {
+    const { graphRates } = createMemoryStateStore();
+    const a = instance(graphRates, 'a', 10);
+    const b = instance(graphRates, 'b', 30);
+    const c = instance(graphRates, 'c', 20);
+    const runs = [a.sync(), b.sync(), c.sync()];
+    await vi.advanceTimersByTimeAsync(INTERVAL_MS);
+    expect(a.pacer.growthShare).toBeCloseTo(10 / 60);
+    expect(b.pacer.growthShare).toBeCloseTo(30 / 60);
+
+    runs[2]?.finish();
+    expect(await runs[2]?.done).toBe('synced');
+    await vi.advanceTimersByTimeAsync(3 * INTERVAL_MS);
+    expect(c.pacer.forgotten).toBe(true);
+    expect(a.pacer.ceiling).toBeCloseTo(15);
+    expect(b.pacer.ceiling).toBeCloseTo(45);
+    expect(a.events.find((e) => e.name === 'graph.rate.shared')?.properties).toEqual({
+      from: ['c'],
+      ceilingBefore: 10,
+      ceilingAfter: 15,
+    });
+    // Taken once: more intervals give nothing more.
+    await vi.advanceTimersByTimeAsync(5 * INTERVAL_MS);
+    expect(a.pacer.ceiling).toBeCloseTo(15);
+    for (const run of runs.slice(0, 2)) run.finish();
+  });
+
+  it('keeps its share through a gap between two syncs shorter than an interval', async () => {
+    const { graphRates } = createMemoryStateStore();
+    const a = instance(graphRates, 'a', 20);
+    const b = instance(graphRates, 'b', 20);
+    const other = b.sync();
+    const first = a.sync();
+    await vi.advanceTimersByTimeAsync(INTERVAL_MS);
+    first.finish();
+    await first.done;
+    await vi.advanceTimersByTimeAsync(INTERVAL_MS / 2);
+    const second = a.sync();
+    await vi.advanceTimersByTimeAsync(4 * INTERVAL_MS);
+    expect(a.pacer.forgotten).toBe(false);
+    expect(b.pacer.ceiling).toBe(20);
+    second.finish();
+    other.finish();
+  });
+
+  it('an instance that stops reporting (it died) frees its share too', async () => {
+    const { graphRates } = createMemoryStateStore();
+    await graphRates.report({ instance: 'dead', ceiling: 25, at: Date.now(), left: false });
+    const a = instance(graphRates, 'a', 25);
+    const run = a.sync();
+    await vi.advanceTimersByTimeAsync(INTERVAL_MS);
+    expect(a.pacer.ceiling).toBe(25);
+    await vi.advanceTimersByTimeAsync(6 * INTERVAL_MS);
+    expect(a.pacer.ceiling).toBe(50);
+    run.finish();
+  });
+
+  it('a sync goes on when the rows cannot be written: the pacer keeps what it learned alone', async () => {
+    const failing: GraphRateRepository = {
+      report: () => Promise.reject(new Error('storage unavailable')),
+      list: () => Promise.reject(new Error('storage unavailable')),
+      remove: () => Promise.reject(new Error('storage unavailable')),
+    };
+    const a = instance(failing, 'a', 20);
+    const run = a.sync();
+    await vi.advanceTimersByTimeAsync(3 * INTERVAL_MS);
+    run.finish();
+    expect(await run.done).toBe('synced');
+    expect(a.pacer.ceiling).toBe(20);
+  });
+});
