@@ -1,6 +1,7 @@
 // What the admin API shows of stored records: never the calendar token (except as part of the
 // published-calendar links of one feed), never join URLs or createOrGet keys in plan output.
 import type { DryRun } from '../admin/feeds.js';
+import type { DesiredSession } from '../core/desired.js';
 import type { PlannedOperation } from '../core/plan.js';
 import type { MeetingRecord } from '../core/state.js';
 import type { FeedRecord } from '../storage/index.js';
@@ -29,36 +30,35 @@ function recordView(record: MeetingRecord) {
   };
 }
 
+/** The session an operation makes, moves to or replaces with: what the plan shows of it. */
+function sessionFields(desired: DesiredSession) {
+  return {
+    key: desired.key,
+    subject: desired.subject,
+    start: desired.start,
+    end: desired.end,
+    organizerEmail: desired.organizerEmail,
+  };
+}
+
 function operationView(op: PlannedOperation) {
   switch (op.kind) {
     case 'create':
       return {
         kind: op.kind,
-        key: op.desired.key,
-        subject: op.desired.subject,
-        start: op.desired.start,
-        end: op.desired.end,
-        organizerEmail: op.desired.organizerEmail,
+        ...sessionFields(op.desired),
         revives: op.record?.state ?? null,
       };
     case 'update':
       return {
         kind: op.kind,
-        key: op.desired.key,
-        subject: op.desired.subject,
-        start: op.desired.start,
-        end: op.desired.end,
-        organizerEmail: op.desired.organizerEmail,
+        ...sessionFields(op.desired),
         was: { subject: op.record.subject, start: op.record.start, end: op.record.end },
       };
     case 'move':
       return {
         kind: op.kind,
-        key: op.desired.key,
-        subject: op.desired.subject,
-        start: op.desired.start,
-        end: op.desired.end,
-        organizerEmail: op.desired.organizerEmail,
+        ...sessionFields(op.desired),
         shiftMs: op.shiftMs,
         was: { key: op.record.key, subject: op.record.subject, start: op.record.start, end: op.record.end },
       };
@@ -68,11 +68,7 @@ function operationView(op: PlannedOperation) {
       return {
         kind: op.kind,
         reason: op.reason,
-        key: op.desired.key,
-        subject: op.desired.subject,
-        start: op.desired.start,
-        end: op.desired.end,
-        organizerEmail: op.desired.organizerEmail,
+        ...sessionFields(op.desired),
         was: recordView(op.record),
       };
   }
