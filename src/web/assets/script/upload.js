@@ -6,7 +6,7 @@
 // view). Preview sends the file to POST /api/feeds/{id}/plan instead: the plan, nothing stored.
 
 /** @import { Feed, PlanView, UploadResult } from './types.js' */
-import { api, ApiError, problemBox } from './api.js';
+import { api, ApiError, showError } from './api.js';
 import { $, $input, announce, busy, fmtTime, h, plural, replace } from './dom.js';
 import { watchSync } from './feeds.js';
 import { planSummary } from './plan.js';
@@ -119,6 +119,24 @@ function formInput() {
   return { id, file, query: query.length ? `?${query.join('&')}` : '' };
 }
 
+/**
+ * A refused preview or upload in `result`: the problem under `title`, then what was kept (`kept`). A
+ * refused key (401/403) only clears it, as showError does: the sign-in banner says so. Returns the
+ * problem box, or null when none is shown.
+ * @param {HTMLElement} result
+ * @param {unknown} error
+ * @param {string} title
+ * @param {string} kept
+ * @returns {HTMLElement | null}
+ */
+function showRefusal(result, error, title, kept) {
+  showError(result, error, title);
+  const box = result.querySelector('[role=alert]');
+  if (!(box instanceof HTMLElement)) return null;
+  result.append(h('p', { class: 'small' }, kept));
+  return box;
+}
+
 /** Preview: the plan of the chosen file as the feed's next upload, shown in the Plan view; nothing stored. */
 function preview() {
   const input = formInput();
@@ -146,15 +164,7 @@ function preview() {
       location.hash = '#plan';
     })
     .catch((/** @type {unknown} */ error) => {
-      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-        replace(result);
-        return;
-      }
-      replace(
-        result,
-        problemBox(error, 'Preview refused'),
-        h('p', { class: 'small' }, 'Nothing was stored.'),
-      );
+      showRefusal(result, error, 'Preview refused', 'Nothing was stored.');
     });
 }
 
@@ -183,25 +193,16 @@ function upload() {
       return showNextSync(id);
     })
     .catch((/** @type {unknown} */ error) => {
-      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-        replace(result);
-        return;
-      }
-      replace(
+      const box = showRefusal(
         result,
-        problemBox(error, 'Upload rejected'),
-        h(
-          'p',
-          { class: 'small' },
-          'Nothing was stored: the feed, its meetings and its published calendar are as they were.',
-        ),
+        error,
+        'Upload rejected',
+        'Nothing was stored: the feed, its meetings and its published calendar are as they were.',
       );
+      if (!box) return;
       announce(`Upload rejected: ${error instanceof Error ? error.message : String(error)}`);
-      const box = result.querySelector('[role=alert]');
-      if (box instanceof HTMLElement) {
-        box.setAttribute('tabindex', '-1');
-        box.focus();
-      }
+      box.setAttribute('tabindex', '-1');
+      box.focus();
     });
 }
 
