@@ -45,7 +45,7 @@ export interface CommandSpec {
   /** Groups of options: `exactly` one of them, or at most one (`atMostOne`), or `atLeastOne`. */
   groups?: Array<{ options: string[]; rule: 'exactly' | 'atMostOne' | 'atLeastOne' }>;
   examples: string[];
-  /** Needs Table Storage: cli.ts checks that it answers before the command (and its SDKs) is loaded. */
+  /** Needs Table Storage: main.ts checks that it answers before the command (and its SDKs) is loaded. */
   storage?: boolean;
   load: () => Promise<CommandRun>;
 }

@@ -1,6 +1,6 @@
 // The CLI's settings: the environment, plus the Values of ./local.settings.json when present (as
 // `func start` reads them), and whether the Storage they name can be reached. Light on purpose (no SDK):
-// cli.ts checks Storage with it before a state command's module (and every Azure SDK) is loaded, so a
+// main.ts checks Storage with it before a state command's module (and every Azure SDK) is loaded, so a
 // stopped Azurite is reported in well under the 3 s the README promises.
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';

@@ -1,11 +1,16 @@
-// Every command of the README's command table, as a person types it into a terminal (the built CLI in
-// its own process): `--help` answers with the usage and an example and exit status 0, without loading
-// the command or touching Storage; a misspelt option is refused with exit status 2 and the right one.
+// Every command of the README's command table, as a person types it: `--help` answers with the usage
+// and an example and exit status 0, without loading the command or touching Storage; a misspelt option
+// is refused with exit status 2 and the right one. The table is walked in-process (runCli, what the
+// built CLI runs, with its output captured) in a directory without settings; a few words go through the
+// built CLI in its own process, to pin that the exit status and streams reach the terminal.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { format } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { runCli } from '../../src/cli/main.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(root, 'bin', 'timetable-sync.js');
@@ -17,13 +22,43 @@ const section = readme.slice(readme.indexOf('## Commands'), readme.indexOf('## H
 /** The README's rows: usage as written (`feeds add ID (--file FILE | --url URL) …`). */
 const usages = [...section.matchAll(/^\| `(.+?)` \|/gm)].map((m) => (m[1] as string).replace(/\\\|/g, '|'));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+interface Answer {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built CLI in its own process. */
+function cliProcess(args: string[]): Promise<Answer> {
   return new Promise((resolve) => {
     execFile(process.execPath, [bin, ...args], { cwd, timeout: 20_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
+
+/** The same words in-process: what runCli prints to stdout and stderr, and the status it returns. */
+async function cli(args: string[]): Promise<Answer> {
+  let stdout = '';
+  let stderr = '';
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+    stdout += `${format(...a)}\n`;
+  });
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => {
+    stderr += `${format(...a)}\n`;
+  });
+  try {
+    const code = await runCli(args);
+    return { code, stdout, stderr };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+const startedIn = process.cwd();
+beforeAll(() => process.chdir(cwd));
+afterAll(() => process.chdir(startedIn));
 
 /** The command's words: `feeds add ID (--file …` → ['feeds', 'add']. */
 function words(usage: string): string[] {
@@ -41,7 +76,7 @@ function misspelt(option: string): string {
   return `--${name[1]}${name[0]}${name.slice(2)}`;
 }
 
-describe('the README command table, walked on the built CLI', () => {
+describe('the README command table, walked through the CLI', () => {
   it('lists the commands', () => {
     expect(usages.length).toBeGreaterThanOrEqual(18);
     expect(usages.map(words)).toContainEqual(['feeds', 'add']);
@@ -67,8 +102,23 @@ describe('the README command table, walked on the built CLI', () => {
   });
 
   it('-h is --help', async () => {
-    const [long, short] = await Promise.all([cli(['feeds', 'add', '--help']), cli(['feeds', 'add', '-h'])]);
+    const [long, short] = [await cli(['feeds', 'add', '--help']), await cli(['feeds', 'add', '-h'])];
     expect(short).toEqual(long);
+  });
+
+  it('the built CLI in its own process: --help on stdout with exit 0, a misspelt option on stderr with exit 2', async () => {
+    const [help, short, wrong, inProcess] = await Promise.all([
+      cliProcess(['feeds', 'add', '--help']),
+      cliProcess(['feeds', 'add', '-h']),
+      cliProcess(['feeds', 'add', '--flie', 'a.ics']),
+      cli(['feeds', 'add', '--help']),
+    ]);
+    expect(help).toEqual(inProcess);
+    expect(short).toEqual(help);
+    expect(help.stdout).toContain('usage: timetable-sync feeds add ID');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toContain('unknown option --flie; did you mean --file?');
   });
 
   it('group words answer --help with their subcommands, and a wrong subcommand is named', async () => {
@@ -100,10 +150,10 @@ describe('the README command table, walked on the built CLI', () => {
       [['sync', '--feed'], '--feed needs a value'],
       [['feeds', 'add', 'bad id', '--file', 'a.ics'], "ID 'bad id' is not a feed id"],
     ];
-    const results = await Promise.all(cases.map(([args]) => cli(args)));
-    results.forEach((result, i) => {
-      expect(result.code, cases[i]?.[0].join(' ')).toBe(2);
-      expect(result.stderr).toContain(cases[i]?.[1]);
-    });
+    for (const [args, message] of cases) {
+      const result = await cli(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(message);
+    }
   });
 });
