@@ -4,6 +4,7 @@ import type { InvocationContext } from '@azure/functions';
 
 import { credentialStatus } from '../admin/status.js';
 import { getServices, type AppServices } from '../compose.js';
+import { describeError } from '../errors.js';
 import { contextSink, createEventLogger, type EventLogger } from '../events.js';
 import { createFeedFetcher } from '../feeds/fetch.js';
 import { isStorageFailure } from '../storage/errors.js';
@@ -100,7 +101,17 @@ export async function syncFeedFromMessage(
         MAX_DEFER_SECONDS,
         Math.max(5, (Date.parse(error.heldBy.expiresAt) - Date.now()) / 1000 + 5),
       );
-      await (services ?? (await getServices())).store.syncQueue.enqueue(parsed, { delaySeconds });
+      try {
+        await (services ?? (await getServices())).store.syncQueue.enqueue(parsed, { delaySeconds });
+      } catch (enqueueError) {
+        // Not sent again: this delivery fails instead, and the host redelivers it after its visibility timeout.
+        logger.warning('sync.run.crashed', {
+          feedId: parsed.feedId,
+          dequeueCount,
+          reason: `${error.message}; could not be deferred through the queue (${describeError(enqueueError)}): the host delivers this request again`,
+        });
+        throw enqueueError;
+      }
       logger.info('sync.run.deferred', {
         feedId: parsed.feedId,
         reason: error.message,
@@ -111,7 +122,7 @@ export async function syncFeedFromMessage(
     // The storage failed before the run's operations (the feed, its rows, the services): the same alert.
     if (isStorageFailure(error) && !storageReported)
       logger.error('storage.unavailable', storageUnavailableEvent(parsed.feedId, 'sync', error, 1));
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const reason = describeError(error);
     logger[dequeueCount >= MAX_DEQUEUE_COUNT ? 'error' : 'warning'](
       dequeueCount >= MAX_DEQUEUE_COUNT ? 'sync.poison' : 'sync.run.crashed',
       {

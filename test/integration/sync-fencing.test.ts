@@ -110,6 +110,23 @@ describe('two syncs of one feed at once', () => {
     expect(world.emulator.control.meetings()).toHaveLength(20);
   });
 
+  it('a busy feed whose request cannot be sent back to the queue fails the delivery, so the host redelivers it', async () => {
+    const world = await feedOf(3);
+    const store = world.services.store;
+    await store.feedLeases.acquire('cs', `${hostname()}-elsewhere:4242:busy`, 'sync', 60_000);
+    const queueDown = new Error('queue unavailable');
+    const services = {
+      ...world.services,
+      store: { ...store, syncQueue: { ...store.syncQueue, enqueue: () => Promise.reject(queueDown) } },
+    };
+    const { context, lines } = queueContext();
+    const message = { feedId: 'cs', reason: 'schedule', requestedAt: world.now().toISOString() };
+    await expect(syncFeedFromMessage(message, context, services)).rejects.toBe(queueDown);
+    const log = lines.join('\n');
+    expect(log).toMatch(/sync\.run\.crashed.*could not be deferred through the queue.*queue unavailable/);
+    expect(log).not.toMatch(/sync\.run\.deferred/);
+  });
+
   it('a sync refused by a live lease of another machine runs once that lease has lapsed', async () => {
     const world = await feedOf(3);
     const store = world.services.store;
