@@ -58,28 +58,39 @@ export interface CollectSummary {
   deferred: number;
 }
 
-/** The feed's sessions whose meeting exists and may have been held. */
-async function sessionsOf(deps: CollectDeps, feedId: string): Promise<AttendanceSession[]> {
+/**
+ * The feed's sessions whose meeting exists and may have been held, and each lecturer's e-mail by object
+ * id (for the alerts: ops know people by address).
+ */
+async function sessionsOf(
+  deps: CollectDeps,
+  feedId: string,
+): Promise<{ sessions: AttendanceSession[]; emails: Map<string, string> }> {
   const rows = await deps.store.meetings.listByFeed(feedId);
-  return rows.flatMap((r) =>
-    r.meetingId &&
-    r.organizerId &&
-    r.state !== 'cancelled' &&
-    r.state !== 'cancelling' &&
-    r.state !== 'creating'
-      ? [
-          {
-            key: r.key,
-            uid: r.uid,
-            subject: r.subject,
-            start: r.start,
-            end: r.end,
-            organizerId: r.organizerId,
-            meetingId: r.meetingId,
-          },
-        ]
-      : [],
-  );
+  const emails = new Map<string, string>();
+  const sessions = rows.flatMap((r) => {
+    if (
+      !r.meetingId ||
+      !r.organizerId ||
+      r.state === 'cancelled' ||
+      r.state === 'cancelling' ||
+      r.state === 'creating'
+    )
+      return [];
+    emails.set(r.organizerId, r.organizerEmail);
+    return [
+      {
+        key: r.key,
+        uid: r.uid,
+        subject: r.subject,
+        start: r.start,
+        end: r.end,
+        organizerId: r.organizerId,
+        meetingId: r.meetingId,
+      },
+    ];
+  });
+  return { sessions, emails };
 }
 
 function emptySummary(feedId: string): CollectSummary {
@@ -137,7 +148,7 @@ export async function collectAttendance(deps: CollectDeps, feedId: string): Prom
   const now = deps.now().getTime();
   const settings = deps.config.attendance;
   const knownByKey = new Map(known.map((s) => [s.key, s]));
-  const sessions = await sessionsOf(deps, feedId);
+  const { sessions, emails } = await sessionsOf(deps, feedId);
   const due = dueSessions(sessions, knownByKey, now, settings);
   if (due.length === 0) return summary;
   // A run stops starting sessions once its budget is spent; the rest stay due for the next run.
@@ -329,6 +340,7 @@ export async function collectAttendance(deps: CollectDeps, feedId: string): Prom
       deps.logger.error('attendance.policy.missing', {
         feedId,
         organizerId,
+        email: emails.get(organizerId),
         sessions,
         requestId: e.requestId,
         grantCommand: grantCommand(deps.config.policy.policyName, organizerId),
@@ -339,6 +351,7 @@ export async function collectAttendance(deps: CollectDeps, feedId: string): Prom
       deps.logger.warning('attendance.organizer.refused', {
         feedId,
         organizerId,
+        email: emails.get(organizerId),
         sessions,
         status: e.status,
         code: e.graphCode,

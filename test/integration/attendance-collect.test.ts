@@ -148,7 +148,7 @@ describe('attendance collector', () => {
     t.control.grantPolicy(null, { userId: t.ada.id }, { delayMs: 0 });
     expect(await t.collect()).toMatchObject({ policyMissing: 1 });
     const alert = eventsNamed(t.events, 'attendance.policy.missing')[0]!;
-    expect(alert.properties).toMatchObject({ organizerId: t.ada.id, sessions: 1 });
+    expect(alert.properties).toMatchObject({ organizerId: t.ada.id, email: 'ada@uni.example', sessions: 1 });
     expect(alert.properties.grantCommand).toContain(`Grant-CsApplicationAccessPolicy`);
   });
 
