@@ -1,9 +1,10 @@
 // What ops need on one page: health (anonymous, no details) and status (last run per feed, counts,
-// blocked sessions grouped by reason, poison messages).
+// blocked sessions grouped by reason, attendance by collection state, poison messages).
 import { X509Certificate } from 'node:crypto';
 
 import type { AppServices } from '../compose.js';
 import type { AppConfig } from '../config.js';
+import { SESSION_ATTENDANCE_STATES, type SessionAttendanceState } from '../core/attendance.js';
 import type { MeetingState } from '../core/state.js';
 import type { RunSummary } from '../storage/index.js';
 
@@ -73,6 +74,8 @@ export interface FeedStatus {
     events: Array<{ uid: string; summary: string; sessions: number }>;
   } | null;
   nextRetryAt: string | null;
+  /** With attendance on: its sessions by collection state (src/attendance); null when it is off. */
+  attendance: Record<SessionAttendanceState, number> | null;
 }
 
 export interface StatusReport {
@@ -138,6 +141,7 @@ export async function buildStatus(
           }
         : null,
       nextRetryAt: feed.nextDueRetryAt,
+      attendance: feed.attendance ? await attendanceCounts(services.store, feed.id) : null,
     });
   }
   return {
@@ -147,4 +151,16 @@ export async function buildStatus(
     poison: await services.store.syncQueue.peekPoison(20),
     credential: credentialStatus(services.config, services.now()),
   };
+}
+
+async function attendanceCounts(
+  store: AppServices['store'],
+  feedId: string,
+): Promise<Record<SessionAttendanceState, number>> {
+  const counts = Object.fromEntries(SESSION_ATTENDANCE_STATES.map((state) => [state, 0])) as Record<
+    SessionAttendanceState,
+    number
+  >;
+  for (const session of await store.attendance.listSessions(feedId)) counts[session.state]++;
+  return counts;
 }

@@ -5,6 +5,7 @@
 // its fix; retention deletes old records.
 import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
+import { buildStatus } from '../../src/admin/status.js';
 import { collectAttendanceFromMessage, fanOutAttendance } from '../../src/handlers/attendance.js';
 import { createGraphAccess } from '../../src/graph/client.js';
 import { StorageError } from '../../src/storage/index.js';
@@ -150,6 +151,28 @@ describe('attendance collector', () => {
     const alert = eventsNamed(t.events, 'attendance.policy.missing')[0]!;
     expect(alert.properties).toMatchObject({ organizerId: t.ada.id, email: 'ada@uni.example', sessions: 1 });
     expect(alert.properties.grantCommand).toContain(`Grant-CsApplicationAccessPolicy`);
+    // The status page counts the feed's sessions by attendance state; a feed without attendance has none.
+    await t.world.upload(
+      'no-attendance',
+      calendar(
+        vevent({
+          uid: 'n@uni.example',
+          organizer: 'ada@uni.example',
+          summary: 'Seminar',
+          start: '2027-02-01T09:00:00Z',
+        }),
+      ),
+    );
+    const status = await buildStatus(t.world.services);
+    expect(status.feeds.find((f) => f.id === 'cs101')?.attendance).toEqual({
+      waiting: 0,
+      collected: 0,
+      noReport: 0,
+      permissionMissing: 0,
+      policyMissing: 1,
+      failed: 0,
+    });
+    expect(status.feeds.find((f) => f.id === 'no-attendance')?.attendance).toBeNull();
   });
 
   it('retention: records of sessions older than ATTENDANCE_RETENTION_DAYS are deleted and not collected again', async () => {
