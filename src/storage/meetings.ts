@@ -26,8 +26,15 @@ const MEETING_STATES: readonly MeetingState[] = [
 ];
 
 export interface MeetingRepository {
-  /** Every meeting row of one feed: one partition query, all pages. */
-  listByFeed(feedId: string): Promise<MeetingRecord[]>;
+  /**
+   * Every meeting row of one feed: one partition query, all pages. With `forPlanning`, a planning read:
+   * what a row's meeting is called (meetingId, joinWebUrl, externalId: a few hundred characters per row,
+   * a hundred MB for a semester) is not kept, only whether it has one (the field holds NOT_READ then).
+   * Such rows are for planning only; getMany() reads the ones a plan acts on in full.
+   */
+  listByFeed(feedId: string, options?: { forPlanning?: boolean }): Promise<MeetingRecord[]>;
+  /** The rows of `keys` in one feed, every column (one partition query keeping only those rows). */
+  getMany(feedId: string, keys: ReadonlySet<string>): Promise<Map<string, MeetingRecord>>;
   /**
    * Without `etag`: insert only (a row already there → ConcurrencyError). With `etag`: replace If-Match
    * (412 → ConcurrencyError; row deleted meanwhile → NotFoundError). Returns the record with its new etag.
@@ -61,12 +68,24 @@ export function createMeetingRepository(client: TableClient, table: string): Mee
 export function meetingRepository(rows: Table): MeetingRepository {
   const table = rows.name;
   return {
-    async listByFeed(feedId) {
+    async listByFeed(feedId, options = {}) {
       // A semester-sized feed is 200,000+ rows: map each page as it arrives, one string per distinct
       // organizer, subject, UID and instant.
       const intern = interner();
       intern(requireFeedId(feedId));
-      return rows.mapPartition(feedId, (row) => fromEntity(row, table, intern));
+      const forPlanning = options.forPlanning === true;
+      return rows.mapPartition(feedId, (row) => fromEntity(row, table, intern, forPlanning));
+    },
+    async getMany(feedId, keys) {
+      const intern = interner();
+      intern(requireFeedId(feedId));
+      const found = new Map<string, MeetingRecord>();
+      if (keys.size === 0) return found;
+      await rows.mapPartition(feedId, (row) => {
+        if (row.rowKey !== undefined && keys.has(row.rowKey))
+          found.set(row.rowKey, fromEntity(row, table, intern, false));
+      });
+      return found;
     },
     async put(record) {
       const etag = await rows.write(toEntity(record), record.etag);
@@ -177,12 +196,26 @@ function toEntity(record: MeetingRecord): Entity {
 }
 
 /**
+ * What a planning read (listByFeed forPlanning) keeps instead of a row's meeting id, join link and
+ * createOrGet key: the planner only asks whether a row has a meeting.
+ */
+export const NOT_READ = '(not read)';
+
+/**
  * `intern` shares the values that repeat across a feed's rows (feed id, UID, organizer, subject,
  * instants, state); keys, hashes, ids and etags are unique per row and kept as read. Only the listed
  * properties are copied: the SDK's Timestamp and the row object itself become garbage.
  */
-function fromEntity(row: StoredRow, table: string, intern: (value: string) => string): MeetingRecord {
+function fromEntity(
+  row: StoredRow,
+  table: string,
+  intern: (value: string) => string,
+  forPlanning: boolean,
+): MeetingRecord {
   const r = readRow(row, table);
+  const meetingId = r.stringOrNull('meetingId');
+  const joinWebUrl = r.stringOrNull('joinWebUrl');
+  const externalId = r.string('externalId');
   const recurrenceId = r.stringOrNull('recurrenceId');
   const organizerId = r.stringOrNull('organizerId');
   const nextAttemptAt = r.stringOrNull('nextAttemptAt');
@@ -195,10 +228,10 @@ function fromEntity(row: StoredRow, table: string, intern: (value: string) => st
     recurrenceId: recurrenceId === null ? null : intern(recurrenceId),
     organizerEmail: intern(r.string('organizerEmail')),
     organizerId: organizerId === null ? null : intern(organizerId),
-    externalId: r.string('externalId'),
+    externalId: forPlanning ? NOT_READ : externalId,
     generation: r.number('generation'),
-    meetingId: r.stringOrNull('meetingId'),
-    joinWebUrl: r.stringOrNull('joinWebUrl'),
+    meetingId: forPlanning && meetingId !== null ? NOT_READ : meetingId,
+    joinWebUrl: forPlanning && joinWebUrl !== null ? NOT_READ : joinWebUrl,
     subject: intern(r.string('subject')),
     start: intern(r.string('start')),
     end: intern(r.string('end')),

@@ -1,7 +1,7 @@
 // Step 2 of a sync, and the whole of a dry run: the feed's stored rows, policy holds that a recorded
 // grant has released, and the complete plan input. One function, so a dry run shows what a sync does.
 import type { DesiredResult } from '../core/desired.js';
-import { planSync, type SyncPlan } from '../core/plan.js';
+import { planSync, type PlannedOperation, type SyncPlan } from '../core/plan.js';
 import { decidePolicyGate, effectivePolicySettings } from '../core/policy.js';
 import type { MeetingRecord } from '../core/state.js';
 import { isHeldByPolicy } from '../core/transitions.js';
@@ -18,8 +18,13 @@ export interface PrepareDeps {
 }
 
 export interface PreparedPlan {
+  /** Its operations, holds, waiting rows and room changes are full rows; its unchanged rows are only counted. */
   plan: SyncPlan;
-  /** The rows the plan was made from (as stored, with their ETags). */
+  /**
+   * The rows the plan was made from (as stored, with their ETags), as a planning read: only their keys,
+   * states and what the plan compares are for use (listByFeed forPlanning). Every row the plan's
+   * operations, holds, waiting list and room changes name is read in full.
+   */
   records: MeetingRecord[];
 }
 
@@ -31,9 +36,27 @@ export async function preparePlan(
   desired: DesiredResult,
   window: FeedWindow,
 ): Promise<PreparedPlan> {
-  const records = await deps.store.meetings.listByFeed(feedId);
+  // A semester is 200,000+ rows, and the plan acts on a few of them: the partition is read without
+  // each row's meeting id and join link, and only the rows the plan names are read again in full.
+  const records = await deps.store.meetings.listByFeed(feedId, { forPlanning: true });
+  const plan = await planOver(deps, feed, desired, window, records);
+  const full = await deps.store.meetings.getMany(feedId, namedRows(plan));
+  const hydrated = withFullRows(plan, full);
+  if (hydrated) return { plan: hydrated, records };
+  // A row changed (or went) between the two reads: plan again over one full read, as if it were the first.
+  const current = await deps.store.meetings.listByFeed(feedId);
+  return { plan: await planOver(deps, feed, desired, window, current), records: current };
+}
+
+async function planOver(
+  deps: PrepareDeps,
+  feed: FeedRecord | null,
+  desired: DesiredResult,
+  window: FeedWindow,
+  records: MeetingRecord[],
+): Promise<SyncPlan> {
   const creation = await creationGuardInput(deps, feed, desired.sessions, records, window.now);
-  const plan = planSync({
+  return planSync({
     desired: desired.sessions,
     records: await releasePolicyHolds(deps, records, window.now),
     now: window.now,
@@ -47,7 +70,60 @@ export async function preparePlan(
     },
     creation,
   });
-  return { plan, records };
+}
+
+/** The keys of the rows a plan acts on, holds, waits for, or saves with a new room. */
+function namedRows(plan: SyncPlan): Set<string> {
+  const keys = new Set<string>();
+  const addOperation = (op: PlannedOperation): void => {
+    if (op.kind === 'create') {
+      if (op.record) keys.add(op.record.key);
+    } else keys.add(op.record.key);
+    if (op.kind === 'move' && op.target) keys.add(op.target.key);
+  };
+  for (const op of plan.operations) addOperation(op);
+  for (const op of plan.held) addOperation(op);
+  for (const record of plan.waiting) keys.add(record.key);
+  for (const record of plan.roomChanges) keys.add(record.key);
+  return keys;
+}
+
+/**
+ * The plan with every row it names read in full; null when one of them is not the version planned
+ * (another ETag, or gone). The planner's own changes to a row are kept: a policy hold it released
+ * (nextAttemptAt) and a new room (location, description).
+ */
+function withFullRows(plan: SyncPlan, full: ReadonlyMap<string, MeetingRecord>): SyncPlan | null {
+  let stale = false;
+  const fullRow = (planned: MeetingRecord): MeetingRecord => {
+    const row = full.get(planned.key);
+    if (!row || row.etag !== planned.etag) {
+      stale = true;
+      return planned;
+    }
+    return row.nextAttemptAt === planned.nextAttemptAt
+      ? row
+      : { ...row, nextAttemptAt: planned.nextAttemptAt };
+  };
+  const withRows = (op: PlannedOperation): PlannedOperation => {
+    switch (op.kind) {
+      case 'create':
+        return op.record ? { ...op, record: fullRow(op.record) } : op;
+      case 'move':
+        return { ...op, record: fullRow(op.record), target: op.target ? fullRow(op.target) : null };
+      default:
+        return { ...op, record: fullRow(op.record) };
+    }
+  };
+  const operations = plan.operations.map(withRows);
+  const held = plan.held.map(withRows);
+  const waiting = plan.waiting.map(fullRow);
+  const roomChanges = plan.roomChanges.map((changed) => ({
+    ...fullRow(changed),
+    location: changed.location,
+    description: changed.description,
+  }));
+  return stale ? null : { ...plan, operations, held, waiting, roomChanges };
 }
 
 /**
