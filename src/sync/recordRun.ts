@@ -137,7 +137,7 @@ export function appliedRunSummary(
       created: counts.created,
       updated: counts.updated,
       cancelled: counts.cancelled,
-      unchanged: plan.unchanged.length,
+      unchanged: plan.counts.unchanged,
       blocked: counts.blocked + waitingBlocked,
       failed: counts.failed + plan.waiting.length - waitingBlocked,
       skipped,
@@ -164,6 +164,7 @@ export function nextRunFields(
   feed: FeedRecord,
   plan: SyncPlan,
   run: ApplyRun,
+  /** The rows the plan read; those with a retry time are enough (the others cannot be the next retry). */
   records: readonly MeetingRecord[],
   synced: { contentHash: string | null; now: string },
 ): Partial<FeedRecord> {
