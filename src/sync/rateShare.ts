@@ -74,8 +74,17 @@ export function createRateShare(options: RateShareOptions): RateShare {
   };
   // The sync does not depend on sharing: a failed report or read (storage trouble the run reports
   // itself) leaves the pacer as it was, learning from its own 429s.
+  // A heartbeat still waiting on a slow storage is not joined by another: beats never pile up.
+  let beating = false;
   const tick = () => {
-    beat = beat.then(heartbeat).catch(() => undefined);
+    if (beating) return;
+    beating = true;
+    beat = beat
+      .then(heartbeat)
+      .catch(() => undefined)
+      .finally(() => {
+        beating = false;
+      });
   };
   const leave = () => {
     leaving = undefined;

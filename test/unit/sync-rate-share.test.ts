@@ -127,4 +127,30 @@ describe('instances sharing the Graph ceiling while they sync', () => {
     expect(await run.done).toBe('synced');
     expect(a.pacer.ceiling).toBe(20);
   });
+
+  it('a report slower than the interval is not joined by more: no backlog bursts out when the storage recovers', async () => {
+    const { graphRates } = createMemoryStateStore();
+    let slow = true;
+    const calledAt: number[] = [];
+    const slowRates: GraphRateRepository = {
+      ...graphRates,
+      report: async (report) => {
+        calledAt.push(Date.now());
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 5 * INTERVAL_MS));
+        await graphRates.report(report);
+      },
+    };
+    const a = instance(slowRates, 'a', 20);
+    const start = Date.now();
+    const run = a.sync();
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL_MS - 1);
+    slow = false;
+    await vi.advanceTimersByTimeAsync(3 * INTERVAL_MS);
+    // Two slow reports (at 0 and 5 intervals), then one per interval: not the ten ticks that came meanwhile.
+    const perInterval = (k: number) =>
+      calledAt.filter((t) => t >= start + k * INTERVAL_MS && t < start + (k + 1) * INTERVAL_MS).length;
+    expect(calledAt.length).toBeLessThanOrEqual(6);
+    expect(perInterval(10)).toBeLessThanOrEqual(2);
+    run.finish();
+  });
 });
