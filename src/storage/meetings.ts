@@ -30,9 +30,14 @@ export interface MeetingRepository {
    * Every meeting row of one feed: one partition query, all pages. With `forPlanning`, a planning read:
    * what a row's meeting is called (meetingId, joinWebUrl, externalId: a few hundred characters per row,
    * a hundred MB for a semester) is not kept, only whether it has one (the field holds NOT_READ then).
-   * Such rows are for planning only; getMany() reads the ones a plan acts on in full.
+   * Such rows are for planning only; getMany() reads the ones a plan acts on in full. `sameStrings`
+   * gives, per RowKey, strings the caller already holds (its session's key and content hash): a row
+   * that has the same value keeps the caller's string instead of a copy of its own.
    */
-  listByFeed(feedId: string, options?: { forPlanning?: boolean }): Promise<MeetingRecord[]>;
+  listByFeed(
+    feedId: string,
+    options?: { forPlanning?: boolean; sameStrings?: SameStrings },
+  ): Promise<MeetingRecord[]>;
   /** The rows of `keys` in one feed, every column (one partition query keeping only those rows). */
   getMany(feedId: string, keys: ReadonlySet<string>): Promise<Map<string, MeetingRecord>>;
   /**
@@ -60,6 +65,9 @@ export interface MeetingRepository {
   deleteByFeed(feedId: string): Promise<number>;
 }
 
+/** Strings a caller holds for a row key (see listByFeed). */
+export type SameStrings = (rowKey: string) => { key: string; contentHash: string } | undefined;
+
 export function createMeetingRepository(client: TableClient, table: string): MeetingRepository {
   return meetingRepository(azureTable(client, table));
 }
@@ -74,7 +82,10 @@ export function meetingRepository(rows: Table): MeetingRepository {
       const intern = interner();
       intern(requireFeedId(feedId));
       const forPlanning = options.forPlanning === true;
-      return rows.mapPartition(feedId, (row) => fromEntity(row, table, intern, forPlanning));
+      const same = options.sameStrings;
+      return rows.mapPartition(feedId, (row) =>
+        fromEntity(row, table, intern, forPlanning, same?.(row.rowKey ?? '')),
+      );
     },
     async getMany(feedId, keys) {
       const intern = interner();
@@ -83,7 +94,7 @@ export function meetingRepository(rows: Table): MeetingRepository {
       if (keys.size === 0) return found;
       await rows.mapPartition(feedId, (row) => {
         if (row.rowKey !== undefined && keys.has(row.rowKey))
-          found.set(row.rowKey, fromEntity(row, table, intern, false));
+          found.set(row.rowKey, fromEntity(row, table, intern, false, undefined));
       });
       return found;
     },
@@ -211,8 +222,10 @@ function fromEntity(
   table: string,
   intern: (value: string) => string,
   forPlanning: boolean,
+  same?: { key: string; contentHash: string },
 ): MeetingRecord {
   const r = readRow(row, table);
+  const contentHash = r.string('contentHash');
   const meetingId = r.stringOrNull('meetingId');
   const joinWebUrl = r.stringOrNull('joinWebUrl');
   const externalId = r.string('externalId');
@@ -223,7 +236,7 @@ function fromEntity(
   const description = r.stringOrNull('description');
   return {
     feedId: intern(r.partitionKey),
-    key: r.rowKey,
+    key: same?.key === r.rowKey ? same.key : r.rowKey,
     uid: intern(r.string('uid')),
     recurrenceId: recurrenceId === null ? null : intern(recurrenceId),
     organizerEmail: intern(r.string('organizerEmail')),
@@ -238,7 +251,7 @@ function fromEntity(
     // Rows written before the room was kept have no location property: leave the field out, as they were.
     ...(location !== null ? { location: intern(location) } : {}),
     ...(description !== null ? { description: intern(description) } : {}),
-    contentHash: r.string('contentHash'),
+    contentHash: same?.contentHash === contentHash ? same.contentHash : contentHash,
     state: r.oneOf('state', MEETING_STATES),
     attempts: r.number('attempts'),
     nextAttemptAt: nextAttemptAt === null ? null : intern(nextAttemptAt),

@@ -1,6 +1,6 @@
 // Step 2 of a sync, and the whole of a dry run: the feed's stored rows, policy holds that a recorded
 // grant has released, and the complete plan input. One function, so a dry run shows what a sync does.
-import type { DesiredResult } from '../core/desired.js';
+import type { DesiredResult, DesiredSession } from '../core/desired.js';
 import { planSync, type PlannedOperation, type SyncPlan } from '../core/plan.js';
 import { decidePolicyGate, effectivePolicySettings } from '../core/policy.js';
 import type { MeetingRecord } from '../core/state.js';
@@ -8,6 +8,7 @@ import { isHeldByPolicy } from '../core/transitions.js';
 import { toUtcIso } from '../core/identity.js';
 import type { AppConfig } from '../config.js';
 import type { StateStore } from '../storage/index.js';
+import type { SameStrings } from '../storage/meetings.js';
 import type { FeedRecord } from '../storage/types.js';
 import type { FeedWindow } from './loadFeed.js';
 import { creationGuardInput } from './creationGuardInput.js';
@@ -38,7 +39,10 @@ export async function preparePlan(
 ): Promise<PreparedPlan> {
   // A semester is 200,000+ rows, and the plan acts on a few of them: the partition is read without
   // each row's meeting id and join link, and only the rows the plan names are read again in full.
-  const records = await deps.store.meetings.listByFeed(feedId, { forPlanning: true });
+  const records = await deps.store.meetings.listByFeed(feedId, {
+    forPlanning: true,
+    sameStrings: sessionByKey(desired.sessions),
+  });
   const plan = await planOver(deps, feed, desired, window, records);
   const full = await deps.store.meetings.getMany(feedId, namedRows(plan));
   const hydrated = withFullRows(plan, full);
@@ -70,6 +74,32 @@ async function planOver(
     },
     creation,
   });
+}
+
+/**
+ * The session with a row's key, so that a row and its session share their key and content hash (two
+ * copies of each for 200,000 sessions are ~20 MB): a binary search over the sessions in key order, not
+ * a second map of every key.
+ */
+function sessionByKey(sessions: readonly DesiredSession[]): SameStrings {
+  const keyOf = (i: number): string => (sessions[i] as DesiredSession).key;
+  const order = Uint32Array.from(sessions.keys()).sort((a, b) => {
+    const x = keyOf(a);
+    const y = keyOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  return (rowKey) => {
+    let low = 0;
+    let high = order.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const session = sessions[order[middle] as number] as DesiredSession;
+      if (session.key === rowKey) return session;
+      if (session.key < rowKey) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
+  };
 }
 
 /** The keys of the rows a plan acts on, holds, waits for, or saves with a new room. */
