@@ -1,6 +1,6 @@
 // `npm start` as a person runs it: the built CLI in a plain Node process (not through vitest's module
 // loader, which is more lenient about CommonJS named exports than Node's ESM loader).
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,15 +8,21 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(root, 'bin', 'timetable-sync.js');
-// `--serve` writes ./local.settings.json and ./.azurite where it runs: never in the repository.
-const cwd = mkdtempSync(path.join(tmpdir(), 'tts-demo-'));
+// `--serve` writes ./local.settings.json and ./.azurite where it runs: never in the repository. Each
+// test has its own directory, so the two demos run at the same time (most of a demo is waiting: on
+// Azurite, on the emulator, on the propagating grant).
+const newDir = () => mkdtempSync(path.join(tmpdir(), 'tts-demo-'));
 
-describe('timetable-sync demo (npm start without settings)', () => {
-  it('prints the documented JSON: two passes, the second unchanged, and no duplicate meeting; keeps nothing', () => {
-    const result = spawnSync(process.execPath, [bin, 'demo', '--json'], {
-      cwd,
-      encoding: 'utf8',
-      timeout: 120_000,
+describe.concurrent('timetable-sync demo (npm start without settings)', () => {
+  it('prints the documented JSON: two passes, the second unchanged, and no duplicate meeting; keeps nothing', async () => {
+    const cwd = newDir();
+    const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [bin, 'demo', '--json'],
+        { cwd, timeout: 120_000, maxBuffer: 8 << 20 },
+        (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
     });
     expect(result.status, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as {
@@ -50,6 +56,7 @@ describe('timetable-sync demo (npm start without settings)', () => {
   });
 
   it('--serve keeps the admin page up after the report and stops on SIGINT', async () => {
+    const cwd = newDir();
     const child = spawn(process.execPath, [bin, 'demo', '--serve', '--port', '0'], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
