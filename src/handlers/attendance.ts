@@ -51,10 +51,10 @@ export async function collectAttendanceFromMessage(
   }
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   try {
-    return await collectAttendance(
-      attendanceDepsFor(services ?? (await getServices()), logger),
-      parsed.feedId,
-    );
+    const resolved = services ?? (await getServices());
+    const run = () => collectAttendance(attendanceDepsFor(resolved, logger), parsed.feedId);
+    // It paces its Graph calls with the sync's pacer: that pacer's share is kept while either runs.
+    return await (resolved.rateShare ? resolved.rateShare.during(logger, run) : run());
   } catch (error) {
     logger[dequeueCount >= MAX_DEQUEUE_COUNT ? 'error' : 'warning']('attendance.run.crashed', {
       feedId: parsed.feedId,

@@ -83,6 +83,12 @@ export async function syncFeedFromMessage(
     return null;
   }
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  // This delivery failed and the host redelivers it, or, after the last one, moves it to the poison queue.
+  const deliveryFailed = (reason: string) =>
+    logger[dequeueCount >= MAX_DEQUEUE_COUNT ? 'error' : 'warning'](
+      dequeueCount >= MAX_DEQUEUE_COUNT ? 'sync.poison' : 'sync.run.crashed',
+      { feedId: parsed.feedId, dequeueCount, reason },
+    );
   try {
     const resolved = services ?? (await getServices());
     const run = () =>
@@ -104,12 +110,10 @@ export async function syncFeedFromMessage(
       try {
         await (services ?? (await getServices())).store.syncQueue.enqueue(parsed, { delaySeconds });
       } catch (enqueueError) {
-        // Not sent again: this delivery fails instead, and the host redelivers it after its visibility timeout.
-        logger.warning('sync.run.crashed', {
-          feedId: parsed.feedId,
-          dequeueCount,
-          reason: `${error.message}; could not be deferred through the queue (${describeError(enqueueError)}): the host delivers this request again`,
-        });
+        // Not sent again: this delivery fails instead, and the host delivers it again.
+        deliveryFailed(
+          `${error.message}; could not be deferred through the queue (${describeError(enqueueError)})`,
+        );
         throw enqueueError;
       }
       logger.info('sync.run.deferred', {
@@ -122,15 +126,7 @@ export async function syncFeedFromMessage(
     // The storage failed before the run's operations (the feed, its rows, the services): the same alert.
     if (isStorageFailure(error) && !storageReported)
       logger.error('storage.unavailable', storageUnavailableEvent(parsed.feedId, 'sync', error, 1));
-    const reason = describeError(error);
-    logger[dequeueCount >= MAX_DEQUEUE_COUNT ? 'error' : 'warning'](
-      dequeueCount >= MAX_DEQUEUE_COUNT ? 'sync.poison' : 'sync.run.crashed',
-      {
-        feedId: parsed.feedId,
-        dequeueCount,
-        reason,
-      },
-    );
+    deliveryFailed(describeError(error));
     throw error;
   }
 }

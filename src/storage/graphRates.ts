@@ -30,6 +30,7 @@ export function graphRateRepository(rows: Table): GraphRateRepository {
       ceiling: report.ceiling,
       at: report.at,
       left: report.left,
+      idle: report.idle,
     });
     etags.set(report.instance, await rows.write(row, etags.get(report.instance)));
   };
@@ -54,6 +55,7 @@ export function graphRateRepository(rows: Table): GraphRateRepository {
           ceiling: r.numberOrNull('ceiling'),
           at: r.number('at'),
           left: r.boolean('left'),
+          idle: r.booleanOrNull('idle') ?? false,
         };
       }),
     async remove(instance) {

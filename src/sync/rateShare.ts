@@ -2,11 +2,11 @@
 // rule is src/core/rateShare.ts). While this process runs a sync, every `intervalMs` it writes the
 // ceiling its pacer learned to its row and reads the others'; a share freed by an instance that left
 // goes to the pacer at once, instead of being crept back to over minutes. When its last sync ends (and
-// no other starts within an interval), it writes that it left and its pacer forgets its share.
+// no other starts within an interval), its pacer forgets its share and it writes that it left.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 
-import { reportKey, shareFreedCeilings } from '../core/rateShare.js';
+import { shareFreedCeilings } from '../core/rateShare.js';
 import type { EventLogger } from '../events.js';
 import type { PacerShare } from '../graph/index.js';
 import type { GraphRateRepository } from '../storage/index.js';
@@ -14,7 +14,7 @@ import type { GraphRateRepository } from '../storage/index.js';
 export interface RateShareOptions {
   rates: GraphRateRepository;
   pacing: PacerShare;
-  /** Wall-clock ms (reports of several machines are compared). */
+  /** This machine's clock in ms: report stamps, and how long a peer's report has not changed. */
   clock: () => number;
   /** How often a syncing instance reports and reads the others; default 2 s. */
   intervalMs?: number;
@@ -23,22 +23,26 @@ export interface RateShareOptions {
 }
 
 export interface RateShare {
-  /** Runs `work` (one feed's sync) as part of this instance's syncing time. */
+  /** Runs `work` (one feed's sync or attendance run) as part of this instance's time using Graph. */
   during<T>(logger: EventLogger, work: () => Promise<T>): Promise<T>;
 }
 
-/** A report this much older than its interval is an instance that died without saying it left. */
+/** A peer whose report has not changed for this many intervals (on this clock) died without saying so. */
 const STALE_INTERVALS = 5;
-/** A share freed longer ago than this is not taken: every instance has relearned its ceiling since. */
-const FORGET_FREED_MS = 60_000;
 /** Rows of instances gone this long are deleted by whichever instance sees them. */
 const DELETE_AFTER_MS = 3_600_000;
 
 export function createRateShare(options: RateShareOptions): RateShare {
   const { rates, pacing, clock } = options;
   const intervalMs = options.intervalMs ?? 2_000;
+  const staleAfterMs = STALE_INTERVALS * intervalMs;
   const instance = options.instance ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const consumed = new Set<string>();
+  /** Each peer's last report time stamp, and when (on this clock) it last changed. */
+  const seen = new Map<string, { at: number; changedAt: number }>();
+  /** Peers seen syncing whose departure has not been shared out yet (src/core/rateShare.ts). */
+  const watching = new Set<string>();
+  /** When this instance's last report was written (this clock); null before the first. */
+  let lastReportedAt: number | null = null;
   const loggers: EventLogger[] = [];
   let timer: NodeJS.Timeout | undefined;
   let leaving: NodeJS.Timeout | undefined;
@@ -46,39 +50,50 @@ export function createRateShare(options: RateShareOptions): RateShare {
 
   const heartbeat = async (): Promise<void> => {
     const now = clock();
+    // Silent too long (a blocked event loop, a slow storage): the others may have taken this
+    // instance's share meanwhile, so it gives it up too and relearns from Graph's next 429.
+    if (lastReportedAt !== null && now - lastReportedAt > staleAfterMs - 2 * intervalMs) pacing.forget();
     const own = pacing.stats().ceiling;
-    await rates.report({ instance, ceiling: own, at: now, left: false });
+    // Between its last sync and leaving, an instance takes nothing: it is about to give its share up.
+    const syncing = loggers.length > 0;
+    await rates.report({ instance, ceiling: own, at: now, left: false, idle: !syncing });
+    lastReportedAt = clock();
     const reports = await rates.list();
-    const decision = shareFreedCeilings({
-      self: instance,
-      ownCeiling: own,
-      reports,
-      consumed,
-      now,
-      staleAfterMs: STALE_INTERVALS * intervalMs,
-      forgetAfterMs: FORGET_FREED_MS,
-    });
-    for (const report of decision.taken) consumed.add(reportKey(report));
-    if (own !== null && decision.ceiling !== null && decision.ceiling > own) {
-      pacing.raiseCeiling(decision.ceiling);
-      loggers.at(-1)?.info('graph.rate.shared', {
-        from: decision.taken.map((r) => r.instance),
-        ceilingBefore: round(own),
-        ceilingAfter: round(decision.ceiling),
+    const peers = reports
+      .filter((r) => r.instance !== instance)
+      .map((r) => {
+        const last = seen.get(r.instance);
+        const changedAt = last && last.at === r.at ? last.changedAt : now;
+        seen.set(r.instance, { at: r.at, changedAt });
+        return { ...r, silentForMs: now - changedAt };
       });
+    for (const id of seen.keys()) if (!reports.some((r) => r.instance === id)) seen.delete(id);
+    const decision = shareFreedCeilings({ ownCeiling: syncing ? own : null, peers, watching, staleAfterMs });
+    for (const peer of decision.active) watching.add(peer.instance);
+    if (syncing) {
+      for (const peer of decision.taken) watching.delete(peer.instance);
+      if (own !== null && decision.ceiling !== null && decision.ceiling > own) {
+        pacing.raiseCeiling(decision.ceiling);
+        loggers.at(-1)?.info('graph.rate.shared', {
+          from: decision.taken.map((p) => p.instance),
+          ceilingBefore: round(own),
+          ceilingAfter: round(decision.ceiling),
+        });
+      }
+      pacing.setGrowthShare(decision.growthShare);
     }
-    pacing.setGrowthShare(decision.growthShare);
+    // By the writer's stamp (an hour dwarfs any clock skew): a process started later has not seen it change.
     for (const report of reports)
       if (report.instance !== instance && now - report.at > DELETE_AFTER_MS)
         await rates.remove(report.instance);
   };
-  // The sync does not depend on sharing: a failed report or read (storage trouble the run reports
-  // itself) leaves the pacer as it was, learning from its own 429s.
   // A heartbeat still waiting on a slow storage is not joined by another: beats never pile up.
   let beating = false;
   const tick = () => {
     if (beating) return;
     beating = true;
+    // The work does not depend on sharing: a failed report or read (storage trouble the run reports
+    // itself) leaves the pacer as it was, learning from its own 429s.
     beat = beat
       .then(heartbeat)
       .catch(() => undefined)
@@ -90,14 +105,14 @@ export function createRateShare(options: RateShareOptions): RateShare {
     leaving = undefined;
     clearInterval(timer);
     timer = undefined;
+    const ceiling = pacing.stats().ceiling;
+    // Once it has said it left, its share is the others': it forgets it even if new work started
+    // meanwhile (that work relearns its share from Graph's next 429).
+    pacing.forget();
+    lastReportedAt = null;
     beat = beat
-      .then(async () => {
-        await rates.report({ instance, ceiling: pacing.stats().ceiling, at: clock(), left: true });
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        if (loggers.length === 0) pacing.forget();
-      });
+      .then(() => rates.report({ instance, ceiling, at: clock(), left: true, idle: true }))
+      .catch(() => undefined);
   };
 
   return {

@@ -175,6 +175,17 @@ describe('attendance collector', () => {
     expect(status.feeds.find((f) => f.id === 'no-attendance')?.attendance).toBeNull();
   });
 
+  it('a lecturer Graph refuses for another reason (account disabled): one warning naming them, sessions wait', async () => {
+    const t = await lectureWorld();
+    t.at('2027-01-11T10:20:00Z');
+    t.control.holdEndedMeetings();
+    t.control.setUser(t.ada.id, { accountEnabled: false });
+    await t.collect();
+    const alert = eventsNamed(t.events, 'attendance.organizer.refused')[0]!;
+    expect(alert.properties).toMatchObject({ organizerId: t.ada.id, email: 'ada@uni.example', sessions: 1 });
+    expect(eventsNamed(t.events, 'attendance.policy.missing')).toEqual([]);
+  });
+
   it('retention: records of sessions older than ATTENDANCE_RETENTION_DAYS are deleted and not collected again', async () => {
     const t = await lectureWorld({ settings: { ATTENDANCE_RETENTION_DAYS: '7' } });
     t.at('2027-01-11T10:20:00Z');

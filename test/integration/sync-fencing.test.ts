@@ -38,11 +38,11 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function queueContext(): { context: InvocationContext; lines: string[] } {
+function queueContext(dequeueCount = 1): { context: InvocationContext; lines: string[] } {
   const lines: string[] = [];
   const context = new InvocationContext({
     functionName: 'syncFeedQueue',
-    triggerMetadata: { dequeueCount: 1 },
+    triggerMetadata: { dequeueCount },
     logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')),
   });
   return { context, lines };
@@ -125,6 +125,10 @@ describe('two syncs of one feed at once', () => {
     const log = lines.join('\n');
     expect(log).toMatch(/sync\.run\.crashed.*could not be deferred through the queue.*queue unavailable/);
     expect(log).not.toMatch(/sync\.run\.deferred/);
+    // On its last delivery it is the poison alert, as for any other failure.
+    const last = queueContext(5);
+    await expect(syncFeedFromMessage(message, last.context, services)).rejects.toBe(queueDown);
+    expect(last.lines.join('\n')).toMatch(/sync\.poison.*could not be deferred/);
   });
 
   it('a sync refused by a live lease of another machine runs once that lease has lapsed', async () => {

@@ -654,24 +654,42 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
 
     describe('graph rates', () => {
       it(
-        "keeps each instance's latest report (wall-clock ms, null ceiling, left) and deletes a gone one",
+        "keeps each instance's latest report (time stamp, null ceiling, left, idle) and deletes a gone one",
         withStore(async (store) => {
           const at = Date.parse('2026-12-01T10:00:00.000Z');
-          await store.graphRates.report({ instance: 'host-a-1', ceiling: null, at, left: false });
-          await store.graphRates.report({ instance: 'host-b-2', ceiling: 12.5, at: at + 1, left: false });
-          await store.graphRates.report({ instance: 'host-a-1', ceiling: 24.75, at: at + 2_000, left: true });
+          await store.graphRates.report({
+            instance: 'host-a-1',
+            ceiling: null,
+            at,
+            left: false,
+            idle: false,
+          });
+          await store.graphRates.report({
+            instance: 'host-b-2',
+            ceiling: 12.5,
+            at: at + 1,
+            left: false,
+            idle: true,
+          });
+          await store.graphRates.report({
+            instance: 'host-a-1',
+            ceiling: 24.75,
+            at: at + 2_000,
+            left: true,
+            idle: true,
+          });
           const byInstance = (reports: { instance: string }[]) =>
             [...reports].sort((x, y) => x.instance.localeCompare(y.instance));
           expect(byInstance(await store.graphRates.list())).toEqual([
-            { instance: 'host-a-1', ceiling: 24.75, at: at + 2_000, left: true },
-            { instance: 'host-b-2', ceiling: 12.5, at: at + 1, left: false },
+            { instance: 'host-a-1', ceiling: 24.75, at: at + 2_000, left: true, idle: true },
+            { instance: 'host-b-2', ceiling: 12.5, at: at + 1, left: false, idle: true },
           ]);
           await store.graphRates.remove('host-b-2');
           expect((await store.graphRates.list()).map((r) => r.instance)).toEqual(['host-a-1']);
           // Its rows live beside the feeds, which the feed list does not show.
           expect(await store.feeds.list()).toEqual([]);
           await expect(
-            store.graphRates.report({ instance: 'a/b', ceiling: 1, at, left: false }),
+            store.graphRates.report({ instance: 'a/b', ceiling: 1, at, left: false, idle: false }),
           ).rejects.toBeInstanceOf(InvalidInputError);
         }),
       );

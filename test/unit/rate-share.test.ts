@@ -1,65 +1,87 @@
 import { describe, expect, it } from 'vitest';
 
-import { reportKey, shareFreedCeilings, type RateReport, type ShareInput } from '../../src/core/rateShare.js';
+import { shareFreedCeilings, type PeerView, type ShareInput } from '../../src/core/rateShare.js';
 
-const NOW = 1_000_000;
-const report = (instance: string, ceiling: number | null, ago = 0, left = false): RateReport => ({
-  instance,
-  ceiling,
-  at: NOW - ago,
-  left,
-});
+const peer = (
+  instance: string,
+  ceiling: number | null,
+  silentForMs = 0,
+  left = false,
+  idle = left,
+): PeerView => ({ instance, ceiling, left, idle, silentForMs });
 const input = (overrides: Partial<ShareInput>): ShareInput => ({
-  self: 'a',
   ownCeiling: 10,
-  reports: [],
-  consumed: new Set(),
-  now: NOW,
+  peers: [],
+  watching: new Set(['b', 'c']),
   staleAfterMs: 10_000,
-  forgetAfterMs: 60_000,
   ...overrides,
 });
 
 describe('sharing the Graph ceiling between instances', () => {
   it('splits the share of an instance that left among those still syncing, by their own ceilings', () => {
-    const reports = [report('a', 10), report('b', 30), report('c', 20, 1_000, true)];
-    const a = shareFreedCeilings(input({ self: 'a', ownCeiling: 10, reports }));
-    const b = shareFreedCeilings(input({ self: 'b', ownCeiling: 30, reports }));
+    const a = shareFreedCeilings(
+      input({
+        ownCeiling: 10,
+        peers: [peer('b', 30), peer('c', 20, 0, true)],
+        watching: new Set(['b', 'c']),
+      }),
+    );
+    const b = shareFreedCeilings(
+      input({
+        ownCeiling: 30,
+        peers: [peer('a', 10), peer('c', 20, 0, true)],
+        watching: new Set(['a', 'c']),
+      }),
+    );
     expect(a.ceiling).toBeCloseTo(15);
     expect(b.ceiling).toBeCloseTo(45);
     // Nothing created or lost: the app's ceiling is what the three had learned together.
     expect((a.ceiling ?? 0) + (b.ceiling ?? 0)).toBeCloseTo(60);
-    expect(a.taken.map((r) => r.instance)).toEqual(['c']);
+    expect(a.taken.map((p) => p.instance)).toEqual(['c']);
+    expect(a.active.map((p) => p.instance)).toEqual(['b']);
     expect(a.growthShare).toBeCloseTo(0.25);
     expect(b.growthShare).toBeCloseTo(0.75);
   });
 
-  it('takes the share of an instance that stopped reporting (it died) but not of one that reported lately', () => {
-    const reports = [report('b', 20, 9_000), report('c', 20, 11_000)];
-    const decision = shareFreedCeilings(input({ reports }));
-    expect(decision.taken.map((r) => r.instance)).toEqual(['c']);
+  it('takes the share of a peer silent longer than the stale time (it died), not of one that reported lately', () => {
+    const decision = shareFreedCeilings(input({ peers: [peer('b', 20, 9_000), peer('c', 20, 11_000)] }));
+    expect(decision.taken.map((p) => p.instance)).toEqual(['c']);
     expect(decision.ceiling).toBeCloseTo(10 + (20 * 10) / 30);
   });
 
-  it('takes a freed share once, and not at all when it is older than the forget time', () => {
-    const left = report('c', 20, 1_000, true);
-    const once = shareFreedCeilings(input({ reports: [left] }));
-    expect(once.ceiling).toBeCloseTo(30);
-    const again = shareFreedCeilings(input({ reports: [left], consumed: new Set([reportKey(left)]) }));
-    expect(again).toMatchObject({ ceiling: 10, taken: [] });
-    const old = shareFreedCeilings(input({ reports: [report('c', 20, 61_000, true)] }));
-    expect(old).toMatchObject({ ceiling: 10, taken: [] });
+  it('takes a share only from a peer it saw syncing: once, and never from a row left behind long ago', () => {
+    const left = peer('c', 20, 0, true);
+    expect(shareFreedCeilings(input({ peers: [left] })).ceiling).toBeCloseTo(30);
+    // Taken: no longer watched, so the next heartbeat takes nothing more.
+    expect(shareFreedCeilings(input({ peers: [left], watching: new Set() }))).toMatchObject({
+      ceiling: 10,
+      taken: [],
+    });
   });
 
-  it('leaves an unpaced instance unpaced and does not give it the share later', () => {
-    const left = report('c', 20, 1_000, true);
-    const decision = shareFreedCeilings(input({ ownCeiling: null, reports: [left] }));
+  it('leaves an unpaced instance unpaced, and passes the freed share over', () => {
+    const left = peer('c', 20, 0, true);
+    const decision = shareFreedCeilings(input({ ownCeiling: null, peers: [left] }));
     expect(decision).toMatchObject({ ceiling: null, growthShare: 1 });
     expect(decision.taken).toEqual([left]);
   });
 
-  it('ignores its own row and instances still unpaced; alone it keeps the whole growth', () => {
-    const decision = shareFreedCeilings(input({ reports: [report('a', 99), report('b', null)] }));
+  it('counts instances still unpaced as syncing without a share; alone it keeps the whole growth', () => {
+    const decision = shareFreedCeilings(input({ peers: [peer('b', null)] }));
     expect(decision).toMatchObject({ ceiling: 10, growthShare: 1, taken: [] });
+    expect(decision.active.map((p) => p.instance)).toEqual(['b']);
+  });
+
+  it('an idle peer (its last sync ended, about to leave) takes no part: those syncing take it all', () => {
+    const decision = shareFreedCeilings(
+      input({
+        peers: [peer('b', 10, 0, false, true), peer('c', 20, 0, true)],
+        watching: new Set(['b', 'c']),
+      }),
+    );
+    expect(decision.ceiling).toBeCloseTo(30);
+    expect(decision.growthShare).toBe(1);
+    // Still syncing as far as staleness goes: its own departure is watched for.
+    expect(decision.active.map((p) => p.instance)).toEqual(['b']);
   });
 });

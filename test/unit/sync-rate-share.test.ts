@@ -31,13 +31,18 @@ function learnedPacer(ceiling: number | null) {
   return { state, pacing };
 }
 
-function instance(rates: GraphRateRepository, name: string, ceiling: number | null) {
+function instance(
+  rates: GraphRateRepository,
+  name: string,
+  ceiling: number | null,
+  clock: () => number = () => Date.now(),
+) {
   const pacer = learnedPacer(ceiling);
   const { sink, events } = memorySink();
   const share = createRateShare({
     rates,
     pacing: pacer.pacing,
-    clock: () => Date.now(),
+    clock,
     intervalMs: INTERVAL_MS,
     instance: name,
   });
@@ -104,7 +109,7 @@ describe('instances sharing the Graph ceiling while they sync', () => {
 
   it('an instance that stops reporting (it died) frees its share too', async () => {
     const { graphRates } = createMemoryStateStore();
-    await graphRates.report({ instance: 'dead', ceiling: 25, at: Date.now(), left: false });
+    await graphRates.report({ instance: 'dead', ceiling: 25, at: Date.now(), left: false, idle: false });
     const a = instance(graphRates, 'a', 25);
     const run = a.sync();
     await vi.advanceTimersByTimeAsync(INTERVAL_MS);
@@ -151,6 +156,78 @@ describe('instances sharing the Graph ceiling while they sync', () => {
       calledAt.filter((t) => t >= start + k * INTERVAL_MS && t < start + (k + 1) * INTERVAL_MS).length;
     expect(calledAt.length).toBeLessThanOrEqual(6);
     expect(perInterval(10)).toBeLessThanOrEqual(2);
+    run.finish();
+  });
+
+  it('judges a peer silent on its own clock: a live peer whose clock is 11 s behind keeps its share', async () => {
+    const { graphRates } = createMemoryStateStore();
+    const skewed = setInterval(
+      () =>
+        void graphRates.report({
+          instance: 'behind',
+          ceiling: 20,
+          at: Date.now() - 11_000,
+          left: false,
+          idle: false,
+        }),
+      INTERVAL_MS,
+    );
+    const a = instance(graphRates, 'a', 20);
+    const run = a.sync();
+    await vi.advanceTimersByTimeAsync(30 * INTERVAL_MS);
+    expect(a.pacer.ceiling).toBe(20);
+    expect(a.events.filter((e) => e.name === 'graph.rate.shared')).toEqual([]);
+    clearInterval(skewed);
+    run.finish();
+  });
+
+  it('never takes the share of a row it did not see syncing (one left behind long ago)', async () => {
+    const { graphRates } = createMemoryStateStore();
+    await graphRates.report({
+      instance: 'old',
+      ceiling: 40,
+      at: Date.now() - 600_000,
+      left: true,
+      idle: true,
+    });
+    const a = instance(graphRates, 'a', 20);
+    const run = a.sync();
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL_MS);
+    expect(a.pacer.ceiling).toBe(20);
+    run.finish();
+  });
+
+  it('an instance between its last sync and leaving takes nothing: it leaves with its own share', async () => {
+    const { graphRates } = createMemoryStateStore();
+    const a = instance(graphRates, 'a', 20);
+    const b = instance(graphRates, 'b', 20);
+    const c = instance(graphRates, 'c', 20);
+    const [runA, runB, runC] = [a.sync(), b.sync(), c.sync()];
+    await vi.advanceTimersByTimeAsync(INTERVAL_MS);
+    runC.finish(); // c leaves one interval later
+    await vi.advanceTimersByTimeAsync(INTERVAL_MS + 1);
+    runA.finish(); // a's heartbeat in its last interval sees that c left
+    await vi.advanceTimersByTimeAsync(3 * INTERVAL_MS);
+    expect(a.pacer).toMatchObject({ forgotten: true });
+    expect((await graphRates.list()).find((r) => r.instance === 'a')).toMatchObject({
+      left: true,
+      ceiling: 20,
+    });
+    // b alone is left: it holds what the three had learned, never more.
+    expect(b.pacer.ceiling).toBeCloseTo(60);
+    runB.finish();
+  });
+
+  it('gives its own share up when it could not report for longer than the others wait (its loop was blocked)', async () => {
+    const { graphRates } = createMemoryStateStore();
+    let blockedMs = 0;
+    const a = instance(graphRates, 'a', 20, () => Date.now() + blockedMs);
+    const run = a.sync();
+    await vi.advanceTimersByTimeAsync(2 * INTERVAL_MS);
+    expect(a.pacer.forgotten).toBe(false);
+    blockedMs = 12_000; // the next heartbeat comes 12 s after the last report, on its own clock
+    await vi.advanceTimersByTimeAsync(INTERVAL_MS);
+    expect(a.pacer.forgotten).toBe(true);
     run.finish();
   });
 });
