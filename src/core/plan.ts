@@ -50,6 +50,20 @@ export interface PlanInput {
   guardHeldBefore: boolean;
   /** The creation guard's settings, budgets, confirmation and earlier hold; absent: defaults, nothing before. */
   creation?: CreationGuardInput;
+  /**
+   * Rows left out of `records` because they are unchanged whatever else the plan finds (src/sync/
+   * preparePlan.ts: active, no retry time, their session's content, organizer and room as stored):
+   * counted in counts.unchanged (not listed in `unchanged`) and in the guards' future meetings.
+   */
+  settled?: SettledRows;
+}
+
+export interface SettledRows {
+  unchanged: number;
+  /** How many of them start after now and before windowEnd. */
+  futureMeetings: number;
+  /** 1 at the index in `desired` of each settled row's session: the planner passes over it. */
+  sessions: Uint8Array;
 }
 
 const NO_CREATION_INPUT: CreationGuardInput = {
@@ -139,6 +153,7 @@ export interface PlanCounts {
 export interface SyncPlan {
   /** Sorted by start (the desired start where there is one), then key. */
   operations: PlannedOperation[];
+  /** Without the input's settled rows (counts.unchanged has them). */
   unchanged: MeetingRecord[];
   /** failed/blocked records whose nextAttemptAt is still ahead. */
   waiting: MeetingRecord[];
@@ -206,7 +221,9 @@ export function planSync(input: PlanInput): SyncPlan {
   const lastDesiredOf = new Int32Array(records.length).fill(-1);
   const recordOfDesired = new Int32Array(desiredList.length);
   const newKeys = new Map<string, { first: number; last: number }>();
+  const settledSession = input.settled?.sessions;
   for (let i = 0; i < desiredList.length; i++) {
+    if (settledSession?.[i] === 1) continue;
     const key = (desiredList[i] as DesiredSession).key;
     const r = recordIndexByKey.get(key);
     recordOfDesired[i] = r ?? -1;
@@ -263,6 +280,7 @@ export function planSync(input: PlanInput): SyncPlan {
   // should a caller not, the last one wins (at the place of the first) rather than two operations on
   // one meeting.
   for (let i = 0; i < desiredList.length; i++) {
+    if (settledSession?.[i] === 1) continue;
     const r = recordOfDesired[i] as number;
     let desired: DesiredSession;
     let record: MeetingRecord | null;
@@ -387,7 +405,8 @@ export function planSync(input: PlanInput): SyncPlan {
     else guardedCancels.push({ kind: 'cancel', record, reason: 'removed' });
   }
 
-  let futureMeetings = 0; // counted, not filtered into a copy of the partition
+  // Counted, not filtered into a copy of the partition.
+  let futureMeetings = input.settled?.futureMeetings ?? 0;
   for (const record of records) {
     const start = instant(record.start, 'record.start');
     if (record.state !== 'cancelled' && start > nowMs && start < windowEndMs) futureMeetings++;
@@ -430,7 +449,7 @@ export function planSync(input: PlanInput): SyncPlan {
       move: counts.move,
       cancel: counts.cancel,
       replace: counts.replace,
-      unchanged: unchanged.length,
+      unchanged: unchanged.length + (input.settled?.unchanged ?? 0),
       waiting: waiting.length,
       held: held.length,
       roomChanges: roomChanges.length,

@@ -36,7 +36,12 @@ export interface MeetingRepository {
    */
   listByFeed(
     feedId: string,
-    options?: { forPlanning?: boolean; sameStrings?: SameStrings },
+    options?: {
+      forPlanning?: boolean;
+      sameStrings?: SameStrings;
+      /** Rows it returns false for are not kept (each is dropped as its page is read). */
+      keep?: (record: MeetingRecord) => boolean;
+    },
   ): Promise<MeetingRecord[]>;
   /** The rows of `keys` in one feed, every column (one partition query keeping only those rows). */
   getMany(feedId: string, keys: ReadonlySet<string>): Promise<Map<string, MeetingRecord>>;
@@ -83,9 +88,17 @@ export function meetingRepository(rows: Table): MeetingRepository {
       intern(requireFeedId(feedId));
       const forPlanning = options.forPlanning === true;
       const same = options.sameStrings;
-      return rows.mapPartition(feedId, (row) =>
-        fromEntity(row, table, intern, forPlanning, same?.(row.rowKey ?? '')),
-      );
+      const keep = options.keep;
+      if (!keep)
+        return rows.mapPartition(feedId, (row) =>
+          fromEntity(row, table, intern, forPlanning, same?.(row.rowKey ?? '')),
+        );
+      const kept: MeetingRecord[] = [];
+      await rows.mapPartition(feedId, (row) => {
+        const record = fromEntity(row, table, intern, forPlanning, same?.(row.rowKey ?? ''));
+        if (keep(record)) kept.push(record);
+      });
+      return kept;
     },
     async getMany(feedId, keys) {
       const intern = interner();

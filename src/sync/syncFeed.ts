@@ -145,7 +145,9 @@ async function loadAndPlan(deps: SyncDeps, feed: FeedRecord, options: SyncOption
   const loaded = await loadFeed(deps, feed, deps.now().getTime(), { force: options.force === true });
   if (loaded.status !== 'loaded') return loaded;
   const { desired, window } = loaded;
-  const { plan, records } = await preparePlan(deps, feed.id, feed, desired, window);
+  const { plan, records } = await preparePlan(deps, feed.id, feed, desired, window, {
+    unchanged: 'counted',
+  });
   deps.logger.info('sync.planned', {
     feedId: feed.id,
     ...plan.counts,

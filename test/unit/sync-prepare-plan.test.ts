@@ -65,6 +65,8 @@ async function storeWithRows(): Promise<StateStore> {
     }),
     row('revived', { state: 'cancelled', generation: 1 }),
     row('new-room'),
+    row('begun', { start: '2027-01-03T09:00:00Z', end: '2027-01-03T10:00:00Z' }),
+    row('new-organizer'),
   ]);
   return store;
 }
@@ -77,13 +79,15 @@ const desired = {
     session('retry'),
     session('revived'),
     session('new-room', { location: 'R2' }),
+    session('begun', { start: '2027-01-03T09:00:00Z', end: '2027-01-03T10:00:00Z' }),
+    session('new-organizer', { organizerEmail: 'successor@uni.ac.uk' }),
   ],
   skipped: [],
 };
 
-async function plan(store: StateStore) {
+async function plan(store: StateStore, unchanged: 'listed' | 'counted' = 'listed') {
   const deps = { store, config: loadConfig({}) };
-  return preparePlan(deps, FEED, null, desired, feedWindow(Date.parse(NOW), 180));
+  return preparePlan(deps, FEED, null, desired, feedWindow(Date.parse(NOW), 180), { unchanged });
 }
 
 /** The same store, its partition always read in full (every column of every row). */
@@ -109,8 +113,9 @@ describe('preparePlan', () => {
       move: 1,
       cancel: 1,
       waiting: 1,
+      replace: 1,
       roomChanges: 1,
-      unchanged: 2, // the room change too
+      unchanged: 3, // the room change too
     });
     const update = planned.operations.find((op) => op.kind === 'update');
     expect(update?.record).toMatchObject({ meetingId: 'meeting-changed', externalId: 'ext-changed' });
@@ -118,6 +123,19 @@ describe('preparePlan', () => {
     expect(planned.roomChanges[0]).toMatchObject({ meetingId: 'meeting-new-room', location: 'R2' });
     // The rows the plan was made from keep no meeting ids: they are for planning only.
     expect(records.find((r) => r.key === 'same')?.meetingId).toBe(NOT_READ);
+  });
+
+  it('plans the same when it only counts the unchanged rows, as a sync does', async () => {
+    const store = await storeWithRows();
+    const { plan: listed } = await plan(store, 'listed');
+    const { plan: counted, records } = await plan(store, 'counted');
+
+    expect({ ...counted, unchanged: [] }).toEqual({ ...listed, unchanged: [] });
+    expect(counted.counts.unchanged).toBe(3);
+    expect(counted.guard.futureMeetings).toBe(listed.guard.futureMeetings);
+    // The active rows whose session is unchanged were counted as read, not kept.
+    expect(records.map((r) => r.key)).not.toContain('same');
+    expect(records.map((r) => r.key)).not.toContain('begun');
   });
 
   it('plans again over a full read when a row it acts on changed between the two reads', async () => {
