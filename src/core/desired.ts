@@ -59,6 +59,11 @@ export interface DesiredOptions {
   defaultOrganizer?: string | null;
   /** meetingOptionsKey() of the configured meeting options, part of every session's contentHash. */
   meetingOptions?: string;
+  /**
+   * The occurrences are the caller's to give up: each entry of the array is cleared once read, so a
+   * semester's occurrences and its sessions are not held at full size together.
+   */
+  consumeOccurrences?: boolean;
 }
 
 export interface DesiredResult {
@@ -152,16 +157,25 @@ export function toDesiredSessions(
   };
 
   // The winner per key: highest SEQUENCE (RFC 5545 §3.8.7.4: the later revision), then the later one
-  // in input order. The others are skipped as duplicates.
+  // in input order. The others are skipped as duplicates. Found over the indexes in key order (a map of
+  // 200,000+ keys would be most of the memory of this step).
   const keys: string[] = new Array<string>(occurrences.length);
-  const winnerOf = new Map<string, number>();
-  for (let index = 0; index < occurrences.length; index++) {
-    const occ = occurrences[index] as Occurrence;
-    const key = occurrenceKey(feedId, occ);
-    keys[index] = key;
-    const current = winnerOf.get(key);
-    if (current === undefined || occ.sequence >= (occurrences[current] as Occurrence).sequence)
-      winnerOf.set(key, index);
+  for (let index = 0; index < occurrences.length; index++)
+    keys[index] = occurrenceKey(feedId, occurrences[index] as Occurrence);
+  const byKey = Uint32Array.from(keys.keys()).sort(
+    (a, b) => compareText(keys[a] as string, keys[b] as string) || a - b,
+  );
+  const isWinner = new Uint8Array(occurrences.length);
+  for (let at = 0; at < byKey.length;) {
+    let winner = byKey[at] as number;
+    let next = at + 1;
+    for (; next < byKey.length && keys[byKey[next] as number] === keys[winner]; next++) {
+      const index = byKey[next] as number; // later in input order than every index before it
+      if ((occurrences[index] as Occurrence).sequence >= (occurrences[winner] as Occurrence).sequence)
+        winner = index;
+    }
+    isWinner[winner] = 1;
+    at = next;
   }
 
   // Whether an organizer's address fits (once per distinct address: the default is shared by many).
@@ -179,11 +193,12 @@ export function toDesiredSessions(
   // In input order, as the occurrences are visited.
   const skipped: SkippedSession[] = [];
   const skip = skipper();
+  const consumed = options.consumeOccurrences ? (occurrences as Array<Occurrence | undefined>) : null;
   for (let index = 0; index < occurrences.length; index++) {
     const occ = occurrences[index] as Occurrence;
+    if (consumed) consumed[index] = undefined;
     const key = keys[index] as string;
-    const winnerIndex = winnerOf.get(key) as number;
-    if (winnerIndex !== index) {
+    if (isWinner[index] !== 1) {
       skipped.push(
         skip(
           key,

@@ -74,10 +74,12 @@ export function expandFeedBody(
   );
   const occurrences = expanded.occurrences.length;
   const incomplete = incompleteCalendarReason(body, expanded.warnings, occurrences);
-  // The occurrences are not needed past this point; a semester-sized feed frees tens of MB early.
+  // The occurrences are not needed past this point: each is dropped as its session is built (a
+  // semester's are ~30 MB).
   const desired = toDesiredSessions(feed.id, expanded.occurrences, {
     defaultOrganizer: feed.defaultOrganizer,
     meetingOptions: meetingOptionsKey(config.meeting),
+    consumeOccurrences: true,
   });
   return {
     desired,

@@ -138,6 +138,26 @@ describe('toDesiredSessions', () => {
     expect(skipped.map((s) => [s.reason, s.summary])).toEqual([['duplicate', 'First']]);
   });
 
+  it('gives the same sessions and skips when it consumes the occurrences, and leaves none of them in the array', () => {
+    const occurrences = [
+      occurrence({ sequence: 1 }),
+      occurrence({ summary: 'Algebra (old)' }), // the same session, an earlier revision
+      occurrence({
+        recurrenceId: null,
+        uid: 'x',
+        start: '2025-03-11T09:00:00Z',
+        end: '2025-03-11T10:00:00Z',
+      }),
+      occurrence({ uid: 'y', allDay: true, start: '2025-03-12', end: '2025-03-13' }),
+    ];
+    const expected = toDesiredSessions('feed-1', occurrences);
+
+    const consumed = [...occurrences];
+    expect(toDesiredSessions('feed-1', consumed, { consumeOccurrences: true })).toEqual(expected);
+    expect(consumed.filter((o) => o !== undefined)).toEqual([]);
+    expect(expected.skipped.map((s) => s.reason)).toEqual(['duplicate', 'allDay']);
+  });
+
   it('sorts sessions by start', () => {
     const later = occurrence({ uid: 'a', start: '2025-03-11T09:00:00Z', end: '2025-03-11T10:00:00Z' });
     const earlier = occurrence({ uid: 'b', start: '2025-03-10T09:00:00Z' });
