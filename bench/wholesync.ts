@@ -39,9 +39,10 @@ const FEED_ID = 'semester';
 export const WHOLE_SYNC_RSS_TARGET_MB = 450;
 /**
  * Old-space limits for a 512 MB instance (app setting languageWorkers__node__arguments): V8 lets the old
- * generation grow to about twice what was live at its last full GC before it collects again, and the
- * apply's garbage (Graph and Table requests) piles up there on top of the ~200 MB a 225,000-row feed
- * keeps live; a limit makes it collect instead.
+ * generation grow to up to four times what was live at its last full GC before it collects again, and
+ * the apply's garbage (Graph and Table requests) piles up there; for a 225,000-session feed that last
+ * full GC may fall while its ~45 MB of desired sessions are built or planned (~90 MB live with the
+ * SDKs), although the apply itself keeps ~55 MB live. A limit makes V8 collect instead.
  */
 export const HEAP_LIMITS_MB = [384, 336] as const;
 
