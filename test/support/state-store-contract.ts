@@ -12,6 +12,7 @@ import {
   NotFoundError,
   StorageError,
 } from '../../src/storage/errors.js';
+import { NOT_READ } from '../../src/storage/meetings.js';
 import { organizerRowKey } from '../../src/storage/organizers.js';
 import type { StateStore } from '../../src/storage/stateStore.js';
 import { newLeaseHolder } from '../../src/storage/feedLeases.js';
@@ -268,6 +269,31 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           // A row without a room reads back without the field (as rows written before rooms were kept).
           expect(listed[1]).not.toHaveProperty('location');
           expect(await store.meetings.listByFeed('nobody')).toEqual([]);
+        }),
+      );
+
+      it(
+        'a planning read keeps no meeting id, join link or createOrGet key, keeps only the rows asked for, and getMany reads named rows in full',
+        withStore(async (store) => {
+          const withMeeting = meeting('aa01', {
+            meetingId: 'MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ',
+            joinWebUrl: 'https://teams.microsoft.com/l/meetup-join/19%3ameeting',
+            state: 'active',
+          });
+          await store.meetings.putMany([withMeeting, meeting('bb02'), meeting('cc03')]);
+          const full = await store.meetings.listByFeed('cs-101');
+
+          const planning = await store.meetings.listByFeed('cs-101', {
+            forPlanning: true,
+            keep: (r) => r.key !== 'cc03',
+          });
+          expect(planning).toEqual([
+            { ...full[0], meetingId: NOT_READ, joinWebUrl: NOT_READ, externalId: NOT_READ },
+            { ...full[1], externalId: NOT_READ },
+          ]);
+          const named = await store.meetings.getMany('cs-101', new Set(['aa01', 'cc03', 'zz99']));
+          expect([...named.values()]).toEqual([full[0], full[2]]);
+          expect(named.get('aa01')?.joinWebUrl).toBe(withMeeting.joinWebUrl);
         }),
       );
 
