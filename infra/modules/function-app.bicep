@@ -90,6 +90,10 @@ var hostSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   PUBLIC_BASE_URL: empty(publicBaseUrl) ? 'https://${app.properties.defaultHostName}' : publicBaseUrl
+  // V8's default lets the old generation grow to about four times what was live at its last full GC: a
+  // 225,000-session feed peaked at 353-497 MB on defaults, 270-277 MB with this limit (docs/performance.md).
+  // Two thirds of the instance leaves the rest for the young generation, code and native memory.
+  languageWorkers__node__arguments: '--max-old-space-size=${instanceMemoryMB * 2 / 3}'
 }
 // settings-consistency:end
 

@@ -11,7 +11,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const INFRA = join(ROOT, 'infra');
 
 /** Names the Functions host and platform own; they may appear without being in SETTINGS. */
-const HOST_SETTING = /^(FUNCTIONS_|AzureWebJobs|APPLICATIONINSIGHTS_|WEBSITE_)/;
+const HOST_SETTING = /^(FUNCTIONS_|AzureWebJobs|APPLICATIONINSIGHTS_|WEBSITE_|languageWorkers__)/;
 
 const BEGIN = /\/\/\s*settings-consistency:begin\b/;
 const END = /\/\/\s*settings-consistency:end\b/;
@@ -178,6 +178,10 @@ describe('settings consistency (SETTINGS ↔ local.settings.sample.json ↔ infr
       expect(repo.entries.has(name), name).toBe(true);
     }
     expect(repo.entries.has('AzureWebJobsStorage')).toBe(false); // no connection string (shared keys are off)
+    // The Node worker collects before its heap outgrows the instance (docs/performance.md, whole sync).
+    expect(repo.entries.get('languageWorkers__node__arguments')).toBe(
+      "'--max-old-space-size=${instanceMemoryMB * 2 / 3}'",
+    );
   });
 
   it('sample is a Functions local settings file whose values are the code defaults', () => {
