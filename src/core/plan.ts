@@ -14,6 +14,7 @@ import {
   type CreationGuard,
   type CreationGuardInput,
 } from './creationGuard.js';
+import { evaluateDeletionGuard, type DeletionGuard } from './deletionGuard.js';
 import type { DesiredSession } from './desired.js';
 import { externalIdFor, normalizeEmail } from './identity.js';
 import { canMove, pairRemovedWithAdded, summarizeMoves, type MoveSummary } from './moves.js';
@@ -122,21 +123,7 @@ export type CancelReason = 'removed' | 'cancelled' | 'resumed';
 /** 'organizerChanged'; 'revivedWhileCancelling': the session came back before its DELETE was confirmed. */
 export type ReplaceReason = 'organizerChanged' | 'revivedWhileCancelling';
 
-/** 'awaitingConfirmation': tripped in an earlier run, not confirmed since, cancels still pending. */
-export type GuardReason = 'feedEmptied' | 'shareExceeded' | 'awaitingConfirmation';
-
-export interface DeletionGuard {
-  /** Cancels were held back (in `held`, not in `operations`). */
-  held: boolean;
-  /** Why the guard tripped; set even when `cancellationsConfirmed` let the cancels through. */
-  reason: GuardReason | null;
-  /** The guard tripped but cancellationsConfirmed was given: the shell should clear the confirmation. */
-  overridden: boolean;
-  /** Cancels subject to the guard (held or not). */
-  wouldCancel: number;
-  /** Non-cancelled records with now < start < windowEnd. */
-  futureMeetings: number;
-}
+export type { DeletionGuard, GuardReason } from './deletionGuard.js';
 
 export interface PlanCounts {
   create: number;
@@ -411,7 +398,16 @@ export function planSync(input: PlanInput): SyncPlan {
     const start = instant(record.start, 'record.start');
     if (record.state !== 'cancelled' && start > nowMs && start < windowEndMs) futureMeetings++;
   }
-  const guard = evaluateGuard(input, nowMs, windowEndMs, guardedCancels.length, futureMeetings);
+  const guard = evaluateDeletionGuard({
+    ...input.settings,
+    guardHeldBefore: input.guardHeldBefore,
+    hasFutureSession: input.desired.some((session) => {
+      const start = instant(session.start, 'desired.start');
+      return !session.cancelled && start > nowMs && start < windowEndMs;
+    }),
+    wouldCancel: guardedCancels.length,
+    futureMeetings,
+  });
   const held: PlannedOperation[] = guard.held ? guardedCancels : [];
   // Before the cancels join the operations: the creation guard looks at creates only.
   const creationGuard = holdCreates(operations, held, futureMeetings, input.creation ?? NO_CREATION_INPUT);
@@ -455,36 +451,6 @@ export function planSync(input: PlanInput): SyncPlan {
       roomChanges: roomChanges.length,
     },
   };
-}
-
-/**
- * vdirsyncer's "storage emptied" rule, plus a share limit: a feed that suddenly has no future sessions,
- * or would lose more than maxCancelShare of its future meetings at once, is more likely a broken export
- * than a real change. Cancels wait for an admin, and new meetings with them (creationGuard.ts, rule 5);
- * updates proceed.
- */
-function evaluateGuard(
-  input: PlanInput,
-  nowMs: number,
-  windowEndMs: number,
-  wouldCancel: number,
-  futureMeetings: number,
-): DeletionGuard {
-  const { maxCancelShare, guardMinCancels, cancellationsConfirmed } = input.settings;
-  const hasFutureSession = input.desired.some((session) => {
-    const start = instant(session.start, 'desired.start');
-    return !session.cancelled && start > nowMs && start < windowEndMs;
-  });
-
-  let reason: GuardReason | null = null;
-  if (wouldCancel > 0) {
-    if (futureMeetings > 0 && !hasFutureSession) reason = 'feedEmptied';
-    else if (wouldCancel >= guardMinCancels && wouldCancel > maxCancelShare * futureMeetings)
-      reason = 'shareExceeded';
-    else if (input.guardHeldBefore) reason = 'awaitingConfirmation';
-  }
-  const held = reason !== null && !cancellationsConfirmed;
-  return { held, reason, overridden: reason !== null && cancellationsConfirmed, wouldCancel, futureMeetings };
 }
 
 /**

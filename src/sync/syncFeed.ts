@@ -6,24 +6,14 @@ import { AppError } from '../errors.js';
 import type { EventLogger } from '../events.js';
 import type { GraphAccess } from '../graph/client.js';
 import type { StateStore } from '../storage/index.js';
-import type { FeedRecord, RunSummary } from '../storage/types.js';
-import type { SyncPlan } from '../core/plan.js';
-import type { MeetingRecord } from '../core/state.js';
+import type { RunSummary } from '../storage/types.js';
 import { ApplyRun } from './apply/index.js';
 import type { Limiter } from './limiter.js';
 import type { FeedFetcher } from '../feeds/fetch.js';
 import { removeOnRequest } from './feedRemoval.js';
 import { applyFenced, withFeedLease, type Fence } from './fence.js';
-import { loadFeed, type FeedWindow, type LoadedFeed } from './loadFeed.js';
-import { preparePlan } from './preparePlan.js';
-import {
-  RunClock,
-  appliedRunSummary,
-  logGuards,
-  nextRunFields,
-  recordRun,
-  unchangedCounts,
-} from './recordRun.js';
+import { loadAndPlan } from './loadAndPlan.js';
+import { RunClock, appliedRunSummary, nextRunFields, recordRun, unchangedCounts } from './recordRun.js';
 
 export type { FeedFetcher } from '../feeds/fetch.js';
 
@@ -86,7 +76,7 @@ async function syncHeldFeed(
   }
 
   // 1-2. The body, the fast path, desired sessions, and the plan over the stored rows.
-  const planned = await loadAndPlan(deps, feed, options);
+  const planned = await loadAndPlan(deps, feed, options.force === true);
   if (planned.status === 'unchanged') {
     // Not stored (the fast path writes nothing), but logged like any run: a missing summary means a stopped daemon.
     const summary = clock.summarize(
@@ -123,49 +113,4 @@ async function syncHeldFeed(
     ...loaded.feedUpdate,
     ...nextRunFields(feed, plan, run, retryRows, { contentHash: loaded.contentHash, now: window.now }),
   });
-}
-
-type PlannedRun =
-  | Exclude<LoadedFeed, { status: 'loaded' }>
-  | {
-      status: 'planned';
-      /** Its unchanged rows are only counted (plan.counts), not kept. */
-      plan: SyncPlan;
-      /** The stored rows with a retry time (the rest cannot give the feed's next retry). */
-      retryRows: MeetingRecord[];
-      window: FeedWindow;
-      loaded: { contentHash: string | null; feedUpdate: Partial<FeedRecord>; skipped: number };
-    };
-
-/**
- * Steps 1 and 2. What the apply needs is returned, and nothing else: the desired sessions and the
- * stored rows (200,000+ each for a semester) are garbage before the first Graph request.
- */
-async function loadAndPlan(deps: SyncDeps, feed: FeedRecord, options: SyncOptions): Promise<PlannedRun> {
-  const loaded = await loadFeed(deps, feed, deps.now().getTime(), { force: options.force === true });
-  if (loaded.status !== 'loaded') return loaded;
-  const { desired, window } = loaded;
-  const { plan, records } = await preparePlan(deps, feed.id, feed, desired, window, {
-    unchanged: 'counted',
-  });
-  deps.logger.info('sync.planned', {
-    feedId: feed.id,
-    ...plan.counts,
-    // Series that moved, by shift: "10 sessions moved +1 h" (each keeps its meeting and link).
-    moves: plan.moves.map((m) => m.text),
-    sessions: desired.sessions.length,
-    skipped: desired.skipped.length,
-  });
-  logGuards(deps.logger, feed.id, plan);
-  return {
-    status: 'planned',
-    plan: { ...plan, unchanged: [] },
-    retryRows: records.filter((r) => r.state !== 'cancelled' && r.nextAttemptAt !== null),
-    window,
-    loaded: {
-      contentHash: loaded.contentHash,
-      feedUpdate: loaded.feedUpdate,
-      skipped: desired.skipped.length,
-    },
-  };
 }
