@@ -193,6 +193,9 @@ export function meetingRepository(rows: Table): MeetingRepository {
 }
 
 function toEntity(record: MeetingRecord): Entity {
+  // A row from a planning read lacks these: written back, it would lose its meeting and its link.
+  if (record.meetingId === NOT_READ || record.joinWebUrl === NOT_READ || record.externalId === NOT_READ)
+    throw new Error(`meeting row ${record.feedId}/${record.key}: a planning read cannot be written back`);
   return entity(
     requireFeedId(record.feedId),
     requireKey(record.key, `meeting key ${JSON.stringify(record.key)}`),

@@ -51,19 +51,30 @@ export async function preparePlan(
   const settle = options.unchanged === 'counted' ? settler(sessions, window) : null;
   // A semester is 200,000+ rows, and the plan acts on a few of them: the partition is read without
   // each row's meeting id and join link, and only the rows the plan names are read again in full.
-  const records = await deps.store.meetings.listByFeed(feedId, {
+  let records: MeetingRecord[] | null = await deps.store.meetings.listByFeed(feedId, {
     forPlanning: true,
     sameStrings: (key) => sessions[sessionWithKey(key)],
     ...(settle ? { keep: (record: MeetingRecord) => !settle.take(record, sessionWithKey(record.key)) } : {}),
   });
-  const plan = await planOver(deps, feed, desired, window, records, settle);
-  const full = await deps.store.meetings.getMany(feedId, namedRows(plan));
-  const hydrated = withFullRows(plan, full);
-  if (hydrated) return { plan: hydrated, records };
-  // A row changed (or went) between the two reads: plan again over one full read, as if it were the first.
+  let plan: SyncPlan | null = await planOver(deps, feed, desired, window, records, settle);
+  const named = namedRows(plan);
+  const rows = records.length + (settle?.settled.unchanged ?? 0);
+  // When the plan names most rows (a meeting option changed: every row is an update), reading them in
+  // full beside the planning read and its plan would hold both: one full read costs less then.
+  if (named.size <= Math.max(MIN_ROWS_READ_TWICE, rows * MAX_SHARE_READ_TWICE)) {
+    const hydrated = withFullRows(plan, await deps.store.meetings.getMany(feedId, named));
+    if (hydrated) return { plan: hydrated, records };
+  }
+  // Or a row changed (or went) between the two reads: plan again over one full read, as if it were the
+  // first, once the planning read and its plan are let go.
+  records = plan = null;
   const current = await deps.store.meetings.listByFeed(feedId);
   return { plan: await planOver(deps, feed, desired, window, current, null), records: current };
 }
+
+/** Up to this share of a feed's rows (or this many), the rows a plan names are read again in full. */
+const MAX_SHARE_READ_TWICE = 0.25;
+const MIN_ROWS_READ_TWICE = 100;
 
 async function planOver(
   deps: PrepareDeps,

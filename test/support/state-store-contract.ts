@@ -294,6 +294,11 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           const named = await store.meetings.getMany('cs-101', new Set(['aa01', 'cc03', 'zz99']));
           expect([...named.values()]).toEqual([full[0], full[2]]);
           expect(named.get('aa01')?.joinWebUrl).toBe(withMeeting.joinWebUrl);
+          // A planning row is never written back: it would lose the meeting and its link.
+          await expect(store.meetings.put(planning[0] as MeetingRecord)).rejects.toThrow(
+            /planning read cannot be written back/,
+          );
+          expect((await store.meetings.listByFeed('cs-101'))[0]?.joinWebUrl).toBe(withMeeting.joinWebUrl);
         }),
       );
 

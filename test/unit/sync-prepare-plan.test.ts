@@ -158,4 +158,37 @@ describe('preparePlan', () => {
     expect(withUnchangedKeys(planned)).toEqual(withUnchangedKeys((await plan(fullReads(store))).plan));
     expect(planned.counts.update).toBe(0);
   });
+
+  it('when the plan names most rows (a meeting option changed), plans over one full read instead of two', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `s${String(i).padStart(3, '0')}`);
+    const seeded = async (changed: number) => {
+      const store = createMemoryStateStore();
+      await store.meetings.putMany(keys.map((k, i) => row(k, i < changed ? { contentHash: 'h-old' } : {})));
+      const reads: number[] = [];
+      const counting: StateStore = {
+        ...store,
+        meetings: {
+          ...store.meetings,
+          getMany: (id, wanted) => {
+            reads.push(wanted.size);
+            return store.meetings.getMany(id, wanted);
+          },
+        },
+      };
+      const deps = { store: counting, config: loadConfig({}) };
+      const all = { sessions: keys.map((k) => session(k)), skipped: [] };
+      const window = feedWindow(Date.parse(NOW), 180);
+      const { plan: planned } = await preparePlan(deps, FEED, null, all, window, { unchanged: 'counted' });
+      return { planned, reads };
+    };
+
+    const every = await seeded(200);
+    expect(every.reads).toEqual([]); // no second read of 200 rows beside the first
+    expect(every.planned.counts.update).toBe(200);
+    expect(every.planned.operations.every((op) => op.record?.meetingId?.startsWith('meeting-'))).toBe(true);
+
+    const few = await seeded(10);
+    expect(few.reads).toEqual([10]); // a normal run reads only what it acts on again
+    expect(few.planned.counts).toMatchObject({ update: 10, unchanged: 190 });
+  });
 });
