@@ -50,14 +50,16 @@ export function createRateShare(options: RateShareOptions): RateShare {
 
   const heartbeat = async (): Promise<void> => {
     const now = clock();
-    // Silent too long (a blocked event loop, a slow storage): the others may have taken this
-    // instance's share meanwhile, so it gives it up too and relearns from Graph's next 429.
-    if (lastReportedAt !== null && now - lastReportedAt > staleAfterMs - 2 * intervalMs) pacing.forget();
     const own = pacing.stats().ceiling;
     // Between its last sync and leaving, an instance takes nothing: it is about to give its share up.
     const syncing = loggers.length > 0;
     await rates.report({ instance, ceiling: own, at: now, left: false, idle: !syncing });
-    lastReportedAt = clock();
+    // Its reports landed too far apart (a blocked event loop, a slow storage): the others may have
+    // taken its share meanwhile, so it gives it up too and relearns from Graph's next 429.
+    const reportedAt = clock();
+    if (lastReportedAt !== null && reportedAt - lastReportedAt > staleAfterMs - 2 * intervalMs)
+      pacing.forget();
+    lastReportedAt = reportedAt;
     const reports = await rates.list();
     const peers = reports
       .filter((r) => r.instance !== instance)

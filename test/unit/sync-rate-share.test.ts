@@ -230,4 +230,27 @@ describe('instances sharing the Graph ceiling while they sync', () => {
     expect(a.pacer.forgotten).toBe(true);
     run.finish();
   });
+
+  it('gives its own share up when one of its reports took longer than the others wait (a slow storage)', async () => {
+    const { graphRates } = createMemoryStateStore();
+    let slowNext = false;
+    const rates: GraphRateRepository = {
+      ...graphRates,
+      report: async (report) => {
+        if (slowNext) {
+          slowNext = false;
+          await new Promise((resolve) => setTimeout(resolve, 6 * INTERVAL_MS));
+        }
+        await graphRates.report(report);
+      },
+    };
+    const a = instance(rates, 'a', 20);
+    const run = a.sync();
+    await vi.advanceTimersByTimeAsync(2 * INTERVAL_MS);
+    expect(a.pacer.forgotten).toBe(false);
+    slowNext = true; // the next report lands 12 s after the one before: a peer would call it gone
+    await vi.advanceTimersByTimeAsync(8 * INTERVAL_MS);
+    expect(a.pacer.forgotten).toBe(true);
+    run.finish();
+  });
 });
