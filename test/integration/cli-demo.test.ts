@@ -1,17 +1,25 @@
 // `npm start` as a person runs it: the built CLI in a plain Node process (not through vitest's module
 // loader, which is more lenient about CommonJS named exports than Node's ESM loader).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(root, 'bin', 'timetable-sync.js');
 // `--serve` writes ./local.settings.json and ./.azurite where it runs: never in the repository. Each
 // test has its own directory, so the two demos run at the same time (most of a demo is waiting: on
 // Azurite, on the emulator, on the propagating grant).
-const newDir = () => mkdtempSync(path.join(tmpdir(), 'tts-demo-'));
+const dirs: string[] = [];
+const newDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tts-demo-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe.concurrent('timetable-sync demo (npm start without settings)', () => {
   it('prints the documented JSON: two passes, the second unchanged, and no duplicate meeting; keeps nothing', async () => {

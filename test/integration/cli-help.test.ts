@@ -4,7 +4,7 @@
 // built CLI runs, with its output captured) in a directory without settings; a few words go through the
 // built CLI in its own process, to pin that the exit status and streams reach the terminal.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { format } from 'node:util';
@@ -58,7 +58,10 @@ async function cli(args: string[]): Promise<Answer> {
 
 const startedIn = process.cwd();
 beforeAll(() => process.chdir(cwd));
-afterAll(() => process.chdir(startedIn));
+afterAll(() => {
+  process.chdir(startedIn);
+  rmSync(cwd, { recursive: true, force: true });
+});
 
 /** The command's words: `feeds add ID (--file …` → ['feeds', 'add']. */
 function words(usage: string): string[] {

@@ -13,6 +13,9 @@ const eslint = new ESLint({
 
 async function layerErrors(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
+  // A snippet ESLint could not parse has no rule messages at all: that must not read as "allowed".
+  const fatal = (result?.messages ?? []).find((m) => m.fatal);
+  if (fatal) throw new Error(`${filePath}: ESLint could not parse the snippet: ${fatal.message}`);
   return (result?.messages ?? [])
     .filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports')
     .map((m) => m.message);
