@@ -193,6 +193,19 @@ interface AddedSession {
   record: MeetingRecord | null;
 }
 
+/** planSync leaves `record` unchanged, no room change, whatever else it finds (PlanInput.settled). */
+export function isSettledRow(record: MeetingRecord, session: DesiredSession): boolean {
+  return (
+    !session.cancelled &&
+    record.state === 'active' &&
+    record.nextAttemptAt === null &&
+    record.contentHash === session.contentHash &&
+    normalizeEmail(record.organizerEmail) === session.organizerEmail &&
+    (record.location ?? '') === session.location &&
+    (record.description ?? '') === (session.description ?? '')
+  );
+}
+
 export function planSync(input: PlanInput): SyncPlan {
   const nowMs = instant(input.now, 'now');
   const windowEndMs = instant(input.windowEnd, 'windowEnd');

@@ -1,11 +1,17 @@
 // Step 2 of a sync, and the whole of a dry run: the feed's stored rows, policy holds that a recorded
 // grant has released, and the complete plan input. One function, so a dry run shows what a sync does.
 import type { DesiredResult, DesiredSession } from '../core/desired.js';
-import { planSync, type PlannedOperation, type SettledRows, type SyncPlan } from '../core/plan.js';
+import {
+  isSettledRow,
+  planSync,
+  type PlannedOperation,
+  type SettledRows,
+  type SyncPlan,
+} from '../core/plan.js';
 import { decidePolicyGate, effectivePolicySettings } from '../core/policy.js';
 import type { MeetingRecord } from '../core/state.js';
 import { isHeldByPolicy } from '../core/transitions.js';
-import { normalizeEmail, toUtcIso } from '../core/identity.js';
+import { toUtcIso } from '../core/identity.js';
 import type { AppConfig } from '../config.js';
 import type { StateStore } from '../storage/index.js';
 import type { FeedRecord } from '../storage/types.js';
@@ -114,10 +120,9 @@ interface Settler {
 }
 
 /**
- * planSync's decision for an active row whose one session is not cancelled, has the row's content
- * hash and organizer, and the row's room and description: unchanged, and no room change (whether the
- * session has begun or not). Rows with a retry time are left to the planner (the next run's retry is
- * taken from them), and so are rows with a start the planner refuses. A partition has one row per key.
+ * Counts the rows isSettledRow (src/core/plan.ts) says the planner would leave alone, for the one
+ * session with the row's key; rows with a start the planner refuses are left to it. A partition has one
+ * row per key.
  */
 function settler(sessions: readonly DesiredSession[], window: FeedWindow): Settler {
   const nowMs = Date.parse(window.now);
@@ -131,15 +136,7 @@ function settler(sessions: readonly DesiredSession[], window: FeedWindow): Settl
     settled,
     take(record, index) {
       const session = sessions[index];
-      if (!session || session.cancelled) return false;
-      if (record.state !== 'active' || record.nextAttemptAt !== null) return false;
-      if (
-        record.contentHash !== session.contentHash ||
-        normalizeEmail(record.organizerEmail) !== session.organizerEmail ||
-        (record.location ?? '') !== session.location ||
-        (record.description ?? '') !== (session.description ?? '')
-      )
-        return false;
+      if (!session || !isSettledRow(record, session)) return false;
       const start = Date.parse(record.start);
       if (Number.isNaN(start)) return false;
       settled.unchanged++;

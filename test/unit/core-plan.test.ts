@@ -10,7 +10,13 @@ import {
   organizersToCheck,
   type CreationGuardInput,
 } from '../../src/core/creationGuard.js';
-import { planSync, type PlanInput, type PlannedOperation, type SyncPlan } from '../../src/core/plan.js';
+import {
+  isSettledRow,
+  planSync,
+  type PlanInput,
+  type PlannedOperation,
+  type SyncPlan,
+} from '../../src/core/plan.js';
 import type { MeetingRecord, MeetingState } from '../../src/core/state.js';
 
 const NOW = '2025-03-10T12:00:00Z';
@@ -949,5 +955,48 @@ describe('room changes', () => {
       [recordFor(roomless, { location: undefined }), recordFor(gone, { state: 'cancelled' })],
     );
     expect(p.roomChanges).toEqual([]);
+  });
+});
+
+describe('isSettledRow: the rows a sync counts instead of keeping', () => {
+  it('says settled only of rows planSync leaves unchanged with no room change, whatever else differs', () => {
+    const variants = fc.record({
+      hours: fc.constantFrom(-30, -0.5, 5, 48),
+      state: fc.constantFrom<MeetingState>(
+        'active',
+        'failed',
+        'blocked',
+        'cancelled',
+        'cancelling',
+        'creating',
+      ),
+      retry: fc.boolean(),
+      hash: fc.boolean(),
+      organizer: fc.constantFrom('ada@uni.example', 'ADA@uni.example', 'bob@uni.example'),
+      room: fc.constantFrom('', 'R1'),
+      storedRoom: fc.constantFrom(undefined, '', 'R1'),
+      cancelled: fc.boolean(),
+    });
+    let settled = 0;
+    fc.assert(
+      fc.property(variants, (v) => {
+        const desired = session('k', v.hours, { location: v.room, cancelled: v.cancelled });
+        const record = recordFor(desired, {
+          state: v.state,
+          nextAttemptAt: v.retry ? at(1) : null,
+          contentHash: v.hash ? desired.contentHash : 'stale',
+          organizerEmail: v.organizer,
+          ...(v.storedRoom === undefined ? {} : { location: v.storedRoom }),
+        });
+        if (!isSettledRow(record, desired)) return;
+        settled++;
+        const planned = plan([desired], [record]);
+        expect(planned.operations).toEqual([]);
+        expect(planned.roomChanges).toEqual([]);
+        expect(planned.unchanged).toEqual([record]);
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(settled).toBeGreaterThan(0);
   });
 });
