@@ -4,12 +4,12 @@
 // The two runs go at the same time, each in its own directory (the harness writes ./.bench/results.json
 // there, not over the repository's): the scale part mostly waits on the emulator's ceiling.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -89,15 +89,7 @@ function expectRows(stdout: string, figures: ReadonlyArray<[string, RegExp]>): v
   }
 }
 
-const dirs: string[] = [];
-const newDir = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tts-bench-smoke-'));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const newDir = tempDirs('tts-bench-smoke-');
 
 describe.concurrent('performance harness (--quick)', () => {
   it(

@@ -1,25 +1,17 @@
 // `npm start` as a person runs it: the built CLI in a plain Node process (not through vitest's module
 // loader, which is more lenient about CommonJS named exports than Node's ESM loader).
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(root, 'bin', 'timetable-sync.js');
 // `--serve` writes ./local.settings.json and ./.azurite where it runs: never in the repository. Each
 // test has its own directory, so the two demos run at the same time (most of a demo is waiting: on
 // Azurite, on the emulator, on the propagating grant).
-const dirs: string[] = [];
-const newDir = () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tts-demo-'));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const newDir = tempDirs('tts-demo-');
 
 describe.concurrent('timetable-sync demo (npm start without settings)', () => {
   it('prints the documented JSON: two passes, the second unchanged, and no duplicate meeting; keeps nothing', async () => {

@@ -4,18 +4,18 @@
 // built CLI runs, with its output captured) in a directory without settings; a few words go through the
 // built CLI in its own process, to pin that the exit status and streams reach the terminal.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../../src/cli/main.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const bin = path.join(root, 'bin', 'timetable-sync.js');
 // No local.settings.json here: a command that tried to reach Storage would fail, not answer.
-const cwd = mkdtempSync(path.join(tmpdir(), 'tts-cli-help-'));
+const cwd = tempDirs('tts-cli-help-')();
 
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## Commands'), readme.indexOf('## HTTP routes'));
@@ -58,10 +58,7 @@ async function cli(args: string[]): Promise<Answer> {
 
 const startedIn = process.cwd();
 beforeAll(() => process.chdir(cwd));
-afterAll(() => {
-  process.chdir(startedIn);
-  rmSync(cwd, { recursive: true, force: true });
-});
+afterAll(() => process.chdir(startedIn));
 
 /** The command's words: `feeds add ID (--file …` → ['feeds', 'add']. */
 function words(usage: string): string[] {
